@@ -1,0 +1,18 @@
+# Finds every third-party library the way DEPENDENCIES.md says Debian 12 ships it.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(CURL REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(SQLiteCpp REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(pugixml REQUIRED)
+find_package(CLI11 REQUIRED)
+# cpp-httplib ships a compiled .so and no CMake config; its .pc carries the feature macros that
+# every includer must see (otherwise class layouts differ from the library).
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+if(SCRM_BUILD_TESTS)
+  find_package(Catch2 2 REQUIRED)
+  include(Catch)
+endif()

@@ -1,0 +1,2 @@
+// scrmd entry point (being written).
+int main() { return 0; }

@@ -1,0 +1,84 @@
+// HttpServer: cpp-httplib configured from config (pool, keep-alive, limits), with request ids,
+// an access log, per-route metrics and a JSON error body on every 4xx/5xx.
+#pragma once
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "src/core/clock.h"
+#include "src/core/metrics.h"
+#include "src/core/random.h"
+#include "src/core/status.h"
+
+namespace scrm::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;                 // 0 = ephemeral (tests)
+  int threads = 8;                 // warm workers
+  int max_connections = 1024;      // workers grow up to this so no connection starves
+  int keep_alive_max = 1000;
+  int keep_alive_timeout_s = 5;
+  int read_timeout_s = 10;
+  int write_timeout_s = 10;
+  int64_t max_body_bytes = 1 << 20;
+};
+
+// What every handler gets besides the request.
+struct RequestContext {
+  std::string request_id;  // X-Request-Id from the client if well-formed, else generated
+  std::string route;       // the route name given at registration ("/api/v1/me")
+};
+
+using Handler =
+    std::function<void(const httplib::Request&, httplib::Response&, const RequestContext&)>;
+
+// Writes {"error":{"code","message","request_id"}} with the given status.
+void WriteJsonError(httplib::Response& res, int status, std::string_view code,
+                    std::string_view message, std::string_view request_id);
+// HTTP status for a canonical code (InvalidArgument 400, Unauthenticated 401, ...).
+int HttpStatusFor(core::StatusCode code);
+// Writes the status as a JSON error with HttpStatusFor(code). For Internal the message is
+// replaced by a generic one (the detail belongs in the log, not in the answer).
+void WriteStatusError(httplib::Response& res, const core::Status& status,
+                      std::string_view request_id);
+
+// Thread-safety: register routes before Start/Run; Stop may be called from any thread.
+// Handlers run on the worker threads. Does not own clock, random, logger or metrics.
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, const core::Clock& clock, core::Random& random,
+             std::shared_ptr<spdlog::logger> access_log, core::MetricsRegistry& metrics);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // `pattern` is a cpp-httplib regex pattern; `route` is the low-cardinality metrics label.
+  void Get(const std::string& pattern, const std::string& route, Handler handler);
+  void Post(const std::string& pattern, const std::string& route, Handler handler);
+
+  // Binds host:port; Unavailable if the address is taken or invalid. After Bind, port() is
+  // the real port.
+  core::Status Bind();
+  int port() const { return bound_port_; }
+  // Serves until Stop(); must follow a successful Bind().
+  void Run();
+  // Bind + Run on an internal thread; returns once the server accepts connections.
+  core::Status Start();
+  // Stops accepting, lets in-flight requests finish, joins the internal thread if any.
+  void Stop();
+  bool IsRunning() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  int bound_port_ = 0;
+};
+
+}  // namespace scrm::server
