@@ -1,0 +1,76 @@
+#include "src/api/routes.h"
+
+#include <nlohmann/json.hpp>
+
+namespace scrm::api {
+namespace {
+
+using nlohmann::json;
+
+json KeyToJson(const model::ApiKey& key) {
+  json j = {{"id", key.id},
+            {"name", key.name},
+            {"role", model::RoleName(key.role)},
+            {"prefix", key.prefix},
+            {"created_at_ms", key.created_at_ms},
+            {"revoked", key.revoked_at_ms.has_value()}};
+  j["revoked_at_ms"] = key.revoked_at_ms ? json(*key.revoked_at_ms) : json(nullptr);
+  j["last_used_at_ms"] = key.last_used_at_ms ? json(*key.last_used_at_ms) : json(nullptr);
+  return j;
+}
+
+void WriteJson(httplib::Response& res, const json& body) {
+  res.status = 200;
+  res.set_content(body.dump(), "application/json");
+}
+
+}  // namespace
+
+std::string ApiKeyJson(const model::ApiKey& key) { return KeyToJson(key).dump(); }
+
+void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db,
+                       core::MetricsRegistry& metrics) {
+  server.Get("/healthz", "/healthz",
+             [](const httplib::Request&, httplib::Response& res, const server::RequestContext&) {
+               res.set_content(R"({"status":"ok"})", "application/json");
+             });
+  server.Get("/readyz", "/readyz",
+             [&db](const httplib::Request&, httplib::Response& res,
+                   const server::RequestContext& ctx) {
+               const core::Status ready = db.CheckReady();
+               if (!ready.ok()) {
+                 // Not ready is an expected state, not an internal error: say why.
+                 server::WriteJsonError(res, 503, "unavailable", ready.message(),
+                                        ctx.request_id);
+                 return;
+               }
+               res.set_content(R"({"status":"ready"})", "application/json");
+             });
+  server.Get("/metrics", "/metrics",
+             [&metrics](const httplib::Request&, httplib::Response& res,
+                        const server::RequestContext&) {
+               res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
+             });
+}
+
+void RegisterKeyRoutes(ApiRouter& router, storage::ApiKeyStore& keys) {
+  router.Get("/api/v1/me", "/api/v1/me", kAnyRole,
+             [](const httplib::Request&, httplib::Response& res, const ApiContext& ctx) {
+               json body = KeyToJson(ctx.caller);
+               body["request_id"] = ctx.request_id;
+               WriteJson(res, body);
+             });
+  router.Get("/api/v1/keys", "/api/v1/keys", {model::Role::kAdmin},
+             [&keys](const httplib::Request&, httplib::Response& res, const ApiContext& ctx) {
+               auto list = keys.List();
+               if (!list.ok()) {
+                 server::WriteStatusError(res, list.status(), ctx.request_id);
+                 return;
+               }
+               json items = json::array();
+               for (const auto& key : *list) items.push_back(KeyToJson(key));
+               WriteJson(res, json{{"keys", items}});
+             });
+}
+
+}  // namespace scrm::api

@@ -1,2 +1,267 @@
-// scrmd entry point (being written).
-int main() { return 0; }
+// scrmd entry point: the composition root. Parses the command line, loads config, builds every
+// object by hand, owns the threads and the signal handling.
+#include <pthread.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "src/api/auth.h"
+#include "src/api/routes.h"
+#include "src/config/config.h"
+#include "src/core/clock.h"
+#include "src/core/logging.h"
+#include "src/core/metrics.h"
+#include "src/core/random.h"
+#include "src/server/http_server.h"
+#include "src/storage/api_key_store.h"
+#include "src/storage/database.h"
+
+namespace scrm::app {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitConfig = 2;
+
+struct CommonFlags {
+  std::string config_file;
+  std::string secrets_file;
+};
+
+// Errors go to stderr as one line, so operators and scripts see exactly what is wrong.
+int Fail(int code, const std::string& what) {
+  std::fprintf(stderr, "scrmd: %s\n", what.c_str());
+  return code;
+}
+
+core::StatusOr<config::Config> LoadConfigFrom(const CommonFlags& flags) {
+  config::ConfigSources sources;
+  sources.config_file = flags.config_file;
+  sources.secrets_file = flags.secrets_file;
+  sources.env = config::ScrmdEnvironment();
+  return config::LoadConfig(sources);
+}
+
+storage::DatabaseOptions DatabaseOptionsFrom(const config::Config& cfg) {
+  storage::DatabaseOptions options;
+  options.path = cfg.DatabasePath();
+  options.synchronous = cfg.storage.synchronous;
+  options.read_connections = cfg.storage.read_connections;
+  options.busy_timeout_ms = cfg.storage.busy_timeout_ms;
+  return options;
+}
+
+server::ServerOptions ServerOptionsFrom(const config::Config& cfg) {
+  server::ServerOptions options;
+  options.host = cfg.ListenHost();
+  options.port = cfg.ListenPort();
+  options.threads = cfg.http.threads;
+  options.max_connections = cfg.http.max_connections;
+  options.keep_alive_max = cfg.http.keep_alive_max;
+  options.keep_alive_timeout_s = cfg.http.keep_alive_timeout_s;
+  options.read_timeout_s = cfg.http.read_timeout_s;
+  options.write_timeout_s = cfg.http.write_timeout_s;
+  options.max_body_bytes = cfg.http.max_body_bytes;
+  return options;
+}
+
+// Opens the database and applies pending migrations (every command that touches data does).
+core::StatusOr<std::unique_ptr<storage::Database>> OpenMigrated(const config::Config& cfg,
+                                                               const core::Clock& clock,
+                                                               spdlog::logger& log) {
+  SCRM_ASSIGN_OR_RETURN(auto db, storage::Database::Open(DatabaseOptionsFrom(cfg)));
+  SCRM_ASSIGN_OR_RETURN(const int applied, db->Migrate(clock.NowUnixMillis()));
+  if (applied > 0) log.info("applied {} migration(s) to {}", applied, db->path());
+  return db;
+}
+
+int Serve(const CommonFlags& flags) {
+  auto cfg = LoadConfigFrom(flags);
+  if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
+
+  // Signals are handled by sigwait on this thread; block them before any thread starts so
+  // that every thread inherits the mask and none is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  core::LogOptions log_options{cfg->log.level, cfg->log.format};
+  auto log = core::MakeLogger("scrmd", log_options);
+  auto access_log = core::MakeLogger("http", log_options);
+  core::SystemClock clock;
+  core::SecureRandom random;
+  core::MetricsRegistry metrics;
+  metrics.SetInfo("scrmd_build_info", "Build information of the running scrmd.",
+                  {{"version", SCRM_VERSION}});
+
+  auto db = OpenMigrated(*cfg, clock, *log);
+  if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
+  storage::ApiKeyStore keys(**db);
+  api::Authenticator authenticator(keys, clock);
+
+  server::HttpServer http(ServerOptionsFrom(*cfg), clock, random, access_log, metrics);
+  api::RegisterOpsRoutes(http, **db, metrics);
+  api::ApiRouter router(http, authenticator);
+  api::RegisterKeyRoutes(router, keys);
+
+  if (auto started = http.Start(); !started.ok()) {
+    return Fail(kExitFailure, "http: " + started.message());
+  }
+  log->info("scrmd {} listening on http://{}:{} (database {})", SCRM_VERSION, cfg->ListenHost(),
+            http.port(), (*db)->path());
+  std::printf("scrmd listening on http://%s:%d\n", cfg->ListenHost().c_str(), http.port());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  log->info("received signal {}, shutting down", signal_number);
+  // Stop accepting, let in-flight requests finish, then checkpoint and close the database.
+  http.Stop();
+  if (auto closed = (*db)->Close(); !closed.ok()) {
+    log->error("closing the database failed: {}", closed.ToString());
+    return kExitFailure;
+  }
+  log->info("shutdown complete");
+  return kExitOk;
+}
+
+int Migrate(const CommonFlags& flags) {
+  auto cfg = LoadConfigFrom(flags);
+  if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
+  core::SystemClock clock;
+  auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
+  auto db = storage::Database::Open(DatabaseOptionsFrom(*cfg));
+  if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
+  auto applied = (*db)->Migrate(clock.NowUnixMillis());
+  if (!applied.ok()) return Fail(kExitFailure, "migrate: " + applied.status().ToString());
+  std::printf("applied %d migration(s); schema version %d\n", *applied,
+              storage::Database::LatestVersion());
+  return (*db)->Close().ok() ? kExitOk : kExitFailure;
+}
+
+struct KeyFlags {
+  std::string role;
+  std::string name;
+  int64_t id = 0;
+  bool json = false;
+};
+
+int KeysCreate(const CommonFlags& flags, const KeyFlags& key_flags) {
+  const auto role = model::ParseRole(key_flags.role);
+  if (!role) return Fail(kExitConfig, "--role: must be admin, marketing, sales or readonly");
+  auto cfg = LoadConfigFrom(flags);
+  if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
+  core::SystemClock clock;
+  core::SecureRandom random;
+  auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
+  auto db = OpenMigrated(*cfg, clock, *log);
+  if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
+  storage::ApiKeyStore keys(**db);
+  auto issued = api::IssueApiKey(keys, random, clock, key_flags.name, *role);
+  if (!issued.ok()) return Fail(kExitFailure, "keys create: " + issued.status().ToString());
+  // The secret alone on stdout, so `KEY=$(scrmd keys create ...)` works; it is shown once.
+  std::printf("%s\n", issued->secret.c_str());
+  std::fprintf(stderr, "created key %lld '%s' (role %s); store it now, it is not shown again\n",
+               static_cast<long long>(issued->key.id), issued->key.name.c_str(),
+               key_flags.role.c_str());
+  return (*db)->Close().ok() ? kExitOk : kExitFailure;
+}
+
+int KeysList(const CommonFlags& flags, const KeyFlags& key_flags) {
+  auto cfg = LoadConfigFrom(flags);
+  if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
+  core::SystemClock clock;
+  auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
+  auto db = OpenMigrated(*cfg, clock, *log);
+  if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
+  storage::ApiKeyStore keys(**db);
+  auto list = keys.List();
+  if (!list.ok()) return Fail(kExitFailure, "keys list: " + list.status().ToString());
+  if (!key_flags.json) std::printf("%-6s %-24s %-10s %-14s %s\n", "ID", "NAME", "ROLE", "PREFIX", "STATE");
+  for (const auto& key : *list) {
+    if (key_flags.json) {
+      std::printf("%s\n", api::ApiKeyJson(key).c_str());
+    } else {
+      std::printf("%-6lld %-24s %-10s %-14s %s\n", static_cast<long long>(key.id),
+                  key.name.c_str(), std::string(model::RoleName(key.role)).c_str(),
+                  key.prefix.c_str(), key.revoked_at_ms ? "revoked" : "active");
+    }
+  }
+  return (*db)->Close().ok() ? kExitOk : kExitFailure;
+}
+
+int KeysRevoke(const CommonFlags& flags, const KeyFlags& key_flags) {
+  if ((key_flags.id == 0) == key_flags.name.empty()) {
+    return Fail(kExitConfig, "keys revoke: give exactly one of --id or --name");
+  }
+  auto cfg = LoadConfigFrom(flags);
+  if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
+  core::SystemClock clock;
+  auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
+  auto db = OpenMigrated(*cfg, clock, *log);
+  if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
+  storage::ApiKeyStore keys(**db);
+  const core::Status revoked = key_flags.id != 0
+                                   ? keys.Revoke(key_flags.id, clock.NowUnixMillis())
+                                   : keys.RevokeByName(key_flags.name, clock.NowUnixMillis());
+  if (!revoked.ok()) return Fail(kExitFailure, "keys revoke: " + revoked.ToString());
+  std::fprintf(stderr, "revoked\n");
+  return (*db)->Close().ok() ? kExitOk : kExitFailure;
+}
+
+void AddCommonFlags(CLI::App& cmd, CommonFlags& flags) {
+  cmd.add_option("--config", flags.config_file, "JSON config file (default: embedded defaults)");
+  cmd.add_option("--secrets", flags.secrets_file, "JSON secrets file merged over the config");
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"scrmd: SCRM engagement service for WeCom and WeChat Official Accounts"};
+  app.set_version_flag("--version", std::string("scrmd ") + SCRM_VERSION);
+  app.require_subcommand(1);
+  CommonFlags flags;
+  KeyFlags key_flags;
+  int rc = kExitOk;
+
+  auto* serve = app.add_subcommand("serve", "Run the HTTP service");
+  AddCommonFlags(*serve, flags);
+  serve->callback([&] { rc = Serve(flags); });
+
+  auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
+  AddCommonFlags(*migrate, flags);
+  migrate->callback([&] { rc = Migrate(flags); });
+
+  auto* keys = app.add_subcommand("keys", "Manage API keys");
+  keys->require_subcommand(1);
+  auto* create = keys->add_subcommand("create", "Create a key; prints the secret once on stdout");
+  AddCommonFlags(*create, flags);
+  create->add_option("--role", key_flags.role, "admin|marketing|sales|readonly")->required();
+  create->add_option("--name", key_flags.name, "a name to recognise the key by")->required();
+  create->callback([&] { rc = KeysCreate(flags, key_flags); });
+  auto* list = keys->add_subcommand("list", "List keys (never their secrets)");
+  AddCommonFlags(*list, flags);
+  list->add_flag("--json", key_flags.json, "one JSON object per line");
+  list->callback([&] { rc = KeysList(flags, key_flags); });
+  auto* revoke = keys->add_subcommand("revoke", "Revoke a key by id or name");
+  AddCommonFlags(*revoke, flags);
+  revoke->add_option("--id", key_flags.id, "key id");
+  revoke->add_option("--name", key_flags.name, "key name");
+  revoke->callback([&] { rc = KeysRevoke(flags, key_flags); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return rc;
+}
+
+}  // namespace
+}  // namespace scrm::app
+
+int main(int argc, char** argv) { return scrm::app::Main(argc, argv); }

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/core/logging.h"
@@ -15,45 +16,56 @@ namespace scrm::config {
 
 // `log`: where and how the service logs.
 struct LogConfig {
-  std::string level = "info";                      // trace|debug|info|warn|error|critical|off
+  std::string level = "info";                       // trace|debug|info|warn|error|critical|off
   core::LogFormat format = core::LogFormat::kText;  // "text" | "json"
 };
 
 // `http`: the cpp-httplib server. See DEPENDENCIES.md for the keep-alive starvation trap.
 struct HttpConfig {
-  int threads = 8;                  // workers kept warm; 1..1024
-  int max_connections = 1024;       // concurrent connections served (workers grow to this); >= threads
-  int keep_alive_max = 1000;        // requests per keep-alive connection; 1..1000000
-  int keep_alive_timeout_s = 5;     // idle keep-alive connection closed after; 1..3600
-  int read_timeout_s = 10;          // 1..3600
-  int write_timeout_s = 10;         // 1..3600
-  int64_t max_body_bytes = 1 << 20; // larger bodies get 413; 1..(64 MiB)
+  int threads = 8;               // workers kept warm; 1..1024
+  int max_connections = 1024;    // concurrent connections served (workers grow to this); >= threads
+                                 // and <= 65536
+  int keep_alive_max = 1000;     // requests per keep-alive connection; 1..1000000
+  int keep_alive_timeout_s = 5;  // idle keep-alive connection closed after; 1..3600
+  int read_timeout_s = 10;       // 1..3600
+  int write_timeout_s = 10;      // 1..3600
+  int64_t max_body_bytes = 1 << 20;  // larger bodies get 413; 1..(64 MiB)
 };
 
 // `storage`: the SQLite database.
 struct StorageConfig {
-  std::string path;                   // default: <data_dir>/scrmd.db
-  std::string synchronous = "normal"; // "normal" | "full"
-  int read_connections = 4;           // 1..64
-  int busy_timeout_ms = 5000;         // 0..600000
+  std::string path;                    // default: <data_dir>/scrmd.db
+  std::string synchronous = "normal";  // "normal" | "full"
+  int read_connections = 4;            // 1..64
+  int busy_timeout_ms = 5000;          // 0..600000
 };
 
 enum class Platform { kWecom, kOfficialAccount };
 enum class EncryptMode { kPlain, kCompat, kSafe };
 
+// The config spelling of each value: "wecom" | "oa", "plain" | "compat" | "safe".
+std::string_view PlatformName(Platform platform);
+std::string_view EncryptModeName(EncryptMode mode);
+
+// api_base when the account does not set one.
+inline constexpr std::string_view kWecomDefaultApiBase = "https://qyapi.weixin.qq.com";
+inline constexpr std::string_view kOfficialAccountDefaultApiBase = "https://api.weixin.qq.com";
+
 // One entry of `accounts`: a WeCom corp or an Official Account we receive callbacks for.
 struct AccountConfig {
-  std::string id;                  // [A-Za-z0-9_-]{1,64}, unique; appears in the callback URL
-  Platform platform = Platform::kWecom;
-  std::string corp_id;             // wecom: CorpID (receiveid)
-  std::string app_id;              // oa: AppID (receiveid)
-  std::string token;               // secret; 1..128 chars [A-Za-z0-9]
-  std::string encoding_aes_key;    // secret; exactly 43 chars [A-Za-z0-9]; optional for oa plain
-  std::string secret;              // secret; wecom contact secret
-  std::string app_secret;          // secret; oa app secret
+  std::string id;                        // [A-Za-z0-9_-]{1,64}, unique; appears in the callback URL
+  Platform platform = Platform::kWecom;  // required in the file: "wecom" | "oa"
+  std::string corp_id;                   // wecom: CorpID (receiveid)
+  std::string app_id;                    // oa: AppID (receiveid)
+  std::string token;                     // secret; 1..128 chars [A-Za-z0-9]
+  std::string encoding_aes_key;  // secret; exactly 43 chars [A-Za-z0-9]; optional for oa plain
+  std::string secret;            // secret; wecom contact secret
+  std::string app_secret;        // secret; oa app secret
   EncryptMode encrypt_mode = EncryptMode::kSafe;  // oa only; wecom is always encrypted
-  std::string api_base;            // default https://qyapi.weixin.qq.com or https://api.weixin.qq.com
-  int64_t timestamp_window_s = 300;  // callbacks whose timestamp is further off are replays
+  std::string api_base;  // default https://qyapi.weixin.qq.com or https://api.weixin.qq.com
+                         // must be http(s)://host...; trailing '/' removed at load
+  int64_t timestamp_window_s = 300;  // callbacks whose timestamp is further off are replays;
+                                     // 1..86400
 };
 
 struct Config {
@@ -64,17 +76,24 @@ struct Config {
   StorageConfig storage;
   std::vector<AccountConfig> accounts;
 
-  // Host and port parsed from `listen` (validated at load).
+  // Host and port parsed from `listen` (validated at load). The host of "[::1]:8080" is "::1".
+  // On a Config that did not come from LoadConfig/ParseConfig and has a malformed `listen`,
+  // they return "" and -1.
   std::string ListenHost() const;
   int ListenPort() const;
   // storage.path, or <data_dir>/scrmd.db when empty.
   std::string DatabasePath() const;
+  // The account with this id, or nullptr. The pointer lives as long as this Config is unchanged.
+  const AccountConfig* FindAccount(std::string_view id) const;
 };
 
 // Where the raw configuration comes from. Empty paths mean "not given".
 struct ConfigSources {
   std::string config_file;   // JSON; absent => embedded defaults
   std::string secrets_file;  // JSON, same shape as the config; merged over it
+  // ...except that its `accounts` is an object keyed by account id, and only token,
+  // encoding_aes_key, secret and app_secret may be set there:
+  //   {"accounts": {"corp1": {"token": "...", "encoding_aes_key": "...", "secret": "..."}}}
   // Environment (name -> value); only SCRMD_* names are read. `SCRMD_HTTP__THREADS=16` sets
   // http.threads, `SCRMD_ACCOUNTS__<ID>__TOKEN=x` sets accounts[id==<ID>].token.
   std::map<std::string, std::string> env;
@@ -83,6 +102,10 @@ struct ConfigSources {
 // Loads, merges and validates. Errors are InvalidArgument with one line that starts with the
 // key path: "accounts[1].encoding_aes_key: must be 43 characters",
 // "http.threads: must be an integer", "lisen: unknown key".
+// Precedence: env > secrets file > config file > defaults. The first error found is reported:
+// unreadable file / JSON syntax, then keys and types of the config file, of the secrets file,
+// of the env, then the merged values (so a higher source may fix a lower one's out-of-range
+// value). Messages never contain secret values. docs/configuration.md is the operator's guide.
 core::StatusOr<Config> LoadConfig(const ConfigSources& sources);
 
 // Parses a JSON text alone (no files, no env): what tests use.

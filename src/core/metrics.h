@@ -21,6 +21,7 @@ class CounterFamily {
   void Inc(const std::vector<std::string>& label_values, uint64_t by = 1);
   uint64_t Value(const std::vector<std::string>& label_values) const;
   void Render(std::string& out) const;
+  const std::vector<std::string>& label_names() const { return label_names_; }
 
  private:
   std::string name_;
@@ -38,6 +39,7 @@ class HistogramFamily {
   void Observe(const std::vector<std::string>& label_values, double value);
   uint64_t Count(const std::vector<std::string>& label_values) const;
   void Render(std::string& out) const;
+  const std::vector<std::string>& label_names() const { return label_names_; }
 
  private:
   struct Child {
@@ -57,15 +59,20 @@ class HistogramFamily {
 // Thread-safe. Created in main and passed by reference.
 class MetricsRegistry {
  public:
+  // Counter/Histogram return the family called `name`, creating it on first use; a later call
+  // with the same name gets the same family and must pass the same label names. Names and label
+  // names come from code and must be valid Prometheus names (broken invariant otherwise).
+  // Histogram upper bounds are finite and strictly increasing; +Inf is implicit.
   CounterFamily& Counter(const std::string& name, const std::string& help,
                          std::vector<std::string> label_names);
   HistogramFamily& Histogram(const std::string& name, const std::string& help,
                              std::vector<std::string> label_names,
                              std::vector<double> upper_bounds);
-  // A gauge fixed at 1 with constant labels (e.g. scrmd_build_info{version="0.1.0"}).
+  // A gauge fixed at 1 with constant labels (e.g. scrmd_build_info{version="0.1.0"}); setting
+  // the same name again replaces it.
   void SetInfo(const std::string& name, const std::string& help,
                std::vector<std::pair<std::string, std::string>> labels);
-  // Prometheus text exposition format 0.0.4.
+  // Prometheus text exposition format 0.0.4, families in name order, infos last.
   std::string Render() const;
 
  private:

@@ -18,6 +18,10 @@
 
 namespace scrm::server {
 
+// Carries the request id both ways: accepted from the client if it is 1..64 characters of
+// [A-Za-z0-9._-], otherwise generated (16 hex characters); always set on the response.
+inline constexpr char kRequestIdHeader[] = "X-Request-Id";
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                 // 0 = ephemeral (tests)
@@ -27,7 +31,7 @@ struct ServerOptions {
   int keep_alive_timeout_s = 5;
   int read_timeout_s = 10;
   int write_timeout_s = 10;
-  int64_t max_body_bytes = 1 << 20;
+  int64_t max_body_bytes = 1 << 20;  // larger bodies get 413 (Content-Length or chunked)
 };
 
 // What every handler gets besides the request.
@@ -49,8 +53,25 @@ int HttpStatusFor(core::StatusCode code);
 void WriteStatusError(httplib::Response& res, const core::Status& status,
                       std::string_view request_id);
 
-// Thread-safety: register routes before Start/Run; Stop may be called from any thread.
-// Handlers run on the worker threads. Does not own clock, random, logger or metrics.
+// Behaviour on top of the handlers:
+// - Every response carries X-Request-Id; every 4xx/5xx whose body is empty gets the JSON error
+//   body (404 for unknown routes, 413 for bodies over max_body_bytes, 405 for methods other
+//   than GET, HEAD and POST, 400 for malformed requests). A handler that throws yields a 500
+//   with a generic message; the exception's text goes to the log.
+// - Bodies are read by the server, never by httplib's unlimited reader: Content-Length or
+//   chunked, at most max_body_bytes; a request with neither header has an empty body.
+//   Requests whose body cannot be read to its end are answered, then their connection closed.
+// - One access log line per response (method, path without the query string, status, bytes,
+//   duration, request id, remote address) and the metrics scrmd_http_requests_total{route,
+//   method,status} and scrmd_http_request_duration_seconds{route}; the route is the name given
+//   at registration, "unmatched" when no route took the request.
+// - Workers: `threads` stay warm, one more starts for each connection that finds none idle, up
+//   to max_connections (a worker serves one keep-alive connection for its life; see
+//   ElasticTaskQueue).
+//
+// Thread-safety: register routes before Start/Run; Stop may be called from any thread except a
+// handler's (it waits for the workers). Handlers run on the worker threads, concurrently.
+// Does not own clock, random, logger or metrics, which must outlive the server.
 class HttpServer {
  public:
   HttpServer(ServerOptions options, const core::Clock& clock, core::Random& random,
@@ -59,7 +80,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // `pattern` is a cpp-httplib regex pattern; `route` is the low-cardinality metrics label.
+  // `pattern` is a cpp-httplib regex pattern (std::regex_match on the decoded path, captures in
+  // req.matches); `route` is the low-cardinality metrics label. A Post handler gets the body in
+  // req.body. Handlers should answer errors with WriteStatusError / WriteJsonError.
   void Get(const std::string& pattern, const std::string& route, Handler handler);
   void Post(const std::string& pattern, const std::string& route, Handler handler);
 
@@ -71,7 +94,9 @@ class HttpServer {
   void Run();
   // Bind + Run on an internal thread; returns once the server accepts connections.
   core::Status Start();
-  // Stops accepting, lets in-flight requests finish, joins the internal thread if any.
+  // Stops accepting, lets in-flight requests finish, joins the internal thread if any (or waits
+  // for Run to return). Idle keep-alive connections hold it up to keep_alive_timeout_s: httplib
+  // 0.11.4 does not interrupt that wait. Idempotent; the destructor calls it.
   void Stop();
   bool IsRunning() const;
 

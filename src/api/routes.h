@@ -1,0 +1,26 @@
+// Route registration: operational endpoints and the /api/v1 REST routes.
+#pragma once
+
+#include <string>
+
+#include "src/api/auth.h"
+#include "src/core/metrics.h"
+#include "src/server/http_server.h"
+#include "src/storage/api_key_store.h"
+#include "src/storage/database.h"
+
+namespace scrm::api {
+
+// /healthz (process up), /readyz (database open and migrated), /metrics (Prometheus text).
+// The references must outlive the server.
+void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db,
+                       core::MetricsRegistry& metrics);
+
+// GET /api/v1/me (any role): who the caller is.
+// GET /api/v1/keys (admin): the stored keys, never their secrets.
+void RegisterKeyRoutes(ApiRouter& router, storage::ApiKeyStore& keys);
+
+// JSON of a key record without its hash.
+std::string ApiKeyJson(const model::ApiKey& key);
+
+}  // namespace scrm::api

@@ -1,0 +1,190 @@
+#include "src/ingest/inbox_writer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace scrm::ingest {
+
+using core::Status;
+using core::StatusOr;
+
+// One waiting Submit. Lives on the submitting thread's stack: the writer thread moves the
+// interaction out, and writes result and done under mu_; after done is set it never touches the
+// slot again, so the submitter may return (destroying it) as soon as it sees done.
+struct InboxWriter::Slot {
+  model::Interaction interaction;
+  StatusOr<SubmitResult> result = core::UnavailableError("inbox: not committed");
+  bool done = false;  // guarded by mu_
+};
+
+namespace {
+
+std::vector<double> BatchSizeBuckets() {
+  return {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+}
+
+std::vector<double> CommitSecondsBuckets() {
+  return {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1};
+}
+
+double SecondsBetween(std::chrono::steady_clock::time_point from,
+                      std::chrono::steady_clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+}  // namespace
+
+InboxWriter::InboxWriter(storage::InteractionStore& store, const core::Clock& clock,
+                         core::MetricsRegistry& metrics, std::shared_ptr<spdlog::logger> logger,
+                         InboxWriterOptions options)
+    : store_(store),
+      clock_(clock),
+      logger_(std::move(logger)),
+      options_(options),
+      ids_(clock),
+      committed_total_(metrics.Counter("scrmd_inbox_committed_total",
+                                       "Interactions stored by the inbox (duplicates excluded)",
+                                       {})),
+      duplicates_total_(metrics.Counter("scrmd_inbox_duplicates_total",
+                                        "Submitted interactions that were already stored", {})),
+      failed_total_(metrics.Counter("scrmd_inbox_failed_total",
+                                    "Submitted interactions whose transaction failed", {})),
+      batch_size_(metrics.Histogram("scrmd_inbox_batch_size",
+                                    "Interactions per inbox transaction", {},
+                                    BatchSizeBuckets())),
+      commit_seconds_(metrics.Histogram("scrmd_inbox_commit_seconds",
+                                        "Duration of one inbox transaction", {},
+                                        CommitSecondsBuckets())) {}
+
+InboxWriter::~InboxWriter() { Stop(); }
+
+void InboxWriter::SetCommitListener(std::function<void()> listener) {
+  listener_ = std::move(listener);
+}
+
+Status InboxWriter::Start() {
+  if (options_.max_batch == 0) return core::InvalidArgumentError("inbox max_batch must be >= 1");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (started_ || stopping_) {
+      return core::FailedPreconditionError("inbox writer was already started or stopped");
+    }
+  }
+  SCRM_ASSIGN_OR_RETURN(last_id_, store_.MaxId());
+  std::lock_guard<std::mutex> lock(mu_);
+  started_ = true;
+  running_ = true;
+  thread_ = std::thread(&InboxWriter::Run, this);
+  return core::OkStatus();
+}
+
+void InboxWriter::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ = false;
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+StatusOr<SubmitResult> InboxWriter::Submit(model::Interaction interaction) {
+  if (interaction.account_id.empty()) {
+    return core::InvalidArgumentError("interaction has no account_id");
+  }
+  if (interaction.dedupe_key.empty()) {
+    return core::InvalidArgumentError("interaction has no dedupe_key");
+  }
+  if (interaction.received_at_ms == 0) interaction.received_at_ms = clock_.NowUnixMillis();
+  Slot slot;
+  slot.interaction = std::move(interaction);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!running_) return core::UnavailableError("inbox is not running");
+  pending_.push_back(&slot);
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return slot.done; });
+  return std::move(slot.result);
+}
+
+void InboxWriter::Run() {
+  std::deque<Slot*> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+      // Stop drains: the thread leaves only once nothing is pending, and running_ is already
+      // false so nothing new can arrive.
+      if (pending_.empty()) return;
+      const size_t n = std::min(options_.max_batch, pending_.size());
+      const auto end = pending_.begin() + static_cast<std::ptrdiff_t>(n);
+      batch.assign(pending_.begin(), end);
+      pending_.erase(pending_.begin(), end);
+    }
+    CommitBatch(batch);
+    batch.clear();
+  }
+}
+
+void InboxWriter::CommitBatch(std::deque<Slot*>& batch) {
+  // Ids are assigned here, on the one writer thread, in commit order, and never at or below an
+  // id already stored. Every committed row therefore has a larger id than every row committed
+  // before it, which is what lets the ingest worker scan "id > cursor" without ever missing a
+  // row. Assigning them in Submit (on HTTP threads) would break this: a thread could take an id,
+  // be descheduled while a later id commits and the worker moves its cursor past it, and then
+  // commit its smaller id behind the cursor, never to be processed.
+  std::vector<model::Interaction> items;
+  items.reserve(batch.size());
+  for (Slot* slot : batch) {
+    int64_t id = ids_.Next();
+    if (id <= last_id_) id = last_id_ + 1;  // the clock stepped back across a restart
+    last_id_ = id;
+    slot->interaction.id = id;
+    items.push_back(std::move(slot->interaction));
+  }
+
+  const auto started = clock_.SteadyNow();
+  StatusOr<std::vector<storage::InsertOutcome>> outcomes = store_.InsertBatch(items);
+  commit_seconds_.Observe({}, SecondsBetween(started, clock_.SteadyNow()));
+  batch_size_.Observe({}, static_cast<double>(batch.size()));
+
+  uint64_t inserted = 0;
+  uint64_t duplicates = 0;
+  if (outcomes.ok()) {
+    // InsertBatch answers one outcome per item; anything else is a bug in the store.
+    SCRM_CHECK(outcomes->size() == batch.size());
+    for (const storage::InsertOutcome& outcome : *outcomes) {
+      if (outcome.duplicate) {
+        ++duplicates;
+      } else {
+        ++inserted;
+      }
+    }
+  } else {
+    failed_total_.Inc({}, batch.size());
+    logger_->error("inbox: transaction of {} interactions failed: {}", batch.size(),
+                   outcomes.status().ToString());
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (outcomes.ok()) {
+        const storage::InsertOutcome& outcome = (*outcomes)[i];
+        batch[i]->result = SubmitResult{outcome.duplicate, outcome.id};
+      } else {
+        // The platform retries on a non-200 answer, so the caller reports a temporary failure.
+        batch[i]->result = core::UnavailableError("inbox: the interaction could not be stored");
+      }
+      batch[i]->done = true;
+    }
+  }
+  done_cv_.notify_all();
+  if (inserted > 0) committed_total_.Inc({}, inserted);
+  if (duplicates > 0) duplicates_total_.Inc({}, duplicates);
+  if (inserted > 0 && listener_) listener_();
+}
+
+}  // namespace scrm::ingest

@@ -1,0 +1,107 @@
+// InboxWriter: the durable inbox's single writer thread. HTTP handlers hand it interactions and
+// wait until the transaction holding theirs has committed; only then do they ack the platform.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/logger.h>
+
+#include "src/core/clock.h"
+#include "src/core/metrics.h"
+#include "src/core/random.h"
+#include "src/core/status.h"
+#include "src/model/interaction.h"
+#include "src/storage/interaction_store.h"
+
+namespace scrm::ingest {
+
+struct InboxWriterOptions {
+  // Most interactions per transaction (>= 1). The writer never waits to fill a batch: it commits
+  // whatever is pending, so batches are 1 when idle and grow with load on their own.
+  size_t max_batch = 1024;
+};
+
+// The answer Submit gives once the interaction is durable.
+struct SubmitResult {
+  bool duplicate = false;  // the same (account_id, dedupe_key) was already stored: not stored again
+  int64_t id = 0;          // the stored row's id (the earlier row's when duplicate)
+};
+
+// Group commit: one writer thread takes everything pending (up to max_batch), assigns ids and
+// inserts it in one transaction through InteractionStore::InsertBatch.
+//
+// Thread-safety: Submit is called concurrently by HTTP worker threads; Start and Stop by the
+// owner (src/app), once each. The commit listener runs on the writer thread. Does not own the
+// store, clock or metrics registry, which must outlive it.
+class InboxWriter {
+ public:
+  // `logger`: shared with whoever else logs to it (main builds it).
+  InboxWriter(storage::InteractionStore& store, const core::Clock& clock,
+              core::MetricsRegistry& metrics, std::shared_ptr<spdlog::logger> logger,
+              InboxWriterOptions options = {});
+  // Stops (draining) if still running.
+  ~InboxWriter();
+  InboxWriter(const InboxWriter&) = delete;
+  InboxWriter& operator=(const InboxWriter&) = delete;
+
+  // Called after every transaction that stored at least one new row (the ingest worker's
+  // wake-up). Runs on the writer thread: must be quick and must not call Submit. Set before
+  // Start.
+  void SetCommitListener(std::function<void()> listener);
+
+  // Reads the highest stored id (ids are always assigned above it, even if the clock stepped
+  // back across a restart) and starts the writer thread. InvalidArgument for max_batch 0;
+  // FailedPrecondition when called twice or after Stop; the store's error when it cannot be
+  // read.
+  core::Status Start();
+  // Stops taking submissions and drains: everything already submitted is committed or failed
+  // before Stop returns, never left waiting. Idempotent.
+  void Stop();
+
+  // Stores `interaction` durably and blocks until its transaction has committed (or failed).
+  // The id is assigned by the writer thread (any id passed in is ignored); received_at_ms is
+  // set from the clock when 0. A duplicate is ok with duplicate = true.
+  // InvalidArgument when account_id or dedupe_key is empty (never enqueued);
+  // Unavailable before Start, after Stop, or when the batch's transaction failed (the caller
+  // answers 5xx and the platform retries).
+  core::StatusOr<SubmitResult> Submit(model::Interaction interaction);
+
+ private:
+  struct Slot;  // one waiting Submit, on its caller's stack
+
+  void Run();
+  // Commits one batch and completes its slots (writer thread).
+  void CommitBatch(std::deque<Slot*>& batch);
+
+  storage::InteractionStore& store_;
+  const core::Clock& clock_;
+  std::shared_ptr<spdlog::logger> logger_;
+  const InboxWriterOptions options_;
+  core::IdGenerator ids_;
+  core::CounterFamily& committed_total_;
+  core::CounterFamily& duplicates_total_;
+  core::CounterFamily& failed_total_;
+  core::HistogramFamily& batch_size_;
+  core::HistogramFamily& commit_seconds_;
+  std::function<void()> listener_;  // set before Start, then read by the writer thread only
+
+  int64_t last_id_ = 0;  // writer thread only (set by Start before the thread exists)
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;  // writer waits: pending_ non-empty or stopping_
+  std::condition_variable done_cv_;  // submitters wait: their slot is done
+  std::deque<Slot*> pending_;        // guarded by mu_
+  bool running_ = false;             // guarded by mu_: accepting submissions
+  bool started_ = false;             // guarded by mu_
+  bool stopping_ = false;            // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace scrm::ingest

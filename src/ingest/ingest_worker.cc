@@ -1,0 +1,315 @@
+#include "src/ingest/ingest_worker.h"
+
+#include <algorithm>
+#include <exception>
+#include <string>
+#include <utility>
+
+namespace scrm::ingest {
+
+using core::Status;
+using core::StatusOr;
+
+// One replay. Shared by the Replay caller (which may give up waiting) and the worker.
+struct IngestWorker::ReplayJob {
+  ReplayRequest request;
+  // Worker thread only.
+  bool begun = false;
+  int64_t up_to_id = 0;
+  int64_t after_id = 0;
+  int64_t reprocessed = 0;
+  // Guarded by mu_.
+  bool done = false;
+  StatusOr<ReplayResult> result = core::UnavailableError("replay did not finish");
+};
+
+namespace {
+
+std::vector<double> LagSecondsBuckets() {
+  return {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300};
+}
+
+}  // namespace
+
+IngestWorker::IngestWorker(storage::InteractionStore& store,
+                           std::vector<std::reference_wrapper<InteractionProcessor>> processors,
+                           const core::Clock& clock, core::MetricsRegistry& metrics,
+                           std::shared_ptr<spdlog::logger> logger, IngestWorkerOptions options)
+    : store_(store),
+      processors_(std::move(processors)),
+      clock_(clock),
+      logger_(std::move(logger)),
+      options_(std::move(options)),
+      processed_total_(metrics.Counter("scrmd_ingest_processed_total",
+                                       "Interactions every processor has finished", {})),
+      replayed_total_(metrics.Counter("scrmd_ingest_replayed_total",
+                                      "Interactions processed again by a replay", {})),
+      errors_total_(metrics.Counter("scrmd_ingest_errors_total",
+                                    "Processor failures (the interaction is retried)",
+                                    {"processor"})),
+      lag_seconds_(metrics.Histogram("scrmd_ingest_lag_seconds",
+                                     "From receipt by the inbox to the end of processing", {},
+                                     LagSecondsBuckets())) {}
+
+IngestWorker::~IngestWorker() { Stop(); }
+
+Status IngestWorker::Start() {
+  if (options_.cursor_name.empty()) {
+    return core::InvalidArgumentError("ingest cursor_name is empty");
+  }
+  if (options_.chunk_size == 0) return core::InvalidArgumentError("ingest chunk_size must be >= 1");
+  if (options_.poll_interval.count() <= 0 || options_.retry_interval.count() <= 0 ||
+      options_.max_retry_interval < options_.retry_interval) {
+    return core::InvalidArgumentError(
+        "ingest poll_interval and retry_interval must be > 0 and max_retry_interval >= "
+        "retry_interval");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (started_ || stopping_) {
+      return core::FailedPreconditionError("ingest worker was already started or stopped");
+    }
+  }
+  SCRM_ASSIGN_OR_RETURN(const int64_t cursor, store_.GetCursor(options_.cursor_name));
+  std::lock_guard<std::mutex> lock(mu_);
+  cursor_.store(cursor);
+  started_ = true;
+  running_ = true;
+  thread_ = std::thread(&IngestWorker::Run, this);
+  return core::OkStatus();
+}
+
+void IngestWorker::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ = false;
+    stopping_ = true;
+  }
+  wake_cv_.notify_all();
+  progress_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::shared_ptr<ReplayJob>& job : replays_) {
+      job->result = core::UnavailableError("ingest worker stopped before the replay finished");
+      job->done = true;
+    }
+    replays_.clear();
+  }
+  progress_cv_.notify_all();
+}
+
+void IngestWorker::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+  }
+  wake_cv_.notify_one();
+}
+
+StatusOr<ReplayResult> IngestWorker::Replay(const ReplayRequest& request,
+                                            std::chrono::milliseconds timeout) {
+  if (request.from_ms >= request.to_ms) {
+    return core::InvalidArgumentError("replay range is empty: from_ms must be before to_ms");
+  }
+  if (request.account_id.has_value() && request.account_id->empty()) {
+    return core::InvalidArgumentError("replay account_id is set but empty");
+  }
+  auto job = std::make_shared<ReplayJob>();
+  job->request = request;
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!running_) return core::UnavailableError("ingest worker is not running");
+  replays_.push_back(job);
+  wake_cv_.notify_one();
+  if (!progress_cv_.wait_for(lock, timeout, [&] { return job->done; })) {
+    return core::DeadlineExceededError(
+        "replay is still running; its outcome will be logged when it finishes");
+  }
+  return job->result;
+}
+
+bool IngestWorker::WaitForCursor(int64_t id, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  progress_cv_.wait_for(lock, timeout, [&] { return cursor_.load() >= id || stopping_; });
+  return cursor_.load() >= id;
+}
+
+void IngestWorker::Run() {
+  for (;;) {
+    bool more_live = false;
+    if (!retry_at_.has_value() || clock_.SteadyNow() >= *retry_at_) {
+      const ChunkOutcome outcome = ProcessChunk();
+      more_live = !outcome.failed && outcome.read == options_.chunk_size;
+    }
+    const bool replay_active = StepReplay();
+
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_) return;
+    if (more_live || replay_active) continue;
+    // Caught up (or backing off): sleep until notified, a replay arrives, Stop, or the poll
+    // tick. While backing off a notification only counts once the retry is due on the clock,
+    // so a stream of commits cannot turn a failing processor into a hot loop.
+    std::chrono::milliseconds wait = options_.poll_interval;
+    if (retry_at_.has_value()) {
+      const auto remaining =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*retry_at_ - clock_.SteadyNow());
+      wait = std::clamp(remaining, std::chrono::milliseconds(1), options_.poll_interval);
+    }
+    wake_cv_.wait_for(lock, wait, [&] {
+      const bool due = !retry_at_.has_value() || clock_.SteadyNow() >= *retry_at_;
+      return stopping_ || !replays_.empty() || (notified_ && due);
+    });
+    notified_ = false;
+    if (stopping_) return;
+  }
+}
+
+IngestWorker::ChunkOutcome IngestWorker::ProcessChunk() {
+  const int64_t start = cursor_.load();
+  StatusOr<std::vector<model::Interaction>> chunk =
+      store_.ReadAfter(start, options_.chunk_size);
+  if (!chunk.ok()) {
+    logger_->error("ingest: reading after interaction {} failed, will retry: {}", start,
+                   chunk.status().ToString());
+    NoteFailure();
+    return {0, true};
+  }
+  int64_t done = start;
+  uint64_t processed = 0;
+  bool failed = false;
+  const int64_t now_ms = clock_.NowUnixMillis();
+  for (const model::Interaction& interaction : *chunk) {
+    const Status status = ProcessOne(interaction);
+    if (!status.ok()) {
+      // Never skipped: the cursor stops before it and the same interaction is retried.
+      logger_->error("ingest: interaction {} failed, will retry: {}", interaction.id,
+                     status.ToString());
+      failed = true;
+      break;
+    }
+    done = interaction.id;
+    ++processed;
+    lag_seconds_.Observe({}, static_cast<double>(now_ms - interaction.received_at_ms) / 1000.0);
+  }
+  if (processed > 0) {
+    const Status saved = store_.SetCursor(options_.cursor_name, done);
+    if (!saved.ok()) {
+      // Not advanced: the chunk is delivered again (processors are idempotent).
+      logger_->error("ingest: recording cursor {} failed, will retry: {}", done,
+                     saved.ToString());
+      NoteFailure();
+      return {chunk->size(), true};
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);  // WaitForCursor checks under mu_
+      cursor_.store(done);
+    }
+    progress_cv_.notify_all();
+    processed_total_.Inc({}, processed);
+  }
+  if (failed) {
+    NoteFailure();
+  } else {
+    NoteSuccess();
+  }
+  return {chunk->size(), failed};
+}
+
+bool IngestWorker::StepReplay() {
+  std::shared_ptr<ReplayJob> job;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (replays_.empty()) return false;
+    job = replays_.front();
+  }
+  const ReplayRequest& request = job->request;
+  if (!job->begun) {
+    job->begun = true;
+    job->up_to_id = cursor_.load();
+    logger_->info("ingest: replay of received_at [{}, {}) up to interaction {} started",
+                  request.from_ms, request.to_ms, job->up_to_id);
+  }
+  StatusOr<std::vector<model::Interaction>> page =
+      store_.ReadRange(request.from_ms, request.to_ms, job->after_id, options_.chunk_size);
+  if (!page.ok()) {
+    FinishReplay(job, page.status());
+  } else {
+    bool finished = page->size() < options_.chunk_size;
+    for (const model::Interaction& interaction : *page) {
+      if (interaction.id > job->up_to_id) {  // not processed a first time yet: left to Run
+        finished = true;
+        break;
+      }
+      job->after_id = interaction.id;
+      if (request.account_id.has_value() && interaction.account_id != *request.account_id) {
+        continue;
+      }
+      const Status status = ProcessOne(interaction);
+      if (!status.ok()) {
+        FinishReplay(job, Status(status.code(), "replay stopped at interaction " +
+                                                    std::to_string(interaction.id) + ": " +
+                                                    status.message()));
+        finished = false;
+        break;
+      }
+      ++job->reprocessed;
+      replayed_total_.Inc({});
+    }
+    if (finished) FinishReplay(job, ReplayResult{job->reprocessed, job->up_to_id});
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return !replays_.empty();
+}
+
+Status IngestWorker::ProcessOne(const model::Interaction& interaction) {
+  for (InteractionProcessor& processor : processors_) {
+    Status status;
+    try {
+      status = processor.Process(interaction);
+    } catch (const std::exception& e) {
+      // A processor should answer with a Status; an escaped exception must not kill the only
+      // thread that drains the inbox.
+      status = core::InternalError(std::string("exception: ") + e.what());
+    }
+    if (!status.ok()) {
+      errors_total_.Inc({std::string(processor.name())});
+      return Status(status.code(), std::string(processor.name()) + ": " + status.message());
+    }
+  }
+  return core::OkStatus();
+}
+
+void IngestWorker::FinishReplay(const std::shared_ptr<ReplayJob>& job,
+                                StatusOr<ReplayResult> result) {
+  if (result.ok()) {
+    logger_->info("ingest: replay of received_at [{}, {}) finished: {} reprocessed",
+                  job->request.from_ms, job->request.to_ms, result->reprocessed);
+  } else {
+    logger_->error("ingest: replay of received_at [{}, {}) failed: {}", job->request.from_ms,
+                   job->request.to_ms, result.status().ToString());
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job->result = std::move(result);
+    job->done = true;
+    if (!replays_.empty() && replays_.front() == job) replays_.pop_front();
+  }
+  progress_cv_.notify_all();
+}
+
+void IngestWorker::NoteFailure() {
+  ++consecutive_failures_;
+  auto delay = options_.retry_interval;
+  for (int i = 1; i < consecutive_failures_ && delay < options_.max_retry_interval; ++i) {
+    delay *= 2;
+  }
+  delay = std::min(delay, options_.max_retry_interval);
+  retry_at_ = clock_.SteadyNow() + delay;
+}
+
+void IngestWorker::NoteSuccess() {
+  consecutive_failures_ = 0;
+  retry_at_.reset();
+}
+
+}  // namespace scrm::ingest

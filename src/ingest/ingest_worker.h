@@ -1,0 +1,149 @@
+// IngestWorker: the one thread that drains the inbox in id order through the processors
+// (identity -> tagger -> profile -> segment index -> triggers), and re-runs them over a time
+// range on request (replay).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "src/core/clock.h"
+#include "src/core/metrics.h"
+#include "src/core/status.h"
+#include "src/ingest/processor.h"
+#include "src/storage/interaction_store.h"
+
+namespace scrm::ingest {
+
+struct IngestWorkerOptions {
+  // Row of ingest_cursors holding the last interaction id every processor has finished.
+  std::string cursor_name = "worker";
+  // Interactions read per step (>= 1). The cursor is recorded after each chunk, so a crash
+  // re-delivers at most one chunk.
+  size_t chunk_size = 256;
+  // Safety net: how often the worker looks for new rows when nobody notified it (> 0).
+  std::chrono::milliseconds poll_interval{1000};
+  // Pause before retrying after a processor or storage error (> 0), doubling on each
+  // consecutive failure up to max_retry_interval (>= retry_interval). Measured on the Clock.
+  std::chrono::milliseconds retry_interval{1000};
+  std::chrono::milliseconds max_retry_interval{30000};
+};
+
+// Re-run the processors over interactions received in [from_ms, to_ms).
+struct ReplayRequest {
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  std::optional<std::string> account_id;  // only this account when set
+};
+
+struct ReplayResult {
+  int64_t reprocessed = 0;  // interactions that went through every processor again
+  // The worker's cursor when the replay started. Newer interactions in the range were left to
+  // the normal path (they had not been processed a first time yet).
+  int64_t up_to_id = 0;
+};
+
+// Delivery is at least once, in id order: for each chunk after the cursor, every interaction
+// goes through every processor in the given order, then the cursor is recorded. A processor
+// error stops the chunk at that interaction (the cursor covers the ones before it), is logged
+// and counted, and the same interaction is retried after retry_interval (growing): never
+// skipped. Processors must therefore be idempotent (see processor.h).
+//
+// Threads: Start/Stop by the owner (src/app); Notify, Replay, cursor and WaitForCursor from any
+// thread. Processors run on the worker thread only. Does not own the store, processors, clock or
+// metrics registry, which must outlive it.
+class IngestWorker {
+ public:
+  // `processors` run in this order. `logger`: shared with whoever else logs to it.
+  IngestWorker(storage::InteractionStore& store,
+               std::vector<std::reference_wrapper<InteractionProcessor>> processors,
+               const core::Clock& clock, core::MetricsRegistry& metrics,
+               std::shared_ptr<spdlog::logger> logger, IngestWorkerOptions options = {});
+  ~IngestWorker();  // Stop()
+  IngestWorker(const IngestWorker&) = delete;
+  IngestWorker& operator=(const IngestWorker&) = delete;
+
+  // Loads the cursor and starts the thread. InvalidArgument for bad options;
+  // FailedPrecondition when called twice or after Stop; the store's error otherwise.
+  core::Status Start();
+  // Finishes the step in progress and joins the thread. Replays not finished fail with
+  // Unavailable. Idempotent.
+  void Stop();
+
+  // Wakes the worker: new rows were committed (InboxWriter's commit listener). Cheap.
+  void Notify();
+
+  // Queues a replay and waits up to `timeout` for its result. The worker interleaves replay
+  // pages with normal chunks; the main cursor never moves back. InvalidArgument when
+  // from_ms >= to_ms or account_id is set but empty; Unavailable when the worker is not
+  // running or stopped before finishing; DeadlineExceeded when the timeout passed first (the
+  // replay goes on and its outcome is logged); a processor's error (with the id it stopped at)
+  // when one failed: the replay stops there, and can be asked again.
+  core::StatusOr<ReplayResult> Replay(const ReplayRequest& request,
+                                      std::chrono::milliseconds timeout);
+
+  // The last id every processor has finished (0 before any).
+  int64_t cursor() const { return cursor_.load(); }
+  // Waits until cursor() >= id; false when `timeout` passed first or the worker stopped.
+  bool WaitForCursor(int64_t id, std::chrono::milliseconds timeout);
+
+ private:
+  struct ReplayJob;
+  struct ChunkOutcome {
+    size_t read = 0;
+    bool failed = false;
+  };
+
+  void Run();
+  // One chunk after the cursor (worker thread).
+  ChunkOutcome ProcessChunk();
+  // One page of the oldest replay; false when no replay is active afterwards (worker thread).
+  bool StepReplay();
+  // Runs every processor on one interaction; the first error, prefixed with its processor.
+  core::Status ProcessOne(const model::Interaction& interaction);
+  void FinishReplay(const std::shared_ptr<ReplayJob>& job, core::StatusOr<ReplayResult> result);
+  // Backoff after a failure / reset after a success (worker thread).
+  void NoteFailure();
+  void NoteSuccess();
+
+  storage::InteractionStore& store_;
+  const std::vector<std::reference_wrapper<InteractionProcessor>> processors_;
+  const core::Clock& clock_;
+  std::shared_ptr<spdlog::logger> logger_;
+  const IngestWorkerOptions options_;
+  core::CounterFamily& processed_total_;
+  core::CounterFamily& replayed_total_;
+  core::CounterFamily& errors_total_;
+  core::HistogramFamily& lag_seconds_;
+
+  std::atomic<int64_t> cursor_{0};  // written by the worker thread (and Start) only
+
+  // Worker thread only.
+  int consecutive_failures_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> retry_at_;  // on clock_
+
+  std::mutex mu_;
+  std::condition_variable wake_cv_;      // the worker waits: notified_, replays_, stopping_
+  std::condition_variable progress_cv_;  // cursor moved, a replay finished, or stopped
+  bool notified_ = false;                // guarded by mu_
+  bool started_ = false;                 // guarded by mu_
+  bool running_ = false;                 // guarded by mu_
+  bool stopping_ = false;                // guarded by mu_
+  // Oldest first; the front one is in progress. Shared with the Replay callers waiting on them.
+  std::deque<std::shared_ptr<ReplayJob>> replays_;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace scrm::ingest

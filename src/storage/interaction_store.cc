@@ -1,0 +1,366 @@
+#include "src/storage/interaction_store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+
+#include "src/model/interaction_json.h"
+
+namespace scrm::storage {
+namespace {
+
+using core::Status;
+using core::StatusOr;
+
+// The fast path of an insert is this one statement with dedupe_seq = 0. ON CONFLICT DO NOTHING
+// RETURNING id (SQLite >= 3.35, PostgreSQL) reports a duplicate as "no row returned": an
+// expected outcome, not an exception. Ids never conflict (the inbox writer assigns them above
+// MAX(id)), so a conflict is on (dedupe_hash, dedupe_seq).
+constexpr char kInsertInteraction[] =
+    "INSERT INTO interactions (id, account_id, platform, kind, dedupe_key, dedupe_hash, "
+    "dedupe_seq, msg_id, openid, unionid, external_userid, userid, chat_id, to_user, "
+    "occurred_at_ms, received_at_ms, payload_json, raw_format, raw_body) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT DO NOTHING RETURNING id";
+// Every row sharing a hash: the true duplicate, if any, and genuine collisions.
+constexpr char kSelectByDedupeHash[] =
+    "SELECT id, account_id, dedupe_key, dedupe_seq FROM interactions WHERE dedupe_hash = ? "
+    "ORDER BY dedupe_seq";
+
+// The column list ReadInteraction expects, in order.
+#define SCRM_INTERACTION_COLUMNS                                                              \
+  "id, account_id, platform, kind, dedupe_key, msg_id, openid, unionid, external_userid, "   \
+  "userid, chat_id, to_user, occurred_at_ms, received_at_ms, payload_json, raw_format, "     \
+  "raw_body"
+
+constexpr char kSelectAfter[] = "SELECT " SCRM_INTERACTION_COLUMNS
+                                " FROM interactions WHERE id > ? ORDER BY id LIMIT ?";
+constexpr char kSelectAfterByAccount[] =
+    "SELECT " SCRM_INTERACTION_COLUMNS
+    " FROM interactions WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?";
+constexpr char kSelectAfterByKind[] =
+    "SELECT " SCRM_INTERACTION_COLUMNS
+    " FROM interactions WHERE kind = ? AND id > ? ORDER BY id LIMIT ?";
+constexpr char kSelectAfterByAccountAndKind[] =
+    "SELECT " SCRM_INTERACTION_COLUMNS
+    " FROM interactions WHERE account_id = ? AND kind = ? AND id > ? ORDER BY id LIMIT ?";
+constexpr char kSelectReceivedRange[] =
+    "SELECT " SCRM_INTERACTION_COLUMNS
+    " FROM interactions WHERE received_at_ms >= ? AND received_at_ms < ? AND id > ? "
+    "ORDER BY id LIMIT ?";
+
+#undef SCRM_INTERACTION_COLUMNS
+
+// Cap of ReadAfter/ReadRange: a chunk is held in memory at once.
+constexpr size_t kMaxReadLimit = 100000;
+
+constexpr char kCountInteractions[] = "SELECT COUNT(*) FROM interactions";
+constexpr char kSelectMaxInteractionId[] = "SELECT COALESCE(MAX(id), 0) FROM interactions";
+
+constexpr char kSelectCursor[] = "SELECT last_id FROM ingest_cursors WHERE processor = ?";
+constexpr char kUpsertCursor[] =
+    "INSERT INTO ingest_cursors (processor, last_id) VALUES (?, ?) "
+    "ON CONFLICT (processor) DO UPDATE SET last_id = excluded.last_id";
+
+// FNV-1a 64 (http://www.isthe.com/chongo/tech/comp/fnv/) and the splitmix64 finaliser, which
+// spreads FNV's weak low bits (keys often differ only in their last digits).
+constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
+constexpr uint64_t kFnvPrime = 0x100000001b3ULL;
+
+void FnvBytes(uint64_t& h, std::string_view bytes) {
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= kFnvPrime;
+  }
+}
+
+void FnvLength(uint64_t& h, size_t length) {
+  for (int shift = 0; shift < 64; shift += 8) {
+    h ^= (static_cast<uint64_t>(length) >> shift) & 0xffU;
+    h *= kFnvPrime;
+  }
+}
+
+uint64_t Mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+Status ValidateForInsert(const model::Interaction& interaction, size_t index) {
+  const std::string where = "interaction " + std::to_string(index) + " of the batch ";
+  if (interaction.id <= 0) return core::InvalidArgumentError(where + "has no id");
+  if (interaction.account_id.empty()) {
+    return core::InvalidArgumentError(where + "has an empty account_id");
+  }
+  if (interaction.dedupe_key.empty()) {
+    return core::InvalidArgumentError(where + "has an empty dedupe_key");
+  }
+  return core::OkStatus();
+}
+
+// Binds every column of kInsertInteraction except dedupe_seq (7). The strings must outlive
+// the execution (bindNoCopy): payload_json is owned by the caller for that reason.
+void BindInsert(SQLite::Statement& insert, const model::Interaction& it, uint64_t hash,
+                const std::string& payload_json) {
+  insert.bind(1, it.id);
+  insert.bindNoCopy(2, it.account_id);
+  insert.bind(3, std::string(model::PlatformName(it.platform)));
+  insert.bind(4, std::string(model::KindName(it.kind)));
+  insert.bindNoCopy(5, it.dedupe_key);
+  // Stored as the signed two's-complement image of the hash (SQLite INTEGER is signed).
+  insert.bind(6, static_cast<int64_t>(hash));
+  insert.bindNoCopy(8, it.msg_id);
+  insert.bindNoCopy(9, it.openid);
+  insert.bindNoCopy(10, it.unionid);
+  insert.bindNoCopy(11, it.external_userid);
+  insert.bindNoCopy(12, it.userid);
+  insert.bindNoCopy(13, it.chat_id);
+  insert.bindNoCopy(14, it.to_user);
+  insert.bind(15, it.occurred_at_ms);
+  insert.bind(16, it.received_at_ms);
+  insert.bindNoCopy(17, payload_json);
+  insert.bindNoCopy(18, it.raw_format);
+  insert.bindNoCopy(19, it.raw_body);
+}
+
+// Runs the bound insert with dedupe_seq = seq; the new id, or nullopt on a conflict.
+std::optional<int64_t> TryInsert(SQLite::Statement& insert, int64_t seq) {
+  insert.reset();
+  insert.bind(7, seq);
+  std::optional<int64_t> id;
+  if (insert.executeStep()) id = insert.getColumn(0).getInt64();
+  insert.reset();
+  return id;
+}
+
+// Inserts one interaction inside the caller's transaction.
+StatusOr<InsertOutcome> InsertOne(SQLite::Statement& insert, SQLite::Statement& by_hash,
+                                  const model::Interaction& it) {
+  const uint64_t hash = DedupeHash(it.account_id, it.dedupe_key);
+  const std::string payload_json = model::PayloadToJson(it.payload).dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  BindInsert(insert, it, hash, payload_json);
+  if (std::optional<int64_t> id = TryInsert(insert, 0)) return InsertOutcome{false, *id};
+
+  // Hash hit: the same key is a duplicate; a different key is a collision, stored under the
+  // next free dedupe_seq so that a genuine event is never dropped.
+  by_hash.reset();
+  by_hash.bind(1, static_cast<int64_t>(hash));
+  int64_t max_seq = -1;
+  while (by_hash.executeStep()) {
+    if (by_hash.getColumn(1).getString() == it.account_id &&
+        by_hash.getColumn(2).getString() == it.dedupe_key) {
+      const int64_t existing = by_hash.getColumn(0).getInt64();
+      by_hash.reset();
+      return InsertOutcome{true, existing};
+    }
+    max_seq = by_hash.getColumn(3).getInt64();
+  }
+  by_hash.reset();
+  if (max_seq < 0) {
+    // The conflict was not on the dedupe index: the id is taken, which the inbox writer rules
+    // out by assigning ids above MAX(id).
+    return core::InternalError("interaction id " + std::to_string(it.id) + " is already taken");
+  }
+  if (std::optional<int64_t> id = TryInsert(insert, max_seq + 1)) {
+    return InsertOutcome{false, *id};
+  }
+  return core::InternalError("interaction id " + std::to_string(it.id) + " is already taken");
+}
+
+// Reads the current row of a query over SCRM_INTERACTION_COLUMNS.
+StatusOr<model::Interaction> ReadInteraction(const SQLite::Statement& row) {
+  model::Interaction it;
+  it.id = row.getColumn(0).getInt64();
+  const std::string where = "interaction " + std::to_string(it.id);
+  it.account_id = row.getColumn(1).getString();
+  const std::string platform = row.getColumn(2).getString();
+  const std::optional<model::Platform> parsed_platform = model::ParsePlatform(platform);
+  if (!parsed_platform.has_value()) {
+    return core::InternalError(where + " has unknown platform \"" + platform + "\"");
+  }
+  it.platform = *parsed_platform;
+  const std::string kind = row.getColumn(3).getString();
+  const std::optional<model::InteractionKind> parsed_kind = model::ParseKind(kind);
+  if (!parsed_kind.has_value()) {
+    return core::InternalError(where + " has unknown kind \"" + kind + "\"");
+  }
+  it.kind = *parsed_kind;
+  it.dedupe_key = row.getColumn(4).getString();
+  it.msg_id = row.getColumn(5).getString();
+  it.openid = row.getColumn(6).getString();
+  it.unionid = row.getColumn(7).getString();
+  it.external_userid = row.getColumn(8).getString();
+  it.userid = row.getColumn(9).getString();
+  it.chat_id = row.getColumn(10).getString();
+  it.to_user = row.getColumn(11).getString();
+  it.occurred_at_ms = row.getColumn(12).getInt64();
+  it.received_at_ms = row.getColumn(13).getInt64();
+  const nlohmann::json payload =
+      nlohmann::json::parse(row.getColumn(14).getString(), nullptr, /*allow_exceptions=*/false);
+  if (payload.is_discarded()) return core::InternalError(where + " has unparsable payload_json");
+  StatusOr<model::Payload> parsed_payload = model::PayloadFromJson(it.kind, payload);
+  if (!parsed_payload.ok()) {
+    return core::InternalError(where + " has an unreadable payload: " +
+                               parsed_payload.status().message());
+  }
+  it.payload = std::move(parsed_payload).value();
+  it.raw_format = row.getColumn(15).getString();
+  it.raw_body = row.getColumn(16).getString();
+  return it;
+}
+
+Status ValidateLimit(size_t limit, size_t max) {
+  if (limit == 0 || limit > max) {
+    return core::InvalidArgumentError("limit must be between 1 and " + std::to_string(max));
+  }
+  return core::OkStatus();
+}
+
+// SQLite binds 64-bit signed integers; limits are validated far below that.
+int64_t AsSqlLimit(size_t limit) { return static_cast<int64_t>(limit); }
+
+// Runs a prepared, bound query and reads every row.
+StatusOr<std::vector<model::Interaction>> ReadAll(SQLite::Statement& query) {
+  std::vector<model::Interaction> out;
+  while (query.executeStep()) {
+    SCRM_ASSIGN_OR_RETURN(model::Interaction it, ReadInteraction(query));
+    out.push_back(std::move(it));
+  }
+  return out;
+}
+
+}  // namespace
+
+uint64_t DedupeHash(std::string_view account_id, std::string_view dedupe_key) {
+  uint64_t h = kFnvOffset;
+  FnvLength(h, account_id.size());
+  FnvBytes(h, account_id);
+  FnvLength(h, dedupe_key.size());
+  FnvBytes(h, dedupe_key);
+  return Mix64(h);
+}
+
+StatusOr<std::vector<InsertOutcome>> InteractionStore::InsertBatch(
+    std::span<const model::Interaction> interactions) {
+  for (size_t i = 0; i < interactions.size(); ++i) {
+    SCRM_RETURN_IF_ERROR(ValidateForInsert(interactions[i], i));
+  }
+  std::vector<InsertOutcome> outcomes;
+  if (interactions.empty()) return outcomes;
+  outcomes.reserve(interactions.size());
+  SCRM_RETURN_IF_ERROR(db_.WithWriter([&](SQLite::Database& db) -> Status {
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement insert(db, kInsertInteraction);
+    SQLite::Statement by_hash(db, kSelectByDedupeHash);
+    for (const model::Interaction& it : interactions) {
+      SCRM_ASSIGN_OR_RETURN(InsertOutcome outcome, InsertOne(insert, by_hash, it));
+      outcomes.push_back(outcome);
+    }
+    transaction.commit();
+    return core::OkStatus();
+  }));
+  return outcomes;
+}
+
+StatusOr<std::vector<model::Interaction>> InteractionStore::List(const InteractionFilter& filter) {
+  SCRM_RETURN_IF_ERROR(ValidateLimit(filter.limit, kMaxListLimit));
+  StatusOr<std::vector<model::Interaction>> result = core::InternalError("list did not run");
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    const char* sql = kSelectAfter;
+    if (filter.account_id.has_value() && filter.kind.has_value()) {
+      sql = kSelectAfterByAccountAndKind;
+    } else if (filter.account_id.has_value()) {
+      sql = kSelectAfterByAccount;
+    } else if (filter.kind.has_value()) {
+      sql = kSelectAfterByKind;
+    }
+    SQLite::Statement query(db, sql);
+    int index = 1;
+    if (filter.account_id.has_value()) query.bind(index++, *filter.account_id);
+    if (filter.kind.has_value()) query.bind(index++, std::string(model::KindName(*filter.kind)));
+    query.bind(index++, filter.after_id);
+    query.bind(index, AsSqlLimit(filter.limit));
+    result = ReadAll(query);
+    return core::OkStatus();
+  }));
+  return result;
+}
+
+StatusOr<std::vector<model::Interaction>> InteractionStore::ReadAfter(int64_t after_id,
+                                                                      size_t limit) {
+  SCRM_RETURN_IF_ERROR(ValidateLimit(limit, kMaxReadLimit));
+  StatusOr<std::vector<model::Interaction>> result = core::InternalError("read did not run");
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement query(db, kSelectAfter);
+    query.bind(1, after_id);
+    query.bind(2, AsSqlLimit(limit));
+    result = ReadAll(query);
+    return core::OkStatus();
+  }));
+  return result;
+}
+
+StatusOr<std::vector<model::Interaction>> InteractionStore::ReadRange(int64_t from_ms,
+                                                                      int64_t to_ms,
+                                                                      int64_t after_id,
+                                                                      size_t limit) {
+  if (from_ms > to_ms) return core::InvalidArgumentError("range start is after its end");
+  SCRM_RETURN_IF_ERROR(ValidateLimit(limit, kMaxReadLimit));
+  StatusOr<std::vector<model::Interaction>> result = core::InternalError("read did not run");
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement query(db, kSelectReceivedRange);
+    query.bind(1, from_ms);
+    query.bind(2, to_ms);
+    query.bind(3, after_id);
+    query.bind(4, AsSqlLimit(limit));
+    result = ReadAll(query);
+    return core::OkStatus();
+  }));
+  return result;
+}
+
+StatusOr<int64_t> InteractionStore::GetCursor(std::string_view name) {
+  int64_t last_id = 0;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement query(db, kSelectCursor);
+    query.bind(1, std::string(name));
+    if (query.executeStep()) last_id = query.getColumn(0).getInt64();
+    return core::OkStatus();
+  }));
+  return last_id;
+}
+
+Status InteractionStore::SetCursor(std::string_view name, int64_t id) {
+  if (name.empty()) return core::InvalidArgumentError("cursor name is empty");
+  return db_.WithWriter([&](SQLite::Database& db) -> Status {
+    SQLite::Statement upsert(db, kUpsertCursor);
+    upsert.bind(1, std::string(name));
+    upsert.bind(2, id);
+    upsert.exec();
+    return core::OkStatus();
+  });
+}
+
+StatusOr<int64_t> InteractionStore::Count() {
+  int64_t count = 0;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    count = db.execAndGet(kCountInteractions).getInt64();
+    return core::OkStatus();
+  }));
+  return count;
+}
+
+StatusOr<int64_t> InteractionStore::MaxId() {
+  int64_t max_id = 0;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    max_id = db.execAndGet(kSelectMaxInteractionId).getInt64();
+    return core::OkStatus();
+  }));
+  return max_id;
+}
+
+}  // namespace scrm::storage

@@ -1,0 +1,89 @@
+// InteractionStore: the durable inbox (table interactions, deduplicated by the database) and the
+// ingest cursors (table ingest_cursors) that the ingest worker advances.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/core/status.h"
+#include "src/model/interaction.h"
+#include "src/storage/database.h"
+
+namespace scrm::storage {
+
+// What InsertBatch did with one interaction.
+struct InsertOutcome {
+  bool duplicate = false;  // another row (earlier, or earlier in the same batch) has its key
+  int64_t id = 0;          // the new row's id, or the id of the row it duplicates
+};
+
+// List() filter. Results are ascending by id: page by passing the last id seen as after_id.
+struct InteractionFilter {
+  std::optional<std::string> account_id;       // exact match when set
+  std::optional<model::InteractionKind> kind;  // exact match when set
+  int64_t after_id = 0;                        // only ids > after_id
+  size_t limit = 100;                          // 1..kMaxListLimit
+};
+
+// How duplicates are found, as printed by bench/inbox_bench. A 64-bit hash of (account_id,
+// dedupe_key) under a unique index on (dedupe_hash, dedupe_seq); the full key is compared on a
+// hash hit and a genuine collision is stored with the next dedupe_seq, so it is never dropped.
+inline constexpr std::string_view kDedupeScheme = "hash64 unique(dedupe_hash,dedupe_seq)";
+
+// The stored 64-bit dedupe hash of (account_id, dedupe_key): FNV-1a over a length-prefixed
+// encoding, then a splitmix64 finaliser. It is on disk: changing it needs a migration that
+// rewrites dedupe_hash. Exposed for tests that need to fabricate a collision.
+uint64_t DedupeHash(std::string_view account_id, std::string_view dedupe_key);
+
+// Thread-safe (all access through Database). Does not own the Database. Every call may also
+// fail with the codes of Database::WithWriter/WithReader (FailedPrecondition after Close,
+// Unavailable when busy, Internal otherwise). A stored row this binary cannot read back (an
+// unknown platform or kind, payload_json that does not parse) is Internal naming its id.
+class InteractionStore {
+ public:
+  static constexpr size_t kMaxListLimit = 1000;
+
+  explicit InteractionStore(Database& db) : db_(db) {}
+
+  // Inserts every interaction in ONE transaction and returns one outcome per item, in order.
+  // Assigns nothing: ids come in the structs (the inbox writer assigns them, strictly
+  // increasing). An interaction whose (account_id, dedupe_key) is already stored, or appears
+  // earlier in the batch, is not stored again: its outcome is {duplicate, existing id}.
+  // InvalidArgument (nothing written) when an item has id <= 0, an empty account_id or an
+  // empty dedupe_key. Any storage error rolls the whole batch back.
+  core::StatusOr<std::vector<InsertOutcome>> InsertBatch(
+      std::span<const model::Interaction> interactions);
+
+  // Interactions matching the filter with id > after_id, ascending by id, at most limit.
+  // InvalidArgument when limit is 0 or above kMaxListLimit.
+  core::StatusOr<std::vector<model::Interaction>> List(const InteractionFilter& filter);
+  // The worker's read: id > after_id ascending, at most limit (1..100000, else
+  // InvalidArgument).
+  core::StatusOr<std::vector<model::Interaction>> ReadAfter(int64_t after_id, size_t limit);
+  // Interactions with from_ms <= received_at_ms < to_ms and id > after_id, ascending by id, at
+  // most limit (1..100000). InvalidArgument when from_ms > to_ms or the limit is out of range.
+  // Served by the received_at_ms index, then sorted by id: cost grows with the range, so
+  // callers page through large ranges.
+  core::StatusOr<std::vector<model::Interaction>> ReadRange(int64_t from_ms, int64_t to_ms,
+                                                            int64_t after_id, size_t limit);
+
+  // The last id a processor (or the worker) recorded under `name`; 0 when never set.
+  core::StatusOr<int64_t> GetCursor(std::string_view name);
+  // Records `id` under `name` (created or replaced). InvalidArgument for an empty name.
+  core::Status SetCursor(std::string_view name, int64_t id);
+
+  // Number of stored interactions.
+  core::StatusOr<int64_t> Count();
+  // Highest stored id, 0 when empty (the inbox writer never assigns an id at or below it).
+  core::StatusOr<int64_t> MaxId();
+
+ private:
+  Database& db_;
+};
+
+}  // namespace scrm::storage

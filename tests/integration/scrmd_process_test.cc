@@ -1,0 +1,239 @@
+// Process-level tests: the real scrmd binary, a real SQLite file, HTTP on loopback.
+#include <httplib.h>
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+
+#include "src/storage/database.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_support.h"
+
+namespace scrm::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string WriteConfig(const TempDir& dir, json extra = json::object()) {
+  json cfg = {{"listen", "127.0.0.1:0"},
+              {"data_dir", dir.File("var")},
+              {"log", {{"level", "warn"}}},
+              {"http", {{"max_body_bytes", 1024}}}};
+  cfg.merge_patch(extra);
+  const std::string path = dir.File("scrmd.json");
+  WriteFile(path, cfg.dump(2));
+  return path;
+}
+
+std::string CreateKey(const std::string& config, const std::string& role,
+                      const std::string& name) {
+  auto r = Run({ScrmdBinary(), "keys", "create", "--config", config, "--role", role, "--name",
+                name});
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.size() > 6);
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+// A running `scrmd serve`, with the port it printed.
+struct Server {
+  explicit Server(const std::string& config)
+      : process({ScrmdBinary(), "serve", "--config", config}) {
+    auto line = process.WaitForStdoutLine("listening on", 20s);
+    INFO(process.Stderr());
+    REQUIRE(line.has_value());
+    std::smatch m;
+    REQUIRE(std::regex_search(*line, m, std::regex(R"(:(\d+)$)")));
+    port = std::stoi(m[1]);
+  }
+  httplib::Client Client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(10, 0);
+    return c;
+  }
+  Subprocess process;
+  int port = 0;
+};
+
+httplib::Headers Bearer(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
+
+TEST_CASE("scrmd --version prints the version when asked", "[integration]") {
+  auto r = Run({ScrmdBinary(), "--version"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.rfind("scrmd ", 0) == 0);
+}
+
+TEST_CASE("scrmd serve exits non-zero with one line naming the key when the config is bad",
+          "[integration]") {
+  TempDir dir;
+  const std::string config = dir.File("bad.json");
+  WriteFile(config, R"({"listen":"127.0.0.1:0","http":{"threads":"many"}})");
+  auto r = Run({ScrmdBinary(), "serve", "--config", config});
+  CHECK(r.exit_code != 0);
+  CHECK(r.out.empty());
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.find("http.threads") != std::string::npos);
+}
+
+TEST_CASE("scrmd serve names an unknown key when the config has a typo", "[integration]") {
+  TempDir dir;
+  const std::string config = dir.File("typo.json");
+  WriteFile(config, R"({"lisen":"127.0.0.1:0"})");
+  auto r = Run({ScrmdBinary(), "serve", "--config", config});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("lisen") != std::string::npos);
+}
+
+TEST_CASE("scrmd keys create prints the key alone and list and revoke manage it",
+          "[integration]") {
+  TempDir dir;
+  const std::string config = WriteConfig(dir);
+  auto created = Run({ScrmdBinary(), "keys", "create", "--config", config, "--role", "sales",
+                      "--name", "crm-sync"});
+  REQUIRE(created.exit_code == 0);
+  CHECK(std::regex_match(created.out, std::regex("scrm_[0-9a-f]{40}\n")));
+
+  auto listed = Run({ScrmdBinary(), "keys", "list", "--config", config, "--json"});
+  REQUIRE(listed.exit_code == 0);
+  const json row = json::parse(listed.out.substr(0, listed.out.find('\n')));
+  CHECK(row["name"] == "crm-sync");
+  CHECK(row["role"] == "sales");
+  CHECK(row["revoked"] == false);
+  // The secret never appears in a listing, only its display prefix.
+  CHECK(listed.out.find(created.out.substr(0, 45)) == std::string::npos);
+
+  auto revoked =
+      Run({ScrmdBinary(), "keys", "revoke", "--config", config, "--name", "crm-sync"});
+  CHECK(revoked.exit_code == 0);
+  listed = Run({ScrmdBinary(), "keys", "list", "--config", config, "--json"});
+  CHECK(json::parse(listed.out.substr(0, listed.out.find('\n')))["revoked"] == true);
+
+  auto again = Run({ScrmdBinary(), "keys", "revoke", "--config", config, "--name", "crm-sync"});
+  CHECK(again.exit_code != 0);
+}
+
+TEST_CASE("scrmd keys create rejects an unknown role", "[integration]") {
+  TempDir dir;
+  auto r = Run({ScrmdBinary(), "keys", "create", "--config", WriteConfig(dir), "--role", "boss",
+                "--name", "x"});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("--role") != std::string::npos);
+}
+
+TEST_CASE("scrmd migrate applies the schema once when run twice", "[integration]") {
+  TempDir dir;
+  const std::string config = WriteConfig(dir);
+  auto first = Run({ScrmdBinary(), "migrate", "--config", config});
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.out.find("applied 0 ") == std::string::npos);
+  auto second = Run({ScrmdBinary(), "migrate", "--config", config});
+  REQUIRE(second.exit_code == 0);
+  CHECK(second.out.find("applied 0 migration(s)") != std::string::npos);
+}
+
+TEST_CASE("scrmd serve answers health, readiness and metrics when started", "[integration]") {
+  TempDir dir;
+  Server server(WriteConfig(dir));
+  auto client = server.Client();
+  auto health = client.Get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  auto ready = client.Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+  auto metrics = client.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->status == 200);
+  CHECK(metrics->body.find("scrmd_build_info{version=\"") != std::string::npos);
+  CHECK(metrics->body.find("scrmd_http_requests_total{route=\"/healthz\"") != std::string::npos);
+  CHECK(metrics->body.find("scrmd_http_request_duration_seconds_bucket") != std::string::npos);
+}
+
+TEST_CASE("scrmd API answers 401 without a key, 403 for a role without the right",
+          "[integration]") {
+  TempDir dir;
+  const std::string config = WriteConfig(dir);
+  const std::string admin = CreateKey(config, "admin", "ops");
+  const std::string readonly = CreateKey(config, "readonly", "dashboard");
+  Server server(config);
+  auto client = server.Client();
+
+  auto none = client.Get("/api/v1/me");
+  REQUIRE(none);
+  CHECK(none->status == 401);
+  const json err = json::parse(none->body);
+  CHECK(err["error"]["code"] == "unauthenticated");
+  CHECK(err["error"]["request_id"] == none->get_header_value("X-Request-Id"));
+
+  auto unknown = client.Get("/api/v1/me", Bearer("scrm_0000000000000000000000000000000000000000"));
+  REQUIRE(unknown);
+  CHECK(unknown->status == 401);
+
+  auto me = client.Get("/api/v1/me", Bearer(readonly));
+  REQUIRE(me);
+  CHECK(me->status == 200);
+  CHECK(json::parse(me->body)["role"] == "readonly");
+
+  auto forbidden = client.Get("/api/v1/keys", Bearer(readonly));
+  REQUIRE(forbidden);
+  CHECK(forbidden->status == 403);
+  CHECK(json::parse(forbidden->body)["error"]["code"] == "permission_denied");
+
+  auto allowed = client.Get("/api/v1/keys", Bearer(admin));
+  REQUIRE(allowed);
+  CHECK(allowed->status == 200);
+  CHECK(json::parse(allowed->body)["keys"].size() == 2);
+}
+
+TEST_CASE("scrmd answers 413 with a JSON error when the body is one byte over the limit",
+          "[integration]") {
+  TempDir dir;
+  Server server(WriteConfig(dir));  // max_body_bytes = 1024
+  auto client = server.Client();
+  auto over = client.Post("/api/v1/me", std::string(1025, 'x'), "text/plain");
+  REQUIRE(over);
+  CHECK(over->status == 413);
+  const json err = json::parse(over->body);
+  CHECK(err["error"]["code"] == "payload_too_large");
+  CHECK_FALSE(err["error"]["request_id"].get<std::string>().empty());
+  auto after = server.Client().Get("/healthz");
+  REQUIRE(after);
+  CHECK(after->status == 200);
+}
+
+TEST_CASE("scrmd shuts down on SIGTERM leaving a consistent database", "[integration]") {
+  TempDir dir;
+  const std::string config = WriteConfig(dir);
+  const std::string admin = CreateKey(config, "admin", "ops");
+  Server server(config);
+  {
+    auto client = server.Client();
+    for (int i = 0; i < 20; ++i) {
+      auto r = client.Get("/api/v1/me", Bearer(admin));
+      REQUIRE(r);
+      CHECK(r->status == 200);
+    }
+  }
+  server.process.Signal(SIGTERM);
+  const auto code = server.process.Wait(20s);
+  INFO(server.process.Stderr());
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+
+  const std::string db_path = dir.File("var") + "/scrmd.db";
+  const std::string wal = db_path + "-wal";
+  // Close() checkpointed the WAL: the main file holds everything.
+  CHECK((!std::filesystem::exists(wal) || std::filesystem::file_size(wal) == 0));
+  auto db = storage::Database::Open({db_path});
+  REQUIRE(db.ok());
+  CHECK((*db)->CheckReady().ok());
+  CHECK((*db)->Close().ok());
+  auto listed = Run({ScrmdBinary(), "keys", "list", "--config", config, "--json"});
+  CHECK(listed.out.find("\"ops\"") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace scrm::testing

@@ -1,0 +1,84 @@
+// Helpers shared by the storage tests: opening a database in a TempDir and reading PRAGMAs.
+#pragma once
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "src/core/status.h"
+#include "src/model/api_key.h"
+#include "src/storage/database.h"
+#include "tests/support/test_support.h"
+
+namespace scrm::storage::testing {
+
+inline constexpr int64_t kNowMs = 1767225600000;  // 2026-01-01T00:00:00Z
+
+// Opens (REQUIREs success) a database at path with the given options filled in.
+inline std::unique_ptr<Database> OpenOrDie(DatabaseOptions options) {
+  auto db = Database::Open(options);
+  INFO(db.status().ToString());
+  REQUIRE(db.ok());
+  return std::move(db).value();
+}
+
+inline std::unique_ptr<Database> OpenFileOrDie(const scrm::testing::TempDir& dir,
+                                               const std::string& name = "scrmd.db") {
+  DatabaseOptions options;
+  options.path = dir.File(name);
+  return OpenOrDie(options);
+}
+
+inline std::unique_ptr<Database> OpenMigratedOrDie(DatabaseOptions options) {
+  auto db = OpenOrDie(std::move(options));
+  auto applied = db->Migrate(kNowMs);
+  INFO(applied.status().ToString());
+  REQUIRE(applied.ok());
+  return db;
+}
+
+// The first column of the first row of a PRAGMA or query, as text, read on the writer.
+inline std::string WriterScalar(Database& db, const char* sql) {
+  std::string value;
+  const core::Status status = db.WithWriter([&](SQLite::Database& conn) -> core::Status {
+    value = conn.execAndGet(sql).getString();
+    return core::OkStatus();
+  });
+  INFO(status.ToString());
+  REQUIRE(status.ok());
+  return value;
+}
+
+// Same on a read connection.
+inline std::string ReaderScalar(Database& db, const char* sql) {
+  std::string value;
+  const core::Status status = db.WithReader([&](SQLite::Database& conn) -> core::Status {
+    value = conn.execAndGet(sql).getString();
+    return core::OkStatus();
+  });
+  INFO(status.ToString());
+  REQUIRE(status.ok());
+  return value;
+}
+
+// A well-formed (64 lower-case hex) hash that differs for each seed.
+inline std::string FakeSha256(int seed) {
+  std::string hex = std::to_string(seed);
+  return std::string(64 - hex.size(), 'a') + hex;
+}
+
+inline model::ApiKey MakeKey(const std::string& name, int seed,
+                             model::Role role = model::Role::kReadonly) {
+  model::ApiKey key;
+  key.name = name;
+  key.role = role;
+  key.prefix = "scrm_" + std::to_string(seed);
+  key.secret_sha256 = FakeSha256(seed);
+  key.created_at_ms = kNowMs;
+  return key;
+}
+
+}  // namespace scrm::storage::testing
