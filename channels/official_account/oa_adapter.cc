@@ -209,9 +209,9 @@ core::StatusOr<std::unique_ptr<OaAdapter>> OaAdapter::Create(const config::Accou
   std::optional<wxcrypto::MsgCrypt> crypt;
   if (account.encrypt_mode != config::EncryptMode::kPlain || !account.encoding_aes_key.empty()) {
     if (account.encoding_aes_key.empty()) {
-      return core::InvalidArgumentError(
-          where + "encoding_aes_key is required in " +
-          std::string(config::EncryptModeName(account.encrypt_mode)) + " mode");
+      return core::InvalidArgumentError(where + "encoding_aes_key is required in " +
+                                        std::string(config::EncryptModeName(account.encrypt_mode)) +
+                                        " mode");
     }
     // receiveid = AppID in safe / compatible mode (§1.1 receiveid table).
     wxcrypto::Result<wxcrypto::MsgCrypt> created =
@@ -223,8 +223,7 @@ core::StatusOr<std::unique_ptr<OaAdapter>> OaAdapter::Create(const config::Accou
     }
     crypt.emplace(std::move(created).value());
   }
-  return std::unique_ptr<OaAdapter>(new OaAdapter(account.id, account.token,
-                                                  account.encrypt_mode,
+  return std::unique_ptr<OaAdapter>(new OaAdapter(account.id, account.token, account.encrypt_mode,
                                                   account.timestamp_window_s, std::move(crypt),
                                                   clock, random));
 }
@@ -255,9 +254,9 @@ Decoded<std::string> OaAdapter::VerifyUrl(const CallbackRequest& request) const 
     return Refuse<std::string>(RejectReason::kBadSignature, "signature does not match");
   }
   if (!WithinWindow(*timestamp, clock_.NowUnixSeconds(), timestamp_window_s_)) {
-    return Refuse<std::string>(RejectReason::kStaleTimestamp,
-                               "timestamp is not within " + std::to_string(timestamp_window_s_) +
-                                   " s of now");
+    return Refuse<std::string>(
+        RejectReason::kStaleTimestamp,
+        "timestamp is not within " + std::to_string(timestamp_window_s_) + " s of now");
   }
   Decoded<std::string> out;
   out.value = *echostr;  // unchanged (§1.3)
@@ -302,10 +301,9 @@ Decoded<model::Interaction> OaAdapter::DecodeEncrypted(const CallbackRequest& re
   // `signature` inject an unauthenticated body).
   const auto encrypt_type = request.query.find("encrypt_type");
   if (encrypt_type == request.query.end() || encrypt_type->second != "aes") {
-    return Refuse<model::Interaction>(
-        RejectReason::kMissingParameter,
-        std::string("encrypt_type=aes is required in ") +
-            std::string(config::EncryptModeName(mode_)) + " mode");
+    return Refuse<model::Interaction>(RejectReason::kMissingParameter,
+                                      std::string("encrypt_type=aes is required in ") +
+                                          std::string(config::EncryptModeName(mode_)) + " mode");
   }
   const std::string* msg_signature = Param(request, "msg_signature");
   const std::string* timestamp = Param(request, "timestamp");
@@ -329,8 +327,7 @@ Decoded<model::Interaction> OaAdapter::DecodeEncrypted(const CallbackRequest& re
   // plain signature does not cover the body. Checked before the window and before any decoding
   // (no padding oracle); Decrypt() then runs §1.1 steps 3-7.
   if (!crypt_->VerifyMsgSignature(*msg_signature, *timestamp, *nonce, encrypt)) {
-    return Refuse<model::Interaction>(RejectReason::kBadSignature,
-                                      "msg_signature does not match");
+    return Refuse<model::Interaction>(RejectReason::kBadSignature, "msg_signature does not match");
   }
   if (!WithinWindow(*timestamp, clock_.NowUnixSeconds(), timestamp_window_s_)) {
     return Refuse<model::Interaction>(

@@ -154,9 +154,8 @@ core::StatusOr<std::unique_ptr<WecomAdapter>> WecomAdapter::Create(
                                                         std::move(crypt).value(), clock, random));
 }
 
-WecomAdapter::WecomAdapter(std::string account_id, std::string corp_id,
-                           int64_t timestamp_window_s, wxcrypto::MsgCrypt crypt,
-                           const core::Clock& clock, core::Random& random)
+WecomAdapter::WecomAdapter(std::string account_id, std::string corp_id, int64_t timestamp_window_s,
+                           wxcrypto::MsgCrypt crypt, const core::Clock& clock, core::Random& random)
     : account_id_(std::move(account_id)),
       corp_id_(std::move(corp_id)),
       timestamp_window_s_(timestamp_window_s),
@@ -176,9 +175,9 @@ Decoded<std::string> WecomAdapter::VerifyAndDecrypt(const std::string& msg_signa
     return Refuse<std::string>(RejectReason::kBadSignature, "msg_signature does not match");
   }
   if (!WithinWindow(timestamp, clock_.NowUnixSeconds(), timestamp_window_s_)) {
-    return Refuse<std::string>(RejectReason::kStaleTimestamp,
-                               "timestamp is not within " + std::to_string(timestamp_window_s_) +
-                                   " s of now");
+    return Refuse<std::string>(
+        RejectReason::kStaleTimestamp,
+        "timestamp is not within " + std::to_string(timestamp_window_s_) + " s of now");
   }
   wxcrypto::Result<std::string> plain = crypt_.Decrypt(encrypt);
   if (!plain.ok()) {
@@ -196,8 +195,7 @@ Decoded<std::string> WecomAdapter::VerifyUrl(const CallbackRequest& request) con
   const std::string* timestamp = Param(request, "timestamp");
   const std::string* nonce = Param(request, "nonce");
   const std::string* echostr = Param(request, "echostr");
-  if (msg_signature == nullptr || timestamp == nullptr || nonce == nullptr ||
-      echostr == nullptr) {
+  if (msg_signature == nullptr || timestamp == nullptr || nonce == nullptr || echostr == nullptr) {
     return Refuse<std::string>(RejectReason::kMissingParameter,
                                "URL verification needs msg_signature, timestamp, nonce, echostr");
   }
@@ -219,8 +217,8 @@ Decoded<model::Interaction> WecomAdapter::Decode(const CallbackRequest& request)
     return Refuse<model::Interaction>(RejectReason::kMalformedEnvelope, std::move(detail));
   }
   Decoded<std::string> plain = VerifyAndDecrypt(*msg_signature, *timestamp, *nonce, encrypt);
-  if (!plain.ok()) return Refuse<model::Interaction>(plain.rejection.reason,
-                                                     std::move(plain.rejection.detail));
+  if (!plain.ok())
+    return Refuse<model::Interaction>(plain.rejection.reason, std::move(plain.rejection.detail));
 
   // §3.3 / §3.4: the decrypted payload is always XML for WeCom.
   Decoded<model::Interaction> out =

@@ -24,8 +24,9 @@ class WecomAdapter final : public ChannelAdapter {
  public:
   // InvalidArgument (naming the account id, never a secret) when `account` is not a WeCom
   // account, has no corp_id, or its token / EncodingAESKey are unusable.
-  static core::StatusOr<std::unique_ptr<WecomAdapter>> Create(
-      const config::AccountConfig& account, const core::Clock& clock, core::Random& random);
+  static core::StatusOr<std::unique_ptr<WecomAdapter>> Create(const config::AccountConfig& account,
+                                                              const core::Clock& clock,
+                                                              core::Random& random);
 
   const std::string& account_id() const override { return account_id_; }
   model::Platform platform() const override { return model::Platform::kWecom; }

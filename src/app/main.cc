@@ -9,16 +9,23 @@
 #include <memory>
 #include <string>
 
+#include "channels/official_account/oa_adapter.h"
+#include "channels/wecom/wecom_adapter.h"
 #include "src/api/auth.h"
+#include "src/api/callbacks.h"
+#include "src/api/interaction_routes.h"
 #include "src/api/routes.h"
 #include "src/config/config.h"
 #include "src/core/clock.h"
 #include "src/core/logging.h"
 #include "src/core/metrics.h"
 #include "src/core/random.h"
+#include "src/ingest/inbox_writer.h"
+#include "src/ingest/ingest_worker.h"
 #include "src/server/http_server.h"
 #include "src/storage/api_key_store.h"
 #include "src/storage/database.h"
+#include "src/storage/interaction_store.h"
 
 namespace scrm::app {
 namespace {
@@ -79,6 +86,25 @@ core::StatusOr<std::unique_ptr<storage::Database>> OpenMigrated(const config::Co
   return db;
 }
 
+// One adapter per configured account; a key that passed config validation but that the crypto
+// refuses is still a configuration error.
+core::StatusOr<api::AdapterRegistry> BuildAdapters(const config::Config& cfg,
+                                                   const core::Clock& clock,
+                                                   core::Random& random) {
+  api::AdapterRegistry registry;
+  for (const auto& account : cfg.accounts) {
+    if (account.platform == config::Platform::kWecom) {
+      SCRM_ASSIGN_OR_RETURN(auto adapter,
+                            channels::wecom::WecomAdapter::Create(account, clock, random));
+      registry.Add(std::move(adapter));
+    } else {
+      SCRM_ASSIGN_OR_RETURN(auto adapter, channels::oa::OaAdapter::Create(account, clock, random));
+      registry.Add(std::move(adapter));
+    }
+  }
+  return registry;
+}
+
 int Serve(const CommonFlags& flags) {
   auto cfg = LoadConfigFrom(flags);
   if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
@@ -102,19 +128,32 @@ int Serve(const CommonFlags& flags) {
 
   auto db = OpenMigrated(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
+  auto adapters = BuildAdapters(*cfg, clock, random);
+  if (!adapters.ok()) return Fail(kExitConfig, adapters.status().message());
   storage::ApiKeyStore keys(**db);
+  storage::InteractionStore interactions(**db);
   api::Authenticator authenticator(keys, clock);
+
+  // The ingest worker has no processors yet: profiles and the tagger plug in here. It still
+  // keeps its cursor so that what is stored now is processed once they arrive.
+  ingest::IngestWorker worker(interactions, {}, clock, metrics, log);
+  ingest::InboxWriter inbox(interactions, clock, metrics, log);
+  inbox.SetCommitListener([&worker] { worker.Notify(); });
+  if (auto s = worker.Start(); !s.ok()) return Fail(kExitFailure, "ingest: " + s.ToString());
+  if (auto s = inbox.Start(); !s.ok()) return Fail(kExitFailure, "inbox: " + s.ToString());
 
   server::HttpServer http(ServerOptionsFrom(*cfg), clock, random, access_log, metrics);
   api::RegisterOpsRoutes(http, **db, metrics);
+  api::RegisterCallbackRoutes(http, api::CallbackDeps{*adapters, inbox, clock, metrics, log});
   api::ApiRouter router(http, authenticator);
   api::RegisterKeyRoutes(router, keys);
+  api::RegisterInteractionRoutes(router, interactions, worker);
 
   if (auto started = http.Start(); !started.ok()) {
     return Fail(kExitFailure, "http: " + started.message());
   }
-  log->info("scrmd {} listening on http://{}:{} (database {})", SCRM_VERSION, cfg->ListenHost(),
-            http.port(), (*db)->path());
+  log->info("scrmd {} listening on http://{}:{} (database {}, {} account(s))", SCRM_VERSION,
+            cfg->ListenHost(), http.port(), (*db)->path(), adapters->size());
   std::printf("scrmd listening on http://%s:%d\n", cfg->ListenHost().c_str(), http.port());
   std::fflush(stdout);
 
@@ -123,6 +162,9 @@ int Serve(const CommonFlags& flags) {
   log->info("received signal {}, shutting down", signal_number);
   // Stop accepting, let in-flight requests finish, then checkpoint and close the database.
   http.Stop();
+  // Handlers waiting on the inbox have finished with http.Stop(); drain what is left.
+  inbox.Stop();
+  worker.Stop();
   if (auto closed = (*db)->Close(); !closed.ok()) {
     log->error("closing the database failed: {}", closed.ToString());
     return kExitFailure;

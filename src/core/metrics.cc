@@ -43,9 +43,7 @@ void AppendEscaped(std::string& out, std::string_view text, bool escape_quote) {
     switch (c) {
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
-      case '"':
-        out += escape_quote ? "\\\"" : "\"";
-        break;
+      case '"': out += escape_quote ? "\\\"" : "\""; break;
       default: out.push_back(c);
     }
   }
@@ -189,14 +187,13 @@ void HistogramFamily::Observe(const std::vector<std::string>& label_values, doub
   if (std::isnan(value)) return;
   // Buckets are "less than or equal": the first bound >= value takes the observation.
   const size_t bucket = static_cast<size_t>(
-      std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) -
-      upper_bounds_.begin());
+      std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) - upper_bounds_.begin());
   std::lock_guard lock(mu_);
   auto it = children_.find(label_values);
   if (it == children_.end()) {
-    it = children_
-             .emplace(label_values, Child{std::vector<uint64_t>(upper_bounds_.size(), 0), 0, 0})
-             .first;
+    it =
+        children_.emplace(label_values, Child{std::vector<uint64_t>(upper_bounds_.size(), 0), 0, 0})
+            .first;
   }
   Child& child = it->second;
   if (bucket < child.buckets.size()) ++child.buckets[bucket];
@@ -259,9 +256,9 @@ CounterFamily& MetricsRegistry::Counter(const std::string& name, const std::stri
   SCRM_CHECK(histograms_.find(name) == histograms_.end());
   auto it = counters_.find(name);
   if (it == counters_.end()) {
-    it = counters_
-             .emplace(name, std::make_unique<CounterFamily>(name, help, std::move(label_names)))
-             .first;
+    it =
+        counters_.emplace(name, std::make_unique<CounterFamily>(name, help, std::move(label_names)))
+            .first;
   } else {
     SCRM_CHECK(it->second->label_names() == label_names);
   }

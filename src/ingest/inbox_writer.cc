@@ -110,6 +110,16 @@ StatusOr<SubmitResult> InboxWriter::Submit(model::Interaction interaction) {
   return std::move(slot.result);
 }
 
+bool InboxWriter::running() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_;
+}
+
+size_t InboxWriter::queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_.size() + in_flight_;
+}
+
 void InboxWriter::Run() {
   std::deque<Slot*> batch;
   for (;;) {
@@ -123,6 +133,7 @@ void InboxWriter::Run() {
       const auto end = pending_.begin() + static_cast<std::ptrdiff_t>(n);
       batch.assign(pending_.begin(), end);
       pending_.erase(pending_.begin(), end);
+      in_flight_ = n;
     }
     CommitBatch(batch);
     batch.clear();
@@ -180,6 +191,7 @@ void InboxWriter::CommitBatch(std::deque<Slot*>& batch) {
       }
       batch[i]->done = true;
     }
+    in_flight_ = 0;
   }
   done_cv_.notify_all();
   if (inserted > 0) committed_total_.Inc({}, inserted);

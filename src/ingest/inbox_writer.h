@@ -73,6 +73,11 @@ class InboxWriter {
   // answers 5xx and the platform retries).
   core::StatusOr<SubmitResult> Submit(model::Interaction interaction);
 
+  // True between Start and Stop: submissions are accepted (readiness).
+  bool running() const;
+  // Submissions waiting for a transaction or in the one being committed.
+  size_t queued() const;
+
  private:
   struct Slot;  // one waiting Submit, on its caller's stack
 
@@ -94,10 +99,11 @@ class InboxWriter {
 
   int64_t last_id_ = 0;  // writer thread only (set by Start before the thread exists)
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable work_cv_;  // writer waits: pending_ non-empty or stopping_
   std::condition_variable done_cv_;  // submitters wait: their slot is done
   std::deque<Slot*> pending_;        // guarded by mu_
+  size_t in_flight_ = 0;             // guarded by mu_: slots in the batch being committed
   bool running_ = false;             // guarded by mu_: accepting submissions
   bool started_ = false;             // guarded by mu_
   bool stopping_ = false;            // guarded by mu_

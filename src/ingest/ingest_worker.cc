@@ -178,8 +178,9 @@ IngestWorker::ChunkOutcome IngestWorker::ProcessChunk() {
   uint64_t processed = 0;
   bool failed = false;
   const int64_t now_ms = clock_.NowUnixMillis();
+  std::string failed_processor;
   for (const model::Interaction& interaction : *chunk) {
-    const Status status = ProcessOne(interaction);
+    const Status status = ProcessOne(interaction, &failed_processor);
     if (!status.ok()) {
       // Never skipped: the cursor stops before it and the same interaction is retried.
       logger_->error("ingest: interaction {} failed, will retry: {}", interaction.id,
@@ -191,13 +192,19 @@ IngestWorker::ChunkOutcome IngestWorker::ProcessChunk() {
     ++processed;
     lag_seconds_.Observe({}, static_cast<double>(now_ms - interaction.received_at_ms) / 1000.0);
   }
+  // The backoff is in place before the error is counted and the cursor moves, so whoever sees
+  // either also sees the pause (tests advance a fake clock from there).
+  if (failed) {
+    NoteFailure();
+    errors_total_.Inc({failed_processor});
+  }
   if (processed > 0) {
     const Status saved = store_.SetCursor(options_.cursor_name, done);
     if (!saved.ok()) {
       // Not advanced: the chunk is delivered again (processors are idempotent).
       logger_->error("ingest: recording cursor {} failed, will retry: {}", done,
                      saved.ToString());
-      NoteFailure();
+      if (!failed) NoteFailure();
       return {chunk->size(), true};
     }
     {
@@ -207,11 +214,7 @@ IngestWorker::ChunkOutcome IngestWorker::ProcessChunk() {
     progress_cv_.notify_all();
     processed_total_.Inc({}, processed);
   }
-  if (failed) {
-    NoteFailure();
-  } else {
-    NoteSuccess();
-  }
+  if (!failed) NoteSuccess();
   return {chunk->size(), failed};
 }
 
@@ -244,8 +247,10 @@ bool IngestWorker::StepReplay() {
       if (request.account_id.has_value() && interaction.account_id != *request.account_id) {
         continue;
       }
-      const Status status = ProcessOne(interaction);
+      std::string failed_processor;
+      const Status status = ProcessOne(interaction, &failed_processor);
       if (!status.ok()) {
+        errors_total_.Inc({failed_processor});
         FinishReplay(job, Status(status.code(), "replay stopped at interaction " +
                                                     std::to_string(interaction.id) + ": " +
                                                     status.message()));
@@ -261,7 +266,8 @@ bool IngestWorker::StepReplay() {
   return !replays_.empty();
 }
 
-Status IngestWorker::ProcessOne(const model::Interaction& interaction) {
+Status IngestWorker::ProcessOne(const model::Interaction& interaction,
+                                std::string* failed_processor) {
   for (InteractionProcessor& processor : processors_) {
     Status status;
     try {
@@ -272,7 +278,7 @@ Status IngestWorker::ProcessOne(const model::Interaction& interaction) {
       status = core::InternalError(std::string("exception: ") + e.what());
     }
     if (!status.ok()) {
-      errors_total_.Inc({std::string(processor.name())});
+      *failed_processor = std::string(processor.name());
       return Status(status.code(), std::string(processor.name()) + ": " + status.message());
     }
   }
@@ -297,14 +303,17 @@ void IngestWorker::FinishReplay(const std::shared_ptr<ReplayJob>& job,
   progress_cv_.notify_all();
 }
 
-void IngestWorker::NoteFailure() {
-  ++consecutive_failures_;
-  auto delay = options_.retry_interval;
-  for (int i = 1; i < consecutive_failures_ && delay < options_.max_retry_interval; ++i) {
+std::chrono::milliseconds RetryDelay(int consecutive_failures, const IngestWorkerOptions& options) {
+  std::chrono::milliseconds delay = options.retry_interval;
+  for (int i = 1; i < consecutive_failures && delay < options.max_retry_interval; ++i) {
     delay *= 2;
   }
-  delay = std::min(delay, options_.max_retry_interval);
-  retry_at_ = clock_.SteadyNow() + delay;
+  return std::min(delay, options.max_retry_interval);
+}
+
+void IngestWorker::NoteFailure() {
+  ++consecutive_failures_;
+  retry_at_ = clock_.SteadyNow() + RetryDelay(consecutive_failures_, options_);
 }
 
 void IngestWorker::NoteSuccess() {

@@ -41,6 +41,10 @@ struct IngestWorkerOptions {
   std::chrono::milliseconds max_retry_interval{30000};
 };
 
+// The pause before the next attempt after `consecutive_failures` (>= 1) failures in a row:
+// retry_interval, doubled for each further failure, at most max_retry_interval.
+std::chrono::milliseconds RetryDelay(int consecutive_failures, const IngestWorkerOptions& options);
+
 // Re-run the processors over interactions received in [from_ms, to_ms).
 struct ReplayRequest {
   int64_t from_ms = 0;
@@ -111,8 +115,9 @@ class IngestWorker {
   ChunkOutcome ProcessChunk();
   // One page of the oldest replay; false when no replay is active afterwards (worker thread).
   bool StepReplay();
-  // Runs every processor on one interaction; the first error, prefixed with its processor.
-  core::Status ProcessOne(const model::Interaction& interaction);
+  // Runs every processor on one interaction; the first error, prefixed with its processor,
+  // whose name goes to *failed_processor.
+  core::Status ProcessOne(const model::Interaction& interaction, std::string* failed_processor);
   void FinishReplay(const std::shared_ptr<ReplayJob>& job, core::StatusOr<ReplayResult> result);
   // Backoff after a failure / reset after a success (worker thread).
   void NoteFailure();

@@ -52,7 +52,7 @@ bool IsValidRequestId(std::string_view id) {
 // Metrics label for the method: the request line is untrusted, so anything unexpected is
 // "other" (bounded label cardinality).
 std::string_view MethodLabel(std::string_view method) {
-  static constexpr std::string_view kKnown[] = {"GET",   "HEAD",    "POST",    "PUT",  "PATCH",
+  static constexpr std::string_view kKnown[] = {"GET",    "HEAD",    "POST",    "PUT",   "PATCH",
                                                 "DELETE", "OPTIONS", "CONNECT", "TRACE", "PRI"};
   for (std::string_view known : kKnown) {
     if (method == known) return known;
@@ -266,6 +266,7 @@ class HttpServer::Impl {
   // data. Pre-routing creates the entry and the logger, which runs after every response,
   // removes it. Requests that fail before pre-routing (a malformed request line) get their
   // entry from whichever hook sees them first.
+
   // Starts the request's entry and sets X-Request-Id on the response; returns the id.
   std::string BeginRequest(const httplib::Request& req, httplib::Response& res);
   std::string RequestIdFor(const httplib::Request& req, httplib::Response& res);
@@ -274,8 +275,7 @@ class HttpServer::Impl {
   RequestState TakeState(const httplib::Request& req);
   std::string NewRequestId(const httplib::Request& req);
 
-  httplib::Server::HandlerResponse PreRouting(const httplib::Request& req,
-                                              httplib::Response& res);
+  httplib::Server::HandlerResponse PreRouting(const httplib::Request& req, httplib::Response& res);
   httplib::Server::HandlerResponse OnError(const httplib::Request& req, httplib::Response& res);
   void OnException(const httplib::Request& req, httplib::Response& res,
                    const std::exception_ptr& ep);
@@ -312,6 +312,7 @@ class HttpServer::Impl {
   bool catch_all_registered = false;
   std::atomic<bool> in_run{false};
   std::atomic<bool> run_finished{false};
+  std::mutex thread_mu;  // guards `thread` (Start and Stop may race)
   std::thread thread;
 };
 
@@ -322,6 +323,13 @@ void HttpServer::Impl::Configure() {
   http.set_read_timeout(options.read_timeout_s);
   http.set_write_timeout(options.write_timeout_s);
   http.set_tcp_nodelay(true);
+  // httplib's default sets SO_REUSEPORT, with which a second scrmd on the same port binds
+  // silently and takes part of the traffic. SO_REUSEADDR alone still allows a restart while old
+  // connections sit in TIME_WAIT, and makes a port in use fail Bind().
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
 
   const auto min_threads = static_cast<size_t>(std::max(options.threads, 1));
   const auto max_threads = static_cast<size_t>(std::max(options.max_connections, 1));
@@ -335,10 +343,8 @@ void HttpServer::Impl::Configure() {
       [this](const httplib::Request& req, httplib::Response& res) { return PreRouting(req, res); });
   http.set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request& req, httplib::Response& res) { return OnError(req, res); }));
-  http.set_exception_handler(
-      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-        OnException(req, res, ep);
-      });
+  http.set_exception_handler([this](const httplib::Request& req, httplib::Response& res,
+                                    std::exception_ptr ep) { OnException(req, res, ep); });
   http.set_post_routing_handler(
       [this](const httplib::Request& req, httplib::Response& res) { PostRouting(req, res); });
   http.set_logger(
@@ -375,8 +381,7 @@ std::string HttpServer::Impl::NewRequestId(const httplib::Request& req) {
   return random.HexString(8);
 }
 
-std::string HttpServer::Impl::BeginRequest(const httplib::Request& req,
-                                           httplib::Response& res) {
+std::string HttpServer::Impl::BeginRequest(const httplib::Request& req, httplib::Response& res) {
   RequestState fresh;
   fresh.request_id = NewRequestId(req);
   fresh.start = clock.SteadyNow();
@@ -474,8 +479,8 @@ httplib::Server::HandlerResponse HttpServer::Impl::PreRouting(const httplib::Req
 }
 
 bool HttpServer::Impl::ReadBody(const httplib::Request& req, httplib::Response& res,
-                                const httplib::ContentReader& reader,
-                                const std::string& request_id, std::string& body) {
+                                const httplib::ContentReader& reader, const std::string& request_id,
+                                std::string& body) {
   // RFC 9112 section 6.3: a request with neither Content-Length nor Transfer-Encoding has an
   // empty body. httplib would instead read until the peer closes.
   if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) return true;
@@ -518,11 +523,10 @@ bool HttpServer::Impl::ReadBody(const httplib::Request& req, httplib::Response& 
 
 void HttpServer::Impl::RespondAndClose(httplib::Response& res, int status,
                                        const std::string& request_id, std::string_view message) {
-  const std::string text = message.empty()
-                               ? DefaultMessageForStatus(status, options.max_body_bytes)
-                               : std::string(message);
-  auto json = std::make_shared<const std::string>(
-      ErrorJson(ErrorCodeForStatus(status), text, request_id));
+  const std::string text = message.empty() ? DefaultMessageForStatus(status, options.max_body_bytes)
+                                           : std::string(message);
+  auto json =
+      std::make_shared<const std::string>(ErrorJson(ErrorCodeForStatus(status), text, request_id));
   res.status = status;
   res.body.clear();
   res.headers.erase("Content-Type");
@@ -542,6 +546,12 @@ httplib::Server::HandlerResponse HttpServer::Impl::OnError(const httplib::Reques
   // A body (or a content provider, which sets Content-Type) is the handler's own answer.
   if (!res.body.empty() || res.has_header("Content-Type")) {
     return httplib::Server::HandlerResponse::Unhandled;
+  }
+  if (!res.has_header(kRequestIdHeader)) {
+    // httplib failed the request before routing (malformed request line or headers, target too
+    // long): where the next request would start is unknown, so answer and close.
+    RespondAndClose(res, res.status, RequestIdFor(req, res));
+    return httplib::Server::HandlerResponse::Handled;
   }
   const std::string request_id = RequestIdFor(req, res);
   WriteJsonError(res, res.status, ErrorCodeForStatus(res.status),
@@ -582,8 +592,8 @@ void HttpServer::Impl::OnComplete(const httplib::Request& req, const httplib::Re
   const double seconds = std::chrono::duration<double>(now - state.start).count();
   const std::string request_id = res.get_header_value(kRequestIdHeader);
 
-  requests_total.Inc({state.route, std::string(MethodLabel(req.method)),
-                      std::to_string(res.status)});
+  requests_total.Inc(
+      {state.route, std::string(MethodLabel(req.method)), std::to_string(res.status)});
   request_duration.Observe({state.route}, seconds);
   // req.path never includes the query string, which can carry signatures.
   log->info("method={} path={} status={} bytes={} duration_ms={:.3f} request_id={} remote={}",
@@ -600,8 +610,8 @@ HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Get(const std::string& pattern, const std::string& route, Handler handler) {
   Impl* impl = impl_.get();
-  impl->http.Get(pattern, [impl, route, handler = std::move(handler)](
-                              const httplib::Request& req, httplib::Response& res) {
+  impl->http.Get(pattern, [impl, route, handler = std::move(handler)](const httplib::Request& req,
+                                                                      httplib::Response& res) {
     handler(req, res, impl->EnterRoute(req, res, route));
   });
 }
@@ -638,9 +648,9 @@ core::Status HttpServer::Bind() {
   }
   if (port < 0) {
     const int error = errno;
-    return core::UnavailableError("cannot listen on " + address + ": " +
-                                  (error != 0 ? std::strerror(error)
-                                              : "address invalid, not local or in use"));
+    return core::UnavailableError(
+        "cannot listen on " + address + ": " +
+        (error != 0 ? std::strerror(error) : "address invalid, not local or in use"));
   }
   impl_->http.RaiseBacklog();
   bound_port_ = port;
@@ -691,12 +701,16 @@ core::Status HttpServer::Start() {
     need_bind = !impl_->bound;
   }
   if (need_bind) SCRM_RETURN_IF_ERROR(Bind());
-  impl_->run_finished = false;
-  impl_->thread = std::thread([this] { Run(); });
+  {
+    std::lock_guard lock(impl_->thread_mu);
+    impl_->run_finished = false;
+    impl_->thread = std::thread([this] { Run(); });
+  }
   // httplib 0.11.4 has no wait_until_ready; is_running() turns true as listen starts.
   while (!impl_->http.is_running()) {
     if (impl_->run_finished) {
-      impl_->thread.join();
+      std::lock_guard lock(impl_->thread_mu);
+      if (impl_->thread.joinable()) impl_->thread.join();
       return core::UnavailableError("HTTP server stopped before it accepted connections");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -719,7 +733,10 @@ void HttpServer::Stop() {
   // in-flight request finish (and waits for idle keep-alive connections up to
   // keep_alive_timeout_s, since httplib 0.11.4 does not interrupt that wait).
   impl_->http.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  {
+    std::lock_guard lock(impl_->thread_mu);
+    if (impl_->thread.joinable()) impl_->thread.join();
+  }
   // Run on a caller's thread: wait for it to finish its in-flight requests too.
   while (impl_->in_run) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   if (!ran) impl_->http.CloseUnservedSocket();

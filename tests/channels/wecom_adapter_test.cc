@@ -86,8 +86,9 @@ CallbackRequest SignedPost(const config::AccountConfig& account, const std::stri
   request.query = {{"msg_signature", wxcrypto::Signature(account.token, timestamp, nonce, encrypt)},
                    {"timestamp", timestamp},
                    {"nonce", nonce}};
-  request.body = "<xml><ToUserName><![CDATA[" + account.corp_id + "]]></ToUserName><Encrypt><![CDATA[" +
-                 encrypt + "]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>";
+  request.body = "<xml><ToUserName><![CDATA[" + account.corp_id +
+                 "]]></ToUserName><Encrypt><![CDATA[" + encrypt +
+                 "]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>";
   request.content_type = "text/xml";
   request.received_at_ms = 1409659813123;
   return request;
@@ -228,7 +229,8 @@ TEST_CASE("WecomAdapter refuses with bad_signature when msg_signature does not m
   Harness h(v.at("timestamp"));
   CallbackRequest request = OfficialPost();
   SECTION("one hex digit changed") {
-    request.query["msg_signature"].back() = request.query["msg_signature"].back() == '0' ? '1' : '0';
+    request.query["msg_signature"].back() =
+        request.query["msg_signature"].back() == '0' ? '1' : '0';
   }
   SECTION("upper-case hex") {
     for (char& c : request.query["msg_signature"]) c = static_cast<char>(std::toupper(c));
@@ -269,7 +271,7 @@ TEST_CASE("WecomAdapter refuses with stale_timestamp when the clock is outside t
           "[unit]") {
   const json v = Vector("wecom-official-decrypt");
   Harness h(v.at("timestamp"));
-  const int64_t skew_s = GENERATE(kWindowS + 1, -(kWindowS + 1), 86400, -86400);
+  const int64_t skew_s = GENERATE(as<int64_t>{}, kWindowS + 1, -(kWindowS + 1), 86400, -86400);
   h.clock.SetUnixMillis((Seconds(v.at("timestamp")) + skew_s) * 1000);
   RequireRejected(h.adapter->Decode(OfficialPost()), RejectReason::kStaleTimestamp);
 }
@@ -278,7 +280,7 @@ TEST_CASE("WecomAdapter refuses URL verification with stale_timestamp when outsi
           "[unit]") {
   const json v = Vector("wecom-official-verify-url");
   Harness h(v.at("timestamp"));
-  const int64_t skew_s = GENERATE(kWindowS + 1, -(kWindowS + 1));
+  const int64_t skew_s = GENERATE(as<int64_t>{}, kWindowS + 1, -(kWindowS + 1));
   h.clock.SetUnixMillis((Seconds(v.at("timestamp")) + skew_s) * 1000);
   RequireRejected(h.adapter->VerifyUrl(OfficialVerifyUrl()), RejectReason::kStaleTimestamp);
 }
@@ -287,7 +289,7 @@ TEST_CASE("WecomAdapter accepts a callback when the clock is exactly at the wind
           "[unit]") {
   const json v = Vector("wecom-official-decrypt");
   Harness h(v.at("timestamp"));
-  const int64_t skew_s = GENERATE(kWindowS, -kWindowS);
+  const int64_t skew_s = GENERATE(as<int64_t>{}, kWindowS, -kWindowS);
   h.clock.SetUnixMillis((Seconds(v.at("timestamp")) + skew_s) * 1000 + (skew_s > 0 ? 999 : 0));
   const Decoded<model::Interaction> decoded = h.adapter->Decode(OfficialPost());
   INFO(decoded.rejection.detail);
@@ -298,8 +300,8 @@ TEST_CASE("WecomAdapter refuses with stale_timestamp when the signed timestamp i
           "[unit]") {
   Harness h("1409659813");
   // Signed correctly, so only the window check can refuse it.
-  const std::string ts = GENERATE(as<std::string>{}, "14096598l3", "-1409659813",
-                                  " 1409659813", "1409659813.0", "99999999999999999999");
+  const std::string ts = GENERATE(as<std::string>{}, "14096598l3", "-1409659813", " 1409659813",
+                                  "1409659813.0", "99999999999999999999");
   RequireRejected(h.adapter->Decode(EncryptedPost(h.account, *h.platform, kTextMessage, ts, "42")),
                   RejectReason::kStaleTimestamp);
 }
@@ -322,10 +324,10 @@ TEST_CASE("WecomAdapter refuses with malformed_envelope when the body is not wel
   const json v = Vector("wecom-official-decrypt");
   Harness h(v.at("timestamp"));
   CallbackRequest request = OfficialPost();
-  request.body = GENERATE(as<std::string>{}, "", "   ", "not xml at all",
-                          "<xml><Encrypt><![CDATA[abcd]]></Encrypt>",
-                          "<xml><Encrypt>abcd</Encrypt></xmlx>",
-                          "{\"Encrypt\":\"abcd\"}", std::string("<xml>\0</xml>", 12));
+  request.body =
+      GENERATE(as<std::string>{}, "", "   ", "not xml at all",
+               "<xml><Encrypt><![CDATA[abcd]]></Encrypt>", "<xml><Encrypt>abcd</Encrypt></xmlx>",
+               "{\"Encrypt\":\"abcd\"}", std::string("<xml>\0</xml>", 12));
   RequireRejected(h.adapter->Decode(request), RejectReason::kMalformedEnvelope);
 }
 
@@ -374,9 +376,10 @@ TEST_CASE("WecomAdapter refuses with wrong_receive_id when the message was for a
                   RejectReason::kWrongReceiveId);
 }
 
-TEST_CASE("WecomAdapter refuses URL verification with wrong_receive_id when echostr is for another "
-          "corp",
-          "[unit]") {
+TEST_CASE(
+    "WecomAdapter refuses URL verification with wrong_receive_id when echostr is for another "
+    "corp",
+    "[unit]") {
   const std::string ts = "1409659589";
   Harness h(ts);
   const wxcrypto::MsgCrypt other = h.Crypt("ww0123456789abcdef");
@@ -431,8 +434,8 @@ TEST_CASE("WecomAdapter encrypts a passive text reply to the sender when a reply
   CHECK(nonce == v.at("nonce"));
 
   // The platform's side decrypts it with the account's crypto, checking MsgSignature.
-  auto plain = h.platform->DecryptMessage(Text(xml.child("MsgSignature")), timestamp, nonce,
-                                          encrypt);
+  auto plain =
+      h.platform->DecryptMessage(Text(xml.child("MsgSignature")), timestamp, nonce, encrypt);
   REQUIRE(plain.ok());
   pugi::xml_document message;
   REQUIRE(message.load_buffer(plain->data(), plain->size()));
@@ -452,6 +455,18 @@ TEST_CASE("WecomAdapter acks with an empty body when the reply has no member to 
   Decoded<model::Interaction> decoded = h.adapter->Decode(request);
   REQUIRE(decoded.ok());
   decoded.value->userid.clear();  // e.g. a 客户联系 event from "sys"
+  const ReplyMessage reply{"hi"};
+  CHECK(h.adapter->AckBody(request, *decoded.value, &reply).empty());
+}
+
+TEST_CASE("WecomAdapter acks with an empty body when the request nonce cannot be echoed",
+          "[unit]") {
+  const std::string ts = "1409659813";
+  Harness h(ts);
+  // Signed, so it decodes; but the reply envelope writes Nonce unescaped and refuses it.
+  const CallbackRequest request = EncryptedPost(h.account, *h.platform, kTextMessage, ts, "4]]>2");
+  const Decoded<model::Interaction> decoded = h.adapter->Decode(request);
+  REQUIRE(decoded.ok());
   const ReplyMessage reply{"hi"};
   CHECK(h.adapter->AckBody(request, *decoded.value, &reply).empty());
 }

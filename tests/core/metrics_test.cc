@@ -15,8 +15,8 @@ bool Contains(const std::string& text, const std::string& part) {
 
 TEST_CASE("CounterFamily renders HELP, TYPE and one line per label tuple", "[unit]") {
   MetricsRegistry registry;
-  auto& requests = registry.Counter("scrmd_requests_total", "Requests answered.",
-                                    {"route", "status"});
+  auto& requests =
+      registry.Counter("scrmd_requests_total", "Requests answered.", {"route", "status"});
   requests.Inc({"/a", "200"});
   requests.Inc({"/a", "200"}, 2);
   requests.Inc({"/b", "404"});

@@ -243,13 +243,12 @@ TEST_CASE("HttpServer answers a registered GET route", "[integration]") {
 
 TEST_CASE("HttpServer passes the route name and request id to the handler", "[integration]") {
   TestServer ts;
-  ts.server.Get(R"(/items/(\d+))", "/items/:id",
-                [](const httplib::Request& req, httplib::Response& res,
-                   const RequestContext& context) {
-                  res.set_content(context.route + " " + context.request_id + " " +
-                                      req.matches[1].str(),
-                                  "text/plain");
-                });
+  ts.server.Get(
+      R"(/items/(\d+))", "/items/:id",
+      [](const httplib::Request& req, httplib::Response& res, const RequestContext& context) {
+        res.set_content(context.route + " " + context.request_id + " " + req.matches[1].str(),
+                        "text/plain");
+      });
   REQUIRE(ts.server.Start().ok());
   auto res = ts.Client().Get("/items/42", {{"X-Request-Id", "abc-123"}});
   REQUIRE(res);
@@ -325,7 +324,7 @@ TEST_CASE("HttpServer answers 405 with a JSON error for other methods", "[integr
   CHECK(after->status == 200);
 }
 
-TEST_CASE("HttpServer answers 400 with a JSON error for a malformed request line",
+TEST_CASE("HttpServer answers 400 with a JSON error and closes on a malformed request line",
           "[integration]") {
   TestServer ts;
   AddEchoRoutes(ts.server);
@@ -335,10 +334,24 @@ TEST_CASE("HttpServer answers 400 with a JSON error for a malformed request line
   CHECK(reply.data.find("X-Request-Id: ") != std::string::npos);
   const auto json = ParseJson(BodyOf(reply.data));
   CHECK(json["error"]["code"] == "bad_request");
+  CHECK(json["error"]["request_id"].get<std::string>().size() == 16);
+  CHECK(reply.closed_by_server);
+  CHECK(StatusOf(ts.Client().Get("/hello")) == 200);
 }
 
-TEST_CASE("HttpServer answers 500 JSON when a handler throws and keeps serving",
+TEST_CASE("HttpServer answers 414 with a JSON error for a request target over 8 KiB",
           "[integration]") {
+  TestServer ts;
+  AddEchoRoutes(ts.server);
+  REQUIRE(ts.server.Start().ok());
+  const RawReply reply = RawExchange(
+      ts.server.port(), "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(StatusOf(reply.data) == 414);
+  CHECK(ParseJson(BodyOf(reply.data))["error"]["code"] == "uri_too_long");
+  CHECK(reply.closed_by_server);
+}
+
+TEST_CASE("HttpServer answers 500 JSON when a handler throws and keeps serving", "[integration]") {
   TestServer ts;
   AddEchoRoutes(ts.server);
   ts.server.Get("/boom", "boom",
@@ -346,10 +359,9 @@ TEST_CASE("HttpServer answers 500 JSON when a handler throws and keeps serving",
                   res.set_content("partial", "text/plain");
                   throw std::runtime_error("secret detail: db password wrong");
                 });
-  ts.server.Get("/boom-int", "boom",
-                [](const httplib::Request&, httplib::Response&, const RequestContext&) {
-                  throw 42;
-                });
+  ts.server.Get(
+      "/boom-int", "boom",
+      [](const httplib::Request&, httplib::Response&, const RequestContext&) { throw 42; });
   REQUIRE(ts.server.Start().ok());
   auto client = ts.Client();
   auto res = client.Get("/boom");
@@ -497,11 +509,11 @@ TEST_CASE("HttpServer rejects ambiguous body framing with 400 and closes", "[int
   TestServer ts;
   AddEchoRoutes(ts.server);
   REQUIRE(ts.server.Start().ok());
-  const std::string headers = GENERATE(
-      std::string("Transfer-Encoding: gzip\r\n"),
-      std::string("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"),
-      std::string("Content-Length: 5\r\nContent-Length: 6\r\n"),
-      std::string("Content-Length: five\r\n"));
+  const std::string headers =
+      GENERATE(std::string("Transfer-Encoding: gzip\r\n"),
+               std::string("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"),
+               std::string("Content-Length: 5\r\nContent-Length: 6\r\n"),
+               std::string("Content-Length: five\r\n"));
   const RawReply reply =
       RawExchange(ts.server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\n" + headers + "\r\nhello");
   CHECK(StatusOf(reply.data) == 400);
@@ -512,8 +524,7 @@ TEST_CASE("HttpServer rejects ambiguous body framing with 400 and closes", "[int
 // ---------------------------------------------------------------------------------------------
 // Access log and metrics
 
-TEST_CASE("HttpServer logs one access line per request without the query string",
-          "[integration]") {
+TEST_CASE("HttpServer logs one access line per request without the query string", "[integration]") {
   std::ostringstream out;
   auto log = std::make_shared<spdlog::logger>(
       "http", std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
@@ -547,8 +558,7 @@ TEST_CASE("HttpServer counts requests per route, method and status", "[integrati
   CHECK(ts.Requests("echo", "POST", 200) == 1);
   CHECK(ts.Requests("echo", "POST", 413) == 1);
   CHECK(ts.Requests("unmatched", "GET", 404) == 1);
-  auto& duration =
-      ts.metrics.Histogram("scrmd_http_request_duration_seconds", "", {"route"}, {});
+  auto& duration = ts.metrics.Histogram("scrmd_http_request_duration_seconds", "", {"route"}, {});
   CHECK(duration.Count({"hello"}) == 2);
   CHECK(duration.Count({"unmatched"}) == 1);
   const std::string text = ts.metrics.Render();
@@ -593,8 +603,7 @@ TEST_CASE("HttpServer Stop without Start and a second Stop are harmless", "[inte
   CHECK_FALSE(ts.server.IsRunning());
 }
 
-TEST_CASE("HttpServer Bind returns Unavailable for an address that is not local",
-          "[integration]") {
+TEST_CASE("HttpServer Bind returns Unavailable for an address that is not local", "[integration]") {
   ServerOptions options = TestOptions();
   options.host = "203.0.113.7";  // TEST-NET-3: never assigned to this machine
   TestServer ts(options);
@@ -602,6 +611,19 @@ TEST_CASE("HttpServer Bind returns Unavailable for an address that is not local"
   CHECK(status.code() == core::StatusCode::kUnavailable);
   CHECK(status.message().find("203.0.113.7:0") != std::string::npos);
   CHECK(ts.server.Start().code() == core::StatusCode::kUnavailable);
+}
+
+TEST_CASE("HttpServer Bind returns Unavailable when another server listens on the port",
+          "[integration]") {
+  // httplib's default SO_REUSEPORT would let the second bind succeed and share the traffic.
+  TestServer first;
+  REQUIRE(first.server.Start().ok());
+  ServerOptions options = TestOptions();
+  options.port = first.server.port();
+  TestServer second(options);
+  const core::Status status = second.server.Bind();
+  CHECK(status.code() == core::StatusCode::kUnavailable);
+  CHECK(status.message().find(std::to_string(options.port)) != std::string::npos);
 }
 
 TEST_CASE("HttpServer Bind rejects invalid options with InvalidArgument", "[unit]") {

@@ -1,0 +1,130 @@
+#include "src/api/interaction_routes.h"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "src/model/interaction_json.h"
+
+namespace scrm::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr auto kReplayTimeout = std::chrono::seconds(30);
+
+// Strict decimal parse of a query parameter: digits only, within [min, max].
+core::StatusOr<int64_t> IntParam(const httplib::Request& req, const std::string& name,
+                                 int64_t fallback, int64_t min, int64_t max) {
+  if (!req.has_param(name)) return fallback;
+  const std::string text = req.get_param_value(name);
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return core::InvalidArgumentError(name + ": must be an integer in " + std::to_string(min) +
+                                      ".." + std::to_string(max));
+  }
+  return value;
+}
+
+void WriteJson(httplib::Response& res, const json& body) {
+  res.status = 200;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+void ListInteractions(storage::InteractionStore& store, const httplib::Request& req,
+                      httplib::Response& res, const ApiContext& ctx) {
+  storage::InteractionFilter filter;
+  if (req.has_param("account")) filter.account_id = req.get_param_value("account");
+  if (req.has_param("kind")) {
+    filter.kind = model::ParseKind(req.get_param_value("kind"));
+    if (!filter.kind) {
+      server::WriteStatusError(res, core::InvalidArgumentError("kind: unknown interaction kind"),
+                               ctx.request_id);
+      return;
+    }
+  }
+  auto after = IntParam(req, "after", 0, 0, INT64_MAX);
+  auto limit = IntParam(req, "limit", 100, 1,
+                        static_cast<int64_t>(storage::InteractionStore::kMaxListLimit));
+  for (const auto* parsed : {&after, &limit}) {
+    if (!parsed->ok()) {
+      server::WriteStatusError(res, parsed->status(), ctx.request_id);
+      return;
+    }
+  }
+  filter.after_id = *after;
+  filter.limit = static_cast<size_t>(*limit);
+  auto items = store.List(filter);
+  if (!items.ok()) {
+    server::WriteStatusError(res, items.status(), ctx.request_id);
+    return;
+  }
+  json out = json::array();
+  for (const auto& interaction : *items) {
+    out.push_back(model::InteractionToJson(interaction, /*include_raw=*/true));
+  }
+  json body = {{"items", std::move(out)}};
+  // A full page may have more after it; a short page is the end (for now).
+  body["next_after"] = items->size() == filter.limit ? json(items->back().id) : json(nullptr);
+  WriteJson(res, body);
+}
+
+void Replay(ingest::IngestWorker& worker, const httplib::Request& req, httplib::Response& res,
+            const ApiContext& ctx) {
+  const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    server::WriteStatusError(res, core::InvalidArgumentError("body: must be a JSON object"),
+                             ctx.request_id);
+    return;
+  }
+  ingest::ReplayRequest request;
+  for (const auto& [key, value] : body.items()) {
+    if (key == "from_ms" || key == "to_ms") {
+      if (!value.is_number_integer()) {
+        server::WriteStatusError(res, core::InvalidArgumentError(key + ": must be an integer"),
+                                 ctx.request_id);
+        return;
+      }
+      (key == "from_ms" ? request.from_ms : request.to_ms) = value.get<int64_t>();
+    } else if (key == "account") {
+      if (!value.is_string()) {
+        server::WriteStatusError(res, core::InvalidArgumentError("account: must be a string"),
+                                 ctx.request_id);
+        return;
+      }
+      request.account_id = value.get<std::string>();
+    } else {
+      server::WriteStatusError(res, core::InvalidArgumentError(key + ": unknown key"),
+                               ctx.request_id);
+      return;
+    }
+  }
+  if (!body.contains("from_ms") || !body.contains("to_ms")) {
+    server::WriteStatusError(res, core::InvalidArgumentError("from_ms and to_ms are required"),
+                             ctx.request_id);
+    return;
+  }
+  auto result = worker.Replay(request, kReplayTimeout);
+  if (!result.ok()) {
+    server::WriteStatusError(res, result.status(), ctx.request_id);
+    return;
+  }
+  WriteJson(res, json{{"reprocessed", result->reprocessed}, {"up_to_id", result->up_to_id}});
+}
+
+}  // namespace
+
+void RegisterInteractionRoutes(ApiRouter& router, storage::InteractionStore& store,
+                               ingest::IngestWorker& worker) {
+  router.Get("/api/v1/interactions", "/api/v1/interactions", {model::Role::kAdmin},
+             [&store](const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
+               ListInteractions(store, req, res, ctx);
+             });
+  router.Post(
+      "/api/v1/interactions/replay", "/api/v1/interactions/replay", {model::Role::kAdmin},
+      [&worker](const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
+        Replay(worker, req, res, ctx);
+      });
+}
+
+}  // namespace scrm::api

@@ -1,0 +1,266 @@
+#include "src/ingest/inbox_writer.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "src/core/clock.h"
+#include "src/core/logging.h"
+#include "src/core/metrics.h"
+#include "src/storage/database.h"
+#include "src/storage/interaction_store.h"
+#include "tests/ingest/ingest_test_helpers.h"
+#include "tests/support/test_support.h"
+
+namespace scrm::ingest {
+namespace {
+
+using core::StatusCode;
+using scrm::testing::TempDir;
+using testing::kNowMs;
+using testing::MakeMessage;
+using testing::OpenMigrated;
+using testing::WaitUntil;
+
+// Test-only SQL: makes the inbox table disappear and come back, as a broken disk would.
+constexpr char kHideTable[] = "ALTER TABLE interactions RENAME TO interactions_hidden";
+constexpr char kRestoreTable[] = "ALTER TABLE interactions_hidden RENAME TO interactions";
+
+// Members are initialised in declaration order.
+struct Fixture {
+  TempDir dir;
+  std::unique_ptr<storage::Database> db = OpenMigrated(dir.File("scrmd.db"));
+  storage::InteractionStore store{*db};
+  core::FakeClock clock{kNowMs};
+  core::MetricsRegistry metrics;
+  InboxWriter writer{store, clock, metrics, core::MakeNullLogger()};
+
+  uint64_t Counter(const char* name) { return metrics.Counter(name, "", {}).Value({}); }
+};
+
+SubmitResult SubmitOrDie(InboxWriter& writer, model::Interaction interaction) {
+  auto result = writer.Submit(std::move(interaction));
+  INFO(result.status().ToString());
+  REQUIRE(result.ok());
+  return result.value();
+}
+
+void Exec(storage::Database& db, const char* sql) {
+  REQUIRE(db.WithWriter([&](SQLite::Database& conn) {
+                conn.exec(sql);
+                return core::OkStatus();
+              }).ok());
+}
+
+TEST_CASE("InboxWriter stores each distinct key once when 8 threads submit repeated keys",
+          "[db]") {
+  Fixture f;
+  REQUIRE(f.writer.Start().ok());
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 500;
+  constexpr int kDistinct = 1000;  // each key is submitted 4 times, by different threads
+
+  struct Answer {
+    std::string key;
+    core::StatusOr<SubmitResult> result;
+  };
+  std::vector<std::vector<Answer>> answers(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string key = std::to_string((t * 125 + i) % kDistinct);
+        answers[t].push_back({key, f.writer.Submit(MakeMessage(key))});
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  std::map<std::string, std::vector<SubmitResult>> by_key;
+  size_t returned = 0;
+  for (const auto& per_thread : answers) {
+    for (const auto& answer : per_thread) {
+      ++returned;
+      REQUIRE(answer.result.ok());
+      by_key[answer.key].push_back(answer.result.value());
+    }
+  }
+  CHECK(returned == kThreads * kPerThread);
+  REQUIRE(by_key.size() == kDistinct);
+  for (const auto& [key, results] : by_key) {
+    INFO("key " << key);
+    CHECK(results.size() == 4);
+    int originals = 0;
+    for (const auto& r : results) {
+      if (!r.duplicate) ++originals;
+      CHECK(r.id == results.front().id);  // every copy points at the one stored row
+    }
+    CHECK(originals == 1);
+  }
+  CHECK(f.store.Count().value() == kDistinct);
+  CHECK(f.Counter("scrmd_inbox_committed_total") == kDistinct);
+  CHECK(f.Counter("scrmd_inbox_duplicates_total") == kThreads * kPerThread - kDistinct);
+}
+
+TEST_CASE("InboxWriter Submit returns only after the row is visible to another connection",
+          "[db]") {
+  Fixture f;
+  REQUIRE(f.writer.Start().ok());
+  const SubmitResult result = SubmitOrDie(f.writer, MakeMessage("1"));
+  CHECK_FALSE(result.duplicate);
+  // A second Database on the same file: it sees only what has been committed.
+  auto other = OpenMigrated(f.dir.File("scrmd.db"));
+  storage::InteractionStore other_store(*other);
+  auto rows = other_store.ReadAfter(0, 10);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 1);
+  CHECK(rows->front().id == result.id);
+  CHECK(rows->front().received_at_ms == kNowMs);  // set from the clock when 0
+}
+
+TEST_CASE("InboxWriter keeps received_at_ms when the caller set it", "[db]") {
+  Fixture f;
+  REQUIRE(f.writer.Start().ok());
+  auto message = MakeMessage("1");
+  message.received_at_ms = kNowMs - 5;
+  const SubmitResult result = SubmitOrDie(f.writer, message);
+  CHECK(f.store.ReadAfter(0, 1)->front().received_at_ms == kNowMs - 5);
+  CHECK(result.id > 0);
+}
+
+TEST_CASE("InboxWriter assigns ids above the stored ones when the clock is behind them", "[db]") {
+  Fixture f;
+  const int64_t future_id = (kNowMs + 3600000) << 16;  // written before the clock stepped back
+  auto stored = MakeMessage("old");
+  stored.id = future_id;
+  stored.received_at_ms = kNowMs;
+  REQUIRE(f.store.InsertBatch(std::vector<model::Interaction>{stored}).ok());
+  REQUIRE(f.writer.Start().ok());
+  const SubmitResult first = SubmitOrDie(f.writer, MakeMessage("new-1"));
+  const SubmitResult second = SubmitOrDie(f.writer, MakeMessage("new-2"));
+  CHECK(first.id > future_id);
+  CHECK(second.id > first.id);
+}
+
+TEST_CASE("InboxWriter answers Unavailable and keeps running when the transaction fails", "[db]") {
+  Fixture f;
+  REQUIRE(f.writer.Start().ok());
+  Exec(*f.db, kHideTable);
+  const auto failed = f.writer.Submit(MakeMessage("1"));
+  CHECK(failed.status().code() == StatusCode::kUnavailable);
+  CHECK(f.Counter("scrmd_inbox_failed_total") == 1);
+
+  Exec(*f.db, kRestoreTable);
+  const SubmitResult retried = SubmitOrDie(f.writer, MakeMessage("1"));
+  CHECK_FALSE(retried.duplicate);  // the failed attempt left nothing behind
+  CHECK(f.store.Count().value() == 1);
+}
+
+TEST_CASE("InboxWriter answers Unavailable when the database is closed", "[db]") {
+  Fixture f;
+  REQUIRE(f.writer.Start().ok());
+  REQUIRE(f.db->Close().ok());
+  CHECK(f.writer.Submit(MakeMessage("1")).status().code() == StatusCode::kUnavailable);
+  CHECK(f.writer.running());
+}
+
+TEST_CASE("InboxWriter Stop commits everything already submitted when called under load",
+          "[db]") {
+  Fixture f;
+  REQUIRE(f.writer.Start().ok());
+  constexpr int kSubmitters = 6;
+  std::vector<core::StatusOr<SubmitResult>> results(
+      kSubmitters, core::StatusOr<SubmitResult>(core::UnavailableError("not returned")));
+  std::vector<std::thread> submitters;
+  std::thread stopper;
+
+  // Hold the database's writer lock so that the writer thread blocks inside its transaction
+  // while submissions queue up behind it.
+  std::mutex release_mu;
+  std::condition_variable release_cv;
+  bool release = false;
+  std::atomic<bool> holding{false};
+  core::Status held;  // Catch assertions stay on the test's thread
+  std::thread holder([&] {
+    held = f.db->WithWriter([&](SQLite::Database&) {
+      holding = true;
+      std::unique_lock<std::mutex> lock(release_mu);
+      release_cv.wait(lock, [&] { return release; });
+      return core::OkStatus();
+    });
+  });
+  REQUIRE(WaitUntil([&] { return holding.load(); }));
+  for (int i = 0; i < kSubmitters; ++i) {
+    submitters.emplace_back(
+        [&, i] { results[i] = f.writer.Submit(MakeMessage(std::to_string(i))); });
+  }
+  REQUIRE(WaitUntil([&] { return f.writer.queued() == kSubmitters; }));
+  stopper = std::thread([&] { f.writer.Stop(); });
+  REQUIRE(WaitUntil([&] { return !f.writer.running(); }));
+  {
+    std::lock_guard<std::mutex> lock(release_mu);
+    release = true;
+  }
+  release_cv.notify_all();
+  holder.join();
+  stopper.join();
+  for (auto& submitter : submitters) submitter.join();
+  CHECK(held.ok());
+
+  for (const auto& result : results) {
+    INFO(result.status().ToString());
+    CHECK(result.ok());
+  }
+  CHECK(f.store.Count().value() == kSubmitters);
+  CHECK(f.writer.queued() == 0);
+}
+
+TEST_CASE("InboxWriter Submit returns Unavailable when the writer is not running", "[db]") {
+  Fixture f;
+  SECTION("before Start") {}
+  SECTION("after Stop") {
+    REQUIRE(f.writer.Start().ok());
+    f.writer.Stop();
+    CHECK(f.writer.Start().code() == StatusCode::kFailedPrecondition);
+  }
+  CHECK(f.writer.Submit(MakeMessage("1")).status().code() == StatusCode::kUnavailable);
+  CHECK(f.store.Count().value() == 0);
+}
+
+TEST_CASE("InboxWriter Submit returns InvalidArgument when the interaction has no key", "[db]") {
+  Fixture f;
+  REQUIRE(f.writer.Start().ok());
+  auto message = MakeMessage("1");
+  SECTION("no dedupe key") { message.dedupe_key.clear(); }
+  SECTION("no account") { message.account_id.clear(); }
+  CHECK(f.writer.Submit(message).status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("InboxWriter Start returns InvalidArgument when max_batch is 0", "[db]") {
+  Fixture f;
+  InboxWriter writer(f.store, f.clock, f.metrics, core::MakeNullLogger(), {.max_batch = 0});
+  CHECK(writer.Start().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("InboxWriter calls the listener after a commit that stored a new row", "[db]") {
+  Fixture f;
+  std::atomic<int> calls{0};
+  f.writer.SetCommitListener([&] { ++calls; });
+  REQUIRE(f.writer.Start().ok());
+  SubmitOrDie(f.writer, MakeMessage("1"));
+  const SubmitResult again = SubmitOrDie(f.writer, MakeMessage("1"));
+  CHECK(again.duplicate);
+  f.writer.Stop();  // joins the writer thread: every listener call has returned
+  CHECK(calls.load() == 1);
+  CHECK(f.metrics.Histogram("scrmd_inbox_batch_size", "", {}, {1}).Count({}) == 2);
+}
+
+}  // namespace
+}  // namespace scrm::ingest

@@ -1,0 +1,446 @@
+#include "src/storage/interaction_store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/model/interaction.h"
+#include "src/storage/database.h"
+#include "src/storage/migrations.h"
+#include "tests/storage/storage_test_helpers.h"
+#include "tests/support/test_support.h"
+
+namespace scrm::storage {
+namespace {
+
+using core::StatusCode;
+using model::Interaction;
+using model::InteractionKind;
+using scrm::testing::TempDir;
+using testing::kNowMs;
+using testing::OpenFileOrDie;
+using testing::OpenMigratedOrDie;
+
+// Test-only SQL: fabricating rows and schema states the store itself never produces.
+constexpr char kInsertCollidingRow[] =
+    "INSERT INTO interactions (id, account_id, platform, kind, dedupe_key, dedupe_hash, "
+    "dedupe_seq, msg_id, openid, unionid, external_userid, userid, chat_id, to_user, "
+    "occurred_at_ms, received_at_ms, payload_json, raw_format, raw_body) VALUES "
+    "(?, 'acct', 'oa', 'message.text', 'some other key', ?, 0, '', '', '', '', '', '', '', 0, 0, "
+    "'null', 'xml', '')";
+constexpr char kCorruptPayload[] = "UPDATE interactions SET payload_json = '{' WHERE id = ?";
+constexpr char kCreateMigrationsTableV1[] =
+    "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+    "applied_at_ms INTEGER NOT NULL)";
+constexpr char kRecordMigration[] =
+    "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, 0)";
+constexpr char kInsertApiKeyV1[] =
+    "INSERT INTO api_keys (name, role, prefix, secret_sha256, created_at_ms) "
+    "VALUES ('ops', 'admin', 'scrm_1', 'h', 0)";
+constexpr char kCountApiKeys[] = "SELECT COUNT(*) FROM api_keys";
+
+constexpr int64_t kBaseId = kNowMs << 16;  // what IdGenerator would hand out at kNowMs
+
+DatabaseOptions FileOptions(const TempDir& dir) {
+  DatabaseOptions options;
+  options.path = dir.File("scrmd.db");
+  return options;
+}
+
+// Members are initialised in declaration order: dir, then db, then store.
+struct Fixture {
+  TempDir dir;
+  std::unique_ptr<Database> db = OpenMigratedOrDie(FileOptions(dir));
+  InteractionStore store{*db};
+};
+
+// An OA text message from `openid` with MsgId `msg_id`, received at kNowMs + n.
+Interaction MakeText(int64_t n, const std::string& account = "acct",
+                     const std::string& openid = "oUser1") {
+  Interaction it;
+  it.id = kBaseId + n;
+  it.platform = model::Platform::kOfficialAccount;
+  it.account_id = account;
+  it.kind = InteractionKind::kMessageText;
+  it.msg_id = std::to_string(23456789012345678LL + n);
+  it.dedupe_key = "msg\x1f" + openid + "\x1f" + it.msg_id;
+  it.openid = openid;
+  it.to_user = "gh_123";
+  it.occurred_at_ms = kNowMs - 1000;
+  it.received_at_ms = kNowMs + n;
+  it.payload = model::TextPayload{"hello " + std::to_string(n)};
+  it.raw_body = "<xml><Content>hello</Content></xml>";
+  return it;
+}
+
+std::vector<InsertOutcome> InsertOrDie(InteractionStore& store, std::vector<Interaction> items) {
+  auto outcomes = store.InsertBatch(items);
+  INFO(outcomes.status().ToString());
+  REQUIRE(outcomes.ok());
+  REQUIRE(outcomes->size() == items.size());
+  return outcomes.value();
+}
+
+std::vector<Interaction> ReadAllOrDie(InteractionStore& store) {
+  auto all = store.ReadAfter(0, 1000);
+  INFO(all.status().ToString());
+  REQUIRE(all.ok());
+  return all.value();
+}
+
+std::vector<int64_t> IdsOf(const std::vector<Interaction>& items) {
+  std::vector<int64_t> ids;
+  for (const auto& it : items) ids.push_back(it.id);
+  return ids;
+}
+
+int64_t CountOrDie(InteractionStore& store) {
+  auto count = store.Count();
+  REQUIRE(count.ok());
+  return count.value();
+}
+
+TEST_CASE("InteractionStore InsertBatch stores every field when the interactions are new",
+          "[db]") {
+  Fixture f;
+  Interaction text = MakeText(1);
+  text.unionid = "union-1";
+  text.raw_format = "json";
+
+  Interaction chat;
+  chat.id = kBaseId + 2;
+  chat.platform = model::Platform::kWecom;
+  chat.account_id = "corp";
+  chat.kind = InteractionKind::kChatUpdate;
+  chat.dedupe_key = "chat\x1fupdate\x1fwrOg\x1f" "1403610513";
+  chat.external_userid = "wmExt";
+  chat.userid = "zhangsan";
+  chat.chat_id = "wrOg";
+  chat.occurred_at_ms = 1403610513000;
+  chat.received_at_ms = kNowMs + 2;
+  model::ChatChangePayload chat_payload;
+  chat_payload.change_type = "update";
+  chat_payload.update_detail = "add_member";
+  chat_payload.join_scene = 1;
+  chat_payload.mem_change_cnt = 2;
+  chat_payload.mem_change_list = {"wmOgQh", "zhangsan"};
+  chat_payload.last_mem_ver = "9c3f";
+  chat_payload.cur_mem_ver = "7121";
+  chat.payload = chat_payload;
+
+  Interaction location = MakeText(3);
+  location.kind = InteractionKind::kMessageLocation;
+  location.payload = model::LocationPayload{23.134521, 113.358803, 0, 20, "位置信息"};
+
+  Interaction unsubscribe = MakeText(4);
+  unsubscribe.kind = InteractionKind::kUnsubscribe;
+  unsubscribe.payload = std::monostate{};
+
+  Interaction send_job = MakeText(5);
+  send_job.kind = InteractionKind::kMassSendFinish;
+  send_job.payload = model::SendJobPayload{"1000001625", "err(30003)", 10, 2, 7, 1};
+
+  const auto outcomes = InsertOrDie(f.store, {text, chat, location, unsubscribe, send_job});
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    CHECK_FALSE(outcomes[i].duplicate);
+  }
+  CHECK(outcomes[0].id == text.id);
+  CHECK(outcomes[1].id == chat.id);
+
+  const auto stored = ReadAllOrDie(f.store);
+  REQUIRE(stored.size() == 5);
+  const Interaction& t = stored[0];
+  CHECK(t.id == text.id);
+  CHECK(t.platform == model::Platform::kOfficialAccount);
+  CHECK(t.account_id == "acct");
+  CHECK(t.kind == InteractionKind::kMessageText);
+  CHECK(t.dedupe_key == text.dedupe_key);
+  CHECK(t.msg_id == "23456789012345679");
+  CHECK(t.openid == "oUser1");
+  CHECK(t.unionid == "union-1");
+  CHECK(t.to_user == "gh_123");
+  CHECK(t.occurred_at_ms == kNowMs - 1000);
+  CHECK(t.received_at_ms == kNowMs + 1);
+  REQUIRE(std::holds_alternative<model::TextPayload>(t.payload));
+  CHECK(std::get<model::TextPayload>(t.payload).content == "hello 1");
+  CHECK(t.raw_format == "json");
+  CHECK(t.raw_body == text.raw_body);
+
+  const Interaction& c = stored[1];
+  CHECK(c.platform == model::Platform::kWecom);
+  CHECK(c.kind == InteractionKind::kChatUpdate);
+  CHECK(c.external_userid == "wmExt");
+  CHECK(c.userid == "zhangsan");
+  CHECK(c.chat_id == "wrOg");
+  REQUIRE(std::holds_alternative<model::ChatChangePayload>(c.payload));
+  const auto& cp = std::get<model::ChatChangePayload>(c.payload);
+  CHECK(cp.update_detail == "add_member");
+  CHECK(cp.join_scene == 1);
+  CHECK(cp.mem_change_list == std::vector<std::string>{"wmOgQh", "zhangsan"});
+  CHECK(cp.cur_mem_ver == "7121");
+
+  REQUIRE(std::holds_alternative<model::LocationPayload>(stored[2].payload));
+  const auto& lp = std::get<model::LocationPayload>(stored[2].payload);
+  CHECK(lp.latitude == Approx(23.134521));
+  CHECK(lp.scale == 20);
+  CHECK(lp.label == "位置信息");
+  CHECK(std::holds_alternative<std::monostate>(stored[3].payload));
+  REQUIRE(std::holds_alternative<model::SendJobPayload>(stored[4].payload));
+  CHECK(std::get<model::SendJobPayload>(stored[4].payload).sent_count == 7);
+}
+
+TEST_CASE("InteractionStore InsertBatch reports the existing id when the key is already stored",
+          "[db]") {
+  Fixture f;
+  const Interaction first = MakeText(1);
+  InsertOrDie(f.store, {first});
+  Interaction retry = first;  // the platform's re-delivery, stored under a new id
+  retry.id = kBaseId + 50;
+  const auto outcomes = InsertOrDie(f.store, {retry, MakeText(2)});
+  CHECK(outcomes[0].duplicate);
+  CHECK(outcomes[0].id == first.id);
+  CHECK_FALSE(outcomes[1].duplicate);
+  CHECK(CountOrDie(f.store) == 2);
+}
+
+TEST_CASE("InteractionStore InsertBatch flags the second copy when a key repeats in one batch",
+          "[db]") {
+  Fixture f;
+  const Interaction first = MakeText(1);
+  Interaction copy = first;
+  copy.id = kBaseId + 2;
+  const auto outcomes = InsertOrDie(f.store, {first, copy, MakeText(3)});
+  CHECK_FALSE(outcomes[0].duplicate);
+  CHECK(outcomes[1].duplicate);
+  CHECK(outcomes[1].id == first.id);
+  CHECK_FALSE(outcomes[2].duplicate);
+  CHECK(IdsOf(ReadAllOrDie(f.store)) == std::vector<int64_t>{kBaseId + 1, kBaseId + 3});
+}
+
+TEST_CASE("InteractionStore InsertBatch keeps equal keys apart when the accounts differ", "[db]") {
+  Fixture f;
+  Interaction a = MakeText(1, "acct-a");
+  Interaction b = MakeText(1, "acct-b");
+  b.id = kBaseId + 2;
+  REQUIRE(a.dedupe_key == b.dedupe_key);
+  const auto outcomes = InsertOrDie(f.store, {a, b});
+  CHECK_FALSE(outcomes[0].duplicate);
+  CHECK_FALSE(outcomes[1].duplicate);
+  CHECK(CountOrDie(f.store) == 2);
+}
+
+TEST_CASE("InteractionStore InsertBatch stores a genuine event when its hash collides", "[db]") {
+  Fixture f;
+  const Interaction real = MakeText(1);
+  // A row with another key but the same 64-bit hash, as a real collision would leave.
+  REQUIRE(f.db->WithWriter([&](SQLite::Database& conn) {
+                SQLite::Statement insert(conn, kInsertCollidingRow);
+                insert.bind(1, kBaseId);
+                insert.bind(2, static_cast<int64_t>(DedupeHash(real.account_id, real.dedupe_key)));
+                insert.exec();
+                return core::OkStatus();
+              }).ok());
+
+  const auto first = InsertOrDie(f.store, {real});
+  CHECK_FALSE(first[0].duplicate);
+  CHECK(first[0].id == real.id);
+  Interaction retry = real;
+  retry.id = kBaseId + 9;
+  const auto second = InsertOrDie(f.store, {retry});
+  CHECK(second[0].duplicate);
+  CHECK(second[0].id == real.id);
+  CHECK(CountOrDie(f.store) == 2);
+}
+
+TEST_CASE("InteractionStore InsertBatch returns InvalidArgument when an item is incomplete",
+          "[db]") {
+  Fixture f;
+  Interaction bad = MakeText(2);
+  SECTION("no id") { bad.id = 0; }
+  SECTION("no account") { bad.account_id.clear(); }
+  SECTION("no dedupe key") { bad.dedupe_key.clear(); }
+  CHECK(f.store.InsertBatch(std::vector<Interaction>{MakeText(1), bad}).status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(CountOrDie(f.store) == 0);
+}
+
+TEST_CASE("InteractionStore InsertBatch rolls the whole batch back when one insert fails",
+          "[db]") {
+  Fixture f;
+  InsertOrDie(f.store, {MakeText(1)});
+  Interaction reused_id = MakeText(3);
+  reused_id.id = kBaseId + 1;  // taken: the writer never does this
+  const auto result = f.store.InsertBatch(std::vector<Interaction>{MakeText(2), reused_id});
+  CHECK(result.status().code() == StatusCode::kInternal);
+  CHECK(IdsOf(ReadAllOrDie(f.store)) == std::vector<int64_t>{kBaseId + 1});
+}
+
+TEST_CASE("InteractionStore InsertBatch returns FailedPrecondition when the database is closed",
+          "[db]") {
+  Fixture f;
+  REQUIRE(f.db->Close().ok());
+  CHECK(f.store.InsertBatch(std::vector<Interaction>{MakeText(1)}).status().code() ==
+        StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("InteractionStore List filters by account and kind when asked", "[db]") {
+  Fixture f;
+  Interaction a_text = MakeText(1, "a");
+  Interaction b_text = MakeText(2, "b");
+  Interaction a_sub = MakeText(3, "a");
+  a_sub.kind = InteractionKind::kSubscribe;
+  a_sub.payload = model::QrScenePayload{"123", "TICKET"};
+  Interaction b_sub = MakeText(4, "b");
+  b_sub.kind = InteractionKind::kSubscribe;
+  InsertOrDie(f.store, {a_text, b_text, a_sub, b_sub});
+
+  InteractionFilter filter;
+  std::vector<int64_t> expected;
+  SECTION("no filter") { expected = {kBaseId + 1, kBaseId + 2, kBaseId + 3, kBaseId + 4}; }
+  SECTION("account") {
+    filter.account_id = "a";
+    expected = {kBaseId + 1, kBaseId + 3};
+  }
+  SECTION("kind") {
+    filter.kind = InteractionKind::kSubscribe;
+    expected = {kBaseId + 3, kBaseId + 4};
+  }
+  SECTION("account and kind") {
+    filter.account_id = "b";
+    filter.kind = InteractionKind::kMessageText;
+    expected = {kBaseId + 2};
+  }
+  SECTION("account with nothing stored") {
+    filter.account_id = "c";
+    expected = {};
+  }
+  auto listed = f.store.List(filter);
+  REQUIRE(listed.ok());
+  CHECK(IdsOf(*listed) == expected);
+}
+
+TEST_CASE("InteractionStore List pages by id when given the last id seen", "[db]") {
+  Fixture f;
+  std::vector<Interaction> items;
+  for (int64_t n = 1; n <= 7; ++n) items.push_back(MakeText(n));
+  InsertOrDie(f.store, items);
+
+  InteractionFilter filter;
+  filter.limit = 3;
+  std::vector<std::vector<int64_t>> pages;
+  for (;;) {
+    auto page = f.store.List(filter);
+    REQUIRE(page.ok());
+    if (page->empty()) break;
+    pages.push_back(IdsOf(*page));
+    filter.after_id = page->back().id;
+  }
+  CHECK(pages == std::vector<std::vector<int64_t>>{{kBaseId + 1, kBaseId + 2, kBaseId + 3},
+                                                   {kBaseId + 4, kBaseId + 5, kBaseId + 6},
+                                                   {kBaseId + 7}});
+}
+
+TEST_CASE("InteractionStore List returns InvalidArgument when the limit is out of range", "[db]") {
+  Fixture f;
+  InteractionFilter filter;
+  SECTION("zero") { filter.limit = 0; }
+  SECTION("too large") { filter.limit = InteractionStore::kMaxListLimit + 1; }
+  CHECK(f.store.List(filter).status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("InteractionStore ReadAfter returns rows after the id in order when asked", "[db]") {
+  Fixture f;
+  InsertOrDie(f.store, {MakeText(1), MakeText(2), MakeText(3), MakeText(4)});
+  auto read = f.store.ReadAfter(kBaseId + 1, 2);
+  REQUIRE(read.ok());
+  CHECK(IdsOf(*read) == std::vector<int64_t>{kBaseId + 2, kBaseId + 3});
+  CHECK(f.store.ReadAfter(0, 0).status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("InteractionStore ReadAfter returns Internal when a stored payload does not parse",
+          "[db]") {
+  Fixture f;
+  InsertOrDie(f.store, {MakeText(1)});
+  REQUIRE(f.db->WithWriter([](SQLite::Database& conn) {
+                SQLite::Statement update(conn, kCorruptPayload);
+                update.bind(1, kBaseId + 1);
+                update.exec();
+                return core::OkStatus();
+              }).ok());
+  const auto read = f.store.ReadAfter(0, 10);
+  CHECK(read.status().code() == StatusCode::kInternal);
+  CHECK(read.status().message().find(std::to_string(kBaseId + 1)) != std::string::npos);
+}
+
+TEST_CASE("InteractionStore ReadRange returns rows received in the half-open range", "[db]") {
+  Fixture f;
+  std::vector<Interaction> items;
+  for (int64_t n = 1; n <= 6; ++n) items.push_back(MakeText(n));  // received at kNowMs + n
+  InsertOrDie(f.store, items);
+
+  auto range = f.store.ReadRange(kNowMs + 2, kNowMs + 5, 0, 100);
+  REQUIRE(range.ok());
+  CHECK(IdsOf(*range) == std::vector<int64_t>{kBaseId + 2, kBaseId + 3, kBaseId + 4});
+
+  auto paged = f.store.ReadRange(kNowMs + 2, kNowMs + 5, kBaseId + 2, 1);
+  REQUIRE(paged.ok());
+  CHECK(IdsOf(*paged) == std::vector<int64_t>{kBaseId + 3});
+
+  CHECK(f.store.ReadRange(kNowMs + 5, kNowMs + 2, 0, 10).status().code() ==
+        StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("InteractionStore cursors start at 0 and keep the last value set", "[db]") {
+  Fixture f;
+  auto initial = f.store.GetCursor("worker");
+  REQUIRE(initial.ok());
+  CHECK(initial.value() == 0);
+  REQUIRE(f.store.SetCursor("worker", 42).ok());
+  REQUIRE(f.store.SetCursor("worker", 43).ok());
+  REQUIRE(f.store.SetCursor("other", 7).ok());
+  CHECK(f.store.GetCursor("worker").value() == 43);
+  CHECK(f.store.GetCursor("other").value() == 7);
+  CHECK(f.store.SetCursor("", 1).code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("InteractionStore Count and MaxId describe the stored rows", "[db]") {
+  Fixture f;
+  CHECK(CountOrDie(f.store) == 0);
+  CHECK(f.store.MaxId().value() == 0);
+  InsertOrDie(f.store, {MakeText(1), MakeText(5), MakeText(1)});
+  CHECK(CountOrDie(f.store) == 2);
+  CHECK(f.store.MaxId().value() == kBaseId + 5);
+}
+
+TEST_CASE("Database Migrate adds the inbox tables when the database is at version 1", "[db]") {
+  TempDir dir;
+  {
+    // A database as the previous release left it: migration 1 applied, one api key stored.
+    auto v1 = OpenFileOrDie(dir);
+    REQUIRE(v1->WithWriter([](SQLite::Database& conn) {
+                  conn.exec(kCreateMigrationsTableV1);
+                  conn.exec(AllMigrations()[0].sql);
+                  SQLite::Statement record(conn, kRecordMigration);
+                  record.bind(1, AllMigrations()[0].version);
+                  record.bind(2, AllMigrations()[0].name);
+                  record.exec();
+                  conn.exec(kInsertApiKeyV1);
+                  return core::OkStatus();
+                }).ok());
+  }
+  auto db = OpenFileOrDie(dir);
+  auto applied = db->Migrate(kNowMs);
+  REQUIRE(applied.ok());
+  CHECK(applied.value() == Database::LatestVersion() - 1);
+  CHECK(db->CheckReady().ok());
+  CHECK(testing::ReaderScalar(*db, kCountApiKeys) == "1");
+  InteractionStore store(*db);
+  InsertOrDie(store, {MakeText(1)});
+  CHECK(CountOrDie(store) == 1);
+}
+
+}  // namespace
+}  // namespace scrm::storage
