@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   scrm::server::ServerOptions options;
   options.port = 0;
   options.threads = threads;
-  options.max_connections = 1024;
+  options.max_connections = 512;
   options.keep_alive_max = 100000;
   scrm::server::HttpServer server(options, clock, random, scrm::core::MakeNullLogger(), metrics);
   server.Post("/echo", "/echo",

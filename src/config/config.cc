@@ -171,8 +171,10 @@ const Field<LogConfig> kLogFields[] = {
 };
 
 const Field<HttpConfig> kHttpFields[] = {
-    {"threads", &HttpConfig::threads, {1, 1024}},
-    {"max_connections", &HttpConfig::max_connections, {1, 65536}},
+    {"threads", &HttpConfig::threads, {1, 900}},
+    // cpp-httplib 0.11.4 waits on sockets with select(): a descriptor >= FD_SETSIZE (1024)
+    // fails every request, so connections (plus the database and log descriptors) stay below.
+    {"max_connections", &HttpConfig::max_connections, {1, 900}},
     {"keep_alive_max", &HttpConfig::keep_alive_max, {1, 1000000}},
     {"keep_alive_timeout_s", &HttpConfig::keep_alive_timeout_s, {1, 3600}},
     {"read_timeout_s", &HttpConfig::read_timeout_s, {1, 3600}},

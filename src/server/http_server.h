@@ -26,7 +26,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;             // 0 = ephemeral (tests)
   int threads = 8;             // warm workers
-  int max_connections = 1024;  // workers grow up to this so no connection starves
+  int max_connections = 512;   // workers grow up to this so no connection starves
   int keep_alive_max = 1000;
   int keep_alive_timeout_s = 5;
   int read_timeout_s = 10;

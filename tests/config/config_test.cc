@@ -101,7 +101,7 @@ TEST_CASE("ParseConfig returns the documented defaults when given an empty objec
   CHECK(config.log.level == "info");
   CHECK(config.log.format == core::LogFormat::kText);
   CHECK(config.http.threads == 8);
-  CHECK(config.http.max_connections == 1024);
+  CHECK(config.http.max_connections == 512);
   CHECK(config.http.keep_alive_max == 1000);
   CHECK(config.http.keep_alive_timeout_s == 5);
   CHECK(config.http.read_timeout_s == 10);
@@ -270,11 +270,11 @@ TEST_CASE("ParseConfig rejects a name when it is not one of the documented value
 
 TEST_CASE("ParseConfig rejects an integer when it is outside its documented range", "[unit]") {
   const auto [pointer, value, expected] = GENERATE(table<std::string, json, std::string>({
-      {"/http/threads", 0, "http.threads: must be in 1..1024"},
-      {"/http/threads", 1025, "http.threads: must be in 1..1024"},
-      {"/http/threads", 3000000000LL, "http.threads: must be in 1..1024"},
-      {"/http/threads", 18446744073709551615ULL, "http.threads: must be in 1..1024"},
-      {"/http/max_connections", 65537, "http.max_connections: must be in 1..65536"},
+      {"/http/threads", 0, "http.threads: must be in 1..900"},
+      {"/http/threads", 901, "http.threads: must be in 1..900"},
+      {"/http/threads", 3000000000LL, "http.threads: must be in 1..900"},
+      {"/http/threads", 18446744073709551615ULL, "http.threads: must be in 1..900"},
+      {"/http/max_connections", 901, "http.max_connections: must be in 1..900"},
       {"/http/keep_alive_max", 0, "http.keep_alive_max: must be in 1..1000000"},
       {"/http/keep_alive_timeout_s", 3601, "http.keep_alive_timeout_s: must be in 1..3600"},
       {"/http/read_timeout_s", 0, "http.read_timeout_s: must be in 1..3600"},
@@ -293,15 +293,15 @@ TEST_CASE("ParseConfig rejects an integer when it is outside its documented rang
 
 TEST_CASE("ParseConfig accepts integers when they sit on their range bounds", "[unit]") {
   json doc = ValidDoc();
-  doc["http"] = {{"threads", 1024},
-                 {"max_connections", 65536},
+  doc["http"] = {{"threads", 900},
+                 {"max_connections", 900},
                  {"keep_alive_max", 1},
                  {"read_timeout_s", 3600},
                  {"max_body_bytes", 67108864}};
   doc["storage"] = {{"read_connections", 64}, {"busy_timeout_ms", 600000}};
   doc["accounts"][0]["timestamp_window_s"] = 86400;
   const Config config = ParseOk(doc);
-  CHECK(config.http.threads == 1024);
+  CHECK(config.http.threads == 900);
   CHECK(config.http.max_body_bytes == 67108864);
   CHECK(config.accounts[0].timestamp_window_s == 86400);
 }
@@ -654,7 +654,7 @@ TEST_CASE("LoadConfig names the variable when an override is out of range", "[un
   sources.env = {{"SCRMD_HTTP__THREADS", GENERATE(std::string("0"), std::string("99999999999"),
                                                   std::string("99999999999999999999999"))}};
   CHECK(ErrorOf(LoadConfig(sources)) ==
-        "http.threads: must be in 1..1024 (from SCRMD_HTTP__THREADS)");
+        "http.threads: must be in 1..900 (from SCRMD_HTTP__THREADS)");
 }
 
 TEST_CASE("LoadConfig rejects an SCRMD_ name when it maps to no config key", "[unit]") {
