@@ -44,11 +44,11 @@ int main(int argc, char** argv) {
   options.max_connections = 512;
   options.keep_alive_max = 100000;
   scrm::server::HttpServer server(options, clock, random, scrm::core::MakeNullLogger(), metrics);
-  server.Post("/echo", "/echo",
-              [](const httplib::Request& req, httplib::Response& res,
-                 const scrm::server::RequestContext&) {
-                res.set_content(std::to_string(req.body.size()), "text/plain");
-              });
+  server.Post(
+      "/echo", "/echo",
+      [](const httplib::Request& req, httplib::Response& res, const scrm::server::RequestContext&) {
+        res.set_content(std::to_string(req.body.size()), "text/plain");
+      });
   if (auto s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
     return 1;
@@ -93,10 +93,11 @@ int main(int argc, char** argv) {
   const long total = static_cast<long>(connections) * per_connection;
   const double p50 = Percentile(latencies_ms, 0.50);
   const double p99 = Percentile(latencies_ms, 0.99);
-  std::printf("| http keep-alive, %d conns > %d warm workers | %.0f req/s | p50 %.2f ms, p99 %.2f ms"
-              " | answered %ld of %ld (200: %ld, failed: %ld), 600-byte POST, client on the same "
-              "cores |\n",
-              connections, threads, static_cast<double>(ok.load()) / seconds, p50, p99,
-              ok.load() + failed.load(), total, ok.load(), failed.load());
+  std::printf(
+      "| http keep-alive, %d conns > %d warm workers | %.0f req/s | p50 %.2f ms, p99 %.2f ms"
+      " | answered %ld of %ld (200: %ld, failed: %ld), 600-byte POST, client on the same "
+      "cores |\n",
+      connections, threads, static_cast<double>(ok.load()) / seconds, p50, p99,
+      ok.load() + failed.load(), total, ok.load(), failed.load());
   return failed.load() == 0 ? 0 : 1;
 }

@@ -27,7 +27,9 @@ core::StatusOr<CallbackBuilder> CallbackBuilder::Create(std::string token,
 }
 
 CallbackBuilder::CallbackBuilder(std::string token, wxcrypto::MsgCrypt crypt, uint64_t seed)
-    : token_(std::move(token)), crypt_(std::move(crypt)), random_(std::make_unique<core::FakeRandom>(seed)) {}
+    : token_(std::move(token)),
+      crypt_(std::move(crypt)),
+      random_(std::make_unique<core::FakeRandom>(seed)) {}
 
 std::string CallbackBuilder::Nonce() {
   return std::to_string(random_->NextU64() % 1'000'000'000ULL);
@@ -41,10 +43,11 @@ SimRequest CallbackBuilder::WecomPost(const std::string& path, const std::string
   // EncryptMessage fails only for messages over 4 GiB; the builder's callers never get there.
   SCRM_CHECK(encrypted.ok());
   SimRequest req;
-  req.path_and_query = path + "?msg_signature=" + encrypted->msg_signature +
-                       "&timestamp=" + ts + "&nonce=" + nonce;
-  req.body = "<xml><ToUserName><![CDATA[" + crypt_.receive_id() + "]]></ToUserName><Encrypt><![CDATA[" +
-             encrypted->encrypt + "]]></Encrypt><AgentID><![CDATA[]]></AgentID></xml>";
+  req.path_and_query =
+      path + "?msg_signature=" + encrypted->msg_signature + "&timestamp=" + ts + "&nonce=" + nonce;
+  req.body = "<xml><ToUserName><![CDATA[" + crypt_.receive_id() +
+             "]]></ToUserName><Encrypt><![CDATA[" + encrypted->encrypt +
+             "]]></Encrypt><AgentID><![CDATA[]]></AgentID></xml>";
   return req;
 }
 
@@ -113,8 +116,8 @@ std::string CallbackBuilder::WecomTextXml(const std::string& corp_id, const std:
 std::string CallbackBuilder::OaTextXml(const std::string& gh_id, const std::string& openid,
                                        const std::string& content, uint64_t msg_id,
                                        int64_t create_time) {
-  return "<xml><ToUserName><![CDATA[" + gh_id + "]]></ToUserName><FromUserName><![CDATA[" +
-         openid + "]]></FromUserName><CreateTime>" + std::to_string(create_time) +
+  return "<xml><ToUserName><![CDATA[" + gh_id + "]]></ToUserName><FromUserName><![CDATA[" + openid +
+         "]]></FromUserName><CreateTime>" + std::to_string(create_time) +
          "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[" + content +
          "]]></Content><MsgId>" + std::to_string(msg_id) + "</MsgId></xml>";
 }

@@ -44,8 +44,7 @@ class CallbackBuilder {
                                         const std::string& external_userid,
                                         const std::string& state, int64_t create_time);
   static std::string WecomTextXml(const std::string& corp_id, const std::string& userid,
-                                  const std::string& content, uint64_t msg_id,
-                                  int64_t create_time);
+                                  const std::string& content, uint64_t msg_id, int64_t create_time);
   static std::string OaTextXml(const std::string& gh_id, const std::string& openid,
                                const std::string& content, uint64_t msg_id, int64_t create_time);
 

@@ -21,10 +21,8 @@ int RejectHttpStatus(RejectReason reason) {
   switch (reason) {
     case RejectReason::kBadSignature:
     case RejectReason::kStaleTimestamp:
-    case RejectReason::kWrongReceiveId:
-      return 401;
-    default:
-      return 400;
+    case RejectReason::kWrongReceiveId: return 401;
+    default: return 400;
   }
 }
 

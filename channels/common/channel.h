@@ -24,15 +24,15 @@ struct CallbackRequest {
 
 // Why a callback was refused. Each reason is counted in /metrics by account and reason.
 enum class RejectReason {
-  kMissingParameter,  // "missing_parameter": msg_signature / timestamp / nonce / echostr absent
-  kBadSignature,      // "bad_signature": signature or msg_signature does not match (-40001)
-  kStaleTimestamp,    // "stale_timestamp": outside the account's window; treated as a replay
-  kMalformedEnvelope, // "malformed_envelope": body is not the XML/JSON envelope (-40002)
-  kBadBase64,         // "bad_base64": Encrypt is not strict base64 (-40010)
-  kDecryptFailed,     // "decrypt_failed": AES length or padding wrong (-40007)
-  kBadFrame,          // "bad_frame": frame too short or length field past its end (-40008)
-  kWrongReceiveId,    // "wrong_receive_id": frame's CorpID/AppID is not this account's (-40005)
-  kMalformedMessage,  // "malformed_message": decrypted payload is not well-formed XML/JSON
+  kMissingParameter,   // "missing_parameter": msg_signature / timestamp / nonce / echostr absent
+  kBadSignature,       // "bad_signature": signature or msg_signature does not match (-40001)
+  kStaleTimestamp,     // "stale_timestamp": outside the account's window; treated as a replay
+  kMalformedEnvelope,  // "malformed_envelope": body is not the XML/JSON envelope (-40002)
+  kBadBase64,          // "bad_base64": Encrypt is not strict base64 (-40010)
+  kDecryptFailed,      // "decrypt_failed": AES length or padding wrong (-40007)
+  kBadFrame,           // "bad_frame": frame too short or length field past its end (-40008)
+  kWrongReceiveId,     // "wrong_receive_id": frame's CorpID/AppID is not this account's (-40005)
+  kMalformedMessage,   // "malformed_message": decrypted payload is not well-formed XML/JSON
 };
 
 std::string_view RejectReasonName(RejectReason reason);
@@ -78,8 +78,7 @@ class ChannelAdapter {
   // The body to answer with once the interaction is durable: with `reply`, a passive reply
   // addressed to the sender (encrypted when the account is); without, the platform's plain
   // acknowledgement (WeCom: empty; OA: "success"). `request` is the one that was decoded.
-  virtual std::string AckBody(const CallbackRequest& request,
-                              const model::Interaction& interaction,
+  virtual std::string AckBody(const CallbackRequest& request, const model::Interaction& interaction,
                               const ReplyMessage* reply) const = 0;
 };
 

@@ -16,8 +16,7 @@ enum class PayloadFormat { kXml, kJson };
 // arguments; received_at_ms left 0 for the caller). Unknown shapes become kUnknown/kOtherEvent,
 // never an error; a body that is not well-formed XML/JSON, lacks a <xml> root, or has a
 // non-numeric CreateTime/MsgId is kMalformedMessage. Thread-safe (no shared state).
-Decoded<model::Interaction> NormalizePayload(model::Platform platform,
-                                             std::string_view account_id,
+Decoded<model::Interaction> NormalizePayload(model::Platform platform, std::string_view account_id,
                                              std::string_view body, PayloadFormat format);
 
 }  // namespace scrm::channels

@@ -84,27 +84,27 @@ void ApiRouter::Post(const std::string& pattern, const std::string& route,
 }
 
 server::Handler ApiRouter::Guard(std::vector<model::Role> roles, ApiHandler handler) {
-  return [this, roles = std::move(roles), handler = std::move(handler)](
-             const httplib::Request& req, httplib::Response& res,
-             const server::RequestContext& ctx) {
-    auto key = auth_.Authenticate(req);
-    if (!key.ok()) {
-      if (key.status().code() == core::StatusCode::kUnauthenticated) {
-        res.set_header("WWW-Authenticate", "Bearer");
-      }
-      server::WriteStatusError(res, key.status(), ctx.request_id);
-      return;
-    }
-    if (std::find(roles.begin(), roles.end(), key->role) == roles.end()) {
-      server::WriteStatusError(
-          res,
-          core::PermissionDeniedError("role '" + std::string(model::RoleName(key->role)) +
-                                      "' may not use this route"),
-          ctx.request_id);
-      return;
-    }
-    handler(req, res, ApiContext{ctx.request_id, std::move(key).value()});
-  };
+  return
+      [this, roles = std::move(roles), handler = std::move(handler)](
+          const httplib::Request& req, httplib::Response& res, const server::RequestContext& ctx) {
+        auto key = auth_.Authenticate(req);
+        if (!key.ok()) {
+          if (key.status().code() == core::StatusCode::kUnauthenticated) {
+            res.set_header("WWW-Authenticate", "Bearer");
+          }
+          server::WriteStatusError(res, key.status(), ctx.request_id);
+          return;
+        }
+        if (std::find(roles.begin(), roles.end(), key->role) == roles.end()) {
+          server::WriteStatusError(
+              res,
+              core::PermissionDeniedError("role '" + std::string(model::RoleName(key->role)) +
+                                          "' may not use this route"),
+              ctx.request_id);
+          return;
+        }
+        handler(req, res, ApiContext{ctx.request_id, std::move(key).value()});
+      };
 }
 
 }  // namespace scrm::api

@@ -71,8 +71,8 @@ class CallbackHandler {
     const std::string body = adapter->AckBody(request, interaction, reply ? &*reply : nullptr);
     res.status = 200;
     res.set_content(body, body.empty() || body == "success" ? "text/plain; charset=utf-8"
-                          : body.front() == '{'              ? "application/json"
-                                                             : "application/xml");
+                          : body.front() == '{'             ? "application/json"
+                                                            : "application/xml");
   }
 
  private:

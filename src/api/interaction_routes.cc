@@ -120,11 +120,9 @@ void RegisterInteractionRoutes(ApiRouter& router, storage::InteractionStore& sto
              [&store](const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
                ListInteractions(store, req, res, ctx);
              });
-  router.Post(
-      "/api/v1/interactions/replay", "/api/v1/interactions/replay", {model::Role::kAdmin},
-      [&worker](const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
-        Replay(worker, req, res, ctx);
-      });
+  router.Post("/api/v1/interactions/replay", "/api/v1/interactions/replay", {model::Role::kAdmin},
+              [&worker](const httplib::Request& req, httplib::Response& res,
+                        const ApiContext& ctx) { Replay(worker, req, res, ctx); });
 }
 
 }  // namespace scrm::api

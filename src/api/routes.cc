@@ -34,23 +34,22 @@ void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db,
              [](const httplib::Request&, httplib::Response& res, const server::RequestContext&) {
                res.set_content(R"({"status":"ok"})", "application/json");
              });
-  server.Get("/readyz", "/readyz",
-             [&db](const httplib::Request&, httplib::Response& res,
-                   const server::RequestContext& ctx) {
-               const core::Status ready = db.CheckReady();
-               if (!ready.ok()) {
-                 // Not ready is an expected state, not an internal error: say why.
-                 server::WriteJsonError(res, 503, "unavailable", ready.message(),
-                                        ctx.request_id);
-                 return;
-               }
-               res.set_content(R"({"status":"ready"})", "application/json");
-             });
-  server.Get("/metrics", "/metrics",
-             [&metrics](const httplib::Request&, httplib::Response& res,
-                        const server::RequestContext&) {
-               res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
-             });
+  server.Get(
+      "/readyz", "/readyz",
+      [&db](const httplib::Request&, httplib::Response& res, const server::RequestContext& ctx) {
+        const core::Status ready = db.CheckReady();
+        if (!ready.ok()) {
+          // Not ready is an expected state, not an internal error: say why.
+          server::WriteJsonError(res, 503, "unavailable", ready.message(), ctx.request_id);
+          return;
+        }
+        res.set_content(R"({"status":"ready"})", "application/json");
+      });
+  server.Get(
+      "/metrics", "/metrics",
+      [&metrics](const httplib::Request&, httplib::Response& res, const server::RequestContext&) {
+        res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
+      });
 }
 
 void RegisterKeyRoutes(ApiRouter& router, storage::ApiKeyStore& keys) {

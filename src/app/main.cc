@@ -78,8 +78,8 @@ server::ServerOptions ServerOptionsFrom(const config::Config& cfg) {
 
 // Opens the database and applies pending migrations (every command that touches data does).
 core::StatusOr<std::unique_ptr<storage::Database>> OpenMigrated(const config::Config& cfg,
-                                                               const core::Clock& clock,
-                                                               spdlog::logger& log) {
+                                                                const core::Clock& clock,
+                                                                spdlog::logger& log) {
   SCRM_ASSIGN_OR_RETURN(auto db, storage::Database::Open(DatabaseOptionsFrom(cfg)));
   SCRM_ASSIGN_OR_RETURN(const int applied, db->Migrate(clock.NowUnixMillis()));
   if (applied > 0) log.info("applied {} migration(s) to {}", applied, db->path());
@@ -89,8 +89,7 @@ core::StatusOr<std::unique_ptr<storage::Database>> OpenMigrated(const config::Co
 // One adapter per configured account; a key that passed config validation but that the crypto
 // refuses is still a configuration error.
 core::StatusOr<api::AdapterRegistry> BuildAdapters(const config::Config& cfg,
-                                                   const core::Clock& clock,
-                                                   core::Random& random) {
+                                                   const core::Clock& clock, core::Random& random) {
   api::AdapterRegistry registry;
   for (const auto& account : cfg.accounts) {
     if (account.platform == config::Platform::kWecom) {
@@ -225,14 +224,15 @@ int KeysList(const CommonFlags& flags, const KeyFlags& key_flags) {
   storage::ApiKeyStore keys(**db);
   auto list = keys.List();
   if (!list.ok()) return Fail(kExitFailure, "keys list: " + list.status().ToString());
-  if (!key_flags.json) std::printf("%-6s %-24s %-10s %-14s %s\n", "ID", "NAME", "ROLE", "PREFIX", "STATE");
+  if (!key_flags.json)
+    std::printf("%-6s %-24s %-10s %-14s %s\n", "ID", "NAME", "ROLE", "PREFIX", "STATE");
   for (const auto& key : *list) {
     if (key_flags.json) {
       std::printf("%s\n", api::ApiKeyJson(key).c_str());
     } else {
-      std::printf("%-6lld %-24s %-10s %-14s %s\n", static_cast<long long>(key.id),
-                  key.name.c_str(), std::string(model::RoleName(key.role)).c_str(),
-                  key.prefix.c_str(), key.revoked_at_ms ? "revoked" : "active");
+      std::printf("%-6lld %-24s %-10s %-14s %s\n", static_cast<long long>(key.id), key.name.c_str(),
+                  std::string(model::RoleName(key.role)).c_str(), key.prefix.c_str(),
+                  key.revoked_at_ms ? "revoked" : "active");
     }
   }
   return (*db)->Close().ok() ? kExitOk : kExitFailure;

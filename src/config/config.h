@@ -22,13 +22,13 @@ struct LogConfig {
 
 // `http`: the cpp-httplib server. See DEPENDENCIES.md for the keep-alive starvation trap.
 struct HttpConfig {
-  int threads = 8;               // workers kept warm; 1..900
-  int max_connections = 512;     // concurrent connections served (workers grow to this); threads..900
-                                 // and <= 65536
-  int keep_alive_max = 1000;     // requests per keep-alive connection; 1..1000000
-  int keep_alive_timeout_s = 5;  // idle keep-alive connection closed after; 1..3600
-  int read_timeout_s = 10;       // 1..3600
-  int write_timeout_s = 10;      // 1..3600
+  int threads = 8;            // workers kept warm; 1..900
+  int max_connections = 512;  // concurrent connections served (workers grow to this); threads..900
+                              // and <= 65536
+  int keep_alive_max = 1000;  // requests per keep-alive connection; 1..1000000
+  int keep_alive_timeout_s = 5;      // idle keep-alive connection closed after; 1..3600
+  int read_timeout_s = 10;           // 1..3600
+  int write_timeout_s = 10;          // 1..3600
   int64_t max_body_bytes = 1 << 20;  // larger bodies get 413; 1..(64 MiB)
 };
 

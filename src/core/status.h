@@ -70,9 +70,9 @@ Status InternalError(std::string message);
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(const T& value) : value_(value) {}                 // NOLINT: implicit by design
-  StatusOr(T&& value) : value_(std::move(value)) {}           // NOLINT: implicit by design
-  StatusOr(Status status) : status_(std::move(status)) {      // NOLINT: implicit by design
+  StatusOr(const T& value) : value_(value) {}             // NOLINT: implicit by design
+  StatusOr(T&& value) : value_(std::move(value)) {}       // NOLINT: implicit by design
+  StatusOr(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     if (status_.ok()) status_ = Status(StatusCode::kInternal, "StatusOr built from ok status");
   }
 
@@ -129,11 +129,11 @@ const Status& AsStatus(const StatusOr<T>& s) {
 #define SCRM_STATUS_CONCAT(a, b) SCRM_STATUS_CONCAT_INNER(a, b)
 
 // Returns the Status (of a Status or StatusOr expression) from the enclosing function if not ok.
-#define SCRM_RETURN_IF_ERROR(expr)                                         \
-  do {                                                                     \
-    const auto& scrm_status_tmp_ = (expr);                                 \
-    if (!::scrm::core::internal::AsStatus(scrm_status_tmp_).ok())          \
-      return ::scrm::core::internal::AsStatus(scrm_status_tmp_);           \
+#define SCRM_RETURN_IF_ERROR(expr)                                \
+  do {                                                            \
+    const auto& scrm_status_tmp_ = (expr);                        \
+    if (!::scrm::core::internal::AsStatus(scrm_status_tmp_).ok()) \
+      return ::scrm::core::internal::AsStatus(scrm_status_tmp_);  \
   } while (false)
 
 // `SCRM_ASSIGN_OR_RETURN(auto x, Foo());` declares/assigns the value or returns the error.
@@ -145,7 +145,7 @@ const Status& AsStatus(const StatusOr<T>& s) {
   lhs = std::move(tmp).value()
 
 // For broken invariants only (never for untrusted input): prints and aborts.
-#define SCRM_CHECK(cond)                                                  \
-  do {                                                                    \
+#define SCRM_CHECK(cond)                                                         \
+  do {                                                                           \
     if (!(cond)) ::scrm::core::internal::CheckFailed(__FILE__, __LINE__, #cond); \
   } while (false)

@@ -19,36 +19,36 @@ std::optional<Platform> ParsePlatform(std::string_view name);
 
 // What happened. Names (KindName) are stable: they are stored and used in API filters.
 enum class InteractionKind {
-  kUnknown,             // "unknown": a shape we do not know; stored, never dropped
-  kMessageText,         // "message.text"
-  kMessageImage,        // "message.image"
-  kMessageVoice,        // "message.voice"
-  kMessageVideo,        // "message.video"   (video and shortvideo)
-  kMessageLocation,     // "message.location"
-  kMessageLink,         // "message.link"
-  kSubscribe,           // "oa.subscribe"    (scene set when through a parametric QR code)
-  kUnsubscribe,         // "oa.unsubscribe"
-  kScan,                // "oa.scan"         (already a follower scanned a parametric QR code)
-  kMenuClick,           // "oa.menu_click"
-  kMenuView,            // "oa.menu_view"
-  kLocationReport,      // "oa.location_report"
-  kTemplateSendFinish,  // "oa.template_send_finish"
-  kMassSendFinish,      // "oa.mass_send_finish"
-  kEnterAgent,          // "wecom.enter_agent"
-  kContactAdd,          // "contact.add"          add_external_contact
-  kContactAddHalf,      // "contact.add_half"     add_half_external_contact
-  kContactEdit,         // "contact.edit"         edit_external_contact
-  kContactDelete,       // "contact.delete"       del_external_contact (member removed customer)
-  kFollowUserDelete,    // "contact.follow_user_delete"  del_follow_user (customer removed member)
-  kContactTransferFail, // "contact.transfer_fail"
-  kChatCreate,          // "chat.create"
-  kChatUpdate,          // "chat.update"
-  kChatDismiss,         // "chat.dismiss"
-  kTagCreate,           // "tag.create"
-  kTagUpdate,           // "tag.update"
-  kTagDelete,           // "tag.delete"
-  kTagShuffle,          // "tag.shuffle"
-  kOtherEvent,          // "event.other": an event we do not model (stored with its Event name)
+  kUnknown,              // "unknown": a shape we do not know; stored, never dropped
+  kMessageText,          // "message.text"
+  kMessageImage,         // "message.image"
+  kMessageVoice,         // "message.voice"
+  kMessageVideo,         // "message.video"   (video and shortvideo)
+  kMessageLocation,      // "message.location"
+  kMessageLink,          // "message.link"
+  kSubscribe,            // "oa.subscribe"    (scene set when through a parametric QR code)
+  kUnsubscribe,          // "oa.unsubscribe"
+  kScan,                 // "oa.scan"         (already a follower scanned a parametric QR code)
+  kMenuClick,            // "oa.menu_click"
+  kMenuView,             // "oa.menu_view"
+  kLocationReport,       // "oa.location_report"
+  kTemplateSendFinish,   // "oa.template_send_finish"
+  kMassSendFinish,       // "oa.mass_send_finish"
+  kEnterAgent,           // "wecom.enter_agent"
+  kContactAdd,           // "contact.add"          add_external_contact
+  kContactAddHalf,       // "contact.add_half"     add_half_external_contact
+  kContactEdit,          // "contact.edit"         edit_external_contact
+  kContactDelete,        // "contact.delete"       del_external_contact (member removed customer)
+  kFollowUserDelete,     // "contact.follow_user_delete"  del_follow_user (customer removed member)
+  kContactTransferFail,  // "contact.transfer_fail"
+  kChatCreate,           // "chat.create"
+  kChatUpdate,           // "chat.update"
+  kChatDismiss,          // "chat.dismiss"
+  kTagCreate,            // "tag.create"
+  kTagUpdate,            // "tag.update"
+  kTagDelete,            // "tag.delete"
+  kTagShuffle,           // "tag.shuffle"
+  kOtherEvent,           // "event.other": an event we do not model (stored with its Event name)
 };
 
 std::string_view KindName(InteractionKind kind);
@@ -102,14 +102,14 @@ struct ContactChangePayload {
   std::string fail_reason;   // FailReason (transfer_fail)
 };
 struct ChatChangePayload {
-  std::string change_type;    // ChangeType create|update|dismiss
-  std::string update_detail;  // UpdateDetail add_member|del_member|change_owner|...
-  int64_t join_scene = 0;     // JoinScene
-  int64_t quit_scene = 0;     // QuitScene
-  int64_t mem_change_cnt = 0; // MemChangeCnt
+  std::string change_type;                   // ChangeType create|update|dismiss
+  std::string update_detail;                 // UpdateDetail add_member|del_member|change_owner|...
+  int64_t join_scene = 0;                    // JoinScene
+  int64_t quit_scene = 0;                    // QuitScene
+  int64_t mem_change_cnt = 0;                // MemChangeCnt
   std::vector<std::string> mem_change_list;  // MemChangeList/Item
-  std::string last_mem_ver;   // LastMemVer
-  std::string cur_mem_ver;    // CurMemVer
+  std::string last_mem_ver;                  // LastMemVer
+  std::string cur_mem_ver;                   // CurMemVer
 };
 struct TagChangePayload {
   std::string change_type;  // ChangeType create|update|delete|shuffle
@@ -118,15 +118,15 @@ struct TagChangePayload {
   std::string strategy_id;  // StrategyId
 };
 struct GenericPayload {
-  std::string msg_type;  // MsgType
-  std::string event;     // Event
+  std::string msg_type;     // MsgType
+  std::string event;        // Event
   std::string change_type;  // ChangeType, when present
 };
 
-using Payload = std::variant<std::monostate, TextPayload, MediaPayload, LocationPayload,
-                             LinkPayload, QrScenePayload, MenuPayload, SendJobPayload,
-                             ContactChangePayload, ChatChangePayload, TagChangePayload,
-                             GenericPayload>;
+using Payload =
+    std::variant<std::monostate, TextPayload, MediaPayload, LocationPayload, LinkPayload,
+                 QrScenePayload, MenuPayload, SendJobPayload, ContactChangePayload,
+                 ChatChangePayload, TagChangePayload, GenericPayload>;
 
 struct Interaction {
   int64_t id = 0;  // time-ordered id, assigned when the inbox stores it
@@ -146,7 +146,7 @@ struct Interaction {
   int64_t occurred_at_ms = 0;   // CreateTime
   int64_t received_at_ms = 0;   // when scrmd accepted it
   Payload payload;
-  std::string raw_body;  // the decrypted XML or JSON exactly as received
+  std::string raw_body;            // the decrypted XML or JSON exactly as received
   std::string raw_format = "xml";  // "xml" | "json"
 };
 

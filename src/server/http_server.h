@@ -24,9 +24,9 @@ inline constexpr char kRequestIdHeader[] = "X-Request-Id";
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;             // 0 = ephemeral (tests)
-  int threads = 8;             // warm workers
-  int max_connections = 512;   // workers grow up to this so no connection starves
+  int port = 8080;            // 0 = ephemeral (tests)
+  int threads = 8;            // warm workers
+  int max_connections = 512;  // workers grow up to this so no connection starves
   int keep_alive_max = 1000;
   int keep_alive_timeout_s = 5;
   int read_timeout_s = 10;

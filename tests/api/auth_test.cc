@@ -62,8 +62,7 @@ TEST_CASE("Authenticator accepts a bearer key whatever the scheme's case", "[db]
   }
 }
 
-TEST_CASE("Authenticator answers unauthenticated when the header is missing or malformed",
-          "[db]") {
+TEST_CASE("Authenticator answers unauthenticated when the header is missing or malformed", "[db]") {
   Fixture f;
   storage::ApiKeyStore store(*f.db);
   Authenticator auth(store, f.clock);

@@ -29,30 +29,29 @@ constexpr char kAesKey[] = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 constexpr char kAppId[] = "wx5823bf96d3bd56c7";
 
 std::string WriteConfig(const TempDir& dir) {
-  json cfg = {
-      {"listen", "127.0.0.1:0"},
-      {"data_dir", dir.File("var")},
-      {"log", {{"level", "warn"}}},
-      {"accounts",
-       {{{"id", "acme"},
-         {"platform", "wecom"},
-         {"corp_id", kCorpId},
-         {"token", kToken},
-         {"encoding_aes_key", kAesKey}},
-        {{"id", "shop"},
-         {"platform", "oa"},
-         {"app_id", kAppId},
-         {"token", kToken},
-         {"encoding_aes_key", kAesKey},
-         {"encrypt_mode", "safe"}}}}};
+  json cfg = {{"listen", "127.0.0.1:0"},
+              {"data_dir", dir.File("var")},
+              {"log", {{"level", "warn"}}},
+              {"accounts",
+               {{{"id", "acme"},
+                 {"platform", "wecom"},
+                 {"corp_id", kCorpId},
+                 {"token", kToken},
+                 {"encoding_aes_key", kAesKey}},
+                {{"id", "shop"},
+                 {"platform", "oa"},
+                 {"app_id", kAppId},
+                 {"token", kToken},
+                 {"encoding_aes_key", kAesKey},
+                 {"encrypt_mode", "safe"}}}}};
   const std::string path = dir.File("scrmd.json");
   WriteFile(path, cfg.dump(2));
   return path;
 }
 
 std::string CreateAdminKey(const std::string& config) {
-  auto r = Run({ScrmdBinary(), "keys", "create", "--config", config, "--role", "admin", "--name",
-                "test"});
+  auto r = Run(
+      {ScrmdBinary(), "keys", "create", "--config", config, "--role", "admin", "--name", "test"});
   REQUIRE(r.exit_code == 0);
   return r.out.substr(0, r.out.find('\n'));
 }
@@ -135,9 +134,11 @@ TEST_CASE("scrmd stores a callback once and answers 200 four times when the plat
 
   auto metrics = client.Get("/metrics");
   REQUIRE(metrics);
-  CHECK(metrics->body.find(R"(scrmd_callbacks_total{platform="wecom",account="acme",outcome="stored"} 1)") !=
+  CHECK(metrics->body.find(
+            R"(scrmd_callbacks_total{platform="wecom",account="acme",outcome="stored"} 1)") !=
         std::string::npos);
-  CHECK(metrics->body.find(R"(scrmd_callbacks_total{platform="wecom",account="acme",outcome="duplicate"} 3)") !=
+  CHECK(metrics->body.find(
+            R"(scrmd_callbacks_total{platform="wecom",account="acme",outcome="duplicate"} 3)") !=
         std::string::npos);
 }
 
@@ -165,9 +166,8 @@ TEST_CASE("scrmd refuses forged, stale and unknown-account callbacks and stores 
 
   auto good = builder.WecomPost("/callbacks/wecom/acme", xml, Now());
   auto forged = good;
-  forged.path_and_query = std::regex_replace(good.path_and_query,
-                                             std::regex("msg_signature=[0-9a-f]"),
-                                             "msg_signature=0");
+  forged.path_and_query = std::regex_replace(
+      good.path_and_query, std::regex("msg_signature=[0-9a-f]"), "msg_signature=0");
   if (forged.path_and_query == good.path_and_query) {
     forged.path_and_query =
         std::regex_replace(good.path_and_query, std::regex("msg_signature=0"), "msg_signature=1");
@@ -215,11 +215,11 @@ TEST_CASE("scrmd stores an Official Account safe-mode message and answers succes
   const std::string key = CreateAdminKey(config);
   Server server(config);
   auto builder = Builder(kAppId, 5);
-  const auto req = builder.OaSafePost(
-      "/callbacks/oa/shop",
-      sim::CallbackBuilder::OaTextXml("gh_shop", "oUSER1", "想了解会员卡", 18446744073709551615ULL,
-                                      Now()),
-      "oUSER1", Now());
+  const auto req =
+      builder.OaSafePost("/callbacks/oa/shop",
+                         sim::CallbackBuilder::OaTextXml("gh_shop", "oUSER1", "想了解会员卡",
+                                                         18446744073709551615ULL, Now()),
+                         "oUSER1", Now());
   auto r = server.Client().Post(req.path_and_query, req.body, "text/xml");
   REQUIRE(r);
   CHECK(r->status == 200);
@@ -254,12 +254,12 @@ TEST_CASE("scrmd keeps every acknowledged callback exactly once when killed with
         auto client = server.Client();
         client.set_keep_alive(true);
         for (uint64_t i = 0; !stop && i < 100000; ++i) {
-          const uint64_t msg_id = 8'000'000'000'000'000'000ULL + static_cast<uint64_t>(t) *
-                                                                      1'000'000ULL + i;
+          const uint64_t msg_id =
+              8'000'000'000'000'000'000ULL + static_cast<uint64_t>(t) * 1'000'000ULL + i;
           auto req = builder.WecomPost(
               "/callbacks/wecom/acme",
-              sim::CallbackBuilder::WecomTextXml(kCorpId, "u" + std::to_string(t), "消息 " +
-                                                 std::to_string(i), msg_id, Now()),
+              sim::CallbackBuilder::WecomTextXml(kCorpId, "u" + std::to_string(t),
+                                                 "消息 " + std::to_string(i), msg_id, Now()),
               Now());
           auto r = client.Post(req.path_and_query, req.body, "text/xml");
           if (!r) break;  // the server died under us: this one was never acked
@@ -292,7 +292,8 @@ TEST_CASE("scrmd keeps every acknowledged callback exactly once when killed with
     }
   }
   std::map<std::string, int> stored;
-  for (const auto& item : AllInteractions(restarted, key)) ++stored[item["msg_id"].get<std::string>()];
+  for (const auto& item : AllInteractions(restarted, key))
+    ++stored[item["msg_id"].get<std::string>()];
   size_t missing = 0;
   size_t doubled = 0;
   for (const auto& [msg_id, req] : acked) {

@@ -29,10 +29,9 @@ std::string WriteConfig(const TempDir& dir, json extra = json::object()) {
   return path;
 }
 
-std::string CreateKey(const std::string& config, const std::string& role,
-                      const std::string& name) {
-  auto r = Run({ScrmdBinary(), "keys", "create", "--config", config, "--role", role, "--name",
-                name});
+std::string CreateKey(const std::string& config, const std::string& role, const std::string& name) {
+  auto r =
+      Run({ScrmdBinary(), "keys", "create", "--config", config, "--role", role, "--name", name});
   REQUIRE(r.exit_code == 0);
   REQUIRE(r.out.size() > 6);
   return r.out.substr(0, r.out.find('\n'));
@@ -87,8 +86,7 @@ TEST_CASE("scrmd serve names an unknown key when the config has a typo", "[integ
   CHECK(r.err.find("lisen") != std::string::npos);
 }
 
-TEST_CASE("scrmd keys create prints the key alone and list and revoke manage it",
-          "[integration]") {
+TEST_CASE("scrmd keys create prints the key alone and list and revoke manage it", "[integration]") {
   TempDir dir;
   const std::string config = WriteConfig(dir);
   auto created = Run({ScrmdBinary(), "keys", "create", "--config", config, "--role", "sales",
@@ -105,8 +103,7 @@ TEST_CASE("scrmd keys create prints the key alone and list and revoke manage it"
   // The secret never appears in a listing, only its display prefix.
   CHECK(listed.out.find(created.out.substr(0, 45)) == std::string::npos);
 
-  auto revoked =
-      Run({ScrmdBinary(), "keys", "revoke", "--config", config, "--name", "crm-sync"});
+  auto revoked = Run({ScrmdBinary(), "keys", "revoke", "--config", config, "--name", "crm-sync"});
   CHECK(revoked.exit_code == 0);
   listed = Run({ScrmdBinary(), "keys", "list", "--config", config, "--json"});
   CHECK(json::parse(listed.out.substr(0, listed.out.find('\n')))["revoked"] == true);

@@ -13,8 +13,8 @@ TempDir::TempDir() {
   std::random_device rd;
   const auto base = std::filesystem::temp_directory_path();
   for (int attempt = 0; attempt < 100; ++attempt) {
-    auto candidate = base / ("scrmd-test-" + std::to_string(::getpid()) + "-" +
-                             std::to_string(rd()));
+    auto candidate =
+        base / ("scrmd-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
     if (std::filesystem::create_directory(candidate)) {
       path_ = candidate;
       return;
