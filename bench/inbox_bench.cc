@@ -128,9 +128,9 @@ int main(int argc, char** argv) {
           submitted.received_at_ms = 0;
           const auto started = std::chrono::steady_clock::now();
           auto result = writer.Submit(std::move(submitted));
-          latencies.push_back(std::chrono::duration<double, std::milli>(
-                                  std::chrono::steady_clock::now() - started)
-                                  .count());
+          latencies.push_back(
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                  .count());
           if (!result.ok()) {
             ++failures;
           } else if (result->duplicate) {
@@ -147,13 +147,13 @@ int main(int argc, char** argv) {
   writer.Stop();
 
   std::vector<double> all;
-  for (const auto& per_thread : latencies_ms) all.insert(all.end(), per_thread.begin(), per_thread.end());
+  for (const auto& per_thread : latencies_ms)
+    all.insert(all.end(), per_thread.begin(), per_thread.end());
   std::sort(all.begin(), all.end());
   const double p99 = all.empty() ? 0 : all[std::min(all.size() - 1, all.size() * 99 / 100)];
-  const uint64_t batches =
-      metrics.Histogram("scrmd_inbox_batch_size", "", {}, {1}).Count({});
-  const double batch_avg = batches == 0 ? 0 : static_cast<double>(all.size()) /
-                                                   static_cast<double>(batches);
+  const uint64_t batches = metrics.Histogram("scrmd_inbox_batch_size", "", {}, {1}).Count({});
+  const double batch_avg =
+      batches == 0 ? 0 : static_cast<double>(all.size()) / static_cast<double>(batches);
   const auto stored = store.Count();
 
   std::printf(

@@ -325,8 +325,12 @@ struct LoadGenerator::Connection {
 class LoadGenerator::Loop {
  public:
   Loop(const Target& target, const LoadOptions& options, std::vector<Connection>& connections,
-       std::span<const std::string> requests)
-      : target_(target), options_(options), connections_(connections), requests_(requests) {}
+       std::span<const std::string> requests, std::chrono::milliseconds duration_cap)
+      : target_(target),
+        options_(options),
+        connections_(connections),
+        requests_(requests),
+        duration_cap_(duration_cap) {}
   ~Loop() {
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
   }
@@ -344,7 +348,7 @@ class LoadGenerator::Loop {
     }
     const Clock::time_point begin = Clock::now();
     const Clock::time_point stop_at =
-        options_.duration_cap.count() > 0 ? begin + options_.duration_cap : Clock::time_point::max();
+        duration_cap_.count() > 0 ? begin + duration_cap_ : Clock::time_point::max();
     Clock::time_point last_sweep = begin;
     std::array<epoll_event, 256> events{};
     for (;;) {
@@ -562,6 +566,7 @@ class LoadGenerator::Loop {
   const LoadOptions& options_;
   std::vector<Connection>& connections_;
   std::span<const std::string> requests_;
+  const std::chrono::milliseconds duration_cap_;
   int epoll_fd_ = -1;
   size_t next_ = 0;
   size_t in_flight_ = 0;
@@ -581,8 +586,9 @@ LoadGenerator::~LoadGenerator() {
   }
 }
 
-core::StatusOr<LoadResult> LoadGenerator::Run(std::span<const std::string> requests) {
-  Loop loop(target_, options_, connections_, requests);
+core::StatusOr<LoadResult> LoadGenerator::Run(std::span<const std::string> requests,
+                                              std::chrono::milliseconds duration_cap) {
+  Loop loop(target_, options_, connections_, requests, duration_cap);
   return loop.Run();
 }
 

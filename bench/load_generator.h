@@ -59,9 +59,6 @@ core::StatusOr<PreparedRequests> BuildCallbackRequests(const CallbackSpec& spec,
 
 struct LoadOptions {
   int connections = 64;
-  // The run stops starting requests after this long (0: only the request count bounds it);
-  // requests in flight are still waited for.
-  std::chrono::milliseconds duration_cap{0};
   // A request without a complete answer after this long counts as a timeout error.
   std::chrono::milliseconds request_timeout{30'000};
 };
@@ -99,9 +96,11 @@ class LoadGenerator {
   LoadGenerator(const LoadGenerator&) = delete;
   LoadGenerator& operator=(const LoadGenerator&) = delete;
 
-  // Sends every request (or as many as fit in duration_cap) and returns once each one sent has
-  // been answered or has failed. Internal if epoll cannot be set up.
-  core::StatusOr<LoadResult> Run(std::span<const std::string> requests);
+  // Sends every request, or stops starting new ones after `duration_cap` (0: no cap), and
+  // returns once each one sent has been answered or has failed (at worst after
+  // request_timeout). Internal if epoll cannot be set up.
+  core::StatusOr<LoadResult> Run(std::span<const std::string> requests,
+                                 std::chrono::milliseconds duration_cap = {});
 
  private:
   struct Connection;

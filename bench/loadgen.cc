@@ -4,9 +4,10 @@
 // only does socket I/O. Stops by itself after --requests or --duration-s; refuses any host that
 // is not loopback. Exits 0 only when every request sent was answered (whatever the status).
 //
-//   loadgen --url http://127.0.0.1:8080/callbacks/wecom/acme --token T --aes-key K \
+//   loadgen --url http://127.0.0.1:8080/callbacks/wecom/acme --token T --aes-key K
 //           --receive-id wwCORPID [--platform wecom|oa] [--connections 64] [--requests 100000]
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -113,13 +114,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loadgen: warm-up %zu of %zu answered (200: %zu)\n",
                  warm_result->answered, warm_result->sent, warm_result->Count(200));
   }
-  if (duration_s > 0) {
-    // The cap applies to the timed phase only; a fresh generator would lose the warm conns.
-    options.duration_cap = std::chrono::milliseconds(static_cast<int64_t>(duration_s * 1000));
-  }
-  scrm::bench::LoadGenerator timed_generator(target, options);
-  const bool reuse_warm = duration_s <= 0;
-  auto result = reuse_warm ? generator.Run(timed->wire) : timed_generator.Run(timed->wire);
+  // The duration cap applies to the timed phase only.
+  auto result = generator.Run(
+      timed->wire, std::chrono::milliseconds(static_cast<int64_t>(duration_s * 1000)));
   if (!result.ok()) return Fail(result.status().message());
 
   if (label.empty()) label = "loadgen " + platform + " " + target.path;

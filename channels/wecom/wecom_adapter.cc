@@ -100,20 +100,18 @@ bool ExtractEncrypt(const std::string& body, std::string& encrypt, std::string& 
   return true;
 }
 
-// Appends `value` as CDATA. "]]>" cannot appear inside one section, so it is split across two
-// ("]]" ends the first, ">" starts the next); C0 controls other than tab / LF / CR are not
-// XML 1.0 characters and are dropped so the reply always parses.
+// Appends `value` as CDATA. C0 controls other than tab / LF / CR are not XML 1.0 characters and
+// are dropped so the reply always parses. "]]>" cannot appear inside one section, so a '>' that
+// follows "]]" starts a new one ("]]" ends the first, ">" starts the next). That check looks at
+// the bytes written, after the drop: "]]\x01>" must not close the section early and let the rest
+// of the value be read as markup (tests/channels/fuzz_regressions_test.cc).
 void AppendCdata(std::string& out, std::string_view value) {
   out += "<![CDATA[";
-  for (size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (c == ']' && value.substr(i, 3) == "]]>") {
-      out += "]]]]><![CDATA[>";
-      i += 2;
-      continue;
-    }
+  for (const char c : value) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 && c != '\t' && c != '\n' && c != '\r') continue;
+    // `out` ends with "<![CDATA[" or a byte of this value, so a trailing "]]" is the value's.
+    if (c == '>' && out.ends_with("]]")) out += "]]><![CDATA[";
     out.push_back(c);
   }
   out += "]]>";

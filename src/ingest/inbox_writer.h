@@ -30,8 +30,10 @@ struct InboxWriterOptions {
 
 // The answer Submit gives once the interaction is durable.
 struct SubmitResult {
-  bool duplicate = false;  // the same (account_id, dedupe_key) was already stored: not stored again
-  int64_t id = 0;          // the stored row's id (the earlier row's when duplicate)
+  // The same interaction (account_id, dedupe_key, occurred_at_ms; see InteractionStore) was
+  // already stored, or came earlier in the same batch: not stored again.
+  bool duplicate = false;
+  int64_t id = 0;  // the stored row's id (the earlier row's when duplicate)
 };
 
 // Group commit: one writer thread takes everything pending (up to max_batch), assigns ids and
@@ -79,7 +81,8 @@ class InboxWriter {
   size_t queued() const;
 
  private:
-  struct Slot;  // one waiting Submit, on its caller's stack
+  struct WakeGroup;  // submitters woken together, by one notify_all
+  struct Slot;       // one waiting Submit, on its caller's stack
 
   void Run();
   // Commits one batch and completes its slots (writer thread).
@@ -101,8 +104,9 @@ class InboxWriter {
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // writer waits: pending_ non-empty or stopping_
-  std::condition_variable done_cv_;  // submitters wait: their slot is done
   std::deque<Slot*> pending_;        // guarded by mu_
+  // Guarded by mu_: the group new submitters join; shared with its slots (see WakeGroup).
+  std::shared_ptr<WakeGroup> current_group_;
   size_t in_flight_ = 0;             // guarded by mu_: slots in the batch being committed
   bool running_ = false;             // guarded by mu_: accepting submissions
   bool started_ = false;             // guarded by mu_

@@ -166,8 +166,7 @@ void IngestWorker::Run() {
 
 IngestWorker::ChunkOutcome IngestWorker::ProcessChunk() {
   const int64_t start = cursor_.load();
-  StatusOr<std::vector<model::Interaction>> chunk =
-      store_.ReadAfter(start, options_.chunk_size);
+  StatusOr<std::vector<model::Interaction>> chunk = store_.ReadAfter(start, options_.chunk_size);
   if (!chunk.ok()) {
     logger_->error("ingest: reading after interaction {} failed, will retry: {}", start,
                    chunk.status().ToString());
@@ -202,8 +201,7 @@ IngestWorker::ChunkOutcome IngestWorker::ProcessChunk() {
     const Status saved = store_.SetCursor(options_.cursor_name, done);
     if (!saved.ok()) {
       // Not advanced: the chunk is delivered again (processors are idempotent).
-      logger_->error("ingest: recording cursor {} failed, will retry: {}", done,
-                     saved.ToString());
+      logger_->error("ingest: recording cursor {} failed, will retry: {}", done, saved.ToString());
       if (!failed) NoteFailure();
       return {chunk->size(), true};
     }

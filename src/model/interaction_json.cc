@@ -32,17 +32,17 @@ struct ToJsonVisitor {
     return {{"type", kTypeText}, {"content", p.content}};
   }
   json operator()(const MediaPayload& p) const {
-    return {{"type", kTypeMedia},         {"media_id", p.media_id},
-            {"pic_url", p.pic_url},       {"format", p.format},
+    return {{"type", kTypeMedia},           {"media_id", p.media_id},
+            {"pic_url", p.pic_url},         {"format", p.format},
             {"recognition", p.recognition}, {"thumb_media_id", p.thumb_media_id}};
   }
   json operator()(const LocationPayload& p) const {
-    return {{"type", kTypeLocation}, {"latitude", p.latitude}, {"longitude", p.longitude},
-            {"precision", p.precision}, {"scale", p.scale},   {"label", p.label}};
+    return {{"type", kTypeLocation},    {"latitude", p.latitude}, {"longitude", p.longitude},
+            {"precision", p.precision}, {"scale", p.scale},       {"label", p.label}};
   }
   json operator()(const LinkPayload& p) const {
-    return {{"type", kTypeLink}, {"title", p.title}, {"description", p.description},
-            {"url", p.url}};
+    return {
+        {"type", kTypeLink}, {"title", p.title}, {"description", p.description}, {"url", p.url}};
   }
   json operator()(const QrScenePayload& p) const {
     return {{"type", kTypeQrScene}, {"scene", p.scene}, {"ticket", p.ticket}};
@@ -51,9 +51,12 @@ struct ToJsonVisitor {
     return {{"type", kTypeMenu}, {"event_key", p.event_key}, {"menu_id", p.menu_id}};
   }
   json operator()(const SendJobPayload& p) const {
-    return {{"type", kTypeSendJob},           {"job_msg_id", p.job_msg_id},
-            {"status", p.status},             {"total_count", p.total_count},
-            {"filter_count", p.filter_count}, {"sent_count", p.sent_count},
+    return {{"type", kTypeSendJob},
+            {"job_msg_id", p.job_msg_id},
+            {"status", p.status},
+            {"total_count", p.total_count},
+            {"filter_count", p.filter_count},
+            {"sent_count", p.sent_count},
             {"error_count", p.error_count}};
   }
   json operator()(const ContactChangePayload& p) const {
@@ -73,11 +76,16 @@ struct ToJsonVisitor {
             {"cur_mem_ver", p.cur_mem_ver}};
   }
   json operator()(const TagChangePayload& p) const {
-    return {{"type", kTypeTagChange}, {"change_type", p.change_type}, {"id", p.id},
-            {"tag_type", p.tag_type},  {"strategy_id", p.strategy_id}};
+    return {{"type", kTypeTagChange},
+            {"change_type", p.change_type},
+            {"id", p.id},
+            {"tag_type", p.tag_type},
+            {"strategy_id", p.strategy_id}};
   }
   json operator()(const GenericPayload& p) const {
-    return {{"type", kTypeGeneric}, {"msg_type", p.msg_type}, {"event", p.event},
+    return {{"type", kTypeGeneric},
+            {"msg_type", p.msg_type},
+            {"event", p.event},
             {"change_type", p.change_type}};
   }
 };
@@ -137,8 +145,8 @@ class FieldReader {
   }
   void Fail(const char* name, const char* expected) {
     if (status_.ok()) {
-      status_ = core::InvalidArgumentError(std::string("payload field \"") + name +
-                                           "\" must be " + expected);
+      status_ = core::InvalidArgumentError(std::string("payload field \"") + name + "\" must be " +
+                                           expected);
     }
   }
 

@@ -17,26 +17,26 @@ using core::StatusOr;
 // The fast path of an insert is this one statement with dedupe_seq = 0. ON CONFLICT DO NOTHING
 // RETURNING id (SQLite >= 3.35, PostgreSQL) reports a duplicate as "no row returned": an
 // expected outcome, not an exception. Ids never conflict (the inbox writer assigns them above
-// MAX(id)), so a conflict is on (dedupe_hash, dedupe_seq).
+// MAX(id)), so a conflict is on (occurred_at_ms, dedupe_hash, dedupe_seq).
 constexpr char kInsertInteraction[] =
     "INSERT INTO interactions (id, account_id, platform, kind, dedupe_key, dedupe_hash, "
     "dedupe_seq, msg_id, openid, unionid, external_userid, userid, chat_id, to_user, "
     "occurred_at_ms, received_at_ms, payload_json, raw_format, raw_body) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT DO NOTHING RETURNING id";
-// Every row sharing a hash: the true duplicate, if any, and genuine collisions.
+// Every row sharing the time and hash: the true duplicate, if any, and genuine collisions.
 constexpr char kSelectByDedupeHash[] =
-    "SELECT id, account_id, dedupe_key, dedupe_seq FROM interactions WHERE dedupe_hash = ? "
-    "ORDER BY dedupe_seq";
+    "SELECT id, account_id, dedupe_key, dedupe_seq FROM interactions "
+    "WHERE occurred_at_ms = ? AND dedupe_hash = ? ORDER BY dedupe_seq";
 
 // The column list ReadInteraction expects, in order.
-#define SCRM_INTERACTION_COLUMNS                                                              \
-  "id, account_id, platform, kind, dedupe_key, msg_id, openid, unionid, external_userid, "   \
-  "userid, chat_id, to_user, occurred_at_ms, received_at_ms, payload_json, raw_format, "     \
+#define SCRM_INTERACTION_COLUMNS                                                           \
+  "id, account_id, platform, kind, dedupe_key, msg_id, openid, unionid, external_userid, " \
+  "userid, chat_id, to_user, occurred_at_ms, received_at_ms, payload_json, raw_format, "   \
   "raw_body"
 
-constexpr char kSelectAfter[] = "SELECT " SCRM_INTERACTION_COLUMNS
-                                " FROM interactions WHERE id > ? ORDER BY id LIMIT ?";
+constexpr char kSelectAfter[] =
+    "SELECT " SCRM_INTERACTION_COLUMNS " FROM interactions WHERE id > ? ORDER BY id LIMIT ?";
 constexpr char kSelectAfterByAccount[] =
     "SELECT " SCRM_INTERACTION_COLUMNS
     " FROM interactions WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?";
@@ -140,15 +140,17 @@ std::optional<int64_t> TryInsert(SQLite::Statement& insert, int64_t seq) {
 StatusOr<InsertOutcome> InsertOne(SQLite::Statement& insert, SQLite::Statement& by_hash,
                                   const model::Interaction& it) {
   const uint64_t hash = DedupeHash(it.account_id, it.dedupe_key);
-  const std::string payload_json = model::PayloadToJson(it.payload).dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string payload_json =
+      model::PayloadToJson(it.payload)
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   BindInsert(insert, it, hash, payload_json);
   if (std::optional<int64_t> id = TryInsert(insert, 0)) return InsertOutcome{false, *id};
 
   // Hash hit: the same key is a duplicate; a different key is a collision, stored under the
   // next free dedupe_seq so that a genuine event is never dropped.
   by_hash.reset();
-  by_hash.bind(1, static_cast<int64_t>(hash));
+  by_hash.bind(1, it.occurred_at_ms);
+  by_hash.bind(2, static_cast<int64_t>(hash));
   int64_t max_seq = -1;
   while (by_hash.executeStep()) {
     if (by_hash.getColumn(1).getString() == it.account_id &&
@@ -204,8 +206,8 @@ StatusOr<model::Interaction> ReadInteraction(const SQLite::Statement& row) {
   if (payload.is_discarded()) return core::InternalError(where + " has unparsable payload_json");
   StatusOr<model::Payload> parsed_payload = model::PayloadFromJson(it.kind, payload);
   if (!parsed_payload.ok()) {
-    return core::InternalError(where + " has an unreadable payload: " +
-                               parsed_payload.status().message());
+    return core::InternalError(where +
+                               " has an unreadable payload: " + parsed_payload.status().message());
   }
   it.payload = std::move(parsed_payload).value();
   it.raw_format = row.getColumn(15).getString();

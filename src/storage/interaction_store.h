@@ -30,10 +30,13 @@ struct InteractionFilter {
   size_t limit = 100;                          // 1..kMaxListLimit
 };
 
-// How duplicates are found, as printed by bench/inbox_bench. A 64-bit hash of (account_id,
-// dedupe_key) under a unique index on (dedupe_hash, dedupe_seq); the full key is compared on a
-// hash hit and a genuine collision is stored with the next dedupe_seq, so it is never dropped.
-inline constexpr std::string_view kDedupeScheme = "hash64 unique(dedupe_hash,dedupe_seq)";
+// How duplicates are found, as printed by bench/inbox_bench: a 64-bit hash of (account_id,
+// dedupe_key) under a unique index on (occurred_at_ms, dedupe_hash, dedupe_seq). The full key is
+// compared on a hash hit and a genuine collision is stored under the next dedupe_seq, so it is
+// never dropped. occurred_at_ms (the platform's CreateTime) leads the index to keep inserts in its
+// recent end; it is part of the identity, which holds because a re-delivery repeats the payload.
+inline constexpr std::string_view kDedupeScheme =
+    "hash64 unique(occurred_at_ms,dedupe_hash,dedupe_seq)";
 
 // The stored 64-bit dedupe hash of (account_id, dedupe_key): FNV-1a over a length-prefixed
 // encoding, then a splitmix64 finaliser. It is on disk: changing it needs a migration that
@@ -52,8 +55,10 @@ class InteractionStore {
 
   // Inserts every interaction in ONE transaction and returns one outcome per item, in order.
   // Assigns nothing: ids come in the structs (the inbox writer assigns them, strictly
-  // increasing). An interaction whose (account_id, dedupe_key) is already stored, or appears
-  // earlier in the batch, is not stored again: its outcome is {duplicate, existing id}.
+  // increasing). An interaction whose (account_id, dedupe_key, occurred_at_ms) is already
+  // stored, or appears earlier in the batch, is not stored again: its outcome is {duplicate,
+  // existing id}. occurred_at_ms must therefore come from the payload (CreateTime), never from a
+  // clock, or re-deliveries would be stored twice (they would be kept, not lost).
   // InvalidArgument (nothing written) when an item has id <= 0, an empty account_id or an
   // empty dedupe_key. Any storage error rolls the whole batch back.
   core::StatusOr<std::vector<InsertOutcome>> InsertBatch(

@@ -22,10 +22,13 @@ CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_at_ms 
 
 // 2: the durable inbox and the ingest cursors. id is the time-ordered id the inbox writer
 // assigns (rows append to the right edge of the table b-tree). Dedupe is enforced here, so it
-// survives crashes: dedupe_hash is storage::DedupeHash(account_id, dedupe_key) under a unique
-// index with dedupe_seq, which is 0 unless a different key had the same hash (then the next
-// free number; the full key is compared on every hash hit). A 64-bit integer index was chosen
-// over UNIQUE (account_id, dedupe_key) on text by measurement (bench/inbox_bench).
+// survives crashes: dedupe_hash is storage::DedupeHash(account_id, dedupe_key), unique together
+// with occurred_at_ms and dedupe_seq. dedupe_seq is 0 unless another key had the same hash (then
+// the next free number; the full key is compared on every hash hit, so a collision never drops
+// an event). occurred_at_ms leads the index so that inserts land in a small, recent part of it
+// instead of anywhere in a random-key b-tree; a re-delivery repeats the payload and therefore its
+// CreateTime. Chosen by measurement (bench/inbox_bench, 500k rows, 16 submitters): ~15k msg/s
+// against ~9-10k for UNIQUE (account_id, dedupe_key) on text and ~10-13k for the hash alone.
 // received_at_ms serves replays by time range. ingest_cursors holds the last id each consumer
 // has fully processed.
 constexpr char kMigration2CreateInteractions[] = R"sql(
@@ -50,7 +53,8 @@ CREATE TABLE interactions (
   raw_format TEXT NOT NULL,
   raw_body TEXT NOT NULL
 );
-CREATE UNIQUE INDEX interactions_dedupe ON interactions (dedupe_hash, dedupe_seq);
+CREATE UNIQUE INDEX interactions_dedupe
+  ON interactions (occurred_at_ms, dedupe_hash, dedupe_seq);
 CREATE INDEX interactions_received_at ON interactions (received_at_ms);
 CREATE TABLE ingest_cursors (
   processor TEXT PRIMARY KEY,

@@ -47,8 +47,7 @@ void CheckOne(Platform platform, PayloadFormat format, std::string_view body) {
   SCRM_FUZZ_REQUIRE(i.account_id == kAccountId, i.account_id);
   SCRM_FUZZ_REQUIRE(i.platform == platform, "platform not from the argument");
   SCRM_FUZZ_REQUIRE(i.raw_body == body, "raw_body is not the payload");
-  SCRM_FUZZ_REQUIRE(i.raw_format == (format == PayloadFormat::kXml ? "xml" : "json"),
-                    i.raw_format);
+  SCRM_FUZZ_REQUIRE(i.raw_format == (format == PayloadFormat::kXml ? "xml" : "json"), i.raw_format);
   SCRM_FUZZ_REQUIRE(i.occurred_at_ms >= 0 && i.occurred_at_ms % 1000 == 0,
                     std::to_string(i.occurred_at_ms));
   SCRM_FUZZ_REQUIRE(i.id == 0 && i.received_at_ms == 0, "id / received_at_ms set");
@@ -60,7 +59,8 @@ void CheckOne(Platform platform, PayloadFormat format, std::string_view body) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A view of libFuzzer's exactly-sized buffer: ASan sees any read past the input.
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  for (const auto platform : {scrm::model::Platform::kWecom, scrm::model::Platform::kOfficialAccount}) {
+  for (const auto platform :
+       {scrm::model::Platform::kWecom, scrm::model::Platform::kOfficialAccount}) {
     for (const auto format :
          {scrm::channels::PayloadFormat::kXml, scrm::channels::PayloadFormat::kJson}) {
       scrm::fuzz::CheckOne(platform, format, body);

@@ -54,13 +54,12 @@ SubmitResult SubmitOrDie(InboxWriter& writer, model::Interaction interaction) {
 
 void Exec(storage::Database& db, const char* sql) {
   REQUIRE(db.WithWriter([&](SQLite::Database& conn) {
-                conn.exec(sql);
-                return core::OkStatus();
-              }).ok());
+              conn.exec(sql);
+              return core::OkStatus();
+            }).ok());
 }
 
-TEST_CASE("InboxWriter stores each distinct key once when 8 threads submit repeated keys",
-          "[db]") {
+TEST_CASE("InboxWriter stores each distinct key once when 8 threads submit repeated keys", "[db]") {
   Fixture f;
   REQUIRE(f.writer.Start().ok());
   constexpr int kThreads = 8;
@@ -171,8 +170,7 @@ TEST_CASE("InboxWriter answers Unavailable when the database is closed", "[db]")
   CHECK(f.writer.running());
 }
 
-TEST_CASE("InboxWriter Stop commits everything already submitted when called under load",
-          "[db]") {
+TEST_CASE("InboxWriter Stop commits everything already submitted when called under load", "[db]") {
   Fixture f;
   REQUIRE(f.writer.Start().ok());
   constexpr int kSubmitters = 6;

@@ -39,9 +39,9 @@ TEST_CASE("PayloadToJson and PayloadFromJson round-trip every alternative", "[un
   const auto menu =
       std::get<MenuPayload>(RoundTrip(InteractionKind::kMenuView, MenuPayload{"www.qq.com", "9"}));
   CHECK(menu.menu_id == "9");
-  const auto contact = std::get<ContactChangePayload>(RoundTrip(
-      InteractionKind::kContactAdd,
-      ContactChangePayload{"add_external_contact", "teststate", "WELCOMECODE", "", ""}));
+  const auto contact = std::get<ContactChangePayload>(
+      RoundTrip(InteractionKind::kContactAdd,
+                ContactChangePayload{"add_external_contact", "teststate", "WELCOMECODE", "", ""}));
   CHECK(contact.state == "teststate");
   const auto tag = std::get<TagChangePayload>(
       RoundTrip(InteractionKind::kTagCreate, TagChangePayload{"create", "TAG_ID", "tag", "1"}));
@@ -53,16 +53,16 @@ TEST_CASE("PayloadToJson and PayloadFromJson round-trip every alternative", "[un
 
 TEST_CASE("PayloadFromJson keeps the alternative named by type when the kind differs", "[unit]") {
   // An adapter may attach a generic payload to a kind that usually has a typed one.
-  const auto parsed = PayloadFromJson(InteractionKind::kMessageText,
-                                      PayloadToJson(GenericPayload{"text", "", ""}));
+  const auto parsed =
+      PayloadFromJson(InteractionKind::kMessageText, PayloadToJson(GenericPayload{"text", "", ""}));
   REQUIRE(parsed.ok());
   CHECK(std::holds_alternative<GenericPayload>(*parsed));
 }
 
 TEST_CASE("PayloadFromJson picks the kind's alternative and defaults when fields are missing",
           "[unit]") {
-  const auto parsed = PayloadFromJson(InteractionKind::kMessageText,
-                                      json{{"content", "hi"}, {"added_later", 1}});
+  const auto parsed =
+      PayloadFromJson(InteractionKind::kMessageText, json{{"content", "hi"}, {"added_later", 1}});
   REQUIRE(parsed.ok());
   CHECK(std::get<TextPayload>(*parsed).content == "hi");
   const auto empty = PayloadFromJson(InteractionKind::kMassSendFinish, json::object());
@@ -100,7 +100,9 @@ TEST_CASE("InteractionToJson writes every field and the raw body only when asked
   it.platform = Platform::kOfficialAccount;
   it.account_id = "oa-main";
   it.kind = InteractionKind::kMessageText;
-  it.dedupe_key = "msg\x1fo1\x1f" "23456789012345678";
+  it.dedupe_key =
+      "msg\x1fo1\x1f"
+      "23456789012345678";
   it.msg_id = "23456789012345678";
   it.openid = "o1";
   it.unionid = "u1";

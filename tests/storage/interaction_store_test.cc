@@ -29,7 +29,7 @@ constexpr char kInsertCollidingRow[] =
     "INSERT INTO interactions (id, account_id, platform, kind, dedupe_key, dedupe_hash, "
     "dedupe_seq, msg_id, openid, unionid, external_userid, userid, chat_id, to_user, "
     "occurred_at_ms, received_at_ms, payload_json, raw_format, raw_body) VALUES "
-    "(?, 'acct', 'oa', 'message.text', 'some other key', ?, 0, '', '', '', '', '', '', '', 0, 0, "
+    "(?, 'acct', 'oa', 'message.text', 'some other key', ?, 0, '', '', '', '', '', '', '', ?, 0, "
     "'null', 'xml', '')";
 constexpr char kCorruptPayload[] = "UPDATE interactions SET payload_json = '{' WHERE id = ?";
 constexpr char kCreateMigrationsTableV1[] =
@@ -103,8 +103,7 @@ int64_t CountOrDie(InteractionStore& store) {
   return count.value();
 }
 
-TEST_CASE("InteractionStore InsertBatch stores every field when the interactions are new",
-          "[db]") {
+TEST_CASE("InteractionStore InsertBatch stores every field when the interactions are new", "[db]") {
   Fixture f;
   Interaction text = MakeText(1);
   text.unionid = "union-1";
@@ -115,7 +114,9 @@ TEST_CASE("InteractionStore InsertBatch stores every field when the interactions
   chat.platform = model::Platform::kWecom;
   chat.account_id = "corp";
   chat.kind = InteractionKind::kChatUpdate;
-  chat.dedupe_key = "chat\x1fupdate\x1fwrOg\x1f" "1403610513";
+  chat.dedupe_key =
+      "chat\x1fupdate\x1fwrOg\x1f"
+      "1403610513";
   chat.external_userid = "wmExt";
   chat.userid = "zhangsan";
   chat.chat_id = "wrOg";
@@ -232,6 +233,18 @@ TEST_CASE("InteractionStore InsertBatch keeps equal keys apart when the accounts
   CHECK(CountOrDie(f.store) == 2);
 }
 
+TEST_CASE("InteractionStore InsertBatch keeps both copies when occurred_at_ms differs", "[db]") {
+  Fixture f;
+  Interaction a = MakeText(1);
+  Interaction b = a;
+  b.id = kBaseId + 2;
+  b.occurred_at_ms = a.occurred_at_ms + 1000;  // not a re-delivery: its payload differs
+  const auto outcomes = InsertOrDie(f.store, {a, b});
+  CHECK_FALSE(outcomes[0].duplicate);
+  CHECK_FALSE(outcomes[1].duplicate);
+  CHECK(CountOrDie(f.store) == 2);
+}
+
 TEST_CASE("InteractionStore InsertBatch stores a genuine event when its hash collides", "[db]") {
   Fixture f;
   const Interaction real = MakeText(1);
@@ -240,9 +253,11 @@ TEST_CASE("InteractionStore InsertBatch stores a genuine event when its hash col
                 SQLite::Statement insert(conn, kInsertCollidingRow);
                 insert.bind(1, kBaseId);
                 insert.bind(2, static_cast<int64_t>(DedupeHash(real.account_id, real.dedupe_key)));
+                insert.bind(3, real.occurred_at_ms);
                 insert.exec();
                 return core::OkStatus();
-              }).ok());
+              })
+              .ok());
 
   const auto first = InsertOrDie(f.store, {real});
   CHECK_FALSE(first[0].duplicate);
@@ -267,8 +282,7 @@ TEST_CASE("InteractionStore InsertBatch returns InvalidArgument when an item is 
   CHECK(CountOrDie(f.store) == 0);
 }
 
-TEST_CASE("InteractionStore InsertBatch rolls the whole batch back when one insert fails",
-          "[db]") {
+TEST_CASE("InteractionStore InsertBatch rolls the whole batch back when one insert fails", "[db]") {
   Fixture f;
   InsertOrDie(f.store, {MakeText(1)});
   Interaction reused_id = MakeText(3);
@@ -369,7 +383,8 @@ TEST_CASE("InteractionStore ReadAfter returns Internal when a stored payload doe
                 update.bind(1, kBaseId + 1);
                 update.exec();
                 return core::OkStatus();
-              }).ok());
+              })
+              .ok());
   const auto read = f.store.ReadAfter(0, 10);
   CHECK(read.status().code() == StatusCode::kInternal);
   CHECK(read.status().message().find(std::to_string(kBaseId + 1)) != std::string::npos);
@@ -421,15 +436,15 @@ TEST_CASE("Database Migrate adds the inbox tables when the database is at versio
     // A database as the previous release left it: migration 1 applied, one api key stored.
     auto v1 = OpenFileOrDie(dir);
     REQUIRE(v1->WithWriter([](SQLite::Database& conn) {
-                  conn.exec(kCreateMigrationsTableV1);
-                  conn.exec(AllMigrations()[0].sql);
-                  SQLite::Statement record(conn, kRecordMigration);
-                  record.bind(1, AllMigrations()[0].version);
-                  record.bind(2, AllMigrations()[0].name);
-                  record.exec();
-                  conn.exec(kInsertApiKeyV1);
-                  return core::OkStatus();
-                }).ok());
+                conn.exec(kCreateMigrationsTableV1);
+                conn.exec(AllMigrations()[0].sql);
+                SQLite::Statement record(conn, kRecordMigration);
+                record.bind(1, AllMigrations()[0].version);
+                record.bind(2, AllMigrations()[0].name);
+                record.exec();
+                conn.exec(kInsertApiKeyV1);
+                return core::OkStatus();
+              }).ok());
   }
   auto db = OpenFileOrDie(dir);
   auto applied = db->Migrate(kNowMs);
