@@ -84,9 +84,8 @@ int main(int argc, char** argv) {
     return new scrm::server::ElasticTaskQueue(min_threads, max_threads,
                                               std::chrono::milliseconds(10'000));
   };
-  server.Post(R"([\s\S]*)", [](const httplib::Request&, httplib::Response& res) {
-    res.status = 200;
-  });
+  server.Post(R"([\s\S]*)",
+              [](const httplib::Request&, httplib::Response& res) { res.status = 200; });
 
   const int bound = port == 0 ? server.bind_to_any_port(*address)
                               : (server.bind_to_port(*address, port) ? port : -1);

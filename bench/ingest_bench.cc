@@ -16,12 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -344,9 +344,9 @@ int main(int argc, char** argv) {
                   "ingest durable: scrmd, encrypted WeCom callbacks, ack after commit",
                   scrmd->timed, connections, scrmd->average_body_bytes,
                   ", stored " + std::to_string(stored) + " of " + std::to_string(answered_200) +
-                      " answered 200 incl. " + std::to_string(warmup) +
-                      " warm-up (" + (stored_ok ? "match" : "MISMATCH") +
-                      "), synchronous=normal, http defaults" + CpuNote(*scrmd))
+                      " answered 200 incl. " + std::to_string(warmup) + " warm-up (" +
+                      (stored_ok ? "match" : "MISMATCH") + "), synchronous=normal, http defaults" +
+                      CpuNote(*scrmd))
                   .c_str());
   std::printf("%s\n", scrm::bench::FormatRow("bare cpp-httplib 200, same generator", bare->timed,
                                              connections, bare->average_body_bytes,
@@ -356,12 +356,14 @@ int main(int argc, char** argv) {
   const double bare_rate = bare->timed.PerSecond(200);
   const double ratio = bare_rate > 0 ? scrmd_rate / bare_rate : 0;
   const double p99 = scrmd->timed.PercentileMs(0.99);
-  const bool met = scrmd_rate >= kTargetMsgPerSecond && p99 <= kTargetP99Ms && ratio >= kTargetRatio;
-  std::printf("| durable ingest / bare server | %.0f %% | %.0f / %.0f msg/s, scrmd p99 %.2f ms; "
-              "target >= %.0f msg/s, p99 <= %.0f ms, >= %.0f %%: %s | same run, generator on the "
-              "same %u cores |\n",
-              ratio * 100, scrmd_rate, bare_rate, p99, kTargetMsgPerSecond, kTargetP99Ms,
-              kTargetRatio * 100, met ? "met" : "NOT met", std::thread::hardware_concurrency());
+  const bool met =
+      scrmd_rate >= kTargetMsgPerSecond && p99 <= kTargetP99Ms && ratio >= kTargetRatio;
+  std::printf(
+      "| durable ingest / bare server | %.0f %% | %.0f / %.0f msg/s, scrmd p99 %.2f ms; "
+      "target >= %.0f msg/s, p99 <= %.0f ms, >= %.0f %%: %s | same run, generator on the "
+      "same %u cores |\n",
+      ratio * 100, scrmd_rate, bare_rate, p99, kTargetMsgPerSecond, kTargetP99Ms,
+      kTargetRatio * 100, met ? "met" : "NOT met", std::thread::hardware_concurrency());
   std::fflush(stdout);
 
   const bool all_answered = scrmd->timed.answered == scrmd->timed.sent &&

@@ -231,8 +231,9 @@ core::StatusOr<Target> ParseLoopbackUrl(const std::string& url) {
   Target target;
   target.path = slash == std::string::npos ? "/" : rest.substr(slash);
   if (target.path.find_first_of("?#") != std::string::npos) {
-    return core::InvalidArgumentError("URL must not carry a query or fragment: the generator "
-                                      "appends the signed query itself");
+    return core::InvalidArgumentError(
+        "URL must not carry a query or fragment: the generator "
+        "appends the signed query itself");
   }
   const size_t colon = authority.rfind(':');
   const size_t bracket = authority.rfind(']');
@@ -278,8 +279,8 @@ core::StatusOr<PreparedRequests> BuildCallbackRequests(const CallbackSpec& spec,
       request = builder->WecomPost(target.path, plaintext, timestamp_s);
     } else {
       const std::string openid = PaddedId("oBench", index, 28);  // 28-character openid
-      const std::string plaintext = sim::CallbackBuilder::OaTextXml(
-          "gh_4d00ed8d6399", openid, content, msg_id, timestamp_s);
+      const std::string plaintext =
+          sim::CallbackBuilder::OaTextXml("gh_4d00ed8d6399", openid, content, msg_id, timestamp_s);
       request = builder->OaSafePost(target.path, plaintext, openid, timestamp_s);
     }
     out.body_bytes += request.body.size();
@@ -301,8 +302,7 @@ double LoadResult::PercentileMs(double p) const {
   if (latencies_ms.empty()) return 0;
   std::vector<double> sorted = latencies_ms;
   const double rank = std::ceil(p * static_cast<double>(sorted.size()));
-  const size_t index =
-      std::min(sorted.size() - 1, static_cast<size_t>(std::max(rank, 1.0)) - 1);
+  const size_t index = std::min(sorted.size() - 1, static_cast<size_t>(std::max(rank, 1.0)) - 1);
   std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(index),
                    sorted.end());
   return sorted[index];
@@ -487,8 +487,8 @@ class LoadGenerator::Loop {
   void Send(Connection& c) {
     const std::string& request = *c.request;
     while (c.written < request.size()) {
-      const ssize_t r = ::send(c.fd, request.data() + c.written, request.size() - c.written,
-                               MSG_NOSIGNAL);
+      const ssize_t r =
+          ::send(c.fd, request.data() + c.written, request.size() - c.written, MSG_NOSIGNAL);
       if (r > 0) {
         c.written += static_cast<size_t>(r);
       } else if (r < 0 && errno == EINTR) {
@@ -517,12 +517,8 @@ class LoadGenerator::Loop {
       c.in.append(buffer, static_cast<size_t>(r));
       ParsedResponse response;
       switch (ParseResponse(c.in, eof, response)) {
-        case Parse::kComplete:
-          Complete(c, response);
-          return;
-        case Parse::kBad:
-          Fail(c, result_.protocol_errors);
-          return;
+        case Parse::kComplete: Complete(c, response); return;
+        case Parse::kBad: Fail(c, result_.protocol_errors); return;
         case Parse::kIncomplete:
           if (eof) {
             Fail(c, result_.reset_errors);
@@ -608,9 +604,8 @@ std::string FormatRow(const std::string& label, const LoadResult& result, int co
               std::to_string(result.protocol_errors) + "]";
   }
   char head[256];
-  std::snprintf(head, sizeof head, "| %s | %.0f msg/s | p50 %.2f ms, p99 %.2f ms | ",
-                label.c_str(), result.PerSecond(200), result.PercentileMs(0.50),
-                result.PercentileMs(0.99));
+  std::snprintf(head, sizeof head, "| %s | %.0f msg/s | p50 %.2f ms, p99 %.2f ms | ", label.c_str(),
+                result.PerSecond(200), result.PercentileMs(0.50), result.PercentileMs(0.99));
   return std::string(head) + "answered " + std::to_string(result.answered) + " of " +
          std::to_string(result.sent) + " (200: " + std::to_string(result.Count(200)) +
          ", other: {" + other + "}, errors: " + errors + "), " + std::to_string(connections) +

@@ -65,20 +65,18 @@ struct LoadOptions {
 
 // What one Run observed.
 struct LoadResult {
-  size_t sent = 0;                    // requests started
-  size_t answered = 0;                // complete HTTP responses, any status
-  std::map<int, size_t> by_status;    // answers per HTTP status
-  size_t connect_errors = 0;          // connect() refused or failed
-  size_t reset_errors = 0;            // connection closed or reset before a complete answer
-  size_t timeout_errors = 0;          // no complete answer within request_timeout
-  size_t protocol_errors = 0;         // an answer that is not HTTP/1.x
-  size_t connections_opened = 0;      // including reconnects after Connection: close
-  std::vector<double> latencies_ms;   // per answered request, from start to the last byte
-  double seconds = 0;                 // wall time of the run
+  size_t sent = 0;                   // requests started
+  size_t answered = 0;               // complete HTTP responses, any status
+  std::map<int, size_t> by_status;   // answers per HTTP status
+  size_t connect_errors = 0;         // connect() refused or failed
+  size_t reset_errors = 0;           // connection closed or reset before a complete answer
+  size_t timeout_errors = 0;         // no complete answer within request_timeout
+  size_t protocol_errors = 0;        // an answer that is not HTTP/1.x
+  size_t connections_opened = 0;     // including reconnects after Connection: close
+  std::vector<double> latencies_ms;  // per answered request, from start to the last byte
+  double seconds = 0;                // wall time of the run
 
-  size_t errors() const {
-    return connect_errors + reset_errors + timeout_errors + protocol_errors;
-  }
+  size_t errors() const { return connect_errors + reset_errors + timeout_errors + protocol_errors; }
   size_t Count(int status) const;
   double PerSecond(int status) const;
   // Nearest-rank percentile of latencies_ms (p in [0, 1]); 0 without answers.

@@ -90,9 +90,9 @@ int main(int argc, char** argv) {
   spec.platform = platform == "oa" ? scrm::bench::CallbackPlatform::kOfficialAccount
                                    : scrm::bench::CallbackPlatform::kWecom;
   if (requests == 0) {
-    requests = duration_s > 0 ? std::min(kMaxPrebuilt, static_cast<size_t>(duration_s) *
-                                                            kRequestsPerSecondBound +
-                                                        kRequestsPerSecondBound)
+    requests = duration_s > 0 ? std::min(kMaxPrebuilt,
+                                         static_cast<size_t>(duration_s) * kRequestsPerSecondBound +
+                                             kRequestsPerSecondBound)
                               : 100'000;
   }
   if (requests > kMaxPrebuilt) return Fail("--requests: at most 3000000 (all are pre-built)");
@@ -111,12 +111,12 @@ int main(int argc, char** argv) {
   if (!warm->wire.empty()) {
     auto warm_result = generator.Run(warm->wire);
     if (!warm_result.ok()) return Fail(warm_result.status().message());
-    std::fprintf(stderr, "loadgen: warm-up %zu of %zu answered (200: %zu)\n",
-                 warm_result->answered, warm_result->sent, warm_result->Count(200));
+    std::fprintf(stderr, "loadgen: warm-up %zu of %zu answered (200: %zu)\n", warm_result->answered,
+                 warm_result->sent, warm_result->Count(200));
   }
   // The duration cap applies to the timed phase only.
-  auto result = generator.Run(
-      timed->wire, std::chrono::milliseconds(static_cast<int64_t>(duration_s * 1000)));
+  auto result = generator.Run(timed->wire,
+                              std::chrono::milliseconds(static_cast<int64_t>(duration_s * 1000)));
   if (!result.ok()) return Fail(result.status().message());
 
   if (label.empty()) label = "loadgen " + platform + " " + target.path;

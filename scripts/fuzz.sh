@@ -6,8 +6,9 @@
 # process each, under nice), so the whole run takes about SECONDS and each target gets SECONDS.
 # Inputs: tests/fuzz/corpus/<target>/ (committed; hand-made seed-* files + what earlier runs
 # kept). New inputs go to build/fuzz/work/<target>/; afterwards the corpus is re-minimized with
-# -merge=1 (seed-* files kept, then the smallest inputs that add an edge), so it stays at a few
-# hundred small files instead of the thousands a run generates. Mutations use the dictionary
+# -set_cover_merge=1 (libFuzzer's -merge=1 with a greedy set cover: seed-* files kept, then a
+# near-minimal set of inputs covering the same edges), so it stays at a few hundred small files
+# instead of the thousands a run generates. Mutations use the dictionary
 # tests/fuzz/wechat.dict (XML / JSON syntax, PROTOCOL.md §3 names); inputs are at most 8192 bytes.
 # Crashes, leaks, timeouts and invariant violations are saved as tests/fuzz/crashes/<target>-*
 # (gitignored; it should stay empty). Exit status 1 when anything was saved there.
@@ -58,13 +59,13 @@ echo
 for t in "${targets[@]}"; do
   corpus=tests/fuzz/corpus/$t
   before=$(find "$corpus" -type f | wc -l)
-  # Re-minimize from scratch: the seed-* files always stay, then the smallest inputs that add
-  # edges (hit counts ignored: -use_counters=0) from the old corpus and this run's inputs.
+  # Re-minimize from scratch: the seed-* files always stay, then a set cover of the edges (hit
+  # counts ignored: -use_counters=0) of the old corpus and this run's inputs.
   merged=build/fuzz/merge/$t
   rm -rf "$merged"
   mkdir -p "$merged"
   find "$corpus" -maxdepth 1 -type f -name 'seed-*' -exec cp {} "$merged/" \;
-  if nice -n "$niceness" "$bin_dir/$t" -merge=1 -use_counters=0 -max_len="$max_len" \
+  if nice -n "$niceness" "$bin_dir/$t" -set_cover_merge=1 -use_counters=0 -max_len="$max_len" \
       "$merged" "$corpus" "build/fuzz/work/$t" >"$log_dir/$t.merge.log" 2>&1; then
     find "$corpus" -maxdepth 1 -type f -delete
     cp "$merged"/* "$corpus/"

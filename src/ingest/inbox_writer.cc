@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,33 +12,13 @@ namespace scrm::ingest {
 using core::Status;
 using core::StatusOr;
 
-// A group of waiting Submits that the writer wakes with one notify_all. Every Submit that
-// arrives while the writer is busy joins the current group; the writer starts a new group each
-// time it takes everything pending, so a batch is (almost always) exactly one group and a commit
-// wakes exactly the submitters whose interactions it stored.
-//
-// Why not one condition variable for all submitters: each commit then had to notify_all, which
-// woke every waiting handler thread (up to one per keep-alive connection), including those whose
-// interactions were still waiting for the next transaction, and they all queued on mu_ against
-// the writer and new submitters. Why not one per submitter: a notify_one per slot costs one
-// futex call each, and each woken thread can preempt the writer halfway through its batch
-// (measured with bench/ingest_bench, see the change report).
-struct InboxWriter::WakeGroup {
-  std::mutex mu;
-  std::condition_variable cv;
-};
-
 // One waiting Submit. Lives on the submitting thread's stack: the writer thread moves the
-// interaction out, and writes result and done under group->mu. After done is set it never
-// touches the slot again (it keeps its own reference to the group for the notify), so the
-// submitter may return, destroying the slot, as soon as it sees done.
+// interaction out, and writes result and done under mu_; after done is set it never touches the
+// slot again, so the submitter may return (destroying it) as soon as it sees done.
 struct InboxWriter::Slot {
   model::Interaction interaction;
-  // Shared by the slots of one group, the writer while it completes them, and mu_'s
-  // current_group_ until the writer starts the next group. Set before the slot is queued.
-  std::shared_ptr<WakeGroup> group;
   StatusOr<SubmitResult> result = core::UnavailableError("inbox: not committed");
-  bool done = false;  // guarded by group->mu
+  bool done = false;  // guarded by mu_
 };
 
 namespace {
@@ -120,17 +99,11 @@ StatusOr<SubmitResult> InboxWriter::Submit(model::Interaction interaction) {
   if (interaction.received_at_ms == 0) interaction.received_at_ms = clock_.NowUnixMillis();
   Slot slot;
   slot.interaction = std::move(interaction);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!running_) return core::UnavailableError("inbox is not running");
-    if (current_group_ == nullptr) current_group_ = std::make_shared<WakeGroup>();
-    slot.group = current_group_;
-    pending_.push_back(&slot);
-  }
-  // Cheap when the writer is not waiting (it is committing and takes pending_ next).
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!running_) return core::UnavailableError("inbox is not running");
+  pending_.push_back(&slot);
   work_cv_.notify_one();
-  std::unique_lock<std::mutex> lock(slot.group->mu);
-  slot.group->cv.wait(lock, [&] { return slot.done; });
+  done_cv_.wait(lock, [&] { return slot.done; });
   return std::move(slot.result);
 }
 
@@ -157,9 +130,6 @@ void InboxWriter::Run() {
       const auto end = pending_.begin() + static_cast<std::ptrdiff_t>(n);
       batch.assign(pending_.begin(), end);
       pending_.erase(pending_.begin(), end);
-      // Whoever submits from now on waits for a later transaction: a new group. (Slots left
-      // behind by max_batch stay in the old one and are woken once more, harmlessly.)
-      if (pending_.empty()) current_group_.reset();
       in_flight_ = n;
     }
     CommitBatch(batch);
@@ -206,33 +176,21 @@ void InboxWriter::CommitBatch(std::deque<Slot*>& batch) {
     logger_->error("inbox: transaction of {} interactions failed: {}", batch.size(),
                    outcomes.status().ToString());
   }
-  // A batch holds whole groups in queue order. Take the references first: a slot may be gone
-  // as soon as it is done.
-  std::vector<std::shared_ptr<WakeGroup>> groups;
-  for (const Slot* slot : batch) {
-    if (groups.empty() || groups.back() != slot->group) groups.push_back(slot->group);
-  }
-  size_t i = 0;
-  for (const std::shared_ptr<WakeGroup>& group : groups) {
-    {
-      std::lock_guard<std::mutex> lock(group->mu);
-      for (; i < batch.size() && batch[i]->group == group; ++i) {
-        if (outcomes.ok()) {
-          const storage::InsertOutcome& outcome = (*outcomes)[i];
-          batch[i]->result = SubmitResult{outcome.duplicate, outcome.id};
-        } else {
-          // The platform retries on a non-200 answer, so the caller reports a temporary failure.
-          batch[i]->result = core::UnavailableError("inbox: the interaction could not be stored");
-        }
-        batch[i]->done = true;
-      }
-    }
-    group->cv.notify_all();
-  }
   {
     std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (outcomes.ok()) {
+        const storage::InsertOutcome& outcome = (*outcomes)[i];
+        batch[i]->result = SubmitResult{outcome.duplicate, outcome.id};
+      } else {
+        // The platform retries on a non-200 answer, so the caller reports a temporary failure.
+        batch[i]->result = core::UnavailableError("inbox: the interaction could not be stored");
+      }
+      batch[i]->done = true;
+    }
     in_flight_ = 0;
   }
+  done_cv_.notify_all();
   if (inserted > 0) committed_total_.Inc({}, inserted);
   if (duplicates > 0) duplicates_total_.Inc({}, duplicates);
   if (inserted > 0 && listener_) listener_();

@@ -81,8 +81,7 @@ class InboxWriter {
   size_t queued() const;
 
  private:
-  struct WakeGroup;  // submitters woken together, by one notify_all
-  struct Slot;       // one waiting Submit, on its caller's stack
+  struct Slot;  // one waiting Submit, on its caller's stack
 
   void Run();
   // Commits one batch and completes its slots (writer thread).
@@ -104,9 +103,8 @@ class InboxWriter {
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // writer waits: pending_ non-empty or stopping_
+  std::condition_variable done_cv_;  // submitters wait: their slot is done
   std::deque<Slot*> pending_;        // guarded by mu_
-  // Guarded by mu_: the group new submitters join; shared with its slots (see WakeGroup).
-  std::shared_ptr<WakeGroup> current_group_;
   size_t in_flight_ = 0;             // guarded by mu_: slots in the batch being committed
   bool running_ = false;             // guarded by mu_: accepting submissions
   bool started_ = false;             // guarded by mu_

@@ -55,8 +55,8 @@ struct OrderFacts {
 
 // Conditions on an order; every set member must hold. Absent bounds do not limit.
 struct OrderCondition {
-  std::vector<std::string> sku_any;       // one of the order's SKUs is in this list
-  std::vector<std::string> category_any;  // one of the order's categories is in this list
+  std::vector<std::string> sku_any;         // one of the order's SKUs is in this list
+  std::vector<std::string> category_any;    // one of the order's categories is in this list
   std::optional<int64_t> amount_min_cents;  // amount_cents >= min
   std::optional<int64_t> amount_max_cents;  // amount_cents <= max
 
@@ -75,12 +75,12 @@ struct WindowCountCondition {
 
 // What a rule matches. Every member that is set must hold (AND); a rule needs at least one.
 struct RuleCondition {
-  std::vector<InteractionKind> kinds;      // the interaction's kind is one of these
-  std::vector<std::string> keywords_any;   // message.text contains one of these (substring)
-  std::optional<std::string> regex;        // message.text matches this RE2 pattern (unanchored)
-  std::optional<StringMatch> qr_scene;     // QrScenePayload.scene (oa.subscribe, oa.scan)
+  std::vector<InteractionKind> kinds;        // the interaction's kind is one of these
+  std::vector<std::string> keywords_any;     // message.text contains one of these (substring)
+  std::optional<std::string> regex;          // message.text matches this RE2 pattern (unanchored)
+  std::optional<StringMatch> qr_scene;       // QrScenePayload.scene (oa.subscribe, oa.scan)
   std::optional<StringMatch> contact_state;  // ContactChangePayload.state (contact.*)
-  std::optional<std::string> menu_key;     // MenuPayload.event_key equals (oa.menu_*)
+  std::optional<std::string> menu_key;       // MenuPayload.event_key equals (oa.menu_*)
   // The clicked URL: LinkPayload.url (message.link) or MenuPayload.event_key of oa.menu_view.
   std::optional<StringMatch> link_url;
   std::optional<OrderCondition> order;  // matches only when the engine is given OrderFacts

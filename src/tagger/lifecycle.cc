@@ -55,8 +55,7 @@ bool IsEngagementKind(InteractionKind kind) {
 StageTransition DecideStage(LifecycleStage current, const LifecycleFacts& facts) {
   if (facts.paid_order) {
     // L3: a paid order makes a customer, the second one a repeat customer.
-    return Move(current, ActiveStage(facts.paid_orders < 1 ? 1 : facts.paid_orders),
-                "paid_order");
+    return Move(current, ActiveStage(facts.paid_orders < 1 ? 1 : facts.paid_orders), "paid_order");
   }
   if (IsLeaveKind(facts.kind)) {
     // L1/L2: leaving ends the relationship unless another channel still reaches them.

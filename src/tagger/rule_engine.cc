@@ -17,11 +17,14 @@ namespace scrm::tagger {
 namespace {
 
 constexpr int64_t kMillisPerDay = 86400000;
+// Capacity reserved up front for the set's hits and the candidate rules of one message, so a
+// typical evaluation allocates each vector once (the allocations showed in profiles).
+constexpr std::size_t kExpectedPatternHits = 16;
+constexpr std::size_t kExpectedCandidates = 32;
 
 bool HasAsciiLetter(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-  });
+  return std::any_of(text.begin(), text.end(),
+                     [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); });
 }
 
 std::string AsciiLower(std::string_view text) {
@@ -97,8 +100,10 @@ class RuleEngine::PatternSet {
 RuleEngine::RuleEngine() = default;
 RuleEngine::~RuleEngine() = default;
 
-core::StatusOr<std::unique_ptr<RuleEngine>> RuleEngine::Compile(
-    std::vector<model::TagRule> rules, const RuleEngineOptions& options) {
+std::size_t RuleEngine::rule_count() const { return rules_.size(); }
+
+core::StatusOr<std::unique_ptr<RuleEngine>> RuleEngine::Compile(std::vector<model::TagRule> rules,
+                                                                const RuleEngineOptions& options) {
   std::unique_ptr<RuleEngine> engine(new RuleEngine());
   for (std::size_t i = 0; i < rules.size(); ++i) {
     if (!rules[i].enabled) continue;
@@ -183,9 +188,9 @@ core::StatusOr<std::unique_ptr<RuleEngine>> RuleEngine::Compile(
   return engine;
 }
 
-void RuleEngine::AddTextCandidates(std::string_view text,
-                                   std::vector<uint32_t>& candidates) const {
+void RuleEngine::AddTextCandidates(std::string_view text, std::vector<uint32_t>& candidates) const {
   std::vector<int> matched;
+  matched.reserve(kExpectedPatternHits);
   RE2::Set::ErrorInfo error{RE2::Set::kNoError};
   if (!patterns_->set.Match(text, &matched, &error)) {
     if (error.kind != RE2::Set::kNoError) {
@@ -194,6 +199,7 @@ void RuleEngine::AddTextCandidates(std::string_view text,
     return;
   }
   // Rules with both keywords and a regex need one hit of each: collect (rule, role) pairs.
+  candidates.reserve(candidates.size() + matched.size() * 2);
   std::vector<uint32_t> both;
   for (const int p : matched) {
     const auto pattern = static_cast<std::size_t>(p);
@@ -215,8 +221,7 @@ void RuleEngine::AddTextCandidates(std::string_view text,
   }
 }
 
-bool RuleEngine::ConditionsHold(const CompiledRule& compiled,
-                                const model::Interaction& interaction,
+bool RuleEngine::ConditionsHold(const CompiledRule& compiled, const model::Interaction& interaction,
                                 const model::OrderFacts* order,
                                 const WindowCounter& counter) const {
   if ((compiled.kinds & KindBit(interaction.kind)) == 0) return false;
@@ -254,10 +259,14 @@ std::vector<RuleMatch> RuleEngine::Evaluate(const model::Interaction& interactio
                                             const model::OrderFacts* order,
                                             const WindowCounter& counter) const {
   std::vector<RuleMatch> matches;
+  auto consider = [&](uint32_t r) {
+    if (!ConditionsHold(rules_[r], interaction, order, counter)) return;
+    const model::TagRule& rule = rules_[r].rule;
+    matches.push_back(RuleMatch{rule.id, rule.version, rule.name, rule.actions});
+  };
   const auto kind_index = static_cast<std::size_t>(interaction.kind);
-  const std::vector<uint32_t>* by_kind = kind_index < by_kind_.size() ? &by_kind_[kind_index]
-                                                                      : nullptr;
-  std::vector<uint32_t> candidates;
+  const std::vector<uint32_t>* by_kind =
+      kind_index < by_kind_.size() ? &by_kind_[kind_index] : nullptr;
   const std::string* text = nullptr;
   if (patterns_ && interaction.kind == model::InteractionKind::kMessageText) {
     if (const auto* payload = std::get_if<model::TextPayload>(&interaction.payload)) {
@@ -265,16 +274,13 @@ std::vector<RuleMatch> RuleEngine::Evaluate(const model::Interaction& interactio
     }
   }
   if (text == nullptr && (order == nullptr || order_rules_.empty())) {
-    // Events: the kind's list is already in priority order.
-    if (by_kind == nullptr) return matches;
-    for (const uint32_t r : *by_kind) {
-      if (ConditionsHold(rules_[r], interaction, order, counter)) {
-        const model::TagRule& rule = rules_[r].rule;
-        matches.push_back(RuleMatch{rule.id, rule.version, rule.name, rule.actions});
-      }
-    }
+    // An event: its kind's list is already in priority order.
+    if (by_kind != nullptr) std::for_each(by_kind->begin(), by_kind->end(), consider);
     return matches;
   }
+  // Text hits, the kind's rules and the order rules, merged back into priority order.
+  std::vector<uint32_t> candidates;
+  candidates.reserve(kExpectedCandidates);
   if (text != nullptr) AddTextCandidates(*text, candidates);
   if (by_kind != nullptr) candidates.insert(candidates.end(), by_kind->begin(), by_kind->end());
   if (order != nullptr) {
@@ -282,12 +288,8 @@ std::vector<RuleMatch> RuleEngine::Evaluate(const model::Interaction& interactio
   }
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  for (const uint32_t r : candidates) {
-    if (ConditionsHold(rules_[r], interaction, order, counter)) {
-      const model::TagRule& rule = rules_[r].rule;
-      matches.push_back(RuleMatch{rule.id, rule.version, rule.name, rule.actions});
-    }
-  }
+  matches.reserve(candidates.size());
+  std::for_each(candidates.begin(), candidates.end(), consider);
   return matches;
 }
 

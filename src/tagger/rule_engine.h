@@ -74,7 +74,7 @@ class RuleEngine {
                                   const WindowCounter& counter) const;
 
   // Enabled rules compiled; distinct patterns in the set.
-  std::size_t rule_count() const { return rules_.size(); }
+  std::size_t rule_count() const;
   std::size_t pattern_count() const { return pattern_count_; }
   // Message scans that the RE2 DFA gave up on (out of memory): their text conditions did not
   // match. Zero unless re2_max_mem_bytes is far too small; export it as a metric.

@@ -19,8 +19,8 @@
 namespace scrm::tagger {
 namespace {
 
-using nlohmann::json;
 using model::InteractionKind;
+using nlohmann::json;
 
 core::Status FieldError(std::string_view path, std::string_view reason) {
   return core::InvalidArgumentError(std::string(path) + ": " + std::string(reason));
@@ -128,11 +128,11 @@ core::StatusOr<model::StringMatch> ReadStringMatch(const json& j, std::string_vi
     return FieldError(path, "must have exactly one of equals, prefix");
   }
   model::StringMatch match;
-  match.mode = equals != nullptr ? model::StringMatch::Mode::kEquals
-                                 : model::StringMatch::Mode::kPrefix;
+  match.mode =
+      equals != nullptr ? model::StringMatch::Mode::kEquals : model::StringMatch::Mode::kPrefix;
   const char* key = equals != nullptr ? "equals" : "prefix";
-  SCRM_ASSIGN_OR_RETURN(match.value, ReadString(equals != nullptr ? *equals : *prefix,
-                                                FieldPath(path, key)));
+  SCRM_ASSIGN_OR_RETURN(match.value,
+                        ReadString(equals != nullptr ? *equals : *prefix, FieldPath(path, key)));
   return match;
 }
 
@@ -144,8 +144,7 @@ core::StatusOr<model::OrderCondition> ReadOrder(const json& j, std::string_view 
     SCRM_ASSIGN_OR_RETURN(order.sku_any, ReadStringArray(*m, FieldPath(path, "sku_any")));
   }
   if (const json* m = Member(j, "category_any")) {
-    SCRM_ASSIGN_OR_RETURN(order.category_any,
-                          ReadStringArray(*m, FieldPath(path, "category_any")));
+    SCRM_ASSIGN_OR_RETURN(order.category_any, ReadStringArray(*m, FieldPath(path, "category_any")));
   }
   if (const json* m = Member(j, "amount_min_cents")) {
     SCRM_ASSIGN_OR_RETURN(order.amount_min_cents,
@@ -193,8 +192,7 @@ core::StatusOr<model::RuleCondition> ReadCondition(const json& j, std::string_vi
     SCRM_ASSIGN_OR_RETURN(c.qr_scene, ReadStringMatch(*m, FieldPath(path, "qr_scene")));
   }
   if (const json* m = Member(j, "contact_state")) {
-    SCRM_ASSIGN_OR_RETURN(c.contact_state,
-                          ReadStringMatch(*m, FieldPath(path, "contact_state")));
+    SCRM_ASSIGN_OR_RETURN(c.contact_state, ReadStringMatch(*m, FieldPath(path, "contact_state")));
   }
   if (const json* m = Member(j, "menu_key")) {
     SCRM_ASSIGN_OR_RETURN(c.menu_key, ReadString(*m, FieldPath(path, "menu_key")));
@@ -232,8 +230,8 @@ core::StatusOr<model::TagRef> ReadActionTag(const json& j, std::string_view path
 }
 
 core::StatusOr<model::RuleAction> ReadAction(const json& j, std::string_view path) {
-  SCRM_RETURN_IF_ERROR(CheckObject(
-      j, path, {"add_tag", "remove_tag", "set_attribute", "set_stage", "create_task"}));
+  SCRM_RETURN_IF_ERROR(
+      CheckObject(j, path, {"add_tag", "remove_tag", "set_attribute", "set_stage", "create_task"}));
   if (j.size() != 1) {
     return FieldError(path,
                       "must have exactly one of add_tag, remove_tag, set_attribute, set_stage, "
@@ -298,15 +296,16 @@ core::StatusOr<model::RuleAction> ReadAction(const json& j, std::string_view pat
 core::StatusOr<model::TagRule> ReadRule(const json& j, std::string_view path) {
   const std::string object_path = path.empty() ? std::string("rule") : std::string(path);
   if (!j.is_object()) return FieldError(object_path, "must be an object");
-  SCRM_RETURN_IF_ERROR(CheckObject(j, path,
-                                   {"id", "version", "name", "description", "enabled", "priority",
-                                    "condition", "actions"}));
+  SCRM_RETURN_IF_ERROR(CheckObject(
+      j, path,
+      {"id", "version", "name", "description", "enabled", "priority", "condition", "actions"}));
   model::TagRule rule;
   if (const json* m = Member(j, "id")) {
     SCRM_ASSIGN_OR_RETURN(rule.id, ReadInt(*m, FieldPath(path, "id"), kIdRange));
   }
   if (const json* m = Member(j, "version")) {
-    SCRM_ASSIGN_OR_RETURN(rule.version, ReadSmallInt(*m, FieldPath(path, "version"), kVersionRange));
+    SCRM_ASSIGN_OR_RETURN(rule.version,
+                          ReadSmallInt(*m, FieldPath(path, "version"), kVersionRange));
   }
   if (const json* m = Member(j, "name")) {
     SCRM_ASSIGN_OR_RETURN(rule.name, ReadString(*m, FieldPath(path, "name")));
@@ -489,8 +488,7 @@ json TagRulesToJson(std::span<const model::TagRule> rules) {
 }
 
 std::string TagRulesToText(std::span<const model::TagRule> rules) {
-  return TagRulesToJson(rules).dump(2, ' ', /*ensure_ascii=*/false,
-                                    json::error_handler_t::replace);
+  return TagRulesToJson(rules).dump(2, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace);
 }
 
 }  // namespace scrm::tagger

@@ -13,21 +13,21 @@ namespace {
 
 using model::InteractionKind;
 
-KindMask MaskOf(std::initializer_list<InteractionKind> kinds) {
+constexpr KindMask MaskOf(std::initializer_list<InteractionKind> kinds) {
   KindMask mask = 0;
   for (InteractionKind kind : kinds) mask |= KindBit(kind);
   return mask;
 }
 
 // The kinds whose payload each condition member reads (see model/interaction.h).
-const KindMask kTextKinds = MaskOf({InteractionKind::kMessageText});
-const KindMask kQrSceneKinds = MaskOf({InteractionKind::kSubscribe, InteractionKind::kScan});
-const KindMask kContactKinds =
+constexpr KindMask kTextKinds = MaskOf({InteractionKind::kMessageText});
+constexpr KindMask kQrSceneKinds = MaskOf({InteractionKind::kSubscribe, InteractionKind::kScan});
+constexpr KindMask kContactKinds =
     MaskOf({InteractionKind::kContactAdd, InteractionKind::kContactAddHalf,
             InteractionKind::kContactEdit, InteractionKind::kContactDelete,
             InteractionKind::kFollowUserDelete, InteractionKind::kContactTransferFail});
-const KindMask kMenuKinds = MaskOf({InteractionKind::kMenuClick, InteractionKind::kMenuView});
-const KindMask kLinkKinds = MaskOf({InteractionKind::kMessageLink, InteractionKind::kMenuView});
+constexpr KindMask kMenuKinds = MaskOf({InteractionKind::kMenuClick, InteractionKind::kMenuView});
+constexpr KindMask kLinkKinds = MaskOf({InteractionKind::kMessageLink, InteractionKind::kMenuView});
 
 core::Status FieldError(std::string_view path, std::string_view reason) {
   return core::InvalidArgumentError(std::string(path) + ": " + std::string(reason));
@@ -146,16 +146,16 @@ core::Status CheckWindow(const model::WindowCountCondition& window, std::string_
 core::Status CheckCondition(const model::RuleCondition& c, std::string_view path) {
   if (!c.HasAny()) return FieldError(path, "must have at least one condition");
   SCRM_RETURN_IF_ERROR(CheckKinds(c.kinds, FieldPath(path, "kinds")));
-  SCRM_RETURN_IF_ERROR(
-      CheckStringList(c.keywords_any, kMaxKeywords, kMaxKeywordBytes, FieldPath(path, "keywords_any")));
+  SCRM_RETURN_IF_ERROR(CheckStringList(c.keywords_any, kMaxKeywords, kMaxKeywordBytes,
+                                       FieldPath(path, "keywords_any")));
   if (c.regex) SCRM_RETURN_IF_ERROR(CheckRegex(*c.regex, FieldPath(path, "regex")));
   if (c.qr_scene) SCRM_RETURN_IF_ERROR(CheckStringMatch(*c.qr_scene, FieldPath(path, "qr_scene")));
   if (c.contact_state) {
     SCRM_RETURN_IF_ERROR(CheckStringMatch(*c.contact_state, FieldPath(path, "contact_state")));
   }
   if (c.menu_key) {
-    SCRM_RETURN_IF_ERROR(
-        CheckText(*c.menu_key, kMaxMatchValueBytes, /*required=*/true, FieldPath(path, "menu_key")));
+    SCRM_RETURN_IF_ERROR(CheckText(*c.menu_key, kMaxMatchValueBytes, /*required=*/true,
+                                   FieldPath(path, "menu_key")));
   }
   if (c.link_url) SCRM_RETURN_IF_ERROR(CheckStringMatch(*c.link_url, FieldPath(path, "link_url")));
   if (c.order) SCRM_RETURN_IF_ERROR(CheckOrder(*c.order, FieldPath(path, "order")));
@@ -254,7 +254,8 @@ core::Status ValidateTagRule(const model::TagRule& rule, std::string_view path) 
   const std::string actions_path = FieldPath(path, "actions");
   if (rule.actions.empty()) return FieldError(actions_path, "must not be empty");
   if (rule.actions.size() > kMaxActions) {
-    return FieldError(actions_path, "must have at most " + std::to_string(kMaxActions) + " entries");
+    return FieldError(actions_path,
+                      "must have at most " + std::to_string(kMaxActions) + " entries");
   }
   for (std::size_t i = 0; i < rule.actions.size(); ++i) {
     SCRM_RETURN_IF_ERROR(std::visit(ActionChecker{IndexPath(actions_path, i)}, rule.actions[i]));

@@ -23,7 +23,7 @@ static_assert(kKindCount <= 64, "KindMask holds one bit per InteractionKind");
 inline constexpr KindMask kAllKinds =
     kKindCount == 64 ? ~KindMask{0} : (KindMask{1} << kKindCount) - 1;
 
-inline KindMask KindBit(model::InteractionKind kind) {
+constexpr KindMask KindBit(model::InteractionKind kind) {
   const auto index = static_cast<std::size_t>(kind);
   return index < kKindCount ? KindMask{1} << index : 0;
 }

@@ -7,9 +7,8 @@ namespace scrm::tagger {
 double DecayedScore(double score, int64_t updated_at_ms, int64_t now_ms, int64_t half_life_ms) {
   if (half_life_ms <= 0 || now_ms <= updated_at_ms) return score;
   // dt in half-lives; doubles keep the ratio exact enough for any span of int64 milliseconds.
-  const double half_lives =
-      (static_cast<double>(now_ms) - static_cast<double>(updated_at_ms)) /
-      static_cast<double>(half_life_ms);
+  const double half_lives = (static_cast<double>(now_ms) - static_cast<double>(updated_at_ms)) /
+                            static_cast<double>(half_life_ms);
   return score * std::exp2(-half_lives);
 }
 

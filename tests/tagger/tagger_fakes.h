@@ -63,14 +63,14 @@ inline model::TagRule Rule(std::string_view json_text) {
   core::StatusOr<model::TagRule> rule = ParseTagRule(json_text);
   INFO(rule.status().ToString());
   REQUIRE(rule.ok());
-  return *std::move(rule);
+  return std::move(rule).value();
 }
 
 inline std::unique_ptr<RuleEngine> Engine(std::vector<model::TagRule> rules) {
   core::StatusOr<std::unique_ptr<RuleEngine>> engine = RuleEngine::Compile(std::move(rules));
   INFO(engine.status().ToString());
   REQUIRE(engine.ok());
-  return *std::move(engine);
+  return std::move(engine).value();
 }
 
 // The ids of the matched rules, in match order.
