@@ -30,7 +30,7 @@ ALLOWED = {
                               "channels/wecom", "channels/official_account",
                               "campaigns/segments", "campaigns/render", "campaigns/engine"},
     "src/app": None,  # the composition root may include anything
-    "channels/common": DOMAIN_BASE,
+    "channels/common": DOMAIN_BASE | {"channels/wxcrypto"},
     "channels/wxcrypto": {"core"},
     "channels/wecom": DOMAIN_BASE | {"config", "channels/common", "channels/wxcrypto"},
     "channels/official_account": DOMAIN_BASE | {"config", "channels/common", "channels/wxcrypto"},

@@ -1,67 +1,16 @@
 #include "channels/official_account/oa_adapter.h"
 
-#include <pugixml.hpp>
-
-#include <charconv>
 #include <cstddef>
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <string_view>
-#include <system_error>
 #include <utility>
 
 #include "channels/common/normalize.h"
+#include "channels/common/wx_callback.h"
 
 namespace scrm::channels::oa {
 namespace {
-
-using wxcrypto::WxError;
-
-// A timestamp longer than this is never inside a window (and keeps now - ts far from overflow).
-constexpr size_t kMaxTimestampDigits = 18;
-
-template <typename T>
-Decoded<T> Refuse(RejectReason reason, std::string detail) {
-  Decoded<T> out;
-  out.rejection = Rejection{reason, std::move(detail)};
-  return out;
-}
-
-// A query parameter, or nullptr when absent or empty (an empty signature / nonce / echostr can
-// never verify, and the reply envelope needs a non-empty nonce).
-const std::string* Param(const CallbackRequest& request, const char* name) {
-  const auto it = request.query.find(name);
-  if (it == request.query.end() || it->second.empty()) return nullptr;
-  return &it->second;
-}
-
-// Replay protection: the signed `timestamp` must be decimal seconds within the account's window
-// of now, in both directions. A timestamp that is not 1..18 decimal digits cannot be placed in
-// the window and is refused as stale (a missing one is kMissingParameter, checked earlier).
-bool WithinWindow(std::string_view timestamp, int64_t now_s, int64_t window_s) {
-  if (timestamp.empty() || timestamp.size() > kMaxTimestampDigits) return false;
-  for (const char c : timestamp) {
-    if (c < '0' || c > '9') return false;
-  }
-  int64_t ts = 0;
-  const auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
-  if (ec != std::errc() || end != timestamp.data() + timestamp.size()) return false;
-  const int64_t skew = now_s >= ts ? now_s - ts : ts - now_s;
-  return skew <= window_s;
-}
-
-// WxError of a failed frame check -> the reason counted in /metrics.
-RejectReason ReasonFor(WxError code) {
-  switch (code) {
-    case WxError::kValidateSignature: return RejectReason::kBadSignature;
-    case WxError::kDecodeBase64: return RejectReason::kBadBase64;
-    case WxError::kDecryptAes: return RejectReason::kDecryptFailed;
-    case WxError::kIllegalBuffer: return RejectReason::kBadFrame;
-    case WxError::kValidateReceiveId: return RejectReason::kWrongReceiveId;
-    // Decrypt() reports nothing else; an OpenSSL failure would be an AES-level failure too.
-    default: return RejectReason::kDecryptFailed;
-  }
-}
 
 // The account's data format ("数据格式", a console setting, §1.3) shows in the body itself: a
 // JSON body starts with '{' after optional whitespace, anything else is read as XML.
@@ -69,40 +18,6 @@ PayloadFormat DetectFormat(std::string_view body) {
   const size_t first = body.find_first_not_of(" \t\r\n");
   return first != std::string_view::npos && body[first] == '{' ? PayloadFormat::kJson
                                                                : PayloadFormat::kXml;
-}
-
-// <Encrypt> of an XML envelope: root <xml>, element order irrelevant, text or CDATA. In compat
-// mode the plaintext fields sit beside it; they are not covered by msg_signature and are
-// ignored (§1.3). pugixml never loads external entities or DTDs (no XXE).
-bool ExtractXmlEncrypt(const std::string& body, std::string& encrypt, std::string& detail) {
-  pugi::xml_document doc;
-  const pugi::xml_parse_result parsed = doc.load_buffer(body.data(), body.size());
-  if (!parsed) {
-    detail = std::string("envelope is not well-formed XML: ") + parsed.description() +
-             " at offset " + std::to_string(parsed.offset);
-    return false;
-  }
-  const pugi::xml_node root = doc.document_element();
-  if (std::string_view(root.name()) != "xml") {
-    detail = "envelope root element is not <xml>";
-    return false;
-  }
-  const pugi::xml_node node = root.child("Encrypt");
-  if (!node) {
-    detail = "envelope has no <Encrypt>";
-    return false;
-  }
-  if (node.next_sibling("Encrypt")) {
-    // Two candidates: refuse instead of guessing which one the sender meant to sign.
-    detail = "envelope has more than one <Encrypt>";
-    return false;
-  }
-  encrypt = node.text().get();
-  if (encrypt.empty()) {
-    detail = "envelope <Encrypt> is empty";
-    return false;
-  }
-  return true;
 }
 
 // "Encrypt" of a JSON envelope {"ToUserName":"gh_…","Encrypt":"…"} (§1.3, the official worked
@@ -133,33 +48,6 @@ bool ExtractJsonEncrypt(const std::string& body, std::string& encrypt, std::stri
     return false;
   }
   return true;
-}
-
-// Appends `value` as CDATA. C0 controls other than tab / LF / CR are not XML 1.0 characters and
-// are dropped so the reply always parses. "]]>" cannot appear inside one section, so a '>' that
-// follows "]]" starts a new one ("]]" ends the first, ">" starts the next). That check looks at
-// the bytes written, after the drop: "]]\x01>" must not close the section early and let the rest
-// of the value be read as markup (tests/channels/fuzz_regressions_test.cc).
-void AppendCdata(std::string& out, std::string_view value) {
-  out += "<![CDATA[";
-  for (const char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 && c != '\t' && c != '\n' && c != '\r') continue;
-    // `out` ends with "<![CDATA[" or a byte of this value, so a trailing "]]" is the value's.
-    if (c == '>' && out.ends_with("]]")) out += "]]><![CDATA[";
-    out.push_back(c);
-  }
-  out += "]]>";
-}
-
-void AppendCdataElement(std::string& out, std::string_view name, std::string_view value) {
-  out += '<';
-  out += name;
-  out += '>';
-  AppendCdata(out, value);
-  out += "</";
-  out += name;
-  out += '>';
 }
 
 // OA passive text reply ([MP-DOC] 被动回复用户消息): ToUserName = the user's openid,
@@ -239,10 +127,10 @@ OaAdapter::OaAdapter(std::string account_id, std::string token, config::EncryptM
 
 Decoded<std::string> OaAdapter::VerifyUrl(const CallbackRequest& request) const {
   // §1.3: URL verification is plaintext in every mode; echostr is NOT encrypted for OA.
-  const std::string* signature = Param(request, "signature");
-  const std::string* timestamp = Param(request, "timestamp");
-  const std::string* nonce = Param(request, "nonce");
-  const std::string* echostr = Param(request, "echostr");
+  const std::string* signature = QueryParam(request, "signature");
+  const std::string* timestamp = QueryParam(request, "timestamp");
+  const std::string* nonce = QueryParam(request, "nonce");
+  const std::string* echostr = QueryParam(request, "echostr");
   if (signature == nullptr || timestamp == nullptr || nonce == nullptr || echostr == nullptr) {
     return Refuse<std::string>(RejectReason::kMissingParameter,
                                "URL verification needs signature, timestamp, nonce, echostr");
@@ -273,9 +161,9 @@ Decoded<model::Interaction> OaAdapter::DecodePlain(const CallbackRequest& reques
   // signature covers only [token, timestamp, nonce], not the body: plaintext mode cannot
   // authenticate content, which is why the timestamp window matters and safe mode is preferred.
   // encrypt_type is not looked at: a plain account reads the body as the message.
-  const std::string* signature = Param(request, "signature");
-  const std::string* timestamp = Param(request, "timestamp");
-  const std::string* nonce = Param(request, "nonce");
+  const std::string* signature = QueryParam(request, "signature");
+  const std::string* timestamp = QueryParam(request, "timestamp");
+  const std::string* nonce = QueryParam(request, "nonce");
   if (signature == nullptr || timestamp == nullptr || nonce == nullptr) {
     return Refuse<model::Interaction>(RejectReason::kMissingParameter,
                                       "callback needs signature, timestamp, nonce");
@@ -303,9 +191,9 @@ Decoded<model::Interaction> OaAdapter::DecodeEncrypted(const CallbackRequest& re
                                       std::string("encrypt_type=aes is required in ") +
                                           std::string(config::EncryptModeName(mode_)) + " mode");
   }
-  const std::string* msg_signature = Param(request, "msg_signature");
-  const std::string* timestamp = Param(request, "timestamp");
-  const std::string* nonce = Param(request, "nonce");
+  const std::string* msg_signature = QueryParam(request, "msg_signature");
+  const std::string* timestamp = QueryParam(request, "timestamp");
+  const std::string* nonce = QueryParam(request, "nonce");
   if (msg_signature == nullptr || timestamp == nullptr || nonce == nullptr) {
     return Refuse<model::Interaction>(RejectReason::kMissingParameter,
                                       "callback needs msg_signature, timestamp, nonce");

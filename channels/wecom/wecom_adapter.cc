@@ -1,133 +1,12 @@
 #include "channels/wecom/wecom_adapter.h"
 
-#include <pugixml.hpp>
-
-#include <charconv>
-#include <cstddef>
 #include <string_view>
-#include <system_error>
 #include <utility>
 
 #include "channels/common/normalize.h"
+#include "channels/common/wx_callback.h"
 
 namespace scrm::channels::wecom {
-namespace {
-
-using wxcrypto::WxError;
-
-// A timestamp longer than this is never inside a window (and keeps now - ts far from overflow).
-constexpr size_t kMaxTimestampDigits = 18;
-
-Rejection Reject(RejectReason reason, std::string detail) {
-  return Rejection{reason, std::move(detail)};
-}
-
-template <typename T>
-Decoded<T> Refuse(RejectReason reason, std::string detail) {
-  Decoded<T> out;
-  out.rejection = Reject(reason, std::move(detail));
-  return out;
-}
-
-// A query parameter, or nullptr when absent or empty (an empty signature / nonce / echostr can
-// never verify, and the reply envelope needs a non-empty nonce).
-const std::string* Param(const CallbackRequest& request, const char* name) {
-  const auto it = request.query.find(name);
-  if (it == request.query.end() || it->second.empty()) return nullptr;
-  return &it->second;
-}
-
-// Replay protection: the signed `timestamp` must be decimal seconds within the account's window
-// of now, in both directions. A timestamp that is not 1..18 decimal digits cannot be placed in
-// the window and is refused as stale (a missing one is kMissingParameter, checked earlier).
-bool WithinWindow(std::string_view timestamp, int64_t now_s, int64_t window_s) {
-  if (timestamp.empty() || timestamp.size() > kMaxTimestampDigits) return false;
-  for (const char c : timestamp) {
-    if (c < '0' || c > '9') return false;
-  }
-  int64_t ts = 0;
-  const auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
-  if (ec != std::errc() || end != timestamp.data() + timestamp.size()) return false;
-  const int64_t skew = now_s >= ts ? now_s - ts : ts - now_s;
-  return skew <= window_s;
-}
-
-// WxError of a failed signature / frame check -> the reason counted in /metrics.
-RejectReason ReasonFor(WxError code) {
-  switch (code) {
-    case WxError::kValidateSignature: return RejectReason::kBadSignature;
-    case WxError::kDecodeBase64: return RejectReason::kBadBase64;
-    case WxError::kDecryptAes: return RejectReason::kDecryptFailed;
-    case WxError::kIllegalBuffer: return RejectReason::kBadFrame;
-    case WxError::kValidateReceiveId: return RejectReason::kWrongReceiveId;
-    // Decrypt() reports nothing else; an OpenSSL failure would be an AES-level failure too.
-    default: return RejectReason::kDecryptFailed;
-  }
-}
-
-// The <Encrypt> of the POST envelope (§1.2): root <xml>, element order irrelevant, text or
-// CDATA. The outer ToUserName / AgentID are not authenticated and are ignored; the frame's
-// receiveid and the decrypted XML are what count. pugixml never loads external entities or
-// DTDs (no XXE). False with `detail` when the body is not such an envelope (-40002).
-bool ExtractEncrypt(const std::string& body, std::string& encrypt, std::string& detail) {
-  pugi::xml_document doc;
-  const pugi::xml_parse_result parsed = doc.load_buffer(body.data(), body.size());
-  if (!parsed) {
-    detail = std::string("envelope is not well-formed XML: ") + parsed.description() +
-             " at offset " + std::to_string(parsed.offset);
-    return false;
-  }
-  const pugi::xml_node root = doc.document_element();
-  if (std::string_view(root.name()) != "xml") {
-    detail = "envelope root element is not <xml>";
-    return false;
-  }
-  const pugi::xml_node node = root.child("Encrypt");
-  if (!node) {
-    detail = "envelope has no <Encrypt>";
-    return false;
-  }
-  if (node.next_sibling("Encrypt")) {
-    // Two candidates: refuse instead of guessing which one the sender meant to sign.
-    detail = "envelope has more than one <Encrypt>";
-    return false;
-  }
-  encrypt = node.text().get();
-  if (encrypt.empty()) {
-    detail = "envelope <Encrypt> is empty";
-    return false;
-  }
-  return true;
-}
-
-// Appends `value` as CDATA. C0 controls other than tab / LF / CR are not XML 1.0 characters and
-// are dropped so the reply always parses. "]]>" cannot appear inside one section, so a '>' that
-// follows "]]" starts a new one ("]]" ends the first, ">" starts the next). That check looks at
-// the bytes written, after the drop: "]]\x01>" must not close the section early and let the rest
-// of the value be read as markup (tests/channels/fuzz_regressions_test.cc).
-void AppendCdata(std::string& out, std::string_view value) {
-  out += "<![CDATA[";
-  for (const char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 && c != '\t' && c != '\n' && c != '\r') continue;
-    // `out` ends with "<![CDATA[" or a byte of this value, so a trailing "]]" is the value's.
-    if (c == '>' && out.ends_with("]]")) out += "]]><![CDATA[";
-    out.push_back(c);
-  }
-  out += "]]>";
-}
-
-void AppendCdataElement(std::string& out, std::string_view name, std::string_view value) {
-  out += '<';
-  out += name;
-  out += '>';
-  AppendCdata(out, value);
-  out += "</";
-  out += name;
-  out += '>';
-}
-
-}  // namespace
 
 core::StatusOr<std::unique_ptr<WecomAdapter>> WecomAdapter::Create(
     const config::AccountConfig& account, const core::Clock& clock, core::Random& random) {
@@ -189,10 +68,10 @@ Decoded<std::string> WecomAdapter::VerifyAndDecrypt(const std::string& msg_signa
 Decoded<std::string> WecomAdapter::VerifyUrl(const CallbackRequest& request) const {
   // §1.2 URL verification: echostr is signed and encrypted like a message body; the query
   // values arrive URL-decoded from the HTTP edge ("需要做Urldecode处理").
-  const std::string* msg_signature = Param(request, "msg_signature");
-  const std::string* timestamp = Param(request, "timestamp");
-  const std::string* nonce = Param(request, "nonce");
-  const std::string* echostr = Param(request, "echostr");
+  const std::string* msg_signature = QueryParam(request, "msg_signature");
+  const std::string* timestamp = QueryParam(request, "timestamp");
+  const std::string* nonce = QueryParam(request, "nonce");
+  const std::string* echostr = QueryParam(request, "echostr");
   if (msg_signature == nullptr || timestamp == nullptr || nonce == nullptr || echostr == nullptr) {
     return Refuse<std::string>(RejectReason::kMissingParameter,
                                "URL verification needs msg_signature, timestamp, nonce, echostr");
@@ -202,16 +81,16 @@ Decoded<std::string> WecomAdapter::VerifyUrl(const CallbackRequest& request) con
 }
 
 Decoded<model::Interaction> WecomAdapter::Decode(const CallbackRequest& request) const {
-  const std::string* msg_signature = Param(request, "msg_signature");
-  const std::string* timestamp = Param(request, "timestamp");
-  const std::string* nonce = Param(request, "nonce");
+  const std::string* msg_signature = QueryParam(request, "msg_signature");
+  const std::string* timestamp = QueryParam(request, "timestamp");
+  const std::string* nonce = QueryParam(request, "nonce");
   if (msg_signature == nullptr || timestamp == nullptr || nonce == nullptr) {
     return Refuse<model::Interaction>(RejectReason::kMissingParameter,
                                       "callback needs msg_signature, timestamp, nonce");
   }
   std::string encrypt;
   std::string detail;
-  if (!ExtractEncrypt(request.body, encrypt, detail)) {
+  if (!ExtractXmlEncrypt(request.body, encrypt, detail)) {
     return Refuse<model::Interaction>(RejectReason::kMalformedEnvelope, std::move(detail));
   }
   Decoded<std::string> plain = VerifyAndDecrypt(*msg_signature, *timestamp, *nonce, encrypt);
