@@ -12,6 +12,21 @@ echo "== build (debug, -Werror)"
 cmake --preset debug >/dev/null
 cmake --build --preset debug -j"$jobs"
 echo "== test (debug)"
+check_registered() {
+  # A test name with an unbalanced '[' or ']' breaks CMake's list splitting in
+  # catch_discover_tests and silently folds the tests after it into one: count both sides.
+  local dir=$1 listed=0 exe
+  for exe in "$dir"/tests/*_tests; do
+    listed=$((listed + $("$exe" --list-test-names-only | grep -c .)))
+  done
+  local registered
+  registered=$(ctest --test-dir "$dir" -N | grep -c 'Test *#')
+  if [[ "$listed" -ne "$registered" ]]; then
+    echo "test registration: executables list $listed tests but ctest registered $registered" >&2
+    exit 1
+  fi
+}
+check_registered build/debug
 ctest --preset debug -j"$jobs"
 
 if [[ "${1:-}" != "--no-asan" ]]; then

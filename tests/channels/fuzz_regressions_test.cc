@@ -89,8 +89,10 @@ std::string OaTextXml(const std::string& from_user_pcdata) {
          "<Content><![CDATA[hi]]></Content><MsgId>1</MsgId></xml>";
 }
 
-TEST_CASE("OaAdapter keeps ']]' + control + '>' inside the reply Content when the reply is plain",
-          "[unit]") {
+TEST_CASE(
+    "OaAdapter keeps a CDATA terminator split by a control byte inside the reply Content when the "
+    "reply is plain",
+    "[unit]") {
   core::FakeClock clock(kNowS * 1000);
   core::FakeRandom random;
   const std::unique_ptr<oa::OaAdapter> adapter = OaPlainAdapter(clock, random);
@@ -109,7 +111,8 @@ TEST_CASE("OaAdapter keeps ']]' + control + '>' inside the reply Content when th
 }
 
 TEST_CASE(
-    "OaAdapter keeps ']]' + control + '>' inside the reply ToUserName when the body "
+    "OaAdapter keeps a CDATA terminator split by a control byte inside the reply ToUserName when "
+    "the body "
     "sets it as FromUserName",
     "[unit]") {
   // Plaintext mode does not authenticate the body (§1.3), so FromUserName is the sender's choice;
@@ -133,7 +136,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "WecomAdapter keeps ']]' + control + '>' inside the reply Content when the reply is "
+    "WecomAdapter keeps a CDATA terminator split by a control byte inside the reply Content when "
+    "the reply is "
     "encrypted",
     "[unit]") {
   core::FakeClock clock(kNowS * 1000);
