@@ -20,8 +20,9 @@ ALLOWED = {
     "src/storage": DOMAIN_BASE,
     "src/server": {"core"},
     "src/ingest": DOMAIN_BASE | {"storage", "config", "profiles", "tagger", "channels/common"},
-    "src/profiles": DOMAIN_BASE | {"storage"},
-    "src/tagger": DOMAIN_BASE | {"storage", "profiles"},
+    # profiles drives the tagger (pure logic: rules, scoring, lifecycle) inside its transaction.
+    "src/profiles": DOMAIN_BASE | {"storage", "tagger"},
+    "src/tagger": DOMAIN_BASE,
     "src/inventory": DOMAIN_BASE | {"storage"},
     "src/finance": DOMAIN_BASE | {"storage"},
     "src/orders": DOMAIN_BASE | {"storage", "inventory", "finance", "profiles"},

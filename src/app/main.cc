@@ -22,10 +22,16 @@
 #include "src/core/random.h"
 #include "src/ingest/inbox_writer.h"
 #include "src/ingest/ingest_worker.h"
+#include "src/ingest/profile_chunk_processor.h"
+#include "src/profiles/profile_service.h"
+#include "src/profiles/rule_set.h"
 #include "src/server/http_server.h"
 #include "src/storage/api_key_store.h"
 #include "src/storage/database.h"
+#include "src/storage/inbox_lag.h"
 #include "src/storage/interaction_store.h"
+#include "src/storage/profile_store.h"
+#include "src/storage/sqlite_process.h"
 
 namespace scrm::app {
 namespace {
@@ -133,9 +139,25 @@ int Serve(const CommonFlags& flags) {
   storage::InteractionStore interactions(**db);
   api::Authenticator authenticator(keys, clock);
 
-  // The ingest worker has no processors yet: profiles and the tagger plug in here. It still
-  // keeps its cursor so that what is stored now is processed once they arrive.
-  ingest::IngestWorker worker(interactions, {}, clock, metrics, log);
+  // The profile pipeline (identity -> tagger -> profile -> triggers) runs in the ingest worker,
+  // one transaction per chunk together with the worker's cursor.
+  auto rules = profiles::RuleSetHolder::FromFile(cfg->tag_rules_file);
+  if (!rules.ok()) return Fail(kExitConfig, "tag_rules_file: " + rules.status().message());
+  log->info("tag rules: {} loaded from {}", (*rules)->rules().size(),
+            cfg->tag_rules_file.empty() ? "(none)" : cfg->tag_rules_file);
+  storage::ProfileStore profile_store(**db);
+  profiles::ProfileService profiles(profile_store, **rules, clock);
+  ingest::ProfileChunkProcessor profile_pipeline(profiles);
+  storage::InboxLagReader lag_reader(**db);
+  ingest::IngestWorkerOptions worker_options;
+  // Every commit rewrites each page it touched (customer rows and the timeline index are keyed
+  // by customer, so nearly one page per interaction), and each page costs syscalls to write and
+  // to checkpoint: bigger chunks amortise them (bench/profile_bench: ~8k/s at 256, ~20k/s at
+  // 2048, ~23k/s at 4096 on 2 vCPUs). The inbox writer waits for the writer lock while a chunk
+  // commits, so a chunk also bounds that wait (~100 ms at 2048).
+  worker_options.chunk_size = 2048;
+  ingest::IngestWorker worker(interactions, profile_pipeline, clock, metrics, log, worker_options);
+  worker.EnableLagMetrics(lag_reader);
   ingest::InboxWriter inbox(interactions, clock, metrics, log);
   inbox.SetCommitListener([&worker] { worker.Notify(); });
   if (auto s = worker.Start(); !s.ok()) return Fail(kExitFailure, "ingest: " + s.ToString());
@@ -263,6 +285,10 @@ void AddCommonFlags(CLI::App& cmd, CommonFlags& flags) {
 }
 
 int Main(int argc, char** argv) {
+  // Process-wide library setup comes first, before any thread or connection exists.
+  if (auto s = storage::ConfigureSqliteForProcess(); !s.ok()) {
+    return Fail(kExitFailure, "sqlite: " + s.ToString());
+  }
   CLI::App app{"scrmd: SCRM engagement service for WeCom and WeChat Official Accounts"};
   app.set_version_flag("--version", std::string("scrmd ") + SCRM_VERSION);
   app.require_subcommand(1);

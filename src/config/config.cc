@@ -27,6 +27,8 @@ using json = nlohmann::json;
 // Config files are small; a bigger file is a mistake (wrong path), not a config.
 constexpr std::size_t kMaxFileBytes = std::size_t{4} << 20;
 constexpr std::string_view kEnvPrefix = "SCRMD_";
+// PATH_MAX on Linux: a longer path cannot be opened anyway.
+constexpr std::size_t kMaxPathBytes = 4096;
 
 // ---------------------------------------------------------------------------------------------
 // Small text helpers
@@ -163,6 +165,7 @@ struct Field {
 const Field<Config> kTopFields[] = {
     {"listen", &Config::listen},
     {"data_dir", &Config::data_dir},
+    {"tag_rules_file", &Config::tag_rules_file},
 };
 
 const Field<LogConfig> kLogFields[] = {
@@ -626,6 +629,12 @@ class Validator {
     auto listen = SplitListen(config_.listen);
     if (!listen.ok()) return Fail("listen", listen.status().message());
     if (config_.data_dir.empty()) return Fail("data_dir", "must not be empty");
+    if (config_.tag_rules_file.size() > kMaxPathBytes) {
+      return Fail("tag_rules_file", "must be at most 4096 bytes");
+    }
+    if (Printable(config_.tag_rules_file) != config_.tag_rules_file) {
+      return Fail("tag_rules_file", "must not contain control characters");
+    }
     return core::OkStatus();
   }
 

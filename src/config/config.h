@@ -75,6 +75,10 @@ struct Config {
   HttpConfig http;
   StorageConfig storage;
   std::vector<AccountConfig> accounts;
+  // Tag rules loaded at startup ({"rules": [...]}, config/tag_rules.example.json); "" = no rules.
+  // At most 4096 bytes, no control characters; the file itself is read and checked by scrmd
+  // serve (a missing or invalid file stops the start).
+  std::string tag_rules_file;
 
   // Host and port parsed from `listen` (validated at load). The host of "[::1]:8080" is "::1".
   // On a Config that did not come from LoadConfig/ParseConfig and has a malformed `listen`,

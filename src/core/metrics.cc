@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <string_view>
 #include <utility>
 
@@ -157,6 +158,37 @@ void CounterFamily::Render(std::string& out) const {
   }
 }
 
+GaugeFamily::GaugeFamily(std::string name, std::string help, std::vector<std::string> label_names)
+    : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)) {
+  SCRM_CHECK(IsMetricName(name_));
+  CheckLabelNames(label_names_);
+  if (label_names_.empty()) children_.emplace(std::vector<std::string>{}, 0.0);
+}
+
+void GaugeFamily::Set(const std::vector<std::string>& label_values, double value) {
+  SCRM_CHECK(label_values.size() == label_names_.size());
+  std::lock_guard lock(mu_);
+  children_[label_values] = value;
+}
+
+double GaugeFamily::Value(const std::vector<std::string>& label_values) const {
+  std::lock_guard lock(mu_);
+  const auto it = children_.find(label_values);
+  return it == children_.end() ? 0 : it->second;
+}
+
+void GaugeFamily::Render(std::string& out) const {
+  AppendHeader(out, name_, help_, "gauge");
+  std::lock_guard lock(mu_);
+  for (const auto& [values, value] : children_) {
+    out += name_;
+    AppendLabels(out, label_names_, values);
+    out.push_back(' ');
+    AppendDouble(out, value);
+    out.push_back('\n');
+  }
+}
+
 HistogramFamily::HistogramFamily(std::string name, std::string help,
                                  std::vector<std::string> label_names,
                                  std::vector<double> upper_bounds)
@@ -253,7 +285,7 @@ CounterFamily& MetricsRegistry::Counter(const std::string& name, const std::stri
   std::lock_guard lock(mu_);
   // One name is one family: a second registration (two servers sharing a registry) gets the
   // first family, and must agree on its labels; a name reused for another kind is a bug.
-  SCRM_CHECK(histograms_.find(name) == histograms_.end());
+  SCRM_CHECK(histograms_.find(name) == histograms_.end() && gauges_.find(name) == gauges_.end());
   auto it = counters_.find(name);
   if (it == counters_.end()) {
     it =
@@ -269,12 +301,27 @@ HistogramFamily& MetricsRegistry::Histogram(const std::string& name, const std::
                                             std::vector<std::string> label_names,
                                             std::vector<double> upper_bounds) {
   std::lock_guard lock(mu_);
-  SCRM_CHECK(counters_.find(name) == counters_.end());
+  SCRM_CHECK(counters_.find(name) == counters_.end() && gauges_.find(name) == gauges_.end());
   auto it = histograms_.find(name);
   if (it == histograms_.end()) {
     it = histograms_
              .emplace(name, std::make_unique<HistogramFamily>(name, help, std::move(label_names),
                                                               std::move(upper_bounds)))
+             .first;
+  } else {
+    SCRM_CHECK(it->second->label_names() == label_names);
+  }
+  return *it->second;
+}
+
+GaugeFamily& MetricsRegistry::Gauge(const std::string& name, const std::string& help,
+                                    std::vector<std::string> label_names) {
+  std::lock_guard lock(mu_);
+  SCRM_CHECK(counters_.find(name) == counters_.end() &&
+             histograms_.find(name) == histograms_.end());
+  auto it = gauges_.find(name);
+  if (it == gauges_.end()) {
+    it = gauges_.emplace(name, std::make_unique<GaugeFamily>(name, help, std::move(label_names)))
              .first;
   } else {
     SCRM_CHECK(it->second->label_names() == label_names);
@@ -301,7 +348,7 @@ void MetricsRegistry::SetInfo(const std::string& name, const std::string& help,
   const std::string prefix = "# HELP " + name + " ";
   std::lock_guard lock(mu_);
   SCRM_CHECK(counters_.find(name) == counters_.end() &&
-             histograms_.find(name) == histograms_.end());
+             histograms_.find(name) == histograms_.end() && gauges_.find(name) == gauges_.end());
   // Setting the same info again (a reload) replaces it rather than adding a second family.
   for (auto& info : infos_) {
     if (info.compare(0, prefix.size(), prefix) == 0) {
@@ -316,18 +363,17 @@ std::string MetricsRegistry::Render() const {
   std::string out;
   std::lock_guard lock(mu_);
   // Families in name order regardless of kind, so the output is stable and diffable.
-  auto counter = counters_.begin();
-  auto histogram = histograms_.begin();
-  while (counter != counters_.end() || histogram != histograms_.end()) {
-    if (histogram == histograms_.end() ||
-        (counter != counters_.end() && counter->first < histogram->first)) {
-      counter->second->Render(out);
-      ++counter;
-    } else {
-      histogram->second->Render(out);
-      ++histogram;
-    }
+  std::map<std::string_view, std::function<void()>> ordered;
+  for (const auto& [name, family] : counters_) {
+    ordered.emplace(name, [&out, f = family.get()] { f->Render(out); });
   }
+  for (const auto& [name, family] : histograms_) {
+    ordered.emplace(name, [&out, f = family.get()] { f->Render(out); });
+  }
+  for (const auto& [name, family] : gauges_) {
+    ordered.emplace(name, [&out, f = family.get()] { f->Render(out); });
+  }
+  for (const auto& [name, render] : ordered) render();
   for (const auto& info : infos_) out += info;
   return out;
 }

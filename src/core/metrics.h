@@ -31,6 +31,25 @@ class CounterFamily {
   std::map<std::vector<std::string>, std::unique_ptr<std::atomic<uint64_t>>> children_;
 };
 
+// A family of gauges: values that go up and down (a queue's length, the age of its oldest item).
+// Thread-safe; Set is a map lookup under a mutex.
+class GaugeFamily {
+ public:
+  GaugeFamily(std::string name, std::string help, std::vector<std::string> label_names);
+  // label_values must have as many entries as label_names (a broken invariant otherwise).
+  void Set(const std::vector<std::string>& label_values, double value);
+  double Value(const std::vector<std::string>& label_values) const;
+  void Render(std::string& out) const;
+  const std::vector<std::string>& label_names() const { return label_names_; }
+
+ private:
+  std::string name_;
+  std::string help_;
+  std::vector<std::string> label_names_;
+  mutable std::mutex mu_;
+  std::map<std::vector<std::string>, double> children_;
+};
+
 // A family of histograms (cumulative buckets, _sum, _count). Thread-safe.
 class HistogramFamily {
  public:
@@ -68,6 +87,8 @@ class MetricsRegistry {
   HistogramFamily& Histogram(const std::string& name, const std::string& help,
                              std::vector<std::string> label_names,
                              std::vector<double> upper_bounds);
+  GaugeFamily& Gauge(const std::string& name, const std::string& help,
+                     std::vector<std::string> label_names);
   // A gauge fixed at 1 with constant labels (e.g. scrmd_build_info{version="0.1.0"}); setting
   // the same name again replaces it.
   void SetInfo(const std::string& name, const std::string& help,
@@ -79,6 +100,7 @@ class MetricsRegistry {
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<CounterFamily>> counters_;
   std::map<std::string, std::unique_ptr<HistogramFamily>> histograms_;
+  std::map<std::string, std::unique_ptr<GaugeFamily>> gauges_;
   std::vector<std::string> infos_;  // pre-rendered
 };
 

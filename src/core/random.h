@@ -48,6 +48,9 @@ class IdGenerator {
   int64_t Next();
   // Millisecond timestamp embedded in an id from Next().
   static int64_t UnixMillisOf(int64_t id) { return id >> 16; }
+  // The smallest id Next() can return at `unix_millis` (>= 0) or later: every id generated when
+  // the clock read unix_millis or more is >= this (ids never run behind the clock).
+  static int64_t FirstIdAt(int64_t unix_millis) { return unix_millis << 16; }
 
  private:
   const Clock& clock_;

@@ -49,7 +49,22 @@ IngestWorker::IngestWorker(storage::InteractionStore& store,
                                     {"processor"})),
       lag_seconds_(metrics.Histogram("scrmd_ingest_lag_seconds",
                                      "From receipt by the inbox to the end of processing", {},
-                                     LagSecondsBuckets())) {}
+                                     LagSecondsBuckets())),
+      lag_interactions_(metrics.Gauge("scrmd_ingest_lag_interactions",
+                                      "Interactions stored in the inbox and not processed yet",
+                                      {})),
+      oldest_pending_age_seconds_(
+          metrics.Gauge("scrmd_ingest_oldest_pending_age_seconds",
+                        "Age of the oldest interaction not processed yet (0 when none)", {})) {}
+
+IngestWorker::IngestWorker(storage::InteractionStore& store, ChunkProcessor& chunk_processor,
+                           const core::Clock& clock, core::MetricsRegistry& metrics,
+                           std::shared_ptr<spdlog::logger> logger, IngestWorkerOptions options)
+    : IngestWorker(store, {}, clock, metrics, std::move(logger), std::move(options)) {
+  chunk_processor_ = &chunk_processor;
+}
+
+void IngestWorker::EnableLagMetrics(storage::InboxLagReader& reader) { lag_reader_ = &reader; }
 
 IngestWorker::~IngestWorker() { Stop(); }
 
@@ -73,6 +88,7 @@ Status IngestWorker::Start() {
   SCRM_ASSIGN_OR_RETURN(const int64_t cursor, store_.GetCursor(options_.cursor_name));
   std::lock_guard<std::mutex> lock(mu_);
   cursor_.store(cursor);
+  recorded_cursor_ = cursor;  // before the thread starts
   started_ = true;
   running_ = true;
   thread_ = std::thread(&IngestWorker::Run, this);
@@ -102,6 +118,9 @@ void IngestWorker::Stop() {
 void IngestWorker::Notify() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // Already due: the worker has not started that pass yet, and it will read these rows too.
+    // Skipping the wake-up saves a futex call per commit while the worker is busy.
+    if (notified_) return;
     notified_ = true;
   }
   wake_cv_.notify_one();
@@ -136,15 +155,20 @@ bool IngestWorker::WaitForCursor(int64_t id, std::chrono::milliseconds timeout) 
 
 void IngestWorker::Run() {
   for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
     bool more_live = false;
     if (!retry_at_.has_value() || clock_.SteadyNow() >= *retry_at_) {
       const ChunkOutcome outcome = ProcessChunk();
       more_live = !outcome.failed && outcome.read == options_.chunk_size;
     }
     const bool replay_active = StepReplay();
+    UpdateLagMetrics(/*force=*/!more_live);
 
     std::unique_lock<std::mutex> lock(mu_);
-    if (stopping_) return;
+    if (stopping_) break;
     if (more_live || replay_active) continue;
     // Caught up (or backing off): sleep until notified, a replay arrives, Stop, or the poll
     // tick. While backing off a notification only counts once the retry is due on the clock,
@@ -160,11 +184,14 @@ void IngestWorker::Run() {
       return stopping_ || !replays_.empty() || (notified_ && due);
     });
     notified_ = false;
-    if (stopping_) return;
+    if (stopping_) break;
   }
+  FlushCursor(/*force=*/true);
 }
 
 IngestWorker::ChunkOutcome IngestWorker::ProcessChunk() {
+  if (chunk_processor_ != nullptr) return ProcessChunkTransactional();
+  if (processors_.empty()) return SkipToNewest();
   const int64_t start = cursor_.load();
   StatusOr<std::vector<model::Interaction>> chunk = store_.ReadAfter(start, options_.chunk_size);
   if (!chunk.ok()) {
@@ -205,15 +232,137 @@ IngestWorker::ChunkOutcome IngestWorker::ProcessChunk() {
       if (!failed) NoteFailure();
       return {chunk->size(), true};
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);  // WaitForCursor checks under mu_
-      cursor_.store(done);
-    }
-    progress_cv_.notify_all();
+    recorded_cursor_ = done;
+    PublishCursor(done);
     processed_total_.Inc({}, processed);
   }
   if (!failed) NoteSuccess();
   return {chunk->size(), failed};
+}
+
+Status IngestWorker::RunChunkProcessor(std::span<const model::Interaction> part,
+                                       const ChunkCursor* cursor) {
+  try {
+    return chunk_processor_->ProcessChunk(part, cursor);
+  } catch (const std::exception& e) {
+    // As in ProcessOne: an escaped exception must not kill the only thread that drains the inbox.
+    return core::InternalError(std::string("exception: ") + e.what());
+  }
+}
+
+IngestWorker::ChunkOutcome IngestWorker::ProcessChunkTransactional() {
+  const int64_t start = cursor_.load();
+  StatusOr<std::vector<model::Interaction>> chunk = store_.ReadAfter(start, options_.chunk_size);
+  if (!chunk.ok()) {
+    logger_->error("ingest: reading after interaction {} failed, will retry: {}", start,
+                   chunk.status().ToString());
+    NoteFailure();
+    return {0, true};
+  }
+  const std::span<const model::Interaction> items = *chunk;
+  if (items.empty()) {
+    NoteSuccess();
+    return {0, false};
+  }
+  ChunkCursor cursor{options_.cursor_name, items.back().id};
+  Status status = RunChunkProcessor(items, &cursor);
+  size_t done = status.ok() ? items.size() : 0;
+  if (!status.ok() && items.size() > 1) {
+    // Nothing of the chunk was applied. One interaction per transaction finds the one that
+    // fails and lets the ones before it through; a transient error may clear on the way.
+    logger_->warn("ingest: chunk after interaction {} failed, retrying one at a time: {}", start,
+                  status.ToString());
+    for (; done < items.size(); ++done) {
+      cursor.last_id = items[done].id;
+      status = RunChunkProcessor(items.subspan(done, 1), &cursor);
+      if (!status.ok()) break;
+    }
+  }
+  if (done > 0) {
+    const int64_t now_ms = clock_.NowUnixMillis();
+    for (size_t i = 0; i < done; ++i) {
+      lag_seconds_.Observe({}, static_cast<double>(now_ms - items[i].received_at_ms) / 1000.0);
+    }
+    recorded_cursor_ = items[done - 1].id;  // committed with the chunk
+    PublishCursor(recorded_cursor_);
+    processed_total_.Inc({}, done);
+  }
+  if (!status.ok()) {
+    // Never skipped: the cursor stops before it and the same interaction is retried.
+    logger_->error("ingest: interaction {} failed, will retry: {}", items[done].id,
+                   status.ToString());
+    NoteFailure();
+    errors_total_.Inc({std::string(chunk_processor_->name())});
+    return {items.size(), true};
+  }
+  NoteSuccess();
+  return {items.size(), false};
+}
+
+void IngestWorker::UpdateLagMetrics(bool force) {
+  if (lag_reader_ == nullptr) return;
+  const auto now = clock_.SteadyNow();
+  if (!force && lag_updated_at_.has_value() && now - *lag_updated_at_ < kLagRefreshInterval) {
+    return;
+  }
+  lag_updated_at_ = now;
+  const StatusOr<storage::InboxLag> lag = lag_reader_->Read(cursor_.load(), kMaxLagCount);
+  if (!lag.ok()) {
+    logger_->warn("ingest: reading the lag failed: {}", lag.status().ToString());
+    return;
+  }
+  lag_interactions_.Set({}, static_cast<double>(lag->pending));
+  const double age_s =
+      lag->pending == 0
+          ? 0.0
+          : std::max(0.0, static_cast<double>(clock_.NowUnixMillis() - lag->oldest_received_at_ms) /
+                              1000.0);
+  oldest_pending_age_seconds_.Set({}, age_s);
+}
+
+IngestWorker::ChunkOutcome IngestWorker::SkipToNewest() {
+  const int64_t start = cursor_.load();
+  // No processor needs the rows, so they are not read back (nor their JSON parsed): only
+  // counted, for scrmd_ingest_processed_total. The lag histogram is not observed.
+  StatusOr<storage::RowsAfter> rows = store_.SummarizeAfter(start);
+  if (!rows.ok()) {
+    logger_->error("ingest: reading after interaction {} failed, will retry: {}", start,
+                   rows.status().ToString());
+    NoteFailure();
+    return {0, true};
+  }
+  if (rows->count > 0) {
+    PublishCursor(rows->last_id);
+    processed_total_.Inc({}, static_cast<uint64_t>(rows->count));
+  }
+  NoteSuccess();
+  FlushCursor(/*force=*/false);
+  return {0, false};  // everything committed so far is covered: no further chunk is waiting
+}
+
+void IngestWorker::PublishCursor(int64_t id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // WaitForCursor checks under mu_
+    cursor_.store(id);
+  }
+  progress_cv_.notify_all();
+}
+
+void IngestWorker::FlushCursor(bool force) {
+  const int64_t cursor = cursor_.load();
+  if (cursor == recorded_cursor_) return;
+  const auto now = clock_.SteadyNow();
+  if (!force && recorded_at_.has_value() && now - *recorded_at_ < kIdleCursorFlushInterval) {
+    return;
+  }
+  const Status saved = store_.SetCursor(options_.cursor_name, cursor);
+  if (!saved.ok()) {
+    // The next flush tries again; at worst a restart starts from an older cursor.
+    logger_->error("ingest: recording cursor {} failed, will retry: {}", cursor, saved.ToString());
+    return;
+  }
+  recorded_cursor_ = cursor;
+  recorded_at_ = now;
 }
 
 bool IngestWorker::StepReplay() {
@@ -266,6 +415,14 @@ bool IngestWorker::StepReplay() {
 
 Status IngestWorker::ProcessOne(const model::Interaction& interaction,
                                 std::string* failed_processor) {
+  if (chunk_processor_ != nullptr) {
+    // A replay: one interaction per transaction, the cursor stays where it is.
+    const Status status = RunChunkProcessor(std::span<const model::Interaction>(&interaction, 1),
+                                            /*cursor=*/nullptr);
+    if (status.ok()) return status;
+    *failed_processor = std::string(chunk_processor_->name());
+    return Status(status.code(), *failed_processor + ": " + status.message());
+  }
   for (InteractionProcessor& processor : processors_) {
     Status status;
     try {

@@ -23,6 +23,7 @@
 #include "src/core/metrics.h"
 #include "src/core/status.h"
 #include "src/ingest/processor.h"
+#include "src/storage/inbox_lag.h"
 #include "src/storage/interaction_store.h"
 
 namespace scrm::ingest {
@@ -31,7 +32,8 @@ struct IngestWorkerOptions {
   // Row of ingest_cursors holding the last interaction id every processor has finished.
   std::string cursor_name = "worker";
   // Interactions read per step (>= 1). The cursor is recorded after each chunk, so a crash
-  // re-delivers at most one chunk.
+  // re-delivers at most one chunk. With no processors nothing is read: a pass moves the cursor
+  // to the newest row and records it at most once per kIdleCursorFlushInterval, and at Stop.
   size_t chunk_size = 256;
   // Safety net: how often the worker looks for new rows when nobody notified it (> 0).
   std::chrono::milliseconds poll_interval{1000};
@@ -41,9 +43,19 @@ struct IngestWorkerOptions {
   std::chrono::milliseconds max_retry_interval{30000};
 };
 
+// Without processors the worker records its cursor at most this often (on the Clock): nothing
+// is re-delivered after a crash, so the write is bookkeeping, not a delivery guarantee.
+inline constexpr std::chrono::milliseconds kIdleCursorFlushInterval{1000};
+
 // The pause before the next attempt after `consecutive_failures` (>= 1) failures in a row:
 // retry_interval, doubled for each further failure, at most max_retry_interval.
 std::chrono::milliseconds RetryDelay(int consecutive_failures, const IngestWorkerOptions& options);
+
+// How often (on the Clock) the lag gauges are refreshed while the worker is busy; when it has
+// caught up they are refreshed on every pass.
+inline constexpr std::chrono::milliseconds kLagRefreshInterval{1000};
+// The lag gauge counts pending interactions up to this many (a bounded scan of the inbox ids).
+inline constexpr int64_t kMaxLagCount = 10000000;
 
 // Re-run the processors over interactions received in [from_ms, to_ms).
 struct ReplayRequest {
@@ -63,7 +75,9 @@ struct ReplayResult {
 // goes through every processor in the given order, then the cursor is recorded. A processor
 // error stops the chunk at that interaction (the cursor covers the ones before it), is logged
 // and counted, and the same interaction is retried after retry_interval (growing): never
-// skipped. Processors must therefore be idempotent (see processor.h).
+// skipped. Processors must therefore be idempotent (see processor.h). With a ChunkProcessor
+// instead, the chunk and the cursor commit together in the processor's transaction, so nothing
+// of a chunk is ever half applied.
 //
 // Threads: Start/Stop by the owner (src/app); Notify, Replay, cursor and WaitForCursor from any
 // thread. Processors run on the worker thread only. Does not own the store, processors, clock or
@@ -75,9 +89,23 @@ class IngestWorker {
                std::vector<std::reference_wrapper<InteractionProcessor>> processors,
                const core::Clock& clock, core::MetricsRegistry& metrics,
                std::shared_ptr<spdlog::logger> logger, IngestWorkerOptions options = {});
+  // The transactional pipeline instead of processors: each chunk is applied together with the
+  // cursor in one transaction of `chunk_processor` (see ChunkProcessor), so a crash or a
+  // failure never leaves half a chunk applied. A failed chunk is retried one interaction at a
+  // time to get past the interactions before the failing one. Replays run one interaction per
+  // transaction without moving the cursor.
+  IngestWorker(storage::InteractionStore& store, ChunkProcessor& chunk_processor,
+               const core::Clock& clock, core::MetricsRegistry& metrics,
+               std::shared_ptr<spdlog::logger> logger, IngestWorkerOptions options = {});
   ~IngestWorker();  // Stop()
   IngestWorker(const IngestWorker&) = delete;
   IngestWorker& operator=(const IngestWorker&) = delete;
+
+  // Exports scrmd_ingest_lag_interactions (interactions after the cursor, counted up to
+  // kMaxLagCount) and scrmd_ingest_oldest_pending_age_seconds (age of the oldest of them on the
+  // Clock, 0 when none), refreshed by the worker thread. Call before Start; `reader` must
+  // outlive the worker.
+  void EnableLagMetrics(storage::InboxLagReader& reader);
 
   // Loads the cursor and starts the thread. InvalidArgument for bad options;
   // FailedPrecondition when called twice or after Stop; the store's error otherwise.
@@ -86,7 +114,8 @@ class IngestWorker {
   // Unavailable. Idempotent.
   void Stop();
 
-  // Wakes the worker: new rows were committed (InboxWriter's commit listener). Cheap.
+  // Wakes the worker: new rows were committed (InboxWriter's commit listener). Cheap and
+  // thread-safe; notifications coalesce (while a pass is already due, Notify only takes mu_).
   void Notify();
 
   // Queues a replay and waits up to `timeout` for its result. The worker interleaves replay
@@ -113,6 +142,20 @@ class IngestWorker {
   void Run();
   // One chunk after the cursor (worker thread).
   ChunkOutcome ProcessChunk();
+  // ProcessChunk with the chunk processor (worker thread).
+  ChunkOutcome ProcessChunkTransactional();
+  // Runs the chunk processor on `part`, turning an escaped exception into Internal.
+  core::Status RunChunkProcessor(std::span<const model::Interaction> part,
+                                 const ChunkCursor* cursor);
+  // Refreshes the lag gauges, at most once per kLagRefreshInterval unless `force` (worker thread).
+  void UpdateLagMetrics(bool force);
+  // ProcessChunk without processors: the cursor jumps to the newest row (worker thread).
+  ChunkOutcome SkipToNewest();
+  // Moves cursor_ (and wakes WaitForCursor callers).
+  void PublishCursor(int64_t id);
+  // Records cursor_ in the store unless it is already there (worker thread). Unless `force`,
+  // at most once per kIdleCursorFlushInterval on the clock.
+  void FlushCursor(bool force);
   // One page of the oldest replay; false when no replay is active afterwards (worker thread).
   bool StepReplay();
   // Runs every processor on one interaction; the first error, prefixed with its processor,
@@ -132,12 +175,19 @@ class IngestWorker {
   core::CounterFamily& replayed_total_;
   core::CounterFamily& errors_total_;
   core::HistogramFamily& lag_seconds_;
+  core::GaugeFamily& lag_interactions_;
+  core::GaugeFamily& oldest_pending_age_seconds_;
+  ChunkProcessor* chunk_processor_ = nullptr;      // set by the chunk constructor only
+  storage::InboxLagReader* lag_reader_ = nullptr;  // set before Start
 
   std::atomic<int64_t> cursor_{0};  // written by the worker thread (and Start) only
 
   // Worker thread only.
+  int64_t recorded_cursor_ = 0;  // what the store holds (set by Start)
+  std::optional<std::chrono::steady_clock::time_point> recorded_at_;  // on clock_
   int consecutive_failures_ = 0;
-  std::optional<std::chrono::steady_clock::time_point> retry_at_;  // on clock_
+  std::optional<std::chrono::steady_clock::time_point> retry_at_;        // on clock_
+  std::optional<std::chrono::steady_clock::time_point> lag_updated_at_;  // on clock_
 
   std::mutex mu_;
   std::condition_variable wake_cv_;      // the worker waits: notified_, replays_, stopping_

@@ -1,7 +1,10 @@
 // InteractionProcessor: one step the ingest worker runs on every stored interaction (identity
-// resolution, tagging, profile timeline, segment index, triggers).
+// resolution, tagging, profile timeline, segment index, triggers); ChunkProcessor: a pipeline
+// that applies a whole chunk and the worker's cursor in one transaction.
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "src/core/status.h"
@@ -26,6 +29,33 @@ class InteractionProcessor {
   // Stable, short, Prometheus-label-safe name ("profiles", "tagger"), used in logs and metrics.
   virtual std::string_view name() const = 0;
   virtual core::Status Process(const model::Interaction& interaction) = 0;
+};
+
+}  // namespace scrm::ingest
+
+namespace scrm::ingest {
+
+// Where the worker's cursor goes when a chunk commits: ingest_cursors row `name` = last_id.
+struct ChunkCursor {
+  std::string_view name;
+  int64_t last_id = 0;
+};
+
+// The transactional alternative to InteractionProcessor: the processor takes a whole chunk and
+// applies it, together with the cursor, in ONE transaction of its own store (the profile
+// pipeline: identity -> tagger -> profile -> triggers). Contract: all or nothing. On ok every
+// interaction's effects and, when `cursor` is not null, the cursor are committed; on an error
+// nothing of the chunk is (the worker then retries it one interaction at a time, so that the
+// error names the interaction and the ones before it get through). Effects must still be
+// idempotent: a replay (cursor null) delivers interactions that were applied before. Called on
+// the worker thread only.
+class ChunkProcessor {
+ public:
+  virtual ~ChunkProcessor() = default;
+  // Stable, short, Prometheus-label-safe name, used in logs and metrics.
+  virtual std::string_view name() const = 0;
+  virtual core::Status ProcessChunk(std::span<const model::Interaction> chunk,
+                                    const ChunkCursor* cursor) = 0;
 };
 
 }  // namespace scrm::ingest

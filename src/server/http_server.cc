@@ -39,6 +39,14 @@ const std::vector<double>& DurationBuckets() {
   return kBuckets;
 }
 
+// The splitmix64 finaliser (http://xoshiro.di.unimi.it/splitmix64.c): a bijection on 64-bit
+// values, so distinct inputs give distinct ids that still look random.
+uint64_t Mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 bool IsValidRequestId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {
@@ -193,9 +201,19 @@ class ListeningServer final : public httplib::Server {
   }
 };
 
+// Names looked up on every request, built once: httplib's lookups take a const std::string&,
+// and a literal longer than the small-string buffer would be allocated on each call.
+struct HeaderNames {
+  const std::string content_length = "Content-Length";
+  const std::string transfer_encoding = "Transfer-Encoding";
+  const std::string request_id = kRequestIdHeader;
+};
+
 struct RequestState {
   std::string request_id;
-  std::string route = kUnmatchedRoute;
+  // Points at a route name owned by a registered handler (or at kUnmatchedRoute); handlers live
+  // as long as the server.
+  const char* route = kUnmatchedRoute;
   std::chrono::steady_clock::time_point start;
 };
 
@@ -247,6 +265,7 @@ class HttpServer::Impl {
       : options(std::move(opts)),
         clock(clk),
         random(rnd),
+        request_id_seed(rnd.NextU64()),
         log(std::move(logger)),
         requests_total(metrics.Counter("scrmd_http_requests_total",
                                        "HTTP requests answered, by route, method and status.",
@@ -295,6 +314,13 @@ class HttpServer::Impl {
   const ServerOptions options;
   const core::Clock& clock;
   core::Random& random;
+  // Generated request ids: Mix64(seed + n * odd constant) for n = 0, 1, ... Unique within the
+  // process (a bijection of a counter) and unpredictable across processes, for one atomic add
+  // instead of a call into the CSPRNG per request. They correlate log lines; they are not
+  // secrets.
+  const uint64_t request_id_seed;
+  std::atomic<uint64_t> request_id_counter{0};
+  const HeaderNames headers;
   const std::shared_ptr<spdlog::logger> log;
   core::CounterFamily& requests_total;
   core::HistogramFamily& request_duration;
@@ -374,11 +400,20 @@ core::Status HttpServer::Impl::ValidateOptions() const {
 }
 
 std::string HttpServer::Impl::NewRequestId(const httplib::Request& req) {
-  const std::string client_id = req.get_header_value(kRequestIdHeader);
   // A well-formed client id lets a caller correlate its logs with ours; anything else could be
   // used to inject into our logs, so it is replaced.
-  if (IsValidRequestId(client_id)) return client_id;
-  return random.HexString(8);
+  const auto client_id = req.headers.find(headers.request_id);
+  if (client_id != req.headers.end() && IsValidRequestId(client_id->second)) {
+    return client_id->second;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  // The golden-ratio step of splitmix64: odd, so n -> n * step is a bijection too.
+  constexpr uint64_t kStep = 0x9e3779b97f4a7c15ULL;
+  const uint64_t n = request_id_counter.fetch_add(1, std::memory_order_relaxed);
+  uint64_t value = Mix64(request_id_seed + n * kStep);
+  std::string id(16, '0');
+  for (size_t i = id.size(); i-- > 0; value >>= 4) id[i] = kHex[value & 0x0f];
+  return id;
 }
 
 std::string HttpServer::Impl::BeginRequest(const httplib::Request& req, httplib::Response& res) {
@@ -406,7 +441,7 @@ RequestContext HttpServer::Impl::EnterRoute(const httplib::Request& req,
                                             const std::string& route) {
   std::lock_guard lock(states_mu);
   RequestState& state = states[&req];  // created by PreRouting, which runs before any route
-  state.route = route;
+  state.route = route.c_str();
   if (state.request_id.empty()) state.request_id = res.get_header_value(kRequestIdHeader);
   return RequestContext{state.request_id, route};
 }
@@ -429,10 +464,12 @@ httplib::Server::HandlerResponse HttpServer::Impl::PreRouting(const httplib::Req
   // payload_max_length only for a Content-Length body; a chunked body, or one with neither
   // header (read until the peer closes), would be buffered without limit. So every body goes
   // through ReadBody, which only the POST handlers call, and the framing is checked here.
-  const bool has_length = req.has_header("Content-Length");
-  const bool has_encoding = req.has_header("Transfer-Encoding");
-  const bool has_body =
-      has_encoding || (has_length && req.get_header_value("Content-Length") != "0");
+  // Each header is looked up once; the values are read in place.
+  const auto lengths = req.headers.equal_range(headers.content_length);
+  const auto encodings = req.headers.equal_range(headers.transfer_encoding);
+  const bool has_length = lengths.first != lengths.second;
+  const bool has_encoding = encodings.first != encodings.second;
+  const bool has_body = has_encoding || (has_length && lengths.first->second != "0");
 
   if (req.method != "GET" && req.method != "HEAD" && req.method != "POST") {
     if (has_body) {
@@ -457,14 +494,14 @@ httplib::Server::HandlerResponse HttpServer::Impl::PreRouting(const httplib::Req
   // the peer closes). Several Content-Length headers, or a non-numeric one, which httplib would
   // read as 0, leave the message length unknown.
   if (has_encoding) {
-    if (has_length || req.get_header_value_count("Transfer-Encoding") != 1 ||
-        !EqualsIgnoreCase(req.get_header_value("Transfer-Encoding"), "chunked")) {
+    if (has_length || std::next(encodings.first) != encodings.second ||
+        !EqualsIgnoreCase(encodings.first->second, "chunked")) {
       RespondAndClose(res, 400, request_id, "unsupported Transfer-Encoding");
       return HandlerResponse::Handled;
     }
   } else if (has_length) {
-    const std::string length = req.get_header_value("Content-Length");
-    if (req.get_header_value_count("Content-Length") != 1 || !IsAllDigits(length)) {
+    const std::string& length = lengths.first->second;
+    if (std::next(lengths.first) != lengths.second || !IsAllDigits(length)) {
       RespondAndClose(res, 400, request_id, "invalid Content-Length");
       return HandlerResponse::Handled;
     }
@@ -483,7 +520,9 @@ bool HttpServer::Impl::ReadBody(const httplib::Request& req, httplib::Response& 
                                 std::string& body) {
   // RFC 9112 section 6.3: a request with neither Content-Length nor Transfer-Encoding has an
   // empty body. httplib would instead read until the peer closes.
-  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) return true;
+  if (!req.has_header(headers.content_length) && !req.has_header(headers.transfer_encoding)) {
+    return true;
+  }
 
   const int64_t limit = options.max_body_bytes;
   int64_t total = 0;
@@ -590,11 +629,13 @@ void HttpServer::Impl::OnComplete(const httplib::Request& req, const httplib::Re
   const auto now = clock.SteadyNow();
   if (state.start == std::chrono::steady_clock::time_point{}) state.start = now;
   const double seconds = std::chrono::duration<double>(now - state.start).count();
-  const std::string request_id = res.get_header_value(kRequestIdHeader);
 
   requests_total.Inc(
       {state.route, std::string(MethodLabel(req.method)), std::to_string(res.status)});
   request_duration.Observe({state.route}, seconds);
+  // The arguments below cost allocations and copies: only when the line is written.
+  if (!log->should_log(spdlog::level::info)) return;
+  const std::string request_id = res.get_header_value(kRequestIdHeader);
   // req.path never includes the query string, which can carry signatures.
   log->info("method={} path={} status={} bytes={} duration_ms={:.3f} request_id={} remote={}",
             LogSafe(req.method, 16), LogSafe(req.path), res.status, ResponseBytes(res),
@@ -626,10 +667,11 @@ void HttpServer::Post(const std::string& pattern, const std::string& route, Hand
     std::string body;
     if (!impl->ReadBody(req, res, reader, context.request_id, body)) return;
     // Handlers expect req.body; httplib hands content-reader handlers a const Request without
-    // one, so they get a copy with the body (req.matches still points into req.path).
-    httplib::Request with_body = req;
-    with_body.body = std::move(body);
-    handler(with_body, res, context);
+    // one. httplib 0.11.4 builds that Request as a non-const local of Server::process_request
+    // (and passes it on by const reference only), so setting the body in place is defined, and
+    // spares a copy of every header, parameter and match per request.
+    const_cast<httplib::Request&>(req).body = std::move(body);
+    handler(req, res, context);
   });
 }
 

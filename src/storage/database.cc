@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <exception>
 #include <filesystem>
 #include <string>
@@ -24,10 +25,17 @@ constexpr char kPragmaJournalModeWal[] = "PRAGMA journal_mode=WAL";
 constexpr char kPragmaSynchronousNormal[] = "PRAGMA synchronous=NORMAL";
 constexpr char kPragmaSynchronousFull[] = "PRAGMA synchronous=FULL";
 constexpr char kPragmaForeignKeysOn[] = "PRAGMA foreign_keys=ON";
+// The writer never checkpoints inside a commit: the checkpointer thread does (see Database).
+constexpr char kPragmaWalAutocheckpointOff[] = "PRAGMA wal_autocheckpoint=0";
 // Returns (busy, log frames, checkpointed frames); busy = 1 when another connection blocked it.
 // https://www.sqlite.org/pragma.html#pragma_wal_checkpoint
 constexpr char kPragmaWalCheckpointTruncate[] = "PRAGMA wal_checkpoint(TRUNCATE)";
 constexpr char kRollback[] = "ROLLBACK";
+constexpr char kMainSchema[] = "main";
+
+// A RESTART checkpoint runs under the writer lock and waits for readers to leave the WAL; it
+// gives up after this long (and is asked for again later) rather than stall every writer.
+constexpr int kRestartBusyTimeoutMs = 100;
 constexpr char kSelectOne[] = "SELECT 1";
 
 constexpr char kCreateMigrationsTable[] =
@@ -123,6 +131,12 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& option
   if (options.busy_timeout_ms < 0) {
     return core::InvalidArgumentError("database busy_timeout_ms must be >= 0");
   }
+  if (options.checkpoint_pages < 1 || options.checkpoint_interval_ms < 1 ||
+      options.wal_restart_pages < options.checkpoint_pages) {
+    return core::InvalidArgumentError(
+        "database checkpoint_pages and checkpoint_interval_ms must be >= 1 and "
+        "wal_restart_pages >= checkpoint_pages");
+  }
   const bool memory = IsMemoryPath(options.path);
   if (!memory) {
     const std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
@@ -139,6 +153,7 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& option
   // An in-memory database is private to its connection: readers could not see it.
   db->reads_use_writer_ = memory || options.read_connections == 0;
   SCRM_RETURN_IF_ERROR(db->OpenWriter());
+  if (!memory) SCRM_RETURN_IF_ERROR(db->StartCheckpointer());
   return db;
 }
 
@@ -152,19 +167,154 @@ Status Database::OpenWriter() {
     return Status(status.code(), "cannot open database " + options_.path + ": " + status.message());
   }
   const bool memory = IsMemoryPath(options_.path);
-  return RunGuarded(*writer_, [&](SQLite::Database& db) -> Status {
+  SCRM_RETURN_IF_ERROR(RunGuarded(*writer_, [&](SQLite::Database& db) -> Status {
     if (!memory) {
       const std::string mode = db.execAndGet(kPragmaJournalModeWal).getString();
       if (mode != "wal") {
         return core::InternalError("cannot enable WAL on " + options_.path + ": journal_mode is " +
                                    mode);
       }
+      db.exec(kPragmaWalAutocheckpointOff);
+      // Replaces the auto-checkpoint hook (which the PRAGMA has already removed): the writer only
+      // reports the WAL's length. https://www.sqlite.org/c3ref/wal_hook.html
+      sqlite3_wal_hook(
+          db.getHandle(),
+          [](void* self, sqlite3*, const char*, int frames) {
+            static_cast<Database*>(self)->NoteWalCommit(frames);
+            return SQLITE_OK;
+          },
+          this);
     }
     // Debian's SQLite defaults to FULL even in WAL mode, so this is always set explicitly.
     db.exec(options_.synchronous == "full" ? kPragmaSynchronousFull : kPragmaSynchronousNormal);
     db.exec(kPragmaForeignKeysOn);
     return core::OkStatus();
-  });
+  }));
+  writer_statements_ = std::make_unique<StatementCache>(*writer_);
+  return core::OkStatus();
+}
+
+void Database::NoteWalCommit(int frames) {
+  wal_frames_.store(frames, std::memory_order_relaxed);
+  wal_commits_.fetch_add(1, std::memory_order_relaxed);
+  const int64_t mark = checkpointed_frames_.load(std::memory_order_relaxed);
+  // Below the mark the WAL has started over since the last round: every frame is new.
+  const int64_t fresh = frames >= mark ? frames - mark : frames;
+  if (fresh >= options_.checkpoint_pages && !checkpoint_wanted_.exchange(true)) {
+    // Taking the mutex orders this wake-up after the checkpointer's check of checkpoint_wanted_
+    // (or before it): it cannot be lost. It happens once per round, not once per commit.
+    { std::lock_guard<std::mutex> lock(checkpoint_mu_); }
+    checkpoint_cv_.notify_one();
+  }
+}
+
+Status Database::StartCheckpointer() {
+  std::unique_ptr<SQLite::Database> conn;
+  try {
+    conn = std::make_unique<SQLite::Database>(options_.path, SQLite::OPEN_READWRITE,
+                                              options_.busy_timeout_ms);
+  } catch (const SQLite::Exception& e) {
+    const Status status = FromSqliteException(e);
+    return Status(status.code(), "cannot open the checkpoint connection to " + options_.path +
+                                     ": " + status.message());
+  }
+  // A checkpoint fsyncs the WAL before copying and the database file after, as the writer's
+  // auto-checkpoint did; the connection's synchronous level decides, so it is the same one.
+  SCRM_RETURN_IF_ERROR(RunGuarded(*conn, [&](SQLite::Database& db) -> Status {
+    db.exec(options_.synchronous == "full" ? kPragmaSynchronousFull : kPragmaSynchronousNormal);
+    return core::OkStatus();
+  }));
+  checkpointer_ = std::thread(&Database::RunCheckpointer, this, std::move(conn));
+  return core::OkStatus();
+}
+
+void Database::RunCheckpointer(std::unique_ptr<SQLite::Database> conn) {
+  const std::chrono::milliseconds interval(options_.checkpoint_interval_ms);
+  uint64_t commits_seen = wal_commits_.load();
+  std::unique_lock<std::mutex> lock(checkpoint_mu_);
+  for (;;) {
+    // While a RESTART is due no round runs: a PASSIVE one would hold the checkpoint lock and make
+    // the writer's RESTART fail at once (SQLite does not wait for that lock).
+    checkpoint_cv_.wait_for(lock, interval, [&] {
+      return checkpoint_stop_ || (checkpoint_wanted_.load() && !restart_due_.load());
+    });
+    if (checkpoint_stop_) break;
+    if (restart_due_.load()) continue;
+    const uint64_t commits = wal_commits_.load();
+    // The interval only matters while commits arrive: an idle WAL was checkpointed already.
+    if (!checkpoint_wanted_.load() && commits == commits_seen) continue;
+    commits_seen = commits;
+    // Cleared before the round: a commit during it that finds enough new frames asks again.
+    checkpoint_wanted_.store(false);
+    lock.unlock();
+    Checkpoint(*conn, commits);
+    lock.lock();
+  }
+  lock.unlock();
+  conn.reset();  // closes before Close checkpoints with TRUNCATE
+}
+
+void Database::Checkpoint(SQLite::Database& conn, uint64_t commits) {
+  // https://www.sqlite.org/c3ref/wal_checkpoint_v2.html. A failed round (another process is
+  // checkpointing, an I/O error) changes nothing and is tried again on the next one.
+  // The round covers the WAL as it is now: the next one is due after checkpoint_pages more
+  // frames (or the interval), not as soon as a commit lands during this one.
+  checkpointed_frames_.store(wal_frames_.load());
+  int log_frames = 0;
+  int checkpointed = 0;
+  if (sqlite3_wal_checkpoint_v2(conn.getHandle(), kMainSchema, SQLITE_CHECKPOINT_PASSIVE,
+                                &log_frames, &checkpointed) != SQLITE_OK) {
+    return;
+  }
+  passive_checkpoints_.fetch_add(1);
+  covered_commits_.store(commits);
+  // Commits kept the WAL from ever being fully checkpointed when one of them started, so SQLite
+  // has not rewound it: the next writer runs a RESTART first (see RestartWal).
+  if (log_frames >= options_.wal_restart_pages) restart_due_.store(true);
+}
+
+void Database::RestartWal() {
+  // Called with the writer lock held, so no commit runs meanwhile. RESTART copies the frames the
+  // last PASSIVE round left (those committed during it), fsyncs the database file and waits for
+  // readers to leave the WAL; the transaction that follows then starts the WAL over. A reader
+  // that stays longer than kRestartBusyTimeoutMs makes it give up (SQLITE_BUSY): the writer goes
+  // on and the next PASSIVE round asks again. Done here rather than on the checkpointer thread
+  // because a steady stream of writers can keep the checkpointer from ever getting the lock.
+  restart_due_.store(false);
+  sqlite3* handle = writer_->getHandle();
+  sqlite3_busy_timeout(handle, kRestartBusyTimeoutMs);
+  int log_frames = 0;
+  int checkpointed = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(handle, kMainSchema, SQLITE_CHECKPOINT_RESTART,
+                                           &log_frames, &checkpointed);
+  sqlite3_busy_timeout(handle, options_.busy_timeout_ms);
+  if (rc == SQLITE_OK) {
+    restart_checkpoints_.fetch_add(1);
+    checkpointed_frames_.store(0);
+  }
+  // Rounds asked for meanwhile may run now.
+  { std::lock_guard<std::mutex> lock(checkpoint_mu_); }
+  checkpoint_cv_.notify_one();
+}
+
+void Database::StopCheckpointer() {
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+CheckpointStats Database::checkpoint_stats() const {
+  CheckpointStats stats;
+  stats.passive = passive_checkpoints_.load();
+  stats.restart = restart_checkpoints_.load();
+  stats.wal_frames = wal_frames_.load();
+  stats.commits = wal_commits_.load();
+  stats.covered_commits = covered_commits_.load();
+  stats.restart_due = restart_due_.load();
+  return stats;
 }
 
 StatusOr<std::unique_ptr<SQLite::Database>> Database::AcquireReader() {
@@ -208,7 +358,19 @@ void Database::ReleaseReader(std::unique_ptr<SQLite::Database> reader) {
 Status Database::WithWriter(const std::function<Status(SQLite::Database&)>& fn) {
   std::lock_guard<std::mutex> lock(writer_mu_);
   if (closed_) return core::FailedPreconditionError("database is closed");
+  if (restart_due_.load(std::memory_order_relaxed)) RestartWal();
   return RunGuarded(*writer_, fn);
+}
+
+Status Database::WithWriterStatements(
+    const std::function<Status(SQLite::Database&, StatementCache&)>& fn) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  if (closed_) return core::FailedPreconditionError("database is closed");
+  if (restart_due_.load(std::memory_order_relaxed)) RestartWal();
+  StatementCache& statements = *writer_statements_;
+  Status status = RunGuarded(*writer_, [&](SQLite::Database& db) { return fn(db, statements); });
+  statements.ResetUsed();
+  return status;
 }
 
 Status Database::WithReader(const std::function<Status(SQLite::Database&)>& fn) {
@@ -298,6 +460,7 @@ Status Database::CheckReady() {
 }
 
 Status Database::Close() {
+  StopCheckpointer();
   std::lock_guard<std::mutex> writer_lock(writer_mu_);
   {
     std::unique_lock<std::mutex> readers_lock(readers_mu_);
@@ -319,8 +482,34 @@ Status Database::Close() {
       return core::OkStatus();
     });
   }
+  writer_statements_.reset();  // finalizes the statements; the connection cannot close before
   writer_.reset();
   return status;
+}
+
+StatementCache::StatementCache(SQLite::Database& conn) : conn_(conn) {}
+
+StatementCache::~StatementCache() = default;
+
+SQLite::Statement& StatementCache::Get(std::string_view sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    it =
+        statements_
+            .emplace(std::string(sql), std::make_unique<SQLite::Statement>(conn_, std::string(sql)))
+            .first;
+  } else {
+    // tryReset: reset() would throw the error of a step that failed on the previous use.
+    it->second->tryReset();
+    it->second->clearBindings();
+  }
+  used_.push_back(it->second.get());
+  return *it->second;
+}
+
+void StatementCache::ResetUsed() {
+  for (SQLite::Statement* statement : used_) statement->tryReset();
+  used_.clear();
 }
 
 }  // namespace scrm::storage

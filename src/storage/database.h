@@ -1,20 +1,26 @@
-// Database: the SQLite file in WAL mode, one writer connection and a pool of read connections,
-// and the numbered, append-only schema migrations. The only module that includes SQLiteCpp.
+// Database: the SQLite file in WAL mode, one writer connection, a pool of read connections, the
+// background WAL checkpointer, and the numbered, append-only schema migrations. The only module
+// that includes SQLiteCpp.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "src/core/status.h"
 
 namespace SQLite {
 class Database;
-}
+class Statement;
+}  // namespace SQLite
 
 namespace scrm::storage {
 
@@ -23,6 +29,51 @@ struct DatabaseOptions {
   std::string synchronous = "normal";  // "normal" | "full" (set explicitly: Debian defaults FULL)
   int read_connections = 4;            // pool size, >= 0; 0 sends reads to the writer connection
   int busy_timeout_ms = 5000;          // >= 0; how long a connection waits for another process
+  // WAL checkpoints (file databases only). The writer never checkpoints inside a commit (SQLite's
+  // auto-checkpoint would fsync there and stall every waiting submitter); the checkpointer thread
+  // does, with its own connection. See Database.
+  int checkpoint_pages = 1000;        // >= 1; a PASSIVE checkpoint once the WAL holds this many
+  int checkpoint_interval_ms = 1000;  // >= 1; and at least this often while new frames arrive
+  // >= checkpoint_pages. Under a steady stream of commits a PASSIVE checkpoint never catches up
+  // with the last frame, so SQLite never rewinds the WAL; once a round finds it this long, the
+  // next writer first runs a RESTART checkpoint (copies the frames that round left and fsyncs
+  // the database file: a short stall), and its commit starts the WAL over. Bounds the WAL file.
+  int wal_restart_pages = 16000;
+};
+
+// What the checkpointer has done (tests, diagnostics).
+struct CheckpointStats {
+  uint64_t passive = 0;    // PASSIVE checkpoints run
+  uint64_t restart = 0;    // RESTART checkpoints run under the writer lock
+  int64_t wal_frames = 0;  // frames in the WAL after the last commit, as SQLite reported it
+  uint64_t commits = 0;    // commits to the WAL so far
+  // Commits that a finished PASSIVE round started after (their frames are in the database file).
+  uint64_t covered_commits = 0;
+  bool restart_due = false;  // the next writer runs a RESTART checkpoint first
+};
+
+// Prepared statements of the writer connection, each prepared on first use and kept for as long
+// as the connection is open (preparing costs more than running a one-row INSERT). Handed out by
+// Database::WithWriterStatements only, under the writer lock; not thread-safe on its own.
+class StatementCache {
+ public:
+  explicit StatementCache(SQLite::Database& conn);
+  ~StatementCache();
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  // The statement for `sql`, reset and with no parameter bound. Valid until the enclosing
+  // WithWriterStatements returns, which resets every statement it handed out (a SELECT left
+  // mid-way would otherwise hold a read transaction open). Throws SQLite::Exception when `sql`
+  // does not prepare (caught by WithWriterStatements like any other).
+  SQLite::Statement& Get(std::string_view sql);
+  // Resets every statement handed out since the last call (Database, at the end of a scope).
+  void ResetUsed();
+
+ private:
+  SQLite::Database& conn_;
+  std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> statements_;
+  std::vector<SQLite::Statement*> used_;
 };
 
 // One applied migration as recorded in schema_migrations.
@@ -37,6 +88,18 @@ struct MigrationRecord {
 // Read connections are opened lazily, at most read_connections of them; a caller waits when all
 // are in use. The fn given to WithWriter/WithReader must not call back into this Database (the
 // locks are not reentrant) and must not keep the connection after it returns.
+//
+// Checkpointer: for a file database, Open starts one thread (storage's own, joined by Close) with
+// its own read-write connection. The writer's auto-checkpoint is off; a WAL hook on the writer
+// connection records the WAL's length after each commit and wakes the checkpointer once
+// checkpoint_pages new frames have arrived. The checkpointer runs a PASSIVE checkpoint then, or
+// every checkpoint_interval_ms while commits keep arriving: it copies committed frames into the
+// database file and fsyncs it while commits go on. When a round finds the WAL at
+// wal_restart_pages anyway, the next WithWriter / WithWriterStatements runs a RESTART checkpoint
+// before fn (see DatabaseOptions). Durability is unchanged: a commit is
+// in the WAL when it returns (synchronous=NORMAL survives a process crash; FULL also a power
+// loss), and a checkpoint only copies committed frames. Checkpoint failures are retried on the
+// next round (a WAL that cannot be checkpointed keeps growing, as with auto-checkpoint).
 class Database {
  public:
   // Opens (creating parent directories and the file), sets WAL, synchronous, busy_timeout and
@@ -72,11 +135,16 @@ class Database {
   // Unavailable; anything else -> Internal with the sqlite message. A transaction that fn leaves
   // open is rolled back and reported as Internal. FailedPrecondition after Close.
   core::Status WithWriter(const std::function<core::Status(SQLite::Database&)>& fn);
+  // WithWriter that also hands fn the writer connection's StatementCache, for statements run on
+  // every write (the inbox's inserts). Same locking and error mapping.
+  core::Status WithWriterStatements(
+      const std::function<core::Status(SQLite::Database&, StatementCache&)>& fn);
   // Same with a read connection (never blocks on the writer in WAL mode). The connection is
   // opened SQLite::OPEN_READONLY: writing through it fails with Internal.
   core::Status WithReader(const std::function<core::Status(SQLite::Database&)>& fn);
 
   const std::string& path() const { return options_.path; }
+  CheckpointStats checkpoint_stats() const;
 
  private:
   explicit Database(DatabaseOptions options);
@@ -87,16 +155,46 @@ class Database {
   core::StatusOr<std::unique_ptr<SQLite::Database>> AcquireReader();
   void ReleaseReader(std::unique_ptr<SQLite::Database> reader);
 
+  // Called by the writer connection's WAL hook inside every commit (writer lock held): records
+  // the WAL's length and wakes the checkpointer when it is due. Quick and non-blocking.
+  void NoteWalCommit(int frames);
+  // Opens the checkpointer's connection and starts its thread. Called once from Open.
+  core::Status StartCheckpointer();
+  void RunCheckpointer(std::unique_ptr<SQLite::Database> conn);
+  // One PASSIVE round; asks for a RESTART when the WAL is still too long (checkpointer thread).
+  void Checkpoint(SQLite::Database& conn, uint64_t commits);
+  // The RESTART checkpoint, on the writer connection with writer_mu_ held.
+  void RestartWal();
+  // Stops and joins the checkpointer thread (Close). Idempotent.
+  void StopCheckpointer();
   DatabaseOptions options_;
   bool reads_use_writer_ = false;  // ":memory:" or read_connections == 0; set once in Open
   std::mutex writer_mu_;
   std::unique_ptr<SQLite::Database> writer_;  // guarded by writer_mu_
+  // The writer's prepared statements; destroyed before writer_ (a statement keeps its
+  // connection from closing). Guarded by writer_mu_.
+  std::unique_ptr<StatementCache> writer_statements_;
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;  // signalled when a reader is returned or on Close
   std::vector<std::unique_ptr<SQLite::Database>> idle_readers_;  // guarded by readers_mu_
   size_t open_readers_ = 0;  // idle + in use + being opened; guarded by readers_mu_
   // Written only with both writer_mu_ and readers_mu_ held, so either lock suffices to read it.
   bool closed_ = false;
+
+  // Checkpointer.
+  std::atomic<int64_t> wal_frames_{0};          // written by the WAL hook
+  std::atomic<uint64_t> wal_commits_{0};        // written by the WAL hook
+  std::atomic<bool> checkpoint_wanted_{false};  // the hook asked for a round, not yet run
+  std::atomic<bool> restart_due_{false};        // the next writer runs RestartWal first
+  // The WAL's length when the last round started; the hook counts new frames from here.
+  std::atomic<int64_t> checkpointed_frames_{0};
+  std::atomic<uint64_t> passive_checkpoints_{0};
+  std::atomic<uint64_t> restart_checkpoints_{0};
+  std::atomic<uint64_t> covered_commits_{0};
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;  // the checkpointer waits: wanted, stop or interval
+  bool checkpoint_stop_ = false;           // guarded by checkpoint_mu_
+  std::thread checkpointer_;
 };
 
 }  // namespace scrm::storage

@@ -22,6 +22,12 @@ struct InsertOutcome {
   int64_t id = 0;          // the new row's id, or the id of the row it duplicates
 };
 
+// What SummarizeAfter found after an id.
+struct RowsAfter {
+  int64_t count = 0;    // rows with a larger id
+  int64_t last_id = 0;  // the largest of them; the id asked about when there are none
+};
+
 // List() filter. Results are ascending by id: page by passing the last id seen as after_id.
 struct InteractionFilter {
   std::optional<std::string> account_id;       // exact match when set
@@ -70,6 +76,9 @@ class InteractionStore {
   // The worker's read: id > after_id ascending, at most limit (1..100000, else
   // InvalidArgument).
   core::StatusOr<std::vector<model::Interaction>> ReadAfter(int64_t after_id, size_t limit);
+  // How many interactions have id > after_id, and the largest such id, without reading them
+  // (the ingest worker's pass when it has no processors).
+  core::StatusOr<RowsAfter> SummarizeAfter(int64_t after_id);
   // Interactions with from_ms <= received_at_ms < to_ms and id > after_id, ascending by id, at
   // most limit (1..100000). InvalidArgument when from_ms > to_ms or the limit is out of range.
   // Served by the received_at_ms index, then sorted by id: cost grows with the range, so

@@ -63,9 +63,142 @@ CREATE TABLE ingest_cursors (
 );
 )sql";
 
+// 3: customer profiles (src/profiles). Identities resolve to customers: (platform, account_id,
+// kind, value) is unique, indexed value first so that a lookup by the value alone (the API's
+// search) uses it too; unionids are stored with account_id '' because they span accounts
+// (PROTOCOL §5). customer_tags is keyed by (customer, tag) without a rowid (the row is the key)
+// and indexed by (tag, customer) for segment queries. The timeline is unique per (customer,
+// kind, interaction): that entry is also the key that makes an interaction's built-in effects
+// happen once, and the same index serves window_count conditions (interaction ids are
+// time-ordered) and a customer's pages. Every customer-keyed b-tree costs the ingest worker a
+// dirty page per interaction, so there are as few as measured necessary (bench/profile_bench).
+// applied_effects makes each rule action happen once: the worker records (interaction,
+// "rule:<id>:<action>") in the transaction of the action, and a replay finds it and skips it.
+// Tasks from an interaction are unique per (interaction, rule, title); hand-made tasks have a
+// NULL interaction. followers hold WeCom member relations and OA subscriptions (userid '').
+// merges keep what undo needs (undo_json); merge_exclusions stop an automatic unionid merge
+// that was undone from happening again.
+constexpr char kMigration3CreateProfiles[] = R"sql(
+CREATE TABLE customers (
+  id INTEGER PRIMARY KEY,
+  stage TEXT NOT NULL CHECK (stage IN ('new', 'engaged', 'customer', 'repeat', 'at_risk', 'lost')),
+  stage_reason TEXT NOT NULL,
+  stage_staff TEXT NOT NULL,
+  owner_userid TEXT NOT NULL,
+  attributes_json TEXT NOT NULL,
+  first_interaction_at_ms INTEGER NOT NULL,
+  last_interaction_at_ms INTEGER NOT NULL,
+  interaction_count INTEGER NOT NULL,
+  message_count INTEGER NOT NULL,
+  event_count INTEGER NOT NULL,
+  order_count INTEGER NOT NULL,
+  paid_order_count INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  merged_into INTEGER REFERENCES customers (id)
+);
+CREATE TABLE identities (
+  id INTEGER PRIMARY KEY,
+  customer_id INTEGER NOT NULL REFERENCES customers (id),
+  platform TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('openid', 'external_userid', 'unionid', 'phone', 'external')),
+  value TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX identities_key ON identities (value, kind, account_id, platform);
+CREATE INDEX identities_customer ON identities (customer_id);
+CREATE TABLE tag_groups (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  half_life_days INTEGER NOT NULL CHECK (half_life_days >= 0),
+  threshold REAL NOT NULL,
+  wecom_group_id TEXT NOT NULL
+);
+CREATE TABLE tags (
+  id INTEGER PRIMARY KEY,
+  group_id INTEGER NOT NULL REFERENCES tag_groups (id),
+  name TEXT NOT NULL,
+  threshold REAL,
+  wecom_tag_id TEXT NOT NULL,
+  oa_tag_id INTEGER NOT NULL,
+  UNIQUE (group_id, name)
+);
+CREATE UNIQUE INDEX tags_wecom ON tags (wecom_tag_id) WHERE wecom_tag_id <> '';
+CREATE TABLE customer_tags (
+  customer_id INTEGER NOT NULL,
+  tag_id INTEGER NOT NULL,
+  score REAL NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('rule', 'manual', 'platform', 'import')),
+  evidence_rule_id INTEGER NOT NULL,
+  evidence_rule_version INTEGER NOT NULL,
+  evidence_interaction_id INTEGER NOT NULL,
+  PRIMARY KEY (customer_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX customer_tags_tag ON customer_tags (tag_id, customer_id);
+CREATE TABLE timeline (
+  id INTEGER PRIMARY KEY,
+  customer_id INTEGER NOT NULL,
+  interaction_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  summary TEXT NOT NULL
+);
+CREATE UNIQUE INDEX timeline_entry ON timeline (customer_id, kind, interaction_id);
+CREATE TABLE tasks (
+  id INTEGER PRIMARY KEY,
+  customer_id INTEGER NOT NULL,
+  owner_userid TEXT NOT NULL,
+  title TEXT NOT NULL,
+  due_at_ms INTEGER NOT NULL,
+  source_interaction_id INTEGER,
+  source_rule_id INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'done', 'cancelled')),
+  created_at_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX tasks_source ON tasks (source_interaction_id, source_rule_id, title);
+CREATE INDEX tasks_customer ON tasks (customer_id);
+CREATE INDEX tasks_owner ON tasks (owner_userid, status, due_at_ms);
+CREATE TABLE followers (
+  id INTEGER PRIMARY KEY,
+  customer_id INTEGER NOT NULL,
+  account_id TEXT NOT NULL,
+  userid TEXT NOT NULL,
+  state TEXT NOT NULL
+    CHECK (state IN ('active', 'half', 'deleted_by_staff', 'deleted_by_customer', 'unsubscribed')),
+  added_at_ms INTEGER NOT NULL,
+  removed_at_ms INTEGER NOT NULL,
+  is_owner INTEGER NOT NULL,
+  UNIQUE (customer_id, account_id, userid)
+);
+CREATE TABLE applied_effects (
+  interaction_id INTEGER NOT NULL,
+  effect_key TEXT NOT NULL,
+  PRIMARY KEY (interaction_id, effect_key)
+) WITHOUT ROWID;
+CREATE TABLE merges (
+  id INTEGER PRIMARY KEY,
+  survivor_id INTEGER NOT NULL,
+  merged_id INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  undone_at_ms INTEGER,
+  undo_json TEXT NOT NULL
+);
+CREATE INDEX merges_survivor ON merges (survivor_id);
+CREATE INDEX merges_merged ON merges (merged_id);
+CREATE TABLE merge_exclusions (
+  customer_a INTEGER NOT NULL,
+  customer_b INTEGER NOT NULL,
+  PRIMARY KEY (customer_a, customer_b)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
+    {3, "create_profiles", kMigration3CreateProfiles},
 };
 
 }  // namespace

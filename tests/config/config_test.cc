@@ -112,6 +112,33 @@ TEST_CASE("ParseConfig returns the documented defaults when given an empty objec
   CHECK(config.storage.read_connections == 4);
   CHECK(config.storage.busy_timeout_ms == 5000);
   CHECK(config.accounts.empty());
+  CHECK(config.tag_rules_file.empty());
+}
+
+TEST_CASE("ParseConfig reads tag_rules_file when it is set", "[unit]") {
+  CHECK(ParseOk(json{{"tag_rules_file", "/etc/scrmd/规则.json"}}).tag_rules_file ==
+        "/etc/scrmd/规则.json");
+}
+
+TEST_CASE("ParseConfig rejects tag_rules_file when it is not a string", "[unit]") {
+  CHECK_THAT(ErrorOf(json{{"tag_rules_file", 3}}), StartsWith("tag_rules_file: must be a string"));
+}
+
+TEST_CASE("ParseConfig rejects tag_rules_file when it has a control character", "[unit]") {
+  CHECK_THAT(ErrorOf(json{{"tag_rules_file", "rules\n.json"}}),
+             StartsWith("tag_rules_file: must not contain control characters"));
+}
+
+TEST_CASE("ParseConfig rejects tag_rules_file when it is longer than a path can be", "[unit]") {
+  CHECK_THAT(ErrorOf(json{{"tag_rules_file", std::string(4097, 'a')}}),
+             StartsWith("tag_rules_file: must be at most 4096 bytes"));
+}
+
+TEST_CASE("LoadConfig sets tag_rules_file from SCRMD_TAG_RULES_FILE when the environment has it",
+          "[unit]") {
+  ConfigSources sources;
+  sources.env = {{"SCRMD_TAG_RULES_FILE", "/srv/rules.json"}};
+  CHECK(LoadOk(sources).tag_rules_file == "/srv/rules.json");
 }
 
 TEST_CASE("LoadConfig returns the embedded defaults when no config file is given", "[unit]") {

@@ -100,6 +100,38 @@ TEST_CASE("HistogramFamily drops an explicit +Inf bound and ignores NaN", "[unit
   CHECK(family.Count({}) == 1);
 }
 
+TEST_CASE("GaugeFamily renders the last value set when set more than once", "[unit]") {
+  MetricsRegistry registry;
+  auto& lag = registry.Gauge("scrmd_queue_length", "Items waiting.", {"queue"});
+  lag.Set({"inbox"}, 7);
+  lag.Set({"inbox"}, 2.5);
+  lag.Set({"outbox"}, 0);
+  CHECK(lag.Value({"inbox"}) == 2.5);
+  CHECK(lag.Value({"unseen"}) == 0);
+  CHECK(registry.Render() ==
+        "# HELP scrmd_queue_length Items waiting.\n"
+        "# TYPE scrmd_queue_length gauge\n"
+        "scrmd_queue_length{queue=\"inbox\"} 2.5\n"
+        "scrmd_queue_length{queue=\"outbox\"} 0\n");
+}
+
+TEST_CASE("GaugeFamily without labels renders 0 before the first Set", "[unit]") {
+  MetricsRegistry registry;
+  registry.Gauge("scrmd_lag", "Lag.", {});
+  CHECK(Contains(registry.Render(), "scrmd_lag 0\n"));
+}
+
+TEST_CASE("MetricsRegistry renders gauges in name order with the other families", "[unit]") {
+  MetricsRegistry registry;
+  registry.Gauge("scrmd_b", "B.", {});
+  registry.Counter("scrmd_c", "C.", {});
+  registry.Counter("scrmd_a", "A.", {});
+  const std::string text = registry.Render();
+  CHECK(text.find("scrmd_a") < text.find("scrmd_b"));
+  CHECK(text.find("scrmd_b") < text.find("scrmd_c"));
+  CHECK(&registry.Gauge("scrmd_b", "B.", {}) == &registry.Gauge("scrmd_b", "other help", {}));
+}
+
 TEST_CASE("MetricsRegistry returns the same family for the same name", "[unit]") {
   MetricsRegistry registry;
   auto& first = registry.Counter("c_total", "help", {"k"});

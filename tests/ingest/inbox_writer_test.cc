@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -106,6 +107,97 @@ TEST_CASE("InboxWriter stores each distinct key once when 8 threads submit repea
   CHECK(f.store.Count().value() == kDistinct);
   CHECK(f.Counter("scrmd_inbox_committed_total") == kDistinct);
   CHECK(f.Counter("scrmd_inbox_duplicates_total") == kThreads * kPerThread - kDistinct);
+}
+
+TEST_CASE(
+    "InboxWriter returns every Submit with increasing ids when batches are smaller than "
+    "the queue",
+    "[db]") {
+  // max_batch 3 with 12 threads: most submissions wait through several commits before their
+  // own; every Submit must still return exactly once, woken by its own batch.
+  Fixture f;
+  InboxWriter writer(f.store, f.clock, f.metrics, core::MakeNullLogger(), {.max_batch = 3});
+  REQUIRE(writer.Start().ok());
+  constexpr int kThreads = 12;
+  constexpr int kPerThread = 150;
+  std::vector<std::vector<core::StatusOr<SubmitResult>>> answers(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        answers[t].push_back(writer.Submit(MakeMessage(std::to_string(t * kPerThread + i))));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  writer.Stop();
+
+  std::set<int64_t> ids;
+  for (const auto& per_thread : answers) {
+    REQUIRE(per_thread.size() == kPerThread);
+    int64_t previous = 0;
+    for (const auto& answer : per_thread) {
+      INFO(answer.status().ToString());
+      REQUIRE(answer.ok());
+      CHECK_FALSE(answer->duplicate);
+      // A thread's next Submit starts after its previous one committed: a later commit, a
+      // larger id.
+      CHECK(answer->id > previous);
+      previous = answer->id;
+      ids.insert(answer->id);
+    }
+  }
+  CHECK(ids.size() == kThreads * kPerThread);
+  CHECK(f.store.Count().value() == kThreads * kPerThread);
+  CHECK(writer.queued() == 0);
+}
+
+TEST_CASE("InboxWriter commits submissions that queue behind a commit as one batch", "[db]") {
+  Fixture f;
+  REQUIRE(f.writer.Start().ok());
+  // Hold the database's writer lock: the writer thread blocks inside the first submission's
+  // transaction, the next ones queue behind it.
+  std::mutex release_mu;
+  std::condition_variable release_cv;
+  bool release = false;
+  std::atomic<bool> holding{false};
+  core::Status held;
+  std::thread holder([&] {
+    held = f.db->WithWriter([&](SQLite::Database&) {
+      holding = true;
+      std::unique_lock<std::mutex> lock(release_mu);
+      release_cv.wait(lock, [&] { return release; });
+      return core::OkStatus();
+    });
+  });
+  REQUIRE(WaitUntil([&] { return holding.load(); }));
+  std::vector<core::StatusOr<SubmitResult>> results(
+      6, core::StatusOr<SubmitResult>(core::UnavailableError("not returned")));
+  std::vector<std::thread> submitters;
+  submitters.emplace_back([&] { results[0] = f.writer.Submit(MakeMessage("0")); });
+  REQUIRE(WaitUntil([&] { return f.writer.queued() == 1; }));
+  for (int i = 1; i < 6; ++i) {
+    submitters.emplace_back(
+        [&, i] { results[i] = f.writer.Submit(MakeMessage(std::to_string(i))); });
+  }
+  REQUIRE(WaitUntil([&] { return f.writer.queued() == 6; }));
+  {
+    std::lock_guard<std::mutex> lock(release_mu);
+    release = true;
+  }
+  release_cv.notify_all();
+  holder.join();
+  for (auto& submitter : submitters) submitter.join();
+  CHECK(held.ok());
+  for (const auto& result : results) {
+    INFO(result.status().ToString());
+    CHECK(result.ok());
+  }
+  // The first submission's batch (usually of 1), then the rest that queued behind it: never one
+  // transaction per submission.
+  const auto& batch_size = f.metrics.Histogram("scrmd_inbox_batch_size", "", {}, {1});
+  CHECK(batch_size.Count({}) <= 2);
+  CHECK(f.store.Count().value() == 6);
 }
 
 TEST_CASE("InboxWriter Submit returns only after the row is visible to another connection",

@@ -210,6 +210,42 @@ TEST_CASE("IngestWorker processes what the inbox commits when wired to its liste
   for (size_t i = 1; i < ids.size(); ++i) CHECK(ids[i] > ids[i - 1]);
 }
 
+TEST_CASE("IngestWorker without processors moves the cursor to the newest row and records it",
+          "[db]") {
+  Fixture f;
+  f.Store(1, 5);
+  IngestWorkerOptions options;
+  options.chunk_size = 2;  // not a limit here: nothing is read row by row
+  options.poll_interval = std::chrono::hours(1);
+  IngestWorker worker(f.store, {}, f.clock, f.metrics, core::MakeNullLogger(), options);
+  REQUIRE(worker.Start().ok());
+  // The first pass records it (just after moving it).
+  REQUIRE(testing::WaitUntil([&] { return f.store.GetCursor("worker").value() == kBaseId + 5; }));
+  CHECK(worker.cursor() == kBaseId + 5);
+
+  // Within kIdleCursorFlushInterval the cursor moves in memory only.
+  f.Store(6, 8);
+  worker.Notify();
+  REQUIRE(worker.WaitForCursor(kBaseId + 8, kPatience));
+  CHECK(f.store.GetCursor("worker").value() == kBaseId + 5);
+  CHECK(f.metrics.Counter("scrmd_ingest_processed_total", "", {}).Value({}) == 8);
+
+  // Once the interval has passed on the clock, the next pass records it.
+  f.clock.Advance(kIdleCursorFlushInterval);
+  f.Store(9, 9);
+  worker.Notify();
+  REQUIRE(worker.WaitForCursor(kBaseId + 9, kPatience));
+  REQUIRE(testing::WaitUntil([&] { return f.store.GetCursor("worker").value() == kBaseId + 9; }));
+
+  // Stop records whatever is left.
+  f.Store(10, 10);
+  worker.Notify();
+  REQUIRE(worker.WaitForCursor(kBaseId + 10, kPatience));
+  worker.Stop();
+  CHECK(f.store.GetCursor("worker").value() == kBaseId + 10);
+  CHECK(f.log.calls().empty());
+}
+
 TEST_CASE("IngestWorker Replay re-processes only the requested range", "[db]") {
   Fixture f;
   f.Store(1, 4, "a");

@@ -14,6 +14,7 @@
 #include <functional>
 #include <latch>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -279,6 +280,58 @@ TEST_CASE("HttpServer generates a request id when the client sends none", "[inte
   CHECK(id.size() == 16);
   CHECK(id.find_first_not_of("0123456789abcdef") == std::string::npos);
   CHECK(second->get_header_value("X-Request-Id") != id);
+}
+
+TEST_CASE("HttpServer generates unique request ids when clients send many requests at once",
+          "[integration]") {
+  TestServer ts;
+  AddEchoRoutes(ts.server);
+  REQUIRE(ts.server.Start().ok());
+  constexpr int kClients = 8;
+  constexpr int kPerClient = 50;
+  std::vector<std::vector<std::string>> ids(kClients);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto client = ts.Client();
+      for (int i = 0; i < kPerClient; ++i) {
+        auto res = client.Post("/echo", "x", "text/plain");
+        ids[c].push_back(res ? res->get_header_value("X-Request-Id") : "");
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+  std::set<std::string> unique;
+  for (const auto& per_client : ids) {
+    for (const std::string& id : per_client) {
+      CHECK(id.size() == 16);
+      CHECK(id.find_first_not_of("0123456789abcdef") == std::string::npos);
+      unique.insert(id);
+    }
+  }
+  CHECK(unique.size() == kClients * kPerClient);
+}
+
+TEST_CASE("HttpServer generates different request ids when its random source differs",
+          "[integration]") {
+  // Two servers (two processes, in production) whose randomness is seeded differently.
+  core::SystemClock clock;
+  core::MetricsRegistry metrics;
+  core::FakeRandom random_a(1);
+  core::FakeRandom random_b(2);
+  HttpServer a(TestOptions(), clock, random_a, core::MakeNullLogger(), metrics);
+  HttpServer b(TestOptions(), clock, random_b, core::MakeNullLogger(), metrics);
+  AddEchoRoutes(a);
+  AddEchoRoutes(b);
+  REQUIRE(a.Start().ok());
+  REQUIRE(b.Start().ok());
+  httplib::Client client_a("127.0.0.1", a.port());
+  httplib::Client client_b("127.0.0.1", b.port());
+  auto from_a = client_a.Get("/hello");
+  auto from_b = client_b.Get("/hello");
+  REQUIRE(from_a);
+  REQUIRE(from_b);
+  CHECK(from_a->get_header_value("X-Request-Id") != from_b->get_header_value("X-Request-Id"));
 }
 
 TEST_CASE("HttpServer replaces a malformed X-Request-Id", "[integration]") {

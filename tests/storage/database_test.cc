@@ -2,10 +2,12 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <thread>
 #include <vector>
@@ -47,6 +49,21 @@ std::unique_ptr<Database> OpenWithScratch(const TempDir& dir) {
               return core::OkStatus();
             }).ok());
   return db;
+}
+
+uintmax_t WalBytes(const std::string& db_path) {
+  const std::filesystem::path wal(db_path + "-wal");
+  return std::filesystem::exists(wal) ? std::filesystem::file_size(wal) : 0;
+}
+
+// Polls until pred holds; false after 10 s (a passing test never waits that long).
+bool WaitUntil(const std::function<bool()>& pred) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
 }
 
 bool WalIsEmptyOrGone(const std::string& db_path) {
@@ -92,6 +109,12 @@ TEST_CASE("Database open returns InvalidArgument when an option is invalid", "[d
   SECTION("empty path") { options.path.clear(); }
   SECTION("negative read_connections") { options.read_connections = -1; }
   SECTION("negative busy_timeout_ms") { options.busy_timeout_ms = -1; }
+  SECTION("zero checkpoint_pages") { options.checkpoint_pages = 0; }
+  SECTION("zero checkpoint_interval_ms") { options.checkpoint_interval_ms = 0; }
+  SECTION("wal_restart_pages below checkpoint_pages") {
+    options.checkpoint_pages = 100;
+    options.wal_restart_pages = 99;
+  }
   auto db = Database::Open(options);
   CHECK(db.status().code() == StatusCode::kInvalidArgument);
 }
@@ -338,6 +361,164 @@ TEST_CASE("Database destructor closes and checkpoints when Close was not called"
   auto db = OpenOrDie(options);
   ApiKeyStore store(*db);
   CHECK(store.FindActiveBySecretHash(testing::FakeSha256(1)).ok());
+}
+
+TEST_CASE("Database writer does not checkpoint inside its commits", "[db]") {
+  TempDir dir;
+  DatabaseOptions options;
+  options.path = dir.File("scrmd.db");
+  // The checkpointer stays out of the way: no page threshold is reached, no interval passes.
+  options.checkpoint_pages = 1'000'000;
+  options.wal_restart_pages = 1'000'000;
+  options.checkpoint_interval_ms = 3'600'000;
+  auto db = OpenOrDie(options);
+  REQUIRE(db->WithWriter([](SQLite::Database& conn) {
+              conn.exec(kCreateScratch);
+              return core::OkStatus();
+            }).ok());
+  // Each commit appends at least one frame. SQLite's auto-checkpoint (1000 pages by default)
+  // would have rewound the WAL long before 1200 commits.
+  for (int x = 1; x <= 1200; ++x) {
+    REQUIRE(db->WithWriter([x](SQLite::Database& conn) { return InsertScratch(conn, x); }).ok());
+  }
+  CHECK(db->checkpoint_stats().wal_frames >= 1200);
+  CHECK(db->checkpoint_stats().passive == 0);
+  REQUIRE(db->Close().ok());
+  CHECK(WalIsEmptyOrGone(options.path));  // Close still checkpoints everything
+}
+
+TEST_CASE("Database checkpointer keeps the WAL bounded when commits keep coming", "[db]") {
+  TempDir dir;
+  DatabaseOptions options;
+  options.path = dir.File("scrmd.db");
+  options.checkpoint_pages = 16;
+  options.wal_restart_pages = 64;
+  options.checkpoint_interval_ms = 1;
+  auto db = OpenOrDie(options);
+  REQUIRE(db->WithWriter([](SQLite::Database& conn) {
+              conn.exec(kCreateScratch);
+              return core::OkStatus();
+            }).ok());
+  // 20 bursts of 150 commits, two pages each (table and UNIQUE index): ~24 MiB of WAL if nothing
+  // checkpointed. After each burst the test waits until a checkpoint round has covered it, or
+  // has asked for a RESTART (how fast depends on fsync): the next burst then starts the WAL
+  // over, so the WAL never holds much more than one burst.
+  constexpr int kBursts = 20;
+  constexpr int kPerBurst = 150;
+  int x = 0;
+  uintmax_t largest = 0;
+  for (int burst = 0; burst < kBursts; ++burst) {
+    for (int i = 0; i < kPerBurst; ++i) {
+      ++x;
+      REQUIRE(db->WithWriter([x](SQLite::Database& conn) { return InsertScratch(conn, x); }).ok());
+    }
+    const uint64_t commits = db->checkpoint_stats().commits;
+    REQUIRE(WaitUntil([&] {
+      const CheckpointStats stats = db->checkpoint_stats();
+      return stats.covered_commits >= commits || stats.restart_due;
+    }));
+    largest = std::max(largest, WalBytes(db->path()));
+  }
+  INFO("passive " << db->checkpoint_stats().passive << ", restart "
+                  << db->checkpoint_stats().restart);
+  CHECK(largest < 4u * 1024 * 1024);
+  CHECK(db->checkpoint_stats().restart > 0);
+  CHECK(ReaderScalar(*db, kCountScratch) == std::to_string(x));
+  REQUIRE(db->Close().ok());
+  CHECK(WalIsEmptyOrGone(options.path));
+  auto reopened = OpenOrDie(options);
+  CHECK(ReaderScalar(*reopened, "PRAGMA integrity_check") == "ok");
+  CHECK(ReaderScalar(*reopened, kCountScratch) == std::to_string(x));
+}
+
+TEST_CASE("Database checkpointer restarts the WAL under the writer lock when it grows too long",
+          "[db]") {
+  TempDir dir;
+  DatabaseOptions options;
+  options.path = dir.File("scrmd.db");
+  options.checkpoint_pages = 8;
+  options.wal_restart_pages = 8;
+  options.checkpoint_interval_ms = 1;
+  auto db = OpenOrDie(options);
+  REQUIRE(db->WithWriter([](SQLite::Database& conn) {
+              conn.exec(kCreateScratch);
+              return core::OkStatus();
+            }).ok());
+  int x = 0;
+  // Commits keep coming until the checkpointer has found the WAL at the restart length once.
+  REQUIRE(WaitUntil([&] {
+    ++x;
+    REQUIRE(db->WithWriter([x](SQLite::Database& conn) { return InsertScratch(conn, x); }).ok());
+    return db->checkpoint_stats().restart > 0;
+  }));
+  // The next commit starts the WAL over.
+  REQUIRE(db->WithWriter([&](SQLite::Database& conn) { return InsertScratch(conn, ++x); }).ok());
+  CHECK(db->checkpoint_stats().wal_frames < 8);
+  CHECK(ReaderScalar(*db, kCountScratch) == std::to_string(x));
+}
+
+TEST_CASE("Database WithWriterStatements prepares a statement once and reuses it", "[db]") {
+  TempDir dir;
+  auto db = OpenWithScratch(dir);
+  const SQLite::Statement* first = nullptr;
+  const SQLite::Statement* second = nullptr;
+  for (const SQLite::Statement** seen : {&first, &second}) {
+    REQUIRE(db->WithWriterStatements([&](SQLite::Database&, StatementCache& statements) {
+                SQLite::Statement& insert = statements.Get(kInsertScratch);
+                insert.bind(1, seen == &first ? 1 : 2);
+                insert.exec();
+                *seen = &insert;
+                return core::OkStatus();
+              }).ok());
+  }
+  CHECK(first == second);
+  CHECK(ReaderScalar(*db, kCountScratch) == "2");
+}
+
+TEST_CASE("Database WithWriterStatements hands out a statement without the last use's bindings",
+          "[db]") {
+  TempDir dir;
+  auto db = OpenWithScratch(dir);
+  REQUIRE(db->WithWriterStatements([](SQLite::Database&, StatementCache& statements) {
+              SQLite::Statement& insert = statements.Get(kInsertScratch);
+              insert.bind(1, 7);
+              insert.exec();
+              return core::OkStatus();
+            }).ok());
+  // Unbound, x is NULL: the NOT NULL constraint fails instead of inserting 7 again (which would
+  // be a UNIQUE violation, AlreadyExists).
+  const Status unbound =
+      db->WithWriterStatements([](SQLite::Database&, StatementCache& statements) {
+        statements.Get(kInsertScratch).exec();
+        return core::OkStatus();
+      });
+  CHECK(unbound.code() == StatusCode::kInvalidArgument);
+  // A failed step does not poison the cached statement.
+  CHECK(db->WithWriterStatements([](SQLite::Database&, StatementCache& statements) {
+            SQLite::Statement& insert = statements.Get(kInsertScratch);
+            insert.bind(1, 8);
+            insert.exec();
+            return core::OkStatus();
+          }).ok());
+  CHECK(ReaderScalar(*db, kCountScratch) == "2");
+}
+
+TEST_CASE("Database WithWriterStatements resets a query left unfinished when fn returns", "[db]") {
+  TempDir dir;
+  auto db = OpenWithScratch(dir);
+  for (int x = 1; x <= 3; ++x) {
+    REQUIRE(db->WithWriter([x](SQLite::Database& conn) { return InsertScratch(conn, x); }).ok());
+  }
+  REQUIRE(db->WithWriterStatements([](SQLite::Database&, StatementCache& statements) {
+              SQLite::Statement& query = statements.Get("SELECT x FROM scratch ORDER BY x");
+              REQUIRE(query.executeStep());  // one of three rows read: still running
+              return core::OkStatus();
+            }).ok());
+  // A statement still running would hold a read snapshot and block a TRUNCATE checkpoint.
+  SQLite::Database other(db->path(), SQLite::OPEN_READWRITE);
+  SQLite::Statement checkpoint(other, "PRAGMA wal_checkpoint(TRUNCATE)");
+  REQUIRE(checkpoint.executeStep());
+  CHECK(checkpoint.getColumn(0).getInt() == 0);  // not busy
 }
 
 }  // namespace

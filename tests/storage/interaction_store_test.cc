@@ -292,6 +292,21 @@ TEST_CASE("InteractionStore InsertBatch rolls the whole batch back when one inse
   CHECK(IdsOf(ReadAllOrDie(f.store)) == std::vector<int64_t>{kBaseId + 1});
 }
 
+TEST_CASE("InteractionStore InsertBatch stores the next batch when the previous one failed",
+          "[db]") {
+  Fixture f;
+  InsertOrDie(f.store, {MakeText(1)});
+  Interaction reused_id = MakeText(3);
+  reused_id.id = kBaseId + 1;  // taken: fails inside the (cached) insert statement
+  REQUIRE(f.store.InsertBatch(std::vector<Interaction>{reused_id}).status().code() ==
+          StatusCode::kInternal);
+  const auto outcomes = InsertOrDie(f.store, {MakeText(2), MakeText(3)});
+  CHECK_FALSE(outcomes[0].duplicate);
+  CHECK_FALSE(outcomes[1].duplicate);
+  CHECK(IdsOf(ReadAllOrDie(f.store)) ==
+        std::vector<int64_t>{kBaseId + 1, kBaseId + 2, kBaseId + 3});
+}
+
 TEST_CASE("InteractionStore InsertBatch returns FailedPrecondition when the database is closed",
           "[db]") {
   Fixture f;
@@ -428,6 +443,28 @@ TEST_CASE("InteractionStore Count and MaxId describe the stored rows", "[db]") {
   InsertOrDie(f.store, {MakeText(1), MakeText(5), MakeText(1)});
   CHECK(CountOrDie(f.store) == 2);
   CHECK(f.store.MaxId().value() == kBaseId + 5);
+}
+
+TEST_CASE("InteractionStore SummarizeAfter counts the rows after an id and finds the last",
+          "[db]") {
+  Fixture f;
+  auto none = f.store.SummarizeAfter(0);
+  REQUIRE(none.ok());
+  CHECK(none->count == 0);
+  CHECK(none->last_id == 0);
+  InsertOrDie(f.store, {MakeText(1), MakeText(2), MakeText(5)});
+  auto all = f.store.SummarizeAfter(0);
+  REQUIRE(all.ok());
+  CHECK(all->count == 3);
+  CHECK(all->last_id == kBaseId + 5);
+  auto after_first = f.store.SummarizeAfter(kBaseId + 1);
+  REQUIRE(after_first.ok());
+  CHECK(after_first->count == 2);
+  CHECK(after_first->last_id == kBaseId + 5);
+  auto past_end = f.store.SummarizeAfter(kBaseId + 5);
+  REQUIRE(past_end.ok());
+  CHECK(past_end->count == 0);
+  CHECK(past_end->last_id == kBaseId + 5);  // the id asked about
 }
 
 TEST_CASE("Database Migrate adds the inbox tables when the database is at version 1", "[db]") {

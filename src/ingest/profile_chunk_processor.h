@@ -1,0 +1,29 @@
+// ProfileChunkProcessor: plugs the profile pipeline (profiles::ProfileService — identity ->
+// tagger -> profile -> triggers) into the ingest worker as its transactional ChunkProcessor.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "src/core/status.h"
+#include "src/ingest/processor.h"
+#include "src/model/interaction.h"
+#include "src/profiles/profile_service.h"
+
+namespace scrm::ingest {
+
+// Applies a chunk with ProfileService::ApplyChunk: every interaction and the cursor in one
+// transaction. Called on the worker thread only. Does not own the service.
+class ProfileChunkProcessor final : public ChunkProcessor {
+ public:
+  explicit ProfileChunkProcessor(const profiles::ProfileService& service) : service_(service) {}
+
+  std::string_view name() const override { return "profiles"; }
+  core::Status ProcessChunk(std::span<const model::Interaction> chunk,
+                            const ChunkCursor* cursor) override;
+
+ private:
+  const profiles::ProfileService& service_;
+};
+
+}  // namespace scrm::ingest

@@ -1,0 +1,993 @@
+#include "src/profiles/profile_service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "src/core/random.h"
+#include "src/tagger/lifecycle.h"
+#include "src/tagger/scoring.h"
+
+namespace scrm::profiles {
+namespace {
+
+using core::Status;
+using core::StatusOr;
+using model::InteractionKind;
+
+constexpr int64_t kDayMs = int64_t{86400} * 1000;
+constexpr int64_t kHourMs = int64_t{3600} * 1000;
+// How far a platform's CreateTime may run ahead of our clock for window counts (see
+// TimelineWindowCounter); a day is far beyond any callback timestamp window.
+constexpr int64_t kMaxClockSkewMs = kDayMs;
+constexpr size_t kMaxTagNameBytes = 64;
+constexpr size_t kMaxMergeReasonBytes = 256;
+constexpr double kMaxManualWeight = 1000;
+constexpr int kMaxHalfLifeDays = 3650;
+// A merged customer's chain is followed this far at most (merges are one level deep unless a
+// survivor is merged again; the bound only guards against a corrupt cycle).
+constexpr int kMaxMergeHops = 16;
+// A tag score this close to zero after taking a merged contribution out is zero.
+constexpr double kScoreEpsilon = 1e-9;
+constexpr std::string_view kLostAlertPrefix = "流失提醒：";
+
+// The identity an interaction names, as stored (see model::Identity).
+struct IdentityKey {
+  std::string_view platform;
+  std::string_view account_id;
+  model::IdentityKind kind = model::IdentityKind::kOpenid;
+  std::string_view value;
+};
+
+// The customer's own id on the channel: OA FromUserName (openid), WeCom ExternalUserID. A WeCom
+// app message from a member carries only the member's UserID: members are staff, not
+// customers, so it names nobody.
+std::optional<IdentityKey> PrimaryIdentity(const model::Interaction& it) {
+  const std::string_view platform = model::PlatformName(it.platform);
+  if (it.platform == model::Platform::kOfficialAccount && !it.openid.empty()) {
+    return IdentityKey{platform, it.account_id, model::IdentityKind::kOpenid, it.openid};
+  }
+  if (it.platform == model::Platform::kWecom && !it.external_userid.empty()) {
+    return IdentityKey{platform, it.account_id, model::IdentityKind::kExternalUserid,
+                       it.external_userid};
+  }
+  return std::nullopt;
+}
+
+// unionid spans every account bound to one open-platform account (PROTOCOL §5).
+std::optional<IdentityKey> UnionIdentity(const model::Interaction& it) {
+  if (it.unionid.empty()) return std::nullopt;
+  return IdentityKey{model::kUnionidPlatform, "", model::IdentityKind::kUnionid, it.unionid};
+}
+
+bool IsMessageKind(InteractionKind kind) { return model::KindName(kind).starts_with("message."); }
+
+bool IsTagLibraryKind(InteractionKind kind) {
+  return kind == InteractionKind::kTagCreate || kind == InteractionKind::kTagUpdate ||
+         kind == InteractionKind::kTagDelete || kind == InteractionKind::kTagShuffle;
+}
+
+// Interactions that make an unknown person a customer: the person acting, or a relationship
+// event. Platform reports (send results, location reports) and unmodelled events only attach
+// to a customer we already know.
+bool MayCreateCustomer(InteractionKind kind) {
+  return tagger::IsEngagementKind(kind) || tagger::IsLeaveKind(kind) ||
+         kind == InteractionKind::kContactEdit || kind == InteractionKind::kContactTransferFail;
+}
+
+// `text` cut to at most max_bytes without splitting a UTF-8 sequence.
+std::string TruncateUtf8(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end));
+}
+
+struct SummaryVisitor {
+  const model::Interaction& it;
+
+  std::string operator()(const std::monostate&) const { return {}; }
+  std::string operator()(const model::TextPayload& p) const { return p.content; }
+  std::string operator()(const model::MediaPayload& p) const { return p.recognition; }
+  std::string operator()(const model::LocationPayload& p) const { return p.label; }
+  std::string operator()(const model::LinkPayload& p) const { return p.title + " " + p.url; }
+  std::string operator()(const model::QrScenePayload& p) const {
+    return p.scene.empty() ? std::string() : "scene=" + p.scene;
+  }
+  std::string operator()(const model::MenuPayload& p) const { return p.event_key; }
+  std::string operator()(const model::SendJobPayload& p) const { return p.status; }
+  std::string operator()(const model::ContactChangePayload& p) const {
+    std::string out = "staff=" + it.userid;
+    if (!p.state.empty()) out += " state=" + p.state;
+    if (!p.source.empty()) out += " source=" + p.source;
+    return out;
+  }
+  std::string operator()(const model::ChatChangePayload& p) const { return p.update_detail; }
+  std::string operator()(const model::TagChangePayload& p) const { return p.id; }
+  std::string operator()(const model::GenericPayload& p) const { return p.event; }
+};
+
+std::string Summary(const model::Interaction& it, size_t max_bytes) {
+  return TruncateUtf8(std::visit(SummaryVisitor{it}, it.payload), max_bytes);
+}
+
+// window_count conditions over the customer's timeline: entries of the kinds with
+// since_ms <= at_ms <= the interaction's time, from interactions up to this one (ids are in
+// inbox order). Both bounds keep a replay deterministic: it counts what the first delivery
+// counted, not the interactions that came after it (even at the same millisecond). The scan
+// starts at the first id the inbox could have given an interaction received at
+// since_ms - kMaxClockSkewMs (ids are time-ordered, core::IdGenerator): one that happened in the
+// window cannot have been received before, unless the platform's clock (CreateTime) runs more
+// than that ahead of ours — and callbacks that far off are refused as replays anyway.
+class TimelineWindowCounter final : public tagger::WindowCounter {
+ public:
+  TimelineWindowCounter(storage::ProfileTxn& txn, int64_t customer_id, const model::Interaction& it)
+      : txn_(txn),
+        customer_id_(customer_id),
+        until_ms_(it.occurred_at_ms),
+        interaction_id_(it.id) {}
+
+  int64_t CountSince(std::span<const InteractionKind> kinds, int64_t since_ms) const override {
+    const int64_t first_id =
+        core::IdGenerator::FirstIdAt(std::max<int64_t>(0, since_ms - kMaxClockSkewMs));
+    int64_t total = 0;
+    for (size_t i = 0; i < kinds.size(); ++i) {
+      if (std::find(kinds.begin(), kinds.begin() + static_cast<std::ptrdiff_t>(i), kinds[i]) !=
+          kinds.begin() + static_cast<std::ptrdiff_t>(i)) {
+        continue;  // a kind listed twice counts once
+      }
+      StatusOr<int64_t> count = txn_.CountTimeline(customer_id_, model::KindName(kinds[i]),
+                                                   since_ms, until_ms_, first_id, interaction_id_);
+      if (!count.ok()) {
+        if (status_.ok()) status_ = count.status();
+        continue;
+      }
+      total += *count;
+    }
+    return total;
+  }
+
+  // The first storage error of a CountSince (the interface has no way to return it).
+  const Status& status() const { return status_; }
+
+ private:
+  storage::ProfileTxn& txn_;
+  const int64_t customer_id_;
+  const int64_t until_ms_;
+  const int64_t interaction_id_;
+  mutable Status status_;
+};
+
+// One interaction being applied.
+struct ApplyContext {
+  storage::ProfileTxn& txn;
+  const model::Interaction& it;
+  const ProfileServiceOptions& options;
+  int64_t now_ms = 0;
+  model::Customer customer;
+};
+
+// Adds `weight` at `at_ms` to the customer's score on the tag (decay first, tagger::ApplyDelta)
+// and records the source and evidence. The stored row.
+StatusOr<model::CustomerTag> ApplyTagDelta(storage::ProfileTxn& txn, int64_t customer_id,
+                                           const model::TagDetail& tag, double weight,
+                                           int64_t at_ms, model::TagSource source, int64_t rule_id,
+                                           int rule_version, int64_t interaction_id) {
+  SCRM_ASSIGN_OR_RETURN(std::optional<model::CustomerTag> stored,
+                        txn.GetCustomerTag(customer_id, tag.tag.id));
+  tagger::TagScore score;
+  if (stored.has_value()) score = {stored->score, stored->updated_at_ms};
+  const tagger::TagScore next = tagger::ApplyDelta(
+      score, tagger::TagDelta{model::TagRef{tag.group.name, tag.tag.name}, weight, at_ms},
+      HalfLifeMs(tag.group));
+  model::CustomerTag row;
+  row.customer_id = customer_id;
+  row.tag_id = tag.tag.id;
+  row.score = next.score;
+  row.updated_at_ms = stored.has_value() ? next.updated_at_ms : at_ms;
+  row.source = source;
+  row.evidence_rule_id = rule_id;
+  row.evidence_rule_version = rule_version;
+  row.evidence_interaction_id = interaction_id;
+  SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(row));
+  return row;
+}
+
+// Keeps the follow relations of WeCom members (add_external_contact, add_half_external_contact,
+// del_external_contact, del_follow_user) and OA subscriptions, and the owner: the first member
+// who follows the customer, handed to the earliest remaining member when the owner leaves.
+// Returns whether another relation still reaches the customer (lifecycle L1 / L2).
+StatusOr<bool> UpdateFollowers(ApplyContext& c) {
+  const InteractionKind kind = c.it.kind;
+  const bool oa = kind == InteractionKind::kSubscribe || kind == InteractionKind::kUnsubscribe;
+  const bool wecom =
+      kind == InteractionKind::kContactAdd || kind == InteractionKind::kContactAddHalf ||
+      kind == InteractionKind::kContactDelete || kind == InteractionKind::kFollowUserDelete;
+  if (!oa && !wecom) return false;
+  SCRM_ASSIGN_OR_RETURN(std::vector<model::Follower> followers, c.txn.ListFollowers(c.customer.id));
+  const std::string userid = oa ? std::string() : c.it.userid;
+  model::Follower row;
+  bool exists = false;
+  for (const model::Follower& f : followers) {
+    if (f.account_id == c.it.account_id && f.userid == userid) {
+      row = f;
+      exists = true;
+      break;
+    }
+  }
+  if (!exists) {
+    row.customer_id = c.customer.id;
+    row.account_id = c.it.account_id;
+    row.userid = userid;
+    row.added_at_ms = c.it.occurred_at_ms;
+  }
+  const bool was_connected = exists && model::IsConnected(row.state);
+  bool joining = false;
+  switch (kind) {
+    case InteractionKind::kContactAdd:
+    case InteractionKind::kSubscribe:
+      row.state = model::FollowerState::kActive;
+      joining = true;
+      break;
+    case InteractionKind::kContactAddHalf:
+      // A half relation never downgrades a confirmed one.
+      if (!(exists && row.state == model::FollowerState::kActive)) {
+        row.state = model::FollowerState::kHalf;
+      }
+      joining = true;
+      break;
+    case InteractionKind::kContactDelete: row.state = model::FollowerState::kDeletedByStaff; break;
+    case InteractionKind::kFollowUserDelete:
+      row.state = model::FollowerState::kDeletedByCustomer;
+      break;
+    default: row.state = model::FollowerState::kUnsubscribed; break;
+  }
+  if (joining) {
+    if (!was_connected) row.added_at_ms = c.it.occurred_at_ms;
+    row.removed_at_ms = 0;
+    if (wecom && !userid.empty() && c.customer.owner_userid.empty()) {
+      c.customer.owner_userid = userid;
+    }
+  } else {
+    row.removed_at_ms = c.it.occurred_at_ms;
+  }
+
+  bool still_connected = false;
+  const model::Follower* successor = nullptr;  // earliest other connected member
+  for (const model::Follower& f : followers) {
+    if (f.id == row.id && exists) continue;
+    if (!model::IsConnected(f.state)) continue;
+    still_connected = true;
+    if (!f.userid.empty() && successor == nullptr) successor = &f;
+  }
+  if (!joining && wecom && !userid.empty() && c.customer.owner_userid == userid &&
+      successor != nullptr) {
+    c.customer.owner_userid = successor->userid;
+    model::Follower next_owner = *successor;
+    next_owner.is_owner = true;
+    SCRM_RETURN_IF_ERROR(c.txn.PutFollower(next_owner));
+  }
+  row.is_owner = !userid.empty() && userid == c.customer.owner_userid;
+  SCRM_RETURN_IF_ERROR(c.txn.PutFollower(row));
+  return still_connected;
+}
+
+// 流失提醒: the follow-up task a leave that makes the customer lost raises for the owner (or,
+// without an owner, the member in the event).
+Status AddLostAlert(ApplyContext& c) {
+  std::string what;
+  switch (c.it.kind) {
+    case InteractionKind::kFollowUserDelete: what = "客户删除了员工 " + c.it.userid; break;
+    case InteractionKind::kContactDelete: what = "员工 " + c.it.userid + " 删除了客户"; break;
+    default: what = "客户取消关注公众号"; break;
+  }
+  model::FollowUpTask task;
+  task.customer_id = c.customer.id;
+  task.owner_userid = c.customer.owner_userid.empty() ? c.it.userid : c.customer.owner_userid;
+  task.title = std::string(kLostAlertPrefix) + what;
+  task.due_at_ms = c.it.occurred_at_ms + c.options.lost_alert_due_ms;
+  task.source_interaction_id = c.it.id;
+  task.source_rule_id = 0;
+  task.created_at_ms = c.now_ms;
+  return c.txn.AddTask(task).status();
+}
+
+// The built-in effects, applied once per interaction: timeline entry, counters, followers and
+// owner, lifecycle stage (docs/tagging.md L1–L6) and the lost-customer alert. The timeline entry
+// is their idempotency key: it is unique per (customer, kind, interaction) and moves with the
+// customer's rows in a merge, so finding it means a replay, and nothing else runs. (A separate
+// applied_effects row cost one more b-tree insert per interaction on the worker's hot path.)
+Status ApplyBuiltIn(ApplyContext& c) {
+  const model::Interaction& it = c.it;
+  model::Customer& customer = c.customer;
+  model::TimelineEntry entry;
+  entry.customer_id = customer.id;
+  entry.interaction_id = it.id;
+  entry.kind = std::string(model::KindName(it.kind));
+  entry.at_ms = it.occurred_at_ms;
+  entry.summary = Summary(it, c.options.summary_max_bytes);
+  SCRM_ASSIGN_OR_RETURN(const std::optional<int64_t> entry_id, c.txn.AddTimeline(entry));
+  if (!entry_id.has_value()) return core::OkStatus();  // applied before: a replay
+
+  const int64_t prior = customer.counters.interactions;
+  ++customer.counters.interactions;
+  if (IsMessageKind(it.kind)) {
+    ++customer.counters.messages;
+  } else {
+    ++customer.counters.events;
+  }
+  if (customer.first_interaction_at_ms == 0 ||
+      it.occurred_at_ms < customer.first_interaction_at_ms) {
+    customer.first_interaction_at_ms = it.occurred_at_ms;
+  }
+  customer.last_interaction_at_ms = std::max(customer.last_interaction_at_ms, it.occurred_at_ms);
+
+  SCRM_ASSIGN_OR_RETURN(const bool still_connected, UpdateFollowers(c));
+
+  tagger::LifecycleFacts facts;
+  facts.kind = it.kind;
+  facts.prior_interactions = prior;
+  facts.paid_orders = customer.counters.paid_orders;
+  facts.still_connected = still_connected;
+  facts.staff_userid = it.userid;
+  const tagger::StageTransition transition = tagger::DecideStage(customer.stage, facts);
+  if (!transition.changed) return core::OkStatus();
+  model::TimelineEntry stage_entry;
+  stage_entry.customer_id = customer.id;
+  stage_entry.interaction_id = it.id;
+  stage_entry.kind = std::string(model::kTimelineStageKind);
+  stage_entry.at_ms = it.occurred_at_ms;
+  stage_entry.summary =
+      std::string(model::LifecycleStageName(customer.stage)) + " -> " +
+      std::string(model::LifecycleStageName(transition.stage)) + " (" + transition.reason +
+      (transition.staff_userid.empty() ? "" : ", staff " + transition.staff_userid) + ")";
+  SCRM_RETURN_IF_ERROR(c.txn.AddTimeline(stage_entry));
+  customer.stage = transition.stage;
+  customer.stage_reason = transition.reason;
+  customer.stage_staff = transition.staff_userid;
+  if (transition.stage == model::LifecycleStage::kLost && tagger::IsLeaveKind(it.kind)) {
+    SCRM_RETURN_IF_ERROR(AddLostAlert(c));
+  }
+  return core::OkStatus();
+}
+
+// Applies one action of a matched rule.
+struct ActionApplier {
+  ApplyContext& c;
+  const tagger::RuleMatch& match;
+
+  Status operator()(const model::AddTagAction& a) const {
+    SCRM_ASSIGN_OR_RETURN(model::TagDetail tag, c.txn.GetOrCreateTag(a.tag.group, a.tag.name,
+                                                                     c.options.default_tag_group));
+    return ApplyTagDelta(c.txn, c.customer.id, tag, a.weight, c.it.occurred_at_ms,
+                         model::TagSource::kRule, match.rule_id, match.rule_version, c.it.id)
+        .status();
+  }
+  Status operator()(const model::RemoveTagAction& a) const {
+    SCRM_ASSIGN_OR_RETURN(std::optional<model::TagDetail> tag,
+                          c.txn.FindTag(a.tag.group, a.tag.name));
+    if (!tag.has_value()) return core::OkStatus();
+    return c.txn.DeleteCustomerTag(c.customer.id, tag->tag.id).status();
+  }
+  Status operator()(const model::SetAttributeAction& a) const {
+    if (a.value.empty()) {
+      c.customer.attributes.erase(a.key);
+    } else {
+      c.customer.attributes[a.key] = a.value;
+    }
+    return core::OkStatus();
+  }
+  Status operator()(const model::SetStageAction& a) const {
+    if (a.stage == c.customer.stage) return core::OkStatus();
+    model::TimelineEntry entry;
+    entry.customer_id = c.customer.id;
+    entry.interaction_id = c.it.id;
+    entry.kind = std::string(model::kTimelineRuleStageKind);
+    entry.at_ms = c.it.occurred_at_ms;
+    entry.summary = std::string(model::LifecycleStageName(c.customer.stage)) + " -> " +
+                    std::string(model::LifecycleStageName(a.stage)) + " (" +
+                    std::string(match.rule_name) + ")";
+    SCRM_RETURN_IF_ERROR(c.txn.AddTimeline(entry));
+    c.customer.stage = a.stage;
+    c.customer.stage_reason = "rule:" + std::to_string(match.rule_id);
+    c.customer.stage_staff.clear();
+    return core::OkStatus();
+  }
+  Status operator()(const model::CreateTaskAction& a) const {
+    model::FollowUpTask task;
+    task.customer_id = c.customer.id;
+    task.owner_userid = c.customer.owner_userid;
+    task.title = a.title;
+    task.due_at_ms = c.it.occurred_at_ms + int64_t{a.due_in_hours} * kHourMs;
+    task.source_interaction_id = c.it.id;
+    task.source_rule_id = match.rule_id;
+    task.created_at_ms = c.now_ms;
+    return c.txn.AddTask(task).status();
+  }
+};
+
+Status ApplyRules(ApplyContext& c, const tagger::RuleEngine& engine) {
+  TimelineWindowCounter counter(c.txn, c.customer.id, c.it);
+  const std::vector<tagger::RuleMatch> matches = engine.Evaluate(c.it, nullptr, counter);
+  SCRM_RETURN_IF_ERROR(counter.status());
+  std::string key;
+  for (const tagger::RuleMatch& match : matches) {
+    for (size_t i = 0; i < match.actions.size(); ++i) {
+      key = "rule:";
+      key += std::to_string(match.rule_id);
+      key += ':';
+      key += std::to_string(i);
+      SCRM_ASSIGN_OR_RETURN(const bool first_time, c.txn.RecordEffectOnce(c.it.id, key));
+      if (!first_time) continue;
+      SCRM_RETURN_IF_ERROR(std::visit(ActionApplier{c, match}, match.actions[i]));
+    }
+  }
+  return core::OkStatus();
+}
+
+// change_external_tag: the corp tag library changed. A deleted tag or group loses its mapping
+// (the local tag and its scores stay); names of created / updated tags come with
+// get_corp_tag_list, which is a platform sync, not this event.
+Status ApplyTagLibraryChange(storage::ProfileTxn& txn, const model::Interaction& it) {
+  const auto* change = std::get_if<model::TagChangePayload>(&it.payload);
+  if (change == nullptr || it.kind != InteractionKind::kTagDelete) return core::OkStatus();
+  if (change->tag_type == "tag_group") return txn.ClearWecomGroupMapping(change->id).status();
+  return txn.ClearWecomTagMapping(change->id).status();
+}
+
+StatusOr<int64_t> AddIdentityTo(storage::ProfileTxn& txn, int64_t customer_id,
+                                const IdentityKey& key, int64_t now_ms) {
+  model::Identity identity;
+  identity.customer_id = customer_id;
+  identity.platform = std::string(key.platform);
+  identity.account_id = std::string(key.account_id);
+  identity.kind = key.kind;
+  identity.value = std::string(key.value);
+  identity.created_at_ms = now_ms;
+  SCRM_RETURN_IF_ERROR(txn.AddIdentity(identity));
+  return customer_id;
+}
+
+StatusOr<std::optional<model::Identity>> Lookup(storage::ProfileTxn& txn,
+                                                const std::optional<IdentityKey>& key) {
+  if (!key.has_value()) return std::optional<model::Identity>();
+  return txn.FindIdentity(key->platform, key->account_id, key->kind, key->value);
+}
+
+model::TagRef RefOf(const model::TagDetail& tag) { return {tag.group.name, tag.tag.name}; }
+
+const model::CustomerTag* FindTagRow(const std::vector<model::CustomerTag>& rows, int64_t tag_id) {
+  for (const model::CustomerTag& row : rows) {
+    if (row.tag_id == tag_id) return &row;
+  }
+  return nullptr;
+}
+
+Status ValidateTagRef(const model::TagRef& tag) {
+  if (tag.group.empty() || tag.group.size() > kMaxTagNameBytes) {
+    return core::InvalidArgumentError("tag group must be 1..64 bytes");
+  }
+  if (tag.name.empty() || tag.name.size() > kMaxTagNameBytes) {
+    return core::InvalidArgumentError("tag name must be 1..64 bytes");
+  }
+  return core::OkStatus();
+}
+
+TagView ToTagView(const model::CustomerTagDetail& detail, int64_t now_ms) {
+  TagView view;
+  view.detail = detail;
+  view.decayed_score = tagger::DecayedScore(detail.value.score, detail.value.updated_at_ms, now_ms,
+                                            HalfLifeMs(detail.tag.group));
+  view.held = tagger::IsHeld(view.decayed_score, detail.tag.Threshold());
+  return view;
+}
+
+Status CheckActive(const model::Customer& customer) {
+  if (customer.merged_into.has_value()) {
+    return core::FailedPreconditionError("customer " + std::to_string(customer.id) +
+                                         " is merged into " +
+                                         std::to_string(*customer.merged_into));
+  }
+  return core::OkStatus();
+}
+
+}  // namespace
+
+int64_t HalfLifeMs(const model::TagGroup& group) {
+  return group.half_life_days <= 0 ? 0 : int64_t{group.half_life_days} * kDayMs;
+}
+
+ProfileService::ProfileService(storage::ProfileStore& store, const RuleSetHolder& rules,
+                               const core::Clock& clock, ProfileServiceOptions options)
+    : store_(store), rules_(rules), clock_(clock), options_(std::move(options)) {
+  // A summary budget below one CJK character and a few ASCII ones is a configuration bug.
+  SCRM_CHECK(options_.summary_max_bytes >= 16);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ingest
+
+Status ProfileService::Apply(storage::ProfileTxn& txn, const model::Interaction& it,
+                             const tagger::RuleEngine& engine) const {
+  if (IsTagLibraryKind(it.kind)) return ApplyTagLibraryChange(txn, it);
+  const std::optional<IdentityKey> primary = PrimaryIdentity(it);
+  const std::optional<IdentityKey> unionid = UnionIdentity(it);
+  if (!primary.has_value() && !unionid.has_value()) return core::OkStatus();
+  const int64_t now_ms = clock_.NowUnixMillis();
+
+  // Identity resolution (PROTOCOL §5). Every step is idempotent by construction: a replay
+  // finds the identities (and the merge) the first delivery made. The common case — a known
+  // openid / external_userid without a unionid — is one statement.
+  std::optional<model::Customer> by_primary;
+  if (primary.has_value()) {
+    SCRM_ASSIGN_OR_RETURN(by_primary,
+                          txn.FindCustomerByIdentity(primary->platform, primary->account_id,
+                                                     primary->kind, primary->value));
+  }
+  SCRM_ASSIGN_OR_RETURN(const std::optional<model::Identity> by_union, Lookup(txn, unionid));
+  model::Customer customer;
+  if (by_primary.has_value() && by_union.has_value() && by_primary->id != by_union->customer_id) {
+    // The unionid joins two customers: one person. The older customer survives, unless an
+    // operator undid this very merge before.
+    const int64_t survivor = std::min(by_primary->id, by_union->customer_id);
+    const int64_t merged = std::max(by_primary->id, by_union->customer_id);
+    SCRM_ASSIGN_OR_RETURN(const bool excluded, txn.IsMergeExcluded(survivor, merged));
+    if (excluded) {
+      customer = std::move(*by_primary);
+    } else {
+      model::MergeRecord record;
+      SCRM_RETURN_IF_ERROR(ApplyMerge(txn, survivor, merged, "unionid", &record));
+      SCRM_ASSIGN_OR_RETURN(customer, txn.GetCustomer(survivor));
+    }
+  } else if (by_primary.has_value()) {
+    customer = std::move(*by_primary);
+    if (unionid.has_value() && !by_union.has_value()) {
+      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *unionid, now_ms));
+    }
+  } else if (by_union.has_value()) {
+    SCRM_ASSIGN_OR_RETURN(customer, txn.GetCustomer(by_union->customer_id));
+    if (primary.has_value()) {
+      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *primary, now_ms));
+    }
+  } else {
+    if (!MayCreateCustomer(it.kind)) return core::OkStatus();
+    customer.stage = model::LifecycleStage::kNew;
+    customer.stage_reason = "first_interaction";
+    customer.created_at_ms = now_ms;
+    customer.updated_at_ms = now_ms;
+    SCRM_ASSIGN_OR_RETURN(customer.id, txn.CreateCustomer(customer));
+    if (primary.has_value())
+      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *primary, now_ms));
+    if (unionid.has_value())
+      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *unionid, now_ms));
+  }
+
+  for (int hop = 0; customer.merged_into.has_value(); ++hop) {
+    // Identities move with a merge, so this only happens to a store edited by hand.
+    if (hop == kMaxMergeHops) {
+      return core::InternalError("customer " + std::to_string(customer.id) +
+                                 " is in a merge cycle");
+    }
+    SCRM_ASSIGN_OR_RETURN(customer, txn.GetCustomer(*customer.merged_into));
+  }
+  ApplyContext context{txn, it, options_, now_ms, customer};
+  SCRM_RETURN_IF_ERROR(ApplyBuiltIn(context));
+  SCRM_RETURN_IF_ERROR(ApplyRules(context, engine));
+  if (context.customer == customer) return core::OkStatus();  // a replay changes nothing
+  context.customer.updated_at_ms = now_ms;
+  return txn.UpdateCustomer(context.customer);
+}
+
+Status ProfileService::ApplyChunk(std::span<const model::Interaction> chunk,
+                                  const std::optional<CursorUpdate>& cursor) const {
+  // Pinned for the whole chunk: a rule set swapped meanwhile applies from the next chunk on.
+  const std::shared_ptr<const tagger::RuleEngine> engine = rules_.engine();
+  return store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    for (const model::Interaction& it : chunk) {
+      const Status status = Apply(txn, it, *engine);
+      if (!status.ok()) {
+        return Status(status.code(),
+                      "interaction " + std::to_string(it.id) + ": " + status.message());
+      }
+    }
+    if (cursor.has_value()) SCRM_RETURN_IF_ERROR(txn.SetCursor(cursor->name, cursor->last_id));
+    return core::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merge and undo
+
+Status ProfileService::ApplyMerge(storage::ProfileTxn& txn, int64_t survivor_id, int64_t merged_id,
+                                  const std::string& reason, model::MergeRecord* record) const {
+  if (survivor_id == merged_id) {
+    return core::InvalidArgumentError("a customer cannot be merged into itself");
+  }
+  const int64_t now_ms = clock_.NowUnixMillis();
+  SCRM_ASSIGN_OR_RETURN(model::Customer survivor, txn.GetCustomer(survivor_id));
+  SCRM_ASSIGN_OR_RETURN(model::Customer merged, txn.GetCustomer(merged_id));
+  SCRM_RETURN_IF_ERROR(CheckActive(survivor));
+  SCRM_RETURN_IF_ERROR(CheckActive(merged));
+
+  model::MergeUndoState undo;
+  undo.survivor_before = survivor;
+  undo.merged_before = merged;
+
+  // Tags: a tag only the merged customer has moves; one both have adds up — the merged score is
+  // a weight at its own time (tagger::ApplyDelta), so the sum decays like both did — and the
+  // evidence of the later change wins.
+  SCRM_ASSIGN_OR_RETURN(const std::vector<model::CustomerTag> survivor_tags,
+                        txn.ListCustomerTags(survivor_id));
+  SCRM_ASSIGN_OR_RETURN(undo.merged_tags, txn.ListCustomerTags(merged_id));
+  for (const model::CustomerTag& theirs : undo.merged_tags) {
+    const model::CustomerTag* ours = FindTagRow(survivor_tags, theirs.tag_id);
+    if (ours == nullptr) {
+      SCRM_RETURN_IF_ERROR(txn.MoveCustomerTag(merged_id, survivor_id, theirs.tag_id));
+      model::CustomerTag moved = theirs;
+      moved.customer_id = survivor_id;
+      undo.survivor_tags_after.push_back(moved);
+      continue;
+    }
+    SCRM_ASSIGN_OR_RETURN(const model::TagDetail tag, txn.GetTag(theirs.tag_id));
+    const tagger::TagScore sum = tagger::ApplyDelta(
+        tagger::TagScore{ours->score, ours->updated_at_ms},
+        tagger::TagDelta{RefOf(tag), theirs.score, theirs.updated_at_ms}, HalfLifeMs(tag.group));
+    model::CustomerTag combined = theirs.updated_at_ms > ours->updated_at_ms ? theirs : *ours;
+    combined.customer_id = survivor_id;
+    combined.score = sum.score;
+    combined.updated_at_ms = sum.updated_at_ms;
+    SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(combined));
+    SCRM_RETURN_IF_ERROR(txn.DeleteCustomerTag(merged_id, theirs.tag_id));
+    undo.survivor_tags_before.push_back(*ours);
+    undo.survivor_tags_after.push_back(combined);
+  }
+
+  SCRM_ASSIGN_OR_RETURN(undo.identity_ids, txn.MoveIdentities(merged_id, survivor_id));
+  SCRM_ASSIGN_OR_RETURN(undo.timeline_ids, txn.MoveTimeline(merged_id, survivor_id));
+  SCRM_ASSIGN_OR_RETURN(undo.task_ids, txn.MoveTasks(merged_id, survivor_id));
+  SCRM_ASSIGN_OR_RETURN(undo.follower_ids, txn.MoveFollowers(merged_id, survivor_id));
+
+  model::CustomerCounters& counters = survivor.counters;
+  counters.interactions += merged.counters.interactions;
+  counters.messages += merged.counters.messages;
+  counters.events += merged.counters.events;
+  counters.orders += merged.counters.orders;
+  counters.paid_orders += merged.counters.paid_orders;
+  if (merged.first_interaction_at_ms != 0 &&
+      (survivor.first_interaction_at_ms == 0 ||
+       merged.first_interaction_at_ms < survivor.first_interaction_at_ms)) {
+    survivor.first_interaction_at_ms = merged.first_interaction_at_ms;
+  }
+  survivor.last_interaction_at_ms =
+      std::max(survivor.last_interaction_at_ms, merged.last_interaction_at_ms);
+  for (const auto& [key, value] : merged.attributes) survivor.attributes.emplace(key, value);
+  if (survivor.owner_userid.empty()) survivor.owner_userid = merged.owner_userid;
+  // A survivor that left (lost / at_risk) while the other record is active is active: the
+  // person is still reachable through the other record's channel.
+  const auto dormant = [](model::LifecycleStage s) {
+    return s == model::LifecycleStage::kLost || s == model::LifecycleStage::kAtRisk;
+  };
+  if (dormant(survivor.stage) && !dormant(merged.stage)) {
+    survivor.stage = merged.stage;
+    survivor.stage_reason = merged.stage_reason;
+    survivor.stage_staff = merged.stage_staff;
+  }
+  survivor.updated_at_ms = now_ms;
+  merged.merged_into = survivor_id;
+  merged.updated_at_ms = now_ms;
+  undo.survivor_after = survivor;
+  SCRM_RETURN_IF_ERROR(txn.UpdateCustomer(survivor));
+  SCRM_RETURN_IF_ERROR(txn.UpdateCustomer(merged));
+
+  record->survivor_id = survivor_id;
+  record->merged_id = merged_id;
+  record->at_ms = now_ms;
+  record->reason = reason;
+  record->undone_at_ms.reset();
+  SCRM_ASSIGN_OR_RETURN(record->id, txn.InsertMerge(*record, undo));
+  return core::OkStatus();
+}
+
+StatusOr<model::MergeRecord> ProfileService::Merge(int64_t survivor_id, int64_t other_id,
+                                                   std::string reason) {
+  if (reason.size() > kMaxMergeReasonBytes) {
+    return core::InvalidArgumentError("merge reason must be at most 256 bytes");
+  }
+  if (reason.empty()) reason = "manual";
+  model::MergeRecord record;
+  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) {
+    return ApplyMerge(txn, survivor_id, other_id, reason, &record);
+  });
+  if (!status.ok()) return status;
+  return record;
+}
+
+StatusOr<model::MergeRecord> ProfileService::UndoMerge(int64_t merge_id) {
+  model::MergeRecord result;
+  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const storage::StoredMerge stored, txn.GetMerge(merge_id));
+    const model::MergeRecord& record = stored.record;
+    const model::MergeUndoState& undo = stored.undo;
+    if (record.undone_at_ms.has_value()) {
+      return core::FailedPreconditionError("merge " + std::to_string(merge_id) +
+                                           " is already undone");
+    }
+    const int64_t now_ms = clock_.NowUnixMillis();
+    SCRM_ASSIGN_OR_RETURN(model::Customer survivor, txn.GetCustomer(record.survivor_id));
+    SCRM_ASSIGN_OR_RETURN(const model::Customer merged, txn.GetCustomer(record.merged_id));
+    if (survivor.merged_into.has_value()) {
+      return core::FailedPreconditionError(
+          "customer " + std::to_string(survivor.id) + " was merged into " +
+          std::to_string(*survivor.merged_into) + " since: undo that merge first");
+    }
+    if (merged.merged_into != record.survivor_id) {
+      return core::FailedPreconditionError("customer " + std::to_string(merged.id) +
+                                           " is no longer merged into " +
+                                           std::to_string(record.survivor_id));
+    }
+
+    // Tags: a survivor row nobody touched since the merge is put back as it was; one that moved
+    // on keeps what happened since, minus the merged customer's contribution.
+    for (const model::CustomerTag& theirs : undo.merged_tags) {
+      const model::CustomerTag* before = FindTagRow(undo.survivor_tags_before, theirs.tag_id);
+      const model::CustomerTag* after = FindTagRow(undo.survivor_tags_after, theirs.tag_id);
+      SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> current,
+                            txn.GetCustomerTag(record.survivor_id, theirs.tag_id));
+      if (current.has_value() && after != nullptr && *current == *after) {
+        if (before != nullptr) {
+          SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(*before));
+        } else {
+          SCRM_RETURN_IF_ERROR(txn.DeleteCustomerTag(record.survivor_id, theirs.tag_id));
+        }
+      } else if (current.has_value()) {
+        SCRM_ASSIGN_OR_RETURN(const model::TagDetail tag, txn.GetTag(theirs.tag_id));
+        model::CustomerTag rest = *current;
+        rest.score -= tagger::DecayedScore(theirs.score, theirs.updated_at_ms,
+                                           current->updated_at_ms, HalfLifeMs(tag.group));
+        if (before == nullptr && std::fabs(rest.score) < kScoreEpsilon) {
+          SCRM_RETURN_IF_ERROR(txn.DeleteCustomerTag(record.survivor_id, theirs.tag_id));
+        } else {
+          SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(rest));
+        }
+      }
+      SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(theirs));
+    }
+
+    SCRM_RETURN_IF_ERROR(txn.MoveIdentitiesById(undo.identity_ids, record.merged_id));
+    SCRM_RETURN_IF_ERROR(txn.MoveTimelineById(undo.timeline_ids, record.merged_id));
+    SCRM_RETURN_IF_ERROR(txn.MoveTasksById(undo.task_ids, record.merged_id));
+    SCRM_RETURN_IF_ERROR(txn.MoveFollowersById(undo.follower_ids, record.merged_id));
+
+    if (survivor == undo.survivor_after) {
+      survivor = undo.survivor_before;
+    } else {
+      model::CustomerCounters& counters = survivor.counters;
+      const model::CustomerCounters& theirs = undo.merged_before.counters;
+      counters.interactions = std::max<int64_t>(0, counters.interactions - theirs.interactions);
+      counters.messages = std::max<int64_t>(0, counters.messages - theirs.messages);
+      counters.events = std::max<int64_t>(0, counters.events - theirs.events);
+      counters.orders = std::max<int64_t>(0, counters.orders - theirs.orders);
+      counters.paid_orders = std::max<int64_t>(0, counters.paid_orders - theirs.paid_orders);
+      survivor.updated_at_ms = now_ms;
+    }
+    SCRM_RETURN_IF_ERROR(txn.UpdateCustomer(survivor));
+    SCRM_RETURN_IF_ERROR(txn.UpdateCustomer(undo.merged_before));
+    SCRM_RETURN_IF_ERROR(txn.MarkMergeUndone(merge_id, now_ms));
+    // An automatic (unionid) merge of the pair would otherwise happen again on their next
+    // interaction.
+    SCRM_RETURN_IF_ERROR(txn.AddMergeExclusion(record.survivor_id, record.merged_id));
+    result = record;
+    result.undone_at_ms = now_ms;
+    return core::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+StatusOr<CustomerView> ProfileService::GetCustomer(int64_t customer_id) const {
+  SCRM_ASSIGN_OR_RETURN(model::CustomerProfile profile, store_.GetProfile(customer_id));
+  const int64_t now_ms = clock_.NowUnixMillis();
+  CustomerView view;
+  view.customer = std::move(profile.customer);
+  view.identities = std::move(profile.identities);
+  for (const model::CustomerTagDetail& tag : profile.tags)
+    view.tags.push_back(ToTagView(tag, now_ms));
+  view.followers = std::move(profile.followers);
+  for (model::Follower& f : view.followers) {
+    f.is_owner = !f.userid.empty() && f.userid == view.customer.owner_userid;
+  }
+  view.tasks = std::move(profile.tasks);
+  view.merges = std::move(profile.merges);
+  return view;
+}
+
+StatusOr<std::vector<model::TimelineEntry>> ProfileService::ListTimeline(int64_t customer_id,
+                                                                         int64_t after_id,
+                                                                         size_t limit) const {
+  return store_.ListTimeline(customer_id, after_id, limit);
+}
+
+StatusOr<std::vector<model::Customer>> ProfileService::ListCustomers(
+    const storage::CustomerFilter& filter) const {
+  return store_.ListCustomers(filter);
+}
+
+StatusOr<std::optional<int64_t>> ProfileService::FindCustomer(std::string_view platform,
+                                                              std::string_view account_id,
+                                                              model::IdentityKind kind,
+                                                              std::string_view value) const {
+  SCRM_ASSIGN_OR_RETURN(std::optional<model::Identity> identity,
+                        store_.FindIdentity(platform, account_id, kind, value));
+  if (!identity.has_value()) return std::optional<int64_t>();
+  return std::optional<int64_t>(identity->customer_id);
+}
+
+StatusOr<std::vector<model::TagDetail>> ProfileService::ListTags() const {
+  return store_.ListTags();
+}
+
+StatusOr<std::vector<model::FollowUpTask>> ProfileService::ListTasks(
+    const storage::TaskFilter& filter) const {
+  return store_.ListTasks(filter);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes
+
+StatusOr<TagView> ProfileService::AddManualTag(int64_t customer_id, const model::TagRef& ref,
+                                               double weight) {
+  SCRM_RETURN_IF_ERROR(ValidateTagRef(ref));
+  if (!std::isfinite(weight) || weight == 0 || std::fabs(weight) > kMaxManualWeight) {
+    return core::InvalidArgumentError("weight must be non-zero and within -1000..1000");
+  }
+  TagView view;
+  const int64_t now_ms = clock_.NowUnixMillis();
+  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const model::Customer customer, txn.GetCustomer(customer_id));
+    SCRM_RETURN_IF_ERROR(CheckActive(customer));
+    SCRM_ASSIGN_OR_RETURN(model::TagDetail tag,
+                          txn.GetOrCreateTag(ref.group, ref.name, options_.default_tag_group));
+    SCRM_ASSIGN_OR_RETURN(
+        model::CustomerTag row,
+        ApplyTagDelta(txn, customer_id, tag, weight, now_ms, model::TagSource::kManual, 0, 0, 0));
+    view = ToTagView(model::CustomerTagDetail{row, tag}, now_ms);
+    return core::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return view;
+}
+
+Status ProfileService::RemoveTag(int64_t customer_id, const model::TagRef& ref) {
+  SCRM_RETURN_IF_ERROR(ValidateTagRef(ref));
+  return store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const model::Customer customer, txn.GetCustomer(customer_id));
+    SCRM_RETURN_IF_ERROR(CheckActive(customer));
+    SCRM_ASSIGN_OR_RETURN(const std::optional<model::TagDetail> tag,
+                          txn.FindTag(ref.group, ref.name));
+    if (!tag.has_value()) return core::NotFoundError("no tag " + ref.group + "/" + ref.name);
+    SCRM_ASSIGN_OR_RETURN(const bool deleted, txn.DeleteCustomerTag(customer_id, tag->tag.id));
+    if (!deleted) {
+      return core::NotFoundError("customer " + std::to_string(customer_id) + " does not have " +
+                                 ref.group + "/" + ref.name);
+    }
+    return core::OkStatus();
+  });
+}
+
+StatusOr<model::Identity> ProfileService::AddIdentity(int64_t customer_id,
+                                                      model::Identity identity) {
+  if (identity.value.empty()) return core::InvalidArgumentError("identity value is empty");
+  if (identity.kind == model::IdentityKind::kUnionid) {
+    identity.platform = std::string(model::kUnionidPlatform);
+    identity.account_id.clear();
+  }
+  identity.customer_id = customer_id;
+  identity.created_at_ms = clock_.NowUnixMillis();
+  model::Identity stored;
+  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const model::Customer customer, txn.GetCustomer(customer_id));
+    SCRM_RETURN_IF_ERROR(CheckActive(customer));
+    SCRM_ASSIGN_OR_RETURN(stored, txn.AddIdentity(identity));
+    return core::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return stored;
+}
+
+Status ProfileService::SyncPlatformTags(int64_t customer_id,
+                                        std::span<const model::PlatformTag> tags) {
+  const int64_t now_ms = clock_.NowUnixMillis();
+  return store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const model::Customer customer, txn.GetCustomer(customer_id));
+    SCRM_RETURN_IF_ERROR(CheckActive(customer));
+    std::set<int64_t> present;
+    for (const model::PlatformTag& platform_tag : tags) {
+      // Only 企业标签 are the corp's tag library; personal and rule-group tags are not ours.
+      if (platform_tag.type != 1 || platform_tag.tag_id.empty()) continue;
+      SCRM_ASSIGN_OR_RETURN(std::optional<model::TagDetail> tag,
+                            txn.FindTagByWecomId(platform_tag.tag_id));
+      if (!tag.has_value()) {
+        const model::TagRef ref{platform_tag.group_name, platform_tag.tag_name};
+        if (!ValidateTagRef(ref).ok()) continue;  // a name we cannot store: skip, not fail
+        SCRM_ASSIGN_OR_RETURN(model::TagDetail local,
+                              txn.GetOrCreateTag(ref.group, ref.name, options_.default_tag_group));
+        if (local.tag.wecom_tag_id.empty()) {
+          local.tag.wecom_tag_id = platform_tag.tag_id;
+          SCRM_RETURN_IF_ERROR(txn.UpdateTag(local.tag));
+        }
+        tag = std::move(local);
+      }
+      present.insert(tag->tag.id);
+      SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> current,
+                            txn.GetCustomerTag(customer_id, tag->tag.id));
+      const double decayed = current.has_value()
+                                 ? tagger::DecayedScore(current->score, current->updated_at_ms,
+                                                        now_ms, HalfLifeMs(tag->group))
+                                 : 0;
+      if (current.has_value() && tagger::IsHeld(decayed, tag->Threshold())) continue;
+      model::CustomerTag row;
+      row.customer_id = customer_id;
+      row.tag_id = tag->tag.id;
+      row.score = tag->Threshold();
+      row.updated_at_ms = now_ms;
+      row.source = model::TagSource::kPlatform;
+      SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(row));
+    }
+    SCRM_ASSIGN_OR_RETURN(const std::vector<model::CustomerTag> rows,
+                          txn.ListCustomerTags(customer_id));
+    for (const model::CustomerTag& row : rows) {
+      if (row.source != model::TagSource::kPlatform || present.contains(row.tag_id)) continue;
+      SCRM_RETURN_IF_ERROR(txn.DeleteCustomerTag(customer_id, row.tag_id));
+    }
+    return core::OkStatus();
+  });
+}
+
+StatusOr<model::TagDetail> ProfileService::MapTag(const model::TagRef& ref,
+                                                  std::string wecom_tag_id, int64_t oa_tag_id) {
+  SCRM_RETURN_IF_ERROR(ValidateTagRef(ref));
+  if (oa_tag_id < 0) return core::InvalidArgumentError("oa_tag_id must be >= 0");
+  model::TagDetail result;
+  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(result,
+                          txn.GetOrCreateTag(ref.group, ref.name, options_.default_tag_group));
+    result.tag.wecom_tag_id = wecom_tag_id;
+    result.tag.oa_tag_id = oa_tag_id;
+    return txn.UpdateTag(result.tag);
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+StatusOr<model::TagGroup> ProfileService::ConfigureTagGroup(std::string_view name,
+                                                            int half_life_days, double threshold) {
+  if (name.empty() || name.size() > kMaxTagNameBytes) {
+    return core::InvalidArgumentError("tag group must be 1..64 bytes");
+  }
+  if (half_life_days < 0 || half_life_days > kMaxHalfLifeDays) {
+    return core::InvalidArgumentError("half_life_days must be within 0..3650");
+  }
+  if (!std::isfinite(threshold)) return core::InvalidArgumentError("threshold must be finite");
+  model::TagGroup result;
+  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(result, txn.GetOrCreateTagGroup(name, options_.default_tag_group));
+    result.half_life_days = half_life_days;
+    result.threshold = threshold;
+    return txn.UpdateTagGroup(result);
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+Status ProfileService::SetTaskStatus(int64_t task_id, model::TaskStatus status) {
+  return store_.RunInTransaction(
+      [&](storage::ProfileTxn& txn) { return txn.UpdateTaskStatus(task_id, status); });
+}
+
+}  // namespace scrm::profiles

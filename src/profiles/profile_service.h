@@ -1,0 +1,170 @@
+// ProfileService: turns stored interactions into customer profiles — identity resolution
+// (openid / external_userid / unionid -> one customer, merging when a unionid joins two), the
+// tag rules (tagger::RuleEngine) with decaying scores and evidence, timeline, counters,
+// lifecycle stage, followers and owner, follow-up tasks — every effect exactly once per
+// interaction; and the operations the REST API offers on profiles (views with decayed scores,
+// merge and undo, manual tags, identities, tag mappings, tasks).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/core/clock.h"
+#include "src/core/status.h"
+#include "src/model/customer.h"
+#include "src/model/interaction.h"
+#include "src/model/tag_rule.h"
+#include "src/profiles/rule_set.h"
+#include "src/storage/profile_store.h"
+#include "src/tagger/rule_engine.h"
+
+namespace scrm::profiles {
+
+struct ProfileServiceOptions {
+  // Half-life and threshold of a tag group that a rule (or a manual tag) creates on first use;
+  // name and mapping are ignored. Change a group afterwards with ConfigureTagGroup.
+  model::TagGroup default_tag_group;
+  // Timeline summaries are cut to this many bytes (on a UTF-8 boundary); >= 16.
+  size_t summary_max_bytes = 200;
+  // A lost-customer alert (流失提醒) is due this long after the leave event.
+  int64_t lost_alert_due_ms = int64_t{24} * 3600 * 1000;
+};
+
+// A customer's tag as the API shows it: the stored row and definition, the score decayed to the
+// clock's now, and whether the tag is held (decayed score >= threshold).
+struct TagView {
+  model::CustomerTagDetail detail;
+  double decayed_score = 0;
+  bool held = false;
+
+  friend bool operator==(const TagView&, const TagView&) = default;
+};
+
+// GET /api/v1/customers/{id}: the profile with decayed scores. Follower::is_owner is derived
+// from customer.owner_userid so that it stays right across merges.
+struct CustomerView {
+  model::Customer customer;
+  std::vector<model::Identity> identities;
+  std::vector<TagView> tags;
+  std::vector<model::Follower> followers;
+  std::vector<model::FollowUpTask> tasks;
+  std::vector<model::MergeRecord> merges;
+
+  friend bool operator==(const CustomerView&, const CustomerView&) = default;
+};
+
+// Where the ingest worker's cursor goes when a chunk commits.
+struct CursorUpdate {
+  std::string name;
+  int64_t last_id = 0;
+};
+
+// Thread-safety: Apply runs on the caller's transaction (the ingest worker thread); the other
+// methods may be called from any thread (each opens its own transaction or read). Does not own
+// the store, rule holder or clock, which must outlive it.
+class ProfileService {
+ public:
+  ProfileService(storage::ProfileStore& store, const RuleSetHolder& rules, const core::Clock& clock,
+                 ProfileServiceOptions options = {});
+
+  // ---- ingest
+
+  // Applies one interaction inside `txn`: resolves (or creates) the customer, then — each once,
+  // so that a replay changes nothing — the built-in effects (timeline, counters, followers and
+  // owner, lifecycle stage with a 流失提醒 task when a leave makes the customer lost; keyed by
+  // the timeline entry, unique per customer, kind and interaction) and every action of every
+  // matching rule (keyed in applied_effects as "rule:<id>:<index>").
+  // Interactions without a customer (a WeCom member's own app message, group chat events) only
+  // touch what they concern: change_external_tag events unmap deleted WeCom corp tags. An error
+  // means the caller must roll the transaction back.
+  core::Status Apply(storage::ProfileTxn& txn, const model::Interaction& interaction,
+                     const tagger::RuleEngine& engine) const;
+
+  // Applies every interaction of the chunk in order and, when cursor is set, records it, all in
+  // ONE transaction with the rule engine in force: either all of it commits or nothing does.
+  core::Status ApplyChunk(std::span<const model::Interaction> chunk,
+                          const std::optional<CursorUpdate>& cursor) const;
+
+  // ---- API: reads
+
+  // NotFound for an unknown id. A merged customer is returned as stored (merged_into set).
+  core::StatusOr<CustomerView> GetCustomer(int64_t customer_id) const;
+  // Entries with id > after_id ascending, 1..ProfileStore::kMaxListLimit.
+  core::StatusOr<std::vector<model::TimelineEntry>> ListTimeline(int64_t customer_id,
+                                                                 int64_t after_id,
+                                                                 size_t limit) const;
+  core::StatusOr<std::vector<model::Customer>> ListCustomers(
+      const storage::CustomerFilter& filter) const;
+  // The customer an identity resolves to; nullopt when unknown.
+  core::StatusOr<std::optional<int64_t>> FindCustomer(std::string_view platform,
+                                                      std::string_view account_id,
+                                                      model::IdentityKind kind,
+                                                      std::string_view value) const;
+  core::StatusOr<std::vector<model::TagDetail>> ListTags() const;
+  core::StatusOr<std::vector<model::FollowUpTask>> ListTasks(
+      const storage::TaskFilter& filter) const;
+
+  // ---- API: changes
+
+  // Merges `other` into `survivor` (POST /api/v1/customers/{survivor}/merge {"other": id}):
+  // identities, timeline, tasks and followers move, tag scores add up (decayed to a common
+  // time), counters add up, attributes the survivor lacks are copied; `other` is kept with
+  // merged_into set. Recorded with what UndoMerge needs. InvalidArgument when both are the same
+  // or reason is longer than 256 bytes; NotFound; FailedPrecondition when either is already
+  // merged.
+  core::StatusOr<model::MergeRecord> Merge(int64_t survivor_id, int64_t other_id,
+                                           std::string reason);
+  // Reverses a merge (POST /api/v1/merges/{id}/undo): the moved rows go back, the merged
+  // customer is restored as it was, and the survivor too when nothing happened to it since
+  // (otherwise the merged customer's counters and tag contributions are taken out of it and what
+  // happened since stays with it). The pair is never merged automatically again. NotFound;
+  // FailedPrecondition when already undone or when the survivor was merged again since (undo
+  // that merge first).
+  core::StatusOr<model::MergeRecord> UndoMerge(int64_t merge_id);
+
+  // Adds `weight` (non-zero, -1000..1000) to the customer's score on the tag (created on first
+  // use), source "manual", at the clock's now. InvalidArgument for a bad weight or an empty /
+  // over-long (64 bytes) group or name; NotFound for an unknown customer.
+  core::StatusOr<TagView> AddManualTag(int64_t customer_id, const model::TagRef& tag,
+                                       double weight);
+  // Removes the tag from the customer. NotFound when the customer or the tag is unknown or the
+  // customer does not have it.
+  core::Status RemoveTag(int64_t customer_id, const model::TagRef& tag);
+  // Attaches an identity (phone, ERP number, ...) to the customer. AlreadyExists when it
+  // belongs to a customer already (merge them instead); InvalidArgument for an empty value.
+  core::StatusOr<model::Identity> AddIdentity(int64_t customer_id, model::Identity identity);
+  // Applies the WeCom corp tags of a contact (externalcontact/get follow_user[].tags): each
+  // 企业标签 (type 1) is mapped to a local tag (by its id, else by group and name, created and
+  // mapped when missing) and held with source "platform"; platform-sourced tags that are no
+  // longer in the list are removed. Other tag types are ignored.
+  core::Status SyncPlatformTags(int64_t customer_id, std::span<const model::PlatformTag> tags);
+  // Maps a local tag (created when missing) to a WeCom corp tag id and / or an OA tag id ("" / 0
+  // unmaps). AlreadyExists when the WeCom id is mapped to another tag.
+  core::StatusOr<model::TagDetail> MapTag(const model::TagRef& tag, std::string wecom_tag_id,
+                                          int64_t oa_tag_id);
+  // Sets a group's half-life (0..3650 days, 0 = no decay) and threshold (finite), creating the
+  // group when missing.
+  core::StatusOr<model::TagGroup> ConfigureTagGroup(std::string_view name, int half_life_days,
+                                                    double threshold);
+  // NotFound for an unknown task.
+  core::Status SetTaskStatus(int64_t task_id, model::TaskStatus status);
+
+ private:
+  core::Status ApplyMerge(storage::ProfileTxn& txn, int64_t survivor_id, int64_t merged_id,
+                          const std::string& reason, model::MergeRecord* record) const;
+
+  storage::ProfileStore& store_;
+  const RuleSetHolder& rules_;
+  const core::Clock& clock_;
+  const ProfileServiceOptions options_;
+};
+
+// The tag's half-life in milliseconds (0 = no decay).
+int64_t HalfLifeMs(const model::TagGroup& group);
+
+}  // namespace scrm::profiles
