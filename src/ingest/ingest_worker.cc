@@ -74,10 +74,10 @@ Status IngestWorker::Start() {
   }
   if (options_.chunk_size == 0) return core::InvalidArgumentError("ingest chunk_size must be >= 1");
   if (options_.poll_interval.count() <= 0 || options_.retry_interval.count() <= 0 ||
-      options_.max_retry_interval < options_.retry_interval) {
+      options_.max_retry_interval < options_.retry_interval || options_.batch_delay.count() < 0) {
     return core::InvalidArgumentError(
-        "ingest poll_interval and retry_interval must be > 0 and max_retry_interval >= "
-        "retry_interval");
+        "ingest poll_interval and retry_interval must be > 0, max_retry_interval >= "
+        "retry_interval and batch_delay >= 0");
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -183,8 +183,15 @@ void IngestWorker::Run() {
       const bool due = !retry_at_.has_value() || clock_.SteadyNow() >= *retry_at_;
       return stopping_ || !replays_.empty() || (notified_ && due);
     });
-    notified_ = false;
     if (stopping_) break;
+    if (notified_ && options_.batch_delay.count() > 0 && replays_.empty() &&
+        !retry_at_.has_value()) {
+      // Let more commits land before reading them (see IngestWorkerOptions::batch_delay). Stop
+      // and replays cut the delay short.
+      wake_cv_.wait_for(lock, options_.batch_delay, [&] { return stopping_ || !replays_.empty(); });
+      if (stopping_) break;
+    }
+    notified_ = false;
   }
   FlushCursor(/*force=*/true);
 }

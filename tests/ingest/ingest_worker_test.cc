@@ -44,9 +44,11 @@ struct Fixture {
   RecordingProcessor second{"second", log};
 
   // A worker over both processors. The poll is an hour: tests wake it with Notify.
-  std::unique_ptr<IngestWorker> MakeWorker(size_t chunk_size = 4) {
+  std::unique_ptr<IngestWorker> MakeWorker(
+      size_t chunk_size = 4, std::chrono::milliseconds batch_delay = std::chrono::milliseconds(0)) {
     IngestWorkerOptions options;
     options.chunk_size = chunk_size;
+    options.batch_delay = batch_delay;
     options.poll_interval = std::chrono::hours(1);
     options.retry_interval = std::chrono::seconds(1);
     options.max_retry_interval = std::chrono::seconds(8);
@@ -335,6 +337,45 @@ TEST_CASE("IngestWorker Replay returns an error when the request cannot run", "[
   }
 }
 
+TEST_CASE("IngestWorker with a batch delay reads what several commits stored in one pass", "[db]") {
+  Fixture f;
+  f.Store(1, 1);
+  auto worker = f.MakeWorker(/*chunk_size=*/16, std::chrono::seconds(2));
+  REQUIRE(worker->Start().ok());
+  // The first pass reads at once; then the worker sleeps until notified.
+  REQUIRE(worker->WaitForCursor(kBaseId + 1, kPatience));
+  f.Store(2, 2);
+  worker->Notify();
+  // Well inside the delay: nothing more is read yet.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(f.log.calls() == Expected({1}));
+  f.Store(3, 4);
+  worker->Notify();
+  REQUIRE(worker->WaitForCursor(kBaseId + 4, kPatience));
+  worker->Stop();
+  CHECK(f.log.calls() == Expected({1, 2, 3, 4}));
+}
+
+TEST_CASE("IngestWorker Stop cuts a batch delay short and loses nothing", "[db]") {
+  Fixture f;
+  f.Store(1, 1);
+  auto worker = f.MakeWorker(/*chunk_size=*/16, std::chrono::hours(1));
+  REQUIRE(worker->Start().ok());
+  REQUIRE(worker->WaitForCursor(kBaseId + 1, kPatience));
+  f.Store(2, 3);
+  worker->Notify();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  worker->Stop();  // would wait an hour if the delay held it
+  CHECK(f.log.calls() == Expected({1}));
+  CHECK(f.store.GetCursor("worker").value() == kBaseId + 1);
+  // The next worker finds the rest after the cursor.
+  auto next = f.MakeWorker(/*chunk_size=*/16);
+  REQUIRE(next->Start().ok());
+  REQUIRE(next->WaitForCursor(kBaseId + 3, kPatience));
+  next->Stop();
+  CHECK(f.log.calls() == Expected({1, 2, 3}));
+}
+
 TEST_CASE("IngestWorker Start returns InvalidArgument when the options are invalid", "[db]") {
   Fixture f;
   IngestWorkerOptions options;
@@ -342,6 +383,7 @@ TEST_CASE("IngestWorker Start returns InvalidArgument when the options are inval
   SECTION("cursor name") { options.cursor_name.clear(); }
   SECTION("poll interval") { options.poll_interval = std::chrono::milliseconds(0); }
   SECTION("retry bounds") { options.max_retry_interval = options.retry_interval / 2; }
+  SECTION("batch delay") { options.batch_delay = std::chrono::milliseconds(-1); }
   IngestWorker worker(f.store, {f.first}, f.clock, f.metrics, core::MakeNullLogger(), options);
   CHECK(worker.Start().code() == StatusCode::kInvalidArgument);
 }
