@@ -28,8 +28,7 @@ core::StatusOr<std::optional<std::string>> TextParam(const httplib::Request& req
   return std::optional<std::string>(std::move(value));
 }
 
-core::StatusOr<int64_t> PathId(const httplib::Request& req, size_t index,
-                               const std::string& what) {
+core::StatusOr<int64_t> PathId(const httplib::Request& req, size_t index, const std::string& what) {
   // The route patterns capture [0-9]+ only; what is left to check is the range.
   if (req.matches.size() <= index) return core::InternalError("route has no id capture");
   const std::string text = req.matches[index].str();

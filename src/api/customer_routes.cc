@@ -71,9 +71,12 @@ json TagViewJson(const profiles::TagView& view) {
 }
 
 json FollowerJson(const model::Follower& f) {
-  return json{{"account_id", f.account_id},     {"userid", f.userid},
-              {"state", model::FollowerStateName(f.state)}, {"is_owner", f.is_owner},
-              {"added_at_ms", f.added_at_ms},   {"removed_at_ms", f.removed_at_ms}};
+  return json{{"account_id", f.account_id},
+              {"userid", f.userid},
+              {"state", model::FollowerStateName(f.state)},
+              {"is_owner", f.is_owner},
+              {"added_at_ms", f.added_at_ms},
+              {"removed_at_ms", f.removed_at_ms}};
 }
 
 json TaskJson(const model::FollowUpTask& t) {
@@ -302,8 +305,8 @@ void FindByIdentity(profiles::ProfileService& profiles, const httplib::Request& 
   WriteJson(res, CustomerViewJson(*view));
 }
 
-void AddTag(profiles::ProfileService& profiles, const httplib::Request& req,
-            httplib::Response& res, const ApiContext& ctx) {
+void AddTag(profiles::ProfileService& profiles, const httplib::Request& req, httplib::Response& res,
+            const ApiContext& ctx) {
   auto id = PathId(req, 1, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
@@ -334,10 +337,9 @@ void RemoveTag(profiles::ProfileService& profiles, const httplib::Request& req,
   auto tag = TagRefFrom(req, *body);
   if (!Check(tag.status(), res, ctx)) return;
   if (!Check(profiles.RemoveTag(*id, *tag), res, ctx)) return;
-  WriteJson(res, json{{"customer_id", *id},
-                      {"group", tag->group},
-                      {"name", tag->name},
-                      {"removed", true}});
+  WriteJson(
+      res,
+      json{{"customer_id", *id}, {"group", tag->group}, {"name", tag->name}, {"removed", true}});
 }
 
 void MergeCustomers(profiles::ProfileService& profiles, const httplib::Request& req,
@@ -457,8 +459,8 @@ void RegisterCustomerRoutes(ApiRouter& router, profiles::ProfileService& profile
              [p](Req req, Res res, Ctx ctx) { FindByIdentity(*p, req, res, ctx); });
   router.Get(R"(/api/v1/customers/([0-9]+))", "/api/v1/customers/{id}", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { GetCustomer(*p, req, res, ctx); });
-  router.Get(R"(/api/v1/customers/([0-9]+)/timeline)", "/api/v1/customers/{id}/timeline",
-             kAnyRole, [p](Req req, Res res, Ctx ctx) { GetTimeline(*p, req, res, ctx); });
+  router.Get(R"(/api/v1/customers/([0-9]+)/timeline)", "/api/v1/customers/{id}/timeline", kAnyRole,
+             [p](Req req, Res res, Ctx ctx) { GetTimeline(*p, req, res, ctx); });
   router.Get("/api/v1/customers", "/api/v1/customers", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { ListCustomers(*p, req, res, ctx); });
   router.Post(R"(/api/v1/customers/([0-9]+)/tags)", "/api/v1/customers/{id}/tags",
@@ -466,8 +468,7 @@ void RegisterCustomerRoutes(ApiRouter& router, profiles::ProfileService& profile
   router.Delete(R"(/api/v1/customers/([0-9]+)/tags)", "/api/v1/customers/{id}/tags",
                 kCustomerTagWriters,
                 [p](Req req, Res res, Ctx ctx) { RemoveTag(*p, req, res, ctx); });
-  router.Post(R"(/api/v1/customers/([0-9]+)/merge)", "/api/v1/customers/{id}/merge",
-              kMergeWriters,
+  router.Post(R"(/api/v1/customers/([0-9]+)/merge)", "/api/v1/customers/{id}/merge", kMergeWriters,
               [p](Req req, Res res, Ctx ctx) { MergeCustomers(*p, req, res, ctx); });
   router.Post(R"(/api/v1/merges/([0-9]+)/undo)", "/api/v1/merges/{id}/undo", kMergeWriters,
               [p](Req req, Res res, Ctx ctx) { UndoMerge(*p, req, res, ctx); });

@@ -39,8 +39,8 @@ void GetRule(profiles::TagRuleService& rules, const httplib::Request& req, httpl
   if (!Check(id.status(), res, ctx)) return;
   auto version = IntParam(req, "version", 0, tagger::kVersionRange.min, tagger::kVersionRange.max);
   if (!Check(version.status(), res, ctx)) return;
-  auto rule = req.has_param("version") ? rules.GetVersion(*id, static_cast<int>(*version))
-                                       : rules.Get(*id);
+  auto rule =
+      req.has_param("version") ? rules.GetVersion(*id, static_cast<int>(*version)) : rules.Get(*id);
   if (!Check(rule.status(), res, ctx)) return;
   WriteJson(res, RuleJson(*rule));
 }
@@ -107,8 +107,8 @@ void RegisterTagRuleRoutes(ApiRouter& router, profiles::TagRuleService& rules) {
              [r](Req, Res res, Ctx ctx) { ListRules(*r, res, ctx); });
   router.Get(R"(/api/v1/tag-rules/([0-9]+))", "/api/v1/tag-rules/{id}", kAnyRole,
              [r](Req req, Res res, Ctx ctx) { GetRule(*r, req, res, ctx); });
-  router.Get(R"(/api/v1/tag-rules/([0-9]+)/versions)", "/api/v1/tag-rules/{id}/versions",
-             kAnyRole, [r](Req req, Res res, Ctx ctx) { ListVersions(*r, req, res, ctx); });
+  router.Get(R"(/api/v1/tag-rules/([0-9]+)/versions)", "/api/v1/tag-rules/{id}/versions", kAnyRole,
+             [r](Req req, Res res, Ctx ctx) { ListVersions(*r, req, res, ctx); });
   router.Post("/api/v1/tag-rules", "/api/v1/tag-rules", kTagRuleWriters,
               [r](Req req, Res res, Ctx ctx) { CreateRule(*r, req, res, ctx); });
   router.Put(R"(/api/v1/tag-rules/([0-9]+))", "/api/v1/tag-rules/{id}", kTagRuleWriters,

@@ -35,8 +35,8 @@ storage::StoredTagRule ToStored(const model::TagRule& rule, int64_t now_ms) {
   stored.id = rule.id;
   stored.version = rule.version;
   stored.enabled = rule.enabled;
-  stored.rule_json = tagger::TagRuleToJson(rule).dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  stored.rule_json =
+      tagger::TagRuleToJson(rule).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   stored.saved_at_ms = now_ms;
   return stored;
 }
@@ -47,8 +47,7 @@ TagRuleService::TagRuleService(storage::TagRuleStore& store, RuleSetHolder& hold
                                const core::Clock& clock)
     : store_(store), holder_(holder), clock_(clock) {}
 
-core::StatusOr<SeedReport> TagRuleService::LoadAndSeed(
-    std::span<const model::TagRule> file_rules) {
+core::StatusOr<SeedReport> TagRuleService::LoadAndSeed(std::span<const model::TagRule> file_rules) {
   std::lock_guard lock(mu_);
   SCRM_ASSIGN_OR_RETURN(std::vector<storage::StoredTagRule> stored, store_.List());
   SeedReport report;
@@ -69,8 +68,8 @@ core::StatusOr<SeedReport> TagRuleService::LoadAndSeed(
   const int64_t now_ms = clock_.NowUnixMillis();
   std::vector<model::TagRule> to_seed;
   for (model::TagRule rule : file_rules) {
-    const bool known = rule.id != 0 ? stored_ids.count(rule.id) > 0
-                                    : stored_names.count(rule.name) > 0;
+    const bool known =
+        rule.id != 0 ? stored_ids.count(rule.id) > 0 : stored_names.count(rule.name) > 0;
     if (known) {
       ++report.kept_stored;
       continue;
@@ -184,9 +183,9 @@ core::StatusOr<StoredRule> TagRuleService::SaveLocked(model::TagRule rule, int e
     // validation; an error here would leave the new rule running unsaved, so it is reported.
     core::Status restored = holder_.Replace(previous);
     if (!restored.ok()) {
-      return core::InternalError("saving the rule failed (" + saved.ToString() +
-                                 ") and the previous rules could not be restored: " +
-                                 restored.ToString());
+      return core::InternalError(
+          "saving the rule failed (" + saved.ToString() +
+          ") and the previous rules could not be restored: " + restored.ToString());
     }
     return saved;
   }

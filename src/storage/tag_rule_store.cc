@@ -124,8 +124,7 @@ Status TagRuleStore::Save(const StoredTagRule& rule, int expected_version) {
       insert.bind(4, rule.rule_json);
       insert.bind(5, rule.saved_at_ms);
       if (insert.exec() == 0) {
-        return core::AlreadyExistsError("tag rule id " + std::to_string(rule.id) +
-                                        " is taken");
+        return core::AlreadyExistsError("tag rule id " + std::to_string(rule.id) + " is taken");
       }
     } else {
       SQLite::Statement update(db, kUpdateTagRule);
@@ -141,10 +140,10 @@ Status TagRuleStore::Save(const StoredTagRule& rule, int expected_version) {
         if (!exists.executeStep()) {
           return core::NotFoundError("no tag rule with id " + std::to_string(rule.id));
         }
-        return core::FailedPreconditionError(
-            "tag rule " + std::to_string(rule.id) + " is at version " +
-            std::to_string(exists.getColumn(1).getInt()) + ", not " +
-            std::to_string(expected_version));
+        return core::FailedPreconditionError("tag rule " + std::to_string(rule.id) +
+                                             " is at version " +
+                                             std::to_string(exists.getColumn(1).getInt()) +
+                                             ", not " + std::to_string(expected_version));
       }
     }
     SQLite::Statement history(db, kInsertTagRuleVersion);

@@ -46,8 +46,8 @@ inline server::ServerOptions LoopbackOptions() {
 // Members are initialised in declaration order and destroyed in reverse: the server (last)
 // stops before anything its handlers use goes away.
 struct ApiFixture {
-  explicit ApiFixture(std::unique_ptr<profiles::RuleSetHolder> rules =
-                          std::make_unique<profiles::RuleSetHolder>())
+  explicit ApiFixture(
+      std::unique_ptr<profiles::RuleSetHolder> rules = std::make_unique<profiles::RuleSetHolder>())
       : p(std::move(rules)) {
     for (model::Role role : {model::Role::kAdmin, model::Role::kMarketing, model::Role::kSales,
                              model::Role::kReadonly}) {
@@ -76,19 +76,15 @@ struct ApiFixture {
     httplib::Headers headers;
     if (!secret.empty()) headers.emplace("Authorization", "Bearer " + secret);
     auto client = Client();
-    httplib::Result result;
-    if (method == "GET") {
-      result = client.Get(path.c_str(), headers);
-    } else if (method == "POST") {
-      result = client.Post(path.c_str(), headers, body, "application/json");
-    } else if (method == "PUT") {
-      result = client.Put(path.c_str(), headers, body, "application/json");
-    } else if (method == "PATCH") {
-      result = client.Patch(path.c_str(), headers, body, "application/json");
-    } else {
-      result = body.empty() ? client.Delete(path.c_str(), headers)
-                            : client.Delete(path.c_str(), headers, body, "application/json");
-    }
+    const auto send = [&]() -> httplib::Result {
+      if (method == "GET") return client.Get(path.c_str(), headers);
+      if (method == "POST") return client.Post(path.c_str(), headers, body, "application/json");
+      if (method == "PUT") return client.Put(path.c_str(), headers, body, "application/json");
+      if (method == "PATCH") return client.Patch(path.c_str(), headers, body, "application/json");
+      return body.empty() ? client.Delete(path.c_str(), headers)
+                          : client.Delete(path.c_str(), headers, body, "application/json");
+    };
+    httplib::Result result = send();
     REQUIRE(result);
     Reply reply;
     reply.status = result->status;

@@ -45,8 +45,8 @@ TEST_CASE("GET customer answers identities, tags with evidence, stage and counte
   int64_t text_id = 0;
   const int64_t id = ChannelFollower(f, "oAPI1", &subscribe_id, &text_id);
 
-  const auto r = f.Call("GET", "/api/v1/customers/" + std::to_string(id), nullptr,
-                        model::Role::kReadonly);
+  const auto r =
+      f.Call("GET", "/api/v1/customers/" + std::to_string(id), nullptr, model::Role::kReadonly);
   REQUIRE(r.status == 200);
   const json& c = r.body;
   CHECK(c["id"] == id);
@@ -120,8 +120,9 @@ TEST_CASE("customer routes answer 403 to roles that may not change what they ask
   CHECK(f.Call("POST", base + "/merge", json{{"other", 99}}, model::Role::kMarketing).status ==
         403);
   CHECK(f.Call("POST", "/api/v1/merges/1/undo", nullptr, model::Role::kMarketing).status == 403);
-  CHECK(f.Call("PATCH", "/api/v1/tasks/1", json{{"status", "done"}}, model::Role::kReadonly)
-            .status == 403);
+  CHECK(
+      f.Call("PATCH", "/api/v1/tasks/1", json{{"status", "done"}}, model::Role::kReadonly).status ==
+      403);
   CHECK(f.Call("PATCH", "/api/v1/tasks/1", json{{"status", "done"}}, model::Role::kMarketing)
             .status == 403);
   // Every role reads.
@@ -140,8 +141,9 @@ TEST_CASE("customer routes answer 404 for unknown customers, merges and tasks", 
   CHECK(r.status == 404);
   CHECK(ErrorCode(r) == "not_found");
   CHECK(f.Call("GET", "/api/v1/customers/424242/timeline").status == 404);
-  CHECK(f.Call("POST", "/api/v1/customers/424242/tags", json{{"group", "a"}, {"name", "b"}})
-            .status == 404);
+  CHECK(
+      f.Call("POST", "/api/v1/customers/424242/tags", json{{"group", "a"}, {"name", "b"}}).status ==
+      404);
   CHECK(f.Call("POST", "/api/v1/merges/77/undo").status == 404);
   CHECK(f.Call("PATCH", "/api/v1/tasks/77", json{{"status", "done"}}).status == 404);
   CHECK(f.Call("GET", "/api/v1/customers/by-identity?platform=oa&account=oa1&external_id=nobody")
@@ -166,8 +168,7 @@ TEST_CASE("customer routes answer 400 naming the parameter or member at fault", 
   expect_400(f.Call("GET", "/api/v1/customers?tag=nocolon"), "tag");
   expect_400(f.Call("GET", "/api/v1/customers?limit=1001"), "limit");
   expect_400(f.Call("GET", "/api/v1/customers?updated_after=-1"), "updated_after");
-  expect_400(f.Call("GET", "/api/v1/customers/by-identity?platform=oa&account=oa1"),
-             "external_id");
+  expect_400(f.Call("GET", "/api/v1/customers/by-identity?platform=oa&account=oa1"), "external_id");
   expect_400(f.Call("GET", "/api/v1/customers/by-identity?platform=erp&external_id=1"), "kind");
   expect_400(f.Call("GET", "/api/v1/customers/by-identity?kind=email&external_id=1"), "kind");
   expect_400(f.Call("POST", base + "/tags", json{{"name", "b"}}), "group");
@@ -236,7 +237,8 @@ TEST_CASE("GET customers filters by tag, stage, owner, q and updated_after and p
     return out;
   };
   CHECK(ids("") == std::vector<int64_t>{a, b, c});
-  CHECK(ids("?tag=%E5%85%B4%E8%B6%A3:%E4%BA%A7%E5%93%81A") == std::vector<int64_t>{a});  // 兴趣:产品A
+  CHECK(ids("?tag=%E5%85%B4%E8%B6%A3:%E4%BA%A7%E5%93%81A") ==
+        std::vector<int64_t>{a});  // 兴趣:产品A
   CHECK(ids("?tag=never:used").empty());
   CHECK(ids("?stage=new") == std::vector<int64_t>{b, c});
   CHECK(ids("?stage=engaged") == std::vector<int64_t>{a});
@@ -295,7 +297,8 @@ TEST_CASE("GET by-identity resolves openid, external_userid and an explicit kind
   REQUIRE(r.status == 200);
   CHECK(r.body["id"] == oa);
   CHECK(r.body["identities"][0]["value"] == "oIdent");
-  r = f.Call("GET", "/api/v1/customers/by-identity?platform=wecom&account=corp1&external_id=wmIdent");
+  r = f.Call("GET",
+             "/api/v1/customers/by-identity?platform=wecom&account=corp1&external_id=wmIdent");
   REQUIRE(r.status == 200);
   CHECK(r.body["id"] == wecom);
   r = f.Call(
@@ -367,8 +370,8 @@ TEST_CASE("GET tasks lists an owner's tasks and PATCH task sets the status", "[i
   ApiFixture f;
   f.p.Apply(f.p.Contact(model::InteractionKind::kContactAdd, "wmTask", "zhaoliu"));
   f.p.Apply(f.p.Contact(model::InteractionKind::kContactDelete, "wmTask", "zhaoliu"));
-  auto open = f.Call("GET", "/api/v1/tasks?owner=zhaoliu&status=open", nullptr,
-                     model::Role::kReadonly);
+  auto open =
+      f.Call("GET", "/api/v1/tasks?owner=zhaoliu&status=open", nullptr, model::Role::kReadonly);
   REQUIRE(open.status == 200);
   REQUIRE(open.body["items"].size() == 1);
   const int64_t task_id = open.body["items"][0]["id"];

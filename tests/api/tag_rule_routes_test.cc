@@ -25,8 +25,8 @@ json KeywordRule(const std::string& keyword, const std::string& tag_name) {
 TEST_CASE("tag-rules create, update and disable bump the version and keep every version",
           "[integration]") {
   ApiFixture f;
-  auto created = f.Call("POST", "/api/v1/tag-rules", KeywordRule("产品C", "产品C"),
-                        model::Role::kMarketing);
+  auto created =
+      f.Call("POST", "/api/v1/tag-rules", KeywordRule("产品C", "产品C"), model::Role::kMarketing);
   REQUIRE(created.status == 201);
   const int64_t id = created.body["id"];
   CHECK(id > 0);

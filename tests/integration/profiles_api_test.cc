@@ -88,7 +88,8 @@ struct Api {
     return {r->status, json::parse(r->body, nullptr, false)};
   }
   std::pair<int, json> Post(const std::string& path, const json& body) {
-    auto r = client.Post(path.c_str(), {{"Authorization", bearer}}, body.dump(), "application/json");
+    auto r =
+        client.Post(path.c_str(), {{"Authorization", bearer}}, body.dump(), "application/json");
     REQUIRE(r);
     return {r->status, json::parse(r->body, nullptr, false)};
   }
@@ -167,19 +168,20 @@ TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and
                         Now()),
        "");
 
-  const json oa_customer = sales.WaitFor(
-      "/api/v1/customers/by-identity?platform=oa&account=shop&external_id=oFLOW1",
-      [](const json&) { return true; });
-  const json wecom_customer = sales.WaitFor(
-      "/api/v1/customers/by-identity?platform=wecom&account=acme&external_id=wmFLOW1",
-      [](const json&) { return true; });
+  const json oa_customer =
+      sales.WaitFor("/api/v1/customers/by-identity?platform=oa&account=shop&external_id=oFLOW1",
+                    [](const json&) { return true; });
+  const json wecom_customer =
+      sales.WaitFor("/api/v1/customers/by-identity?platform=wecom&account=acme&external_id=wmFLOW1",
+                    [](const json&) { return true; });
   const int64_t oa_id = oa_customer["id"];
   const int64_t wecom_id = wecom_customer["id"];
   // Callbacks carry no unionid (PROTOCOL §5: it comes from user/info or externalcontact/get),
   // so the two are different customers until someone links them: here sales merges them.
   REQUIRE(oa_id != wecom_id);
-  auto [merge_status, merge] = sales.Post("/api/v1/customers/" + std::to_string(oa_id) + "/merge",
-                                          {{"other", wecom_id}, {"reason", "同一客户：渠道码一致"}});
+  auto [merge_status, merge] =
+      sales.Post("/api/v1/customers/" + std::to_string(oa_id) + "/merge",
+                 {{"other", wecom_id}, {"reason", "同一客户：渠道码一致"}});
   REQUIRE(merge_status == 200);
   CHECK(merge["survivor_id"] == oa_id);
   CHECK(merge["merged_id"] == wecom_id);
@@ -262,7 +264,8 @@ TEST_CASE("scrmd keeps tag rules changed through the API across a restart", "[in
   const json rule = {
       {"name", "对产品E感兴趣"},
       {"condition", {{"kinds", {"message.text"}}, {"keywords_any", {"产品E"}}}},
-      {"actions", {{{"add_tag", {{"tag", {{"group", "兴趣"}, {"name", "产品E"}}}, {"weight", 2}}}}}}};
+      {"actions",
+       {{{"add_tag", {{"tag", {{"group", "兴趣"}, {"name", "产品E"}}}, {"weight", 2}}}}}}};
   int64_t rule_id = 0;
   size_t file_rules = 0;
   {
