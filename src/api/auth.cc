@@ -83,6 +83,21 @@ void ApiRouter::Post(const std::string& pattern, const std::string& route,
   server_.Post(pattern, route, Guard(roles, std::move(handler)));
 }
 
+void ApiRouter::Put(const std::string& pattern, const std::string& route,
+                    std::initializer_list<model::Role> roles, ApiHandler handler) {
+  server_.Put(pattern, route, Guard(roles, std::move(handler)));
+}
+
+void ApiRouter::Patch(const std::string& pattern, const std::string& route,
+                      std::initializer_list<model::Role> roles, ApiHandler handler) {
+  server_.Patch(pattern, route, Guard(roles, std::move(handler)));
+}
+
+void ApiRouter::Delete(const std::string& pattern, const std::string& route,
+                       std::initializer_list<model::Role> roles, ApiHandler handler) {
+  server_.Delete(pattern, route, Guard(roles, std::move(handler)));
+}
+
 server::Handler ApiRouter::Guard(std::vector<model::Role> roles, ApiHandler handler) {
   return
       [this, roles = std::move(roles), handler = std::move(handler)](

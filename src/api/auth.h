@@ -66,6 +66,12 @@ class ApiRouter {
            std::initializer_list<model::Role> roles, ApiHandler handler);
   void Post(const std::string& pattern, const std::string& route,
             std::initializer_list<model::Role> roles, ApiHandler handler);
+  void Put(const std::string& pattern, const std::string& route,
+           std::initializer_list<model::Role> roles, ApiHandler handler);
+  void Patch(const std::string& pattern, const std::string& route,
+             std::initializer_list<model::Role> roles, ApiHandler handler);
+  void Delete(const std::string& pattern, const std::string& route,
+              std::initializer_list<model::Role> roles, ApiHandler handler);
 
  private:
   server::Handler Guard(std::vector<model::Role> roles, ApiHandler handler);

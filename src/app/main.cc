@@ -8,13 +8,16 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "channels/official_account/oa_adapter.h"
 #include "channels/wecom/wecom_adapter.h"
 #include "src/api/auth.h"
 #include "src/api/callbacks.h"
+#include "src/api/customer_routes.h"
 #include "src/api/interaction_routes.h"
 #include "src/api/routes.h"
+#include "src/api/tag_rule_routes.h"
 #include "src/config/config.h"
 #include "src/core/clock.h"
 #include "src/core/logging.h"
@@ -25,6 +28,7 @@
 #include "src/ingest/profile_chunk_processor.h"
 #include "src/profiles/profile_service.h"
 #include "src/profiles/rule_set.h"
+#include "src/profiles/tag_rule_service.h"
 #include "src/server/http_server.h"
 #include "src/storage/api_key_store.h"
 #include "src/storage/database.h"
@@ -32,6 +36,8 @@
 #include "src/storage/interaction_store.h"
 #include "src/storage/profile_store.h"
 #include "src/storage/sqlite_process.h"
+#include "src/storage/tag_rule_store.h"
+#include "src/tagger/rule_json.h"
 
 namespace scrm::app {
 namespace {
@@ -141,12 +147,25 @@ int Serve(const CommonFlags& flags) {
 
   // The profile pipeline (identity -> tagger -> profile -> triggers) runs in the ingest worker,
   // one transaction per chunk together with the worker's cursor.
-  auto rules = profiles::RuleSetHolder::FromFile(cfg->tag_rules_file);
-  if (!rules.ok()) return Fail(kExitConfig, "tag_rules_file: " + rules.status().message());
-  log->info("tag rules: {} loaded from {}", (*rules)->rules().size(),
-            cfg->tag_rules_file.empty() ? "(none)" : cfg->tag_rules_file);
+  // The rules in force are the stored ones (tag_rules, managed through /api/v1/tag-rules); the
+  // rules file only seeds the rules the database does not have yet, so a restart keeps what
+  // the API changed (profiles::TagRuleService::LoadAndSeed, docs/tagging.md).
+  std::vector<model::TagRule> file_rules;
+  if (!cfg->tag_rules_file.empty()) {
+    auto loaded = tagger::LoadTagRulesFile(cfg->tag_rules_file);
+    if (!loaded.ok()) return Fail(kExitConfig, "tag_rules_file: " + loaded.status().message());
+    file_rules = std::move(loaded).value();
+  }
+  profiles::RuleSetHolder rules;
+  storage::TagRuleStore tag_rule_store(**db);
+  profiles::TagRuleService tag_rules(tag_rule_store, rules, clock);
+  auto seeded = tag_rules.LoadAndSeed(file_rules);
+  if (!seeded.ok()) return Fail(kExitConfig, "tag rules: " + seeded.status().ToString());
+  log->info("tag rules: {} in force ({} stored before, {} seeded from {}, {} kept as stored)",
+            rules.rules().size(), seeded->stored_before, seeded->seeded,
+            cfg->tag_rules_file.empty() ? "(no file)" : cfg->tag_rules_file, seeded->kept_stored);
   storage::ProfileStore profile_store(**db);
-  profiles::ProfileService profiles(profile_store, **rules, clock);
+  profiles::ProfileService profiles(profile_store, rules, clock);
   ingest::ProfileChunkProcessor profile_pipeline(profiles);
   storage::InboxLagReader lag_reader(**db);
   ingest::IngestWorkerOptions worker_options;
@@ -173,6 +192,8 @@ int Serve(const CommonFlags& flags) {
   api::ApiRouter router(http, authenticator);
   api::RegisterKeyRoutes(router, keys);
   api::RegisterInteractionRoutes(router, interactions, worker);
+  api::RegisterCustomerRoutes(router, profiles);
+  api::RegisterTagRuleRoutes(router, tag_rules);
 
   if (auto started = http.Start(); !started.ok()) {
     return Fail(kExitFailure, "http: " + started.message());

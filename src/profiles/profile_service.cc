@@ -832,6 +832,10 @@ StatusOr<std::vector<model::TagDetail>> ProfileService::ListTags() const {
   return store_.ListTags();
 }
 
+StatusOr<std::optional<model::TagDetail>> ProfileService::FindTag(const model::TagRef& tag) const {
+  return store_.FindTag(tag.group, tag.name);
+}
+
 StatusOr<std::vector<model::FollowUpTask>> ProfileService::ListTasks(
     const storage::TaskFilter& filter) const {
   return store_.ListTasks(filter);

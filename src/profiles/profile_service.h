@@ -106,6 +106,8 @@ class ProfileService {
                                                       model::IdentityKind kind,
                                                       std::string_view value) const;
   core::StatusOr<std::vector<model::TagDetail>> ListTags() const;
+  // The tag with this group and name; nullopt when it was never used.
+  core::StatusOr<std::optional<model::TagDetail>> FindTag(const model::TagRef& tag) const;
   core::StatusOr<std::vector<model::FollowUpTask>> ListTasks(
       const storage::TaskFilter& filter) const;
 

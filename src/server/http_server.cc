@@ -310,6 +310,12 @@ class HttpServer::Impl {
   // left (partly) unread, so the next bytes on the connection are not a request line.
   void RespondAndClose(httplib::Response& res, int status, const std::string& request_id,
                        std::string_view message = {});
+  // Registers a handler for a method with a body (POST, PUT, PATCH, DELETE) whose body goes
+  // through ReadBody.
+  void AddBodyRoute(const std::string& method, const std::string& pattern,
+                    httplib::Server::HandlerWithContentReader handler);
+  bool IsServedMethod(const std::string& method) const;
+  std::string AllowHeader() const;
 
   const ServerOptions options;
   const core::Clock& clock;
@@ -336,6 +342,9 @@ class HttpServer::Impl {
   bool run_started = false;
   bool stopping = false;
   bool catch_all_registered = false;
+  // Methods with a body besides POST ("PUT", "PATCH", "DELETE") that some route uses: written
+  // while routes are registered (before Start/Run), only read once serving.
+  std::vector<std::string> extra_body_methods;
   std::atomic<bool> in_run{false};
   std::atomic<bool> run_finished{false};
   std::mutex thread_mu;  // guards `thread` (Start and Stop may race)
@@ -471,16 +480,16 @@ httplib::Server::HandlerResponse HttpServer::Impl::PreRouting(const httplib::Req
   const bool has_encoding = encodings.first != encodings.second;
   const bool has_body = has_encoding || (has_length && lengths.first->second != "0");
 
-  if (req.method != "GET" && req.method != "HEAD" && req.method != "POST") {
+  if (!IsServedMethod(req.method)) {
     if (has_body) {
       RespondAndClose(res, 405, request_id);
     } else {
       res.status = 405;
     }
-    res.set_header("Allow", "GET, HEAD, POST");
+    res.set_header("Allow", AllowHeader());
     return HandlerResponse::Handled;
   }
-  if (req.method != "POST") {
+  if (req.method == "GET" || req.method == "HEAD") {
     // httplib does not read a GET body: its bytes would be parsed as the next request.
     if (has_body) {
       RespondAndClose(res, 400, request_id, "a GET or HEAD request must not carry a body");
@@ -580,6 +589,37 @@ void HttpServer::Impl::RespondAndClose(httplib::Response& res, int status,
                            });
 }
 
+void HttpServer::Impl::AddBodyRoute(const std::string& method, const std::string& pattern,
+                                    httplib::Server::HandlerWithContentReader handler) {
+  if (method == "POST") {
+    http.Post(pattern, std::move(handler));
+    return;
+  }
+  if (std::find(extra_body_methods.begin(), extra_body_methods.end(), method) ==
+      extra_body_methods.end()) {
+    extra_body_methods.push_back(method);
+  }
+  if (method == "PUT") {
+    http.Put(pattern, std::move(handler));
+  } else if (method == "PATCH") {
+    http.Patch(pattern, std::move(handler));
+  } else {
+    http.Delete(pattern, std::move(handler));
+  }
+}
+
+bool HttpServer::Impl::IsServedMethod(const std::string& method) const {
+  if (method == "GET" || method == "HEAD" || method == "POST") return true;
+  return std::find(extra_body_methods.begin(), extra_body_methods.end(), method) !=
+         extra_body_methods.end();
+}
+
+std::string HttpServer::Impl::AllowHeader() const {
+  std::string allow = "GET, HEAD, POST";
+  for (const std::string& method : extra_body_methods) allow += ", " + method;
+  return allow;
+}
+
 httplib::Server::HandlerResponse HttpServer::Impl::OnError(const httplib::Request& req,
                                                            httplib::Response& res) {
   // A body (or a content provider, which sets Content-Type) is the handler's own answer.
@@ -658,21 +698,40 @@ void HttpServer::Get(const std::string& pattern, const std::string& route, Handl
 }
 
 void HttpServer::Post(const std::string& pattern, const std::string& route, Handler handler) {
+  AddBodyRoute("POST", pattern, route, std::move(handler));
+}
+
+void HttpServer::Put(const std::string& pattern, const std::string& route, Handler handler) {
+  AddBodyRoute("PUT", pattern, route, std::move(handler));
+}
+
+void HttpServer::Patch(const std::string& pattern, const std::string& route, Handler handler) {
+  AddBodyRoute("PATCH", pattern, route, std::move(handler));
+}
+
+void HttpServer::Delete(const std::string& pattern, const std::string& route, Handler handler) {
+  AddBodyRoute("DELETE", pattern, route, std::move(handler));
+}
+
+void HttpServer::AddBodyRoute(const std::string& method, const std::string& pattern,
+                              const std::string& route, Handler handler) {
   Impl* impl = impl_.get();
   // A content-reader handler, so that ReadBody, not httplib, reads (and limits) the body.
-  impl->http.Post(pattern, [impl, route, handler = std::move(handler)](
-                               const httplib::Request& req, httplib::Response& res,
-                               const httplib::ContentReader& reader) {
-    const RequestContext context = impl->EnterRoute(req, res, route);
-    std::string body;
-    if (!impl->ReadBody(req, res, reader, context.request_id, body)) return;
-    // Handlers expect req.body; httplib hands content-reader handlers a const Request without
-    // one. httplib 0.11.4 builds that Request as a non-const local of Server::process_request
-    // (and passes it on by const reference only), so setting the body in place is defined, and
-    // spares a copy of every header, parameter and match per request.
-    const_cast<httplib::Request&>(req).body = std::move(body);
-    handler(req, res, context);
-  });
+  impl->AddBodyRoute(method, pattern,
+                     [impl, route, handler = std::move(handler)](
+                         const httplib::Request& req, httplib::Response& res,
+                         const httplib::ContentReader& reader) {
+                       const RequestContext context = impl->EnterRoute(req, res, route);
+                       std::string body;
+                       if (!impl->ReadBody(req, res, reader, context.request_id, body)) return;
+                       // Handlers expect req.body; httplib hands content-reader handlers a const
+                       // Request without one. httplib 0.11.4 builds that Request as a non-const
+                       // local of Server::process_request (and passes it on by const reference
+                       // only), so setting the body in place is defined, and spares a copy of every
+                       // header, parameter and match per request.
+                       const_cast<httplib::Request&>(req).body = std::move(body);
+                       handler(req, res, context);
+                     });
 }
 
 core::Status HttpServer::Bind() {
@@ -713,16 +772,21 @@ void HttpServer::Run() {
     if (!impl_->catch_all_registered) {
       impl_->catch_all_registered = true;
       Impl* impl = impl_.get();
-      // Registered last, so it matches only POSTs no route took: their body still has to go
-      // through ReadBody (httplib would buffer a chunked one without limit) before the 404.
-      // "[\s\S]*" and not ".*": a decoded path may contain a newline.
-      impl->http.Post(R"([\s\S]*)", [impl](const httplib::Request& req, httplib::Response& res,
-                                           const httplib::ContentReader& reader) {
+      // Registered last, so it matches only requests with a body that no route took: their
+      // body still has to go through ReadBody (httplib would buffer a chunked one without
+      // limit) before the 404. "[\s\S]*" and not ".*": a decoded path may contain a newline.
+      const auto catch_all = [impl](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& reader) {
         const std::string request_id = impl->RequestIdFor(req, res);
         std::string body;
         if (!impl->ReadBody(req, res, reader, request_id, body)) return;
         res.status = 404;
-      });
+      };
+      const std::vector<std::string> methods = impl->extra_body_methods;
+      impl->AddBodyRoute("POST", R"([\s\S]*)", catch_all);
+      for (const std::string& method : methods) {
+        impl->AddBodyRoute(method, R"([\s\S]*)", catch_all);
+      }
     }
   }
   if (!impl_->http.listen_after_bind()) {

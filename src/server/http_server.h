@@ -56,7 +56,8 @@ void WriteStatusError(httplib::Response& res, const core::Status& status,
 // Behaviour on top of the handlers:
 // - Every response carries X-Request-Id; every 4xx/5xx whose body is empty gets the JSON error
 //   body (404 for unknown routes, 413 for bodies over max_body_bytes, 405 for methods other
-//   than GET, HEAD and POST, 400 for malformed requests). A handler that throws yields a 500
+//   than GET, HEAD, POST and the PUT / PATCH / DELETE that a route was registered for, 400 for
+//   malformed requests). A handler that throws yields a 500
 //   with a generic message; the exception's text goes to the log.
 // - Bodies are read by the server, never by httplib's unlimited reader: Content-Length or
 //   chunked, at most max_body_bytes; a request with neither header has an empty body.
@@ -81,10 +82,15 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // `pattern` is a cpp-httplib regex pattern (std::regex_match on the decoded path, captures in
-  // req.matches); `route` is the low-cardinality metrics label. A Post handler gets the body in
-  // req.body. Handlers should answer errors with WriteStatusError / WriteJsonError.
+  // req.matches); `route` is the low-cardinality metrics label. A Post, Put, Patch or Delete
+  // handler gets the body in req.body (read within max_body_bytes; empty without
+  // Content-Length / Transfer-Encoding). Handlers should answer errors with WriteStatusError /
+  // WriteJsonError. PUT, PATCH and DELETE are served (not 405) once a route uses them.
   void Get(const std::string& pattern, const std::string& route, Handler handler);
   void Post(const std::string& pattern, const std::string& route, Handler handler);
+  void Put(const std::string& pattern, const std::string& route, Handler handler);
+  void Patch(const std::string& pattern, const std::string& route, Handler handler);
+  void Delete(const std::string& pattern, const std::string& route, Handler handler);
 
   // Binds host:port; Unavailable if the address is taken or invalid. After Bind, port() is
   // the real port.
@@ -101,6 +107,9 @@ class HttpServer {
   bool IsRunning() const;
 
  private:
+  void AddBodyRoute(const std::string& method, const std::string& pattern, const std::string& route,
+                    Handler handler);
+
   class Impl;
   std::unique_ptr<Impl> impl_;
   int bound_port_ = 0;

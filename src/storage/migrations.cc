@@ -195,10 +195,34 @@ CREATE TABLE merge_exclusions (
 ) WITHOUT ROWID;
 )sql";
 
+// 4: the tag rules managed through the API. tag_rules holds each rule's latest version (the
+// set in force is built from it at startup); tag_rule_versions keeps every version ever saved,
+// so that a customer tag's evidence (rule id, version) stays explainable after the rule changed.
+// The rule is JSON (tagger::TagRuleToJson); id, version and enabled are columns as well so that
+// updates can compare-and-set on the version.
+constexpr char kMigration4CreateTagRules[] = R"sql(
+CREATE TABLE tag_rules (
+  id INTEGER PRIMARY KEY CHECK (id > 0),
+  version INTEGER NOT NULL CHECK (version >= 1),
+  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  rule_json TEXT NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE tag_rule_versions (
+  rule_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  rule_json TEXT NOT NULL,
+  saved_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (rule_id, version)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
     {3, "create_profiles", kMigration3CreateProfiles},
+    {4, "create_tag_rules", kMigration4CreateTagRules},
 };
 
 }  // namespace

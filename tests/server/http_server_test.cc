@@ -377,6 +377,46 @@ TEST_CASE("HttpServer answers 405 with a JSON error for other methods", "[integr
   CHECK(after->status == 200);
 }
 
+TEST_CASE("HttpServer serves PUT, PATCH and DELETE routes with their bodies once registered",
+          "[integration]") {
+  TestServer ts;
+  AddEchoRoutes(ts.server);
+  const auto echo = [](const httplib::Request& req, httplib::Response& res,
+                       const RequestContext& ctx) {
+    res.set_content(ctx.route + ":" + req.body, "text/plain");
+  };
+  ts.server.Put("/thing", "put", echo);
+  ts.server.Patch("/thing", "patch", echo);
+  ts.server.Delete("/thing", "delete", echo);
+  REQUIRE(ts.server.Start().ok());
+  auto client = ts.Client();
+  auto put = client.Put("/thing", "a", "text/plain");
+  REQUIRE(put);
+  CHECK(put->status == 200);
+  CHECK(put->body == "put:a");
+  auto patch = client.Patch("/thing", "b", "text/plain");
+  REQUIRE(patch);
+  CHECK(patch->body == "patch:b");
+  auto del = client.Delete("/thing", "c", "text/plain");
+  REQUIRE(del);
+  CHECK(del->body == "delete:c");
+  auto del_empty = client.Delete("/thing");
+  REQUIRE(del_empty);
+  CHECK(del_empty->body == "delete:");
+  // Unknown paths are 404 (the body read within the limit first), too large bodies 413.
+  auto unknown = client.Put("/nope", "x", "text/plain");
+  REQUIRE(unknown);
+  CheckJsonError(*unknown, 404, "not_found");
+  auto large = client.Patch("/thing", std::string(kMaxBody + 1, 'x'), "text/plain");
+  REQUIRE(large);
+  CheckJsonError(*large, 413, "payload_too_large");
+  // Methods no route uses are still 405, and Allow lists what is served.
+  auto options = client.Options("/thing");
+  REQUIRE(options);
+  CheckJsonError(*options, 405, "method_not_allowed");
+  CHECK(options->get_header_value("Allow") == "GET, HEAD, POST, PUT, PATCH, DELETE");
+}
+
 TEST_CASE("HttpServer answers 400 with a JSON error and closes on a malformed request line",
           "[integration]") {
   TestServer ts;

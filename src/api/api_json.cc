@@ -1,0 +1,58 @@
+#include "src/api/api_json.h"
+
+#include <charconv>
+
+namespace scrm::api {
+
+core::StatusOr<int64_t> IntParam(const httplib::Request& req, const std::string& name,
+                                 int64_t fallback, int64_t min, int64_t max) {
+  if (!req.has_param(name)) return fallback;
+  const std::string text = req.get_param_value(name);
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return core::InvalidArgumentError(name + ": must be an integer in " + std::to_string(min) +
+                                      ".." + std::to_string(max));
+  }
+  return value;
+}
+
+core::StatusOr<std::optional<std::string>> TextParam(const httplib::Request& req,
+                                                     const std::string& name, size_t max_bytes) {
+  if (!req.has_param(name)) return std::optional<std::string>();
+  std::string value = req.get_param_value(name);
+  if (value.size() > max_bytes) {
+    return core::InvalidArgumentError(name + ": longer than " + std::to_string(max_bytes) +
+                                      " bytes");
+  }
+  return std::optional<std::string>(std::move(value));
+}
+
+core::StatusOr<int64_t> PathId(const httplib::Request& req, size_t index, const std::string& what) {
+  // The route patterns capture [0-9]+ only; what is left to check is the range.
+  if (req.matches.size() <= index) return core::InternalError("route has no id capture");
+  const std::string text = req.matches[index].str();
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) {
+    return core::InvalidArgumentError(what + ": must be a positive 64-bit integer");
+  }
+  return value;
+}
+
+core::StatusOr<nlohmann::json> JsonObjectBody(const httplib::Request& req, bool allow_empty) {
+  if (req.body.empty() && allow_empty) return nlohmann::json::object();
+  nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return core::InvalidArgumentError("body: must be a JSON object");
+  }
+  return body;
+}
+
+void WriteJson(httplib::Response& res, const nlohmann::json& body, int status) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+}  // namespace scrm::api

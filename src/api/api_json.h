@@ -1,0 +1,32 @@
+// Helpers shared by the /api/v1 route files: strict query and path parameters, JSON request
+// bodies, JSON answers. Errors are InvalidArgument statuses whose message starts with the name
+// of the parameter or body member at fault, for server::WriteStatusError (400).
+#pragma once
+
+#include <httplib.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "src/core/status.h"
+
+namespace scrm::api {
+
+// A query parameter as a decimal integer in [min, max]; `fallback` when absent.
+core::StatusOr<int64_t> IntParam(const httplib::Request& req, const std::string& name,
+                                 int64_t fallback, int64_t min, int64_t max);
+// A query parameter as text of at most max_bytes; nullopt when absent.
+core::StatusOr<std::optional<std::string>> TextParam(const httplib::Request& req,
+                                                     const std::string& name, size_t max_bytes);
+// The path capture req.matches[index] as a positive id ("<what>: ..." when out of range).
+core::StatusOr<int64_t> PathId(const httplib::Request& req, size_t index, const std::string& what);
+// The body as a JSON object ("body: must be a JSON object"). An empty body is an empty object
+// when allow_empty.
+core::StatusOr<nlohmann::json> JsonObjectBody(const httplib::Request& req,
+                                              bool allow_empty = false);
+// Writes `body` with the status; invalid UTF-8 in strings is replaced, never thrown.
+void WriteJson(httplib::Response& res, const nlohmann::json& body, int status = 200);
+
+}  // namespace scrm::api

@@ -1,0 +1,481 @@
+#include "src/api/customer_routes.h"
+
+#include <string>
+#include <utility>
+
+#include "src/api/api_json.h"
+#include "src/storage/profile_store.h"
+
+namespace scrm::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kDefaultPageSize = 50;
+constexpr size_t kMaxQueryBytes = 256;
+constexpr size_t kMaxNameBytes = 256;  // platform, account, identity values, owner userids
+
+json OptionalInt(const std::optional<int64_t>& value) {
+  return value.has_value() ? json(*value) : json(nullptr);
+}
+
+json CustomerJson(const model::Customer& c) {
+  return json{{"id", c.id},
+              {"stage", model::LifecycleStageName(c.stage)},
+              {"stage_reason", c.stage_reason},
+              {"stage_staff", c.stage_staff},
+              {"owner_userid", c.owner_userid},
+              {"attributes", c.attributes},
+              {"first_interaction_at_ms", c.first_interaction_at_ms},
+              {"last_interaction_at_ms", c.last_interaction_at_ms},
+              {"counters",
+               {{"interactions", c.counters.interactions},
+                {"messages", c.counters.messages},
+                {"events", c.counters.events},
+                {"orders", c.counters.orders},
+                {"paid_orders", c.counters.paid_orders}}},
+              {"created_at_ms", c.created_at_ms},
+              {"updated_at_ms", c.updated_at_ms},
+              {"merged_into", OptionalInt(c.merged_into)}};
+}
+
+json IdentityJson(const model::Identity& identity) {
+  return json{{"id", identity.id},
+              {"platform", identity.platform},
+              {"account_id", identity.account_id},
+              {"kind", model::IdentityKindName(identity.kind)},
+              {"value", identity.value},
+              {"created_at_ms", identity.created_at_ms}};
+}
+
+json TagViewJson(const profiles::TagView& view) {
+  const model::CustomerTag& value = view.detail.value;
+  const model::TagDetail& tag = view.detail.tag;
+  json evidence = nullptr;
+  if (value.evidence_rule_id != 0 || value.evidence_interaction_id != 0) {
+    evidence = {{"rule_id", value.evidence_rule_id},
+                {"rule_version", value.evidence_rule_version},
+                {"interaction_id", value.evidence_interaction_id}};
+  }
+  return json{{"tag_id", tag.tag.id},
+              {"group", tag.group.name},
+              {"name", tag.tag.name},
+              {"score", view.decayed_score},
+              {"held", view.held},
+              {"threshold", tag.Threshold()},
+              {"half_life_days", tag.group.half_life_days},
+              {"stored_score", value.score},
+              {"updated_at_ms", value.updated_at_ms},
+              {"source", model::TagSourceName(value.source)},
+              {"evidence", std::move(evidence)}};
+}
+
+json FollowerJson(const model::Follower& f) {
+  return json{{"account_id", f.account_id},
+              {"userid", f.userid},
+              {"state", model::FollowerStateName(f.state)},
+              {"is_owner", f.is_owner},
+              {"added_at_ms", f.added_at_ms},
+              {"removed_at_ms", f.removed_at_ms}};
+}
+
+json TaskJson(const model::FollowUpTask& t) {
+  return json{{"id", t.id},
+              {"customer_id", t.customer_id},
+              {"owner_userid", t.owner_userid},
+              {"title", t.title},
+              {"due_at_ms", t.due_at_ms},
+              {"status", model::TaskStatusName(t.status)},
+              {"source_interaction_id", t.source_interaction_id},
+              {"source_rule_id", t.source_rule_id},
+              {"created_at_ms", t.created_at_ms}};
+}
+
+json MergeJson(const model::MergeRecord& m) {
+  return json{{"id", m.id},
+              {"survivor_id", m.survivor_id},
+              {"merged_id", m.merged_id},
+              {"at_ms", m.at_ms},
+              {"reason", m.reason},
+              {"undone_at_ms", OptionalInt(m.undone_at_ms)}};
+}
+
+json TimelineJson(const model::TimelineEntry& e) {
+  return json{{"id", e.id},
+              {"interaction_id", e.interaction_id},
+              {"kind", e.kind},
+              {"at_ms", e.at_ms},
+              {"summary", e.summary}};
+}
+
+// Answers the error and returns false when `status` is not ok.
+bool Check(const core::Status& status, httplib::Response& res, const ApiContext& ctx) {
+  if (status.ok()) return true;
+  server::WriteStatusError(res, status, ctx.request_id);
+  return false;
+}
+
+// A required string member of a body, 1..max_bytes long.
+core::StatusOr<std::string> StringMember(const json& body, const std::string& name,
+                                         size_t max_bytes) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return core::InvalidArgumentError(name + ": required");
+  if (!it->is_string()) return core::InvalidArgumentError(name + ": must be a string");
+  std::string value = it->get<std::string>();
+  if (value.empty() || value.size() > max_bytes) {
+    return core::InvalidArgumentError(name + ": must be 1.." + std::to_string(max_bytes) +
+                                      " bytes");
+  }
+  return value;
+}
+
+// Refuses members other than `allowed` (a typo must not be silently ignored).
+core::Status OnlyMembers(const json& body, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : body.items()) {
+    bool known = false;
+    for (std::string_view name : allowed) known = known || key == name;
+    if (!known) return core::InvalidArgumentError(key + ": unknown member");
+  }
+  return core::OkStatus();
+}
+
+// {"group","name"} from the body, or ?group=&name= when the body is empty (DELETE).
+core::StatusOr<model::TagRef> TagRefFrom(const httplib::Request& req, const json& body) {
+  model::TagRef tag;
+  if (body.empty()) {
+    SCRM_ASSIGN_OR_RETURN(auto group, TextParam(req, "group", kMaxNameBytes));
+    SCRM_ASSIGN_OR_RETURN(auto name, TextParam(req, "name", kMaxNameBytes));
+    if (!group || group->empty()) return core::InvalidArgumentError("group: required");
+    if (!name || name->empty()) return core::InvalidArgumentError("name: required");
+    tag.group = std::move(*group);
+    tag.name = std::move(*name);
+    return tag;
+  }
+  SCRM_ASSIGN_OR_RETURN(tag.group, StringMember(body, "group", kMaxNameBytes));
+  SCRM_ASSIGN_OR_RETURN(tag.name, StringMember(body, "name", kMaxNameBytes));
+  return tag;
+}
+
+void GetCustomer(profiles::ProfileService& profiles, const httplib::Request& req,
+                 httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto view = profiles.GetCustomer(*id);
+  if (!Check(view.status(), res, ctx)) return;
+  WriteJson(res, CustomerViewJson(*view));
+}
+
+void GetTimeline(profiles::ProfileService& profiles, const httplib::Request& req,
+                 httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto after = IntParam(req, "after", 0, 0, INT64_MAX);
+  if (!Check(after.status(), res, ctx)) return;
+  auto limit = IntParam(req, "limit", kDefaultPageSize, 1,
+                        static_cast<int64_t>(storage::ProfileStore::kMaxListLimit));
+  if (!Check(limit.status(), res, ctx)) return;
+  // An unknown customer is a 404, not an empty timeline.
+  auto customer = profiles.GetCustomer(*id);
+  if (!Check(customer.status(), res, ctx)) return;
+  auto entries = profiles.ListTimeline(*id, *after, static_cast<size_t>(*limit));
+  if (!Check(entries.status(), res, ctx)) return;
+  json items = json::array();
+  for (const auto& entry : *entries) items.push_back(TimelineJson(entry));
+  json body = {{"customer_id", *id}, {"items", std::move(items)}};
+  // A full page may have more after it; a short page is the end.
+  body["next_after"] =
+      entries->size() == static_cast<size_t>(*limit) ? json(entries->back().id) : json(nullptr);
+  WriteJson(res, body);
+}
+
+void ListCustomers(profiles::ProfileService& profiles, const httplib::Request& req,
+                   httplib::Response& res, const ApiContext& ctx) {
+  storage::CustomerFilter filter;
+  auto tag_id = IntParam(req, "tag_id", 0, 1, INT64_MAX);
+  if (!Check(tag_id.status(), res, ctx)) return;
+  if (req.has_param("tag_id")) filter.tag_id = *tag_id;
+  auto tag = TextParam(req, "tag", kMaxNameBytes);
+  if (!Check(tag.status(), res, ctx)) return;
+  if (tag->has_value()) {
+    const std::string& text = **tag;
+    const size_t colon = text.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+      Check(core::InvalidArgumentError("tag: must be <group>:<name>"), res, ctx);
+      return;
+    }
+    auto found = profiles.FindTag(model::TagRef{text.substr(0, colon), text.substr(colon + 1)});
+    if (!Check(found.status(), res, ctx)) return;
+    if (!found->has_value()) {
+      // Nobody has a tag that was never used.
+      WriteJson(res, json{{"items", json::array()}, {"next_after", nullptr}});
+      return;
+    }
+    if (filter.tag_id.has_value() && *filter.tag_id != (*found)->tag.id) {
+      WriteJson(res, json{{"items", json::array()}, {"next_after", nullptr}});
+      return;
+    }
+    filter.tag_id = (*found)->tag.id;
+  }
+  if (req.has_param("stage")) {
+    filter.stage = model::ParseLifecycleStage(req.get_param_value("stage"));
+    if (!filter.stage) {
+      Check(core::InvalidArgumentError(
+                "stage: must be new, engaged, customer, repeat, at_risk or lost"),
+            res, ctx);
+      return;
+    }
+  }
+  auto owner = TextParam(req, "owner", kMaxNameBytes);
+  if (!Check(owner.status(), res, ctx)) return;
+  filter.owner_userid = std::move(*owner);
+  auto query = TextParam(req, "q", kMaxQueryBytes);
+  if (!Check(query.status(), res, ctx)) return;
+  if (query->has_value() && (*query)->empty()) {
+    Check(core::InvalidArgumentError("q: must not be empty"), res, ctx);
+    return;
+  }
+  filter.query = std::move(*query);
+  auto updated_after = IntParam(req, "updated_after", 0, 0, INT64_MAX);
+  if (!Check(updated_after.status(), res, ctx)) return;
+  if (req.has_param("updated_after")) filter.updated_after_ms = *updated_after;
+  auto after = IntParam(req, "after", 0, 0, INT64_MAX);
+  if (!Check(after.status(), res, ctx)) return;
+  auto limit = IntParam(req, "limit", kDefaultPageSize, 1,
+                        static_cast<int64_t>(storage::ProfileStore::kMaxListLimit));
+  if (!Check(limit.status(), res, ctx)) return;
+  filter.after_id = *after;
+  filter.limit = static_cast<size_t>(*limit);
+
+  auto customers = profiles.ListCustomers(filter);
+  if (!Check(customers.status(), res, ctx)) return;
+  json items = json::array();
+  for (const auto& customer : *customers) items.push_back(CustomerJson(customer));
+  json body = {{"items", std::move(items)}};
+  body["next_after"] =
+      customers->size() == filter.limit ? json(customers->back().id) : json(nullptr);
+  WriteJson(res, body);
+}
+
+// platform → the kind of identity its callbacks carry (PROTOCOL §5).
+std::optional<model::IdentityKind> KindForPlatform(std::string_view platform) {
+  if (platform == "oa") return model::IdentityKind::kOpenid;
+  if (platform == "wecom") return model::IdentityKind::kExternalUserid;
+  if (platform == model::kUnionidPlatform) return model::IdentityKind::kUnionid;
+  return std::nullopt;
+}
+
+void FindByIdentity(profiles::ProfileService& profiles, const httplib::Request& req,
+                    httplib::Response& res, const ApiContext& ctx) {
+  auto platform = TextParam(req, "platform", kMaxNameBytes);
+  if (!Check(platform.status(), res, ctx)) return;
+  auto account = TextParam(req, "account", kMaxNameBytes);
+  if (!Check(account.status(), res, ctx)) return;
+  auto value = TextParam(req, "external_id", kMaxNameBytes);
+  if (!Check(value.status(), res, ctx)) return;
+  if (!value->has_value() || (*value)->empty()) {
+    Check(core::InvalidArgumentError("external_id: required"), res, ctx);
+    return;
+  }
+  const std::string platform_name = platform->value_or("");
+  std::optional<model::IdentityKind> kind;
+  if (req.has_param("kind")) {
+    kind = model::ParseIdentityKind(req.get_param_value("kind"));
+    if (!kind) {
+      Check(core::InvalidArgumentError(
+                "kind: must be openid, external_userid, unionid, phone or external"),
+            res, ctx);
+      return;
+    }
+  } else {
+    kind = KindForPlatform(platform_name);
+    if (!kind) {
+      Check(core::InvalidArgumentError("kind: required when platform is not oa, wecom or wechat"),
+            res, ctx);
+      return;
+    }
+  }
+  auto found = profiles.FindCustomer(platform_name, account->value_or(""), *kind, **value);
+  if (!Check(found.status(), res, ctx)) return;
+  if (!found->has_value()) {
+    Check(core::NotFoundError("no customer has this identity"), res, ctx);
+    return;
+  }
+  auto view = profiles.GetCustomer(**found);
+  if (!Check(view.status(), res, ctx)) return;
+  WriteJson(res, CustomerViewJson(*view));
+}
+
+void AddTag(profiles::ProfileService& profiles, const httplib::Request& req, httplib::Response& res,
+            const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto body = JsonObjectBody(req);
+  if (!Check(body.status(), res, ctx)) return;
+  if (!Check(OnlyMembers(*body, {"group", "name", "weight"}), res, ctx)) return;
+  auto tag = TagRefFrom(req, *body);
+  if (!Check(tag.status(), res, ctx)) return;
+  double weight = 1;
+  if (const auto it = body->find("weight"); it != body->end() && !it->is_null()) {
+    if (!it->is_number()) {
+      Check(core::InvalidArgumentError("weight: must be a number"), res, ctx);
+      return;
+    }
+    weight = it->get<double>();
+  }
+  auto view = profiles.AddManualTag(*id, *tag, weight);
+  if (!Check(view.status(), res, ctx)) return;
+  WriteJson(res, TagViewJson(*view));
+}
+
+void RemoveTag(profiles::ProfileService& profiles, const httplib::Request& req,
+               httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto body = JsonObjectBody(req, /*allow_empty=*/true);
+  if (!Check(body.status(), res, ctx)) return;
+  if (!Check(OnlyMembers(*body, {"group", "name"}), res, ctx)) return;
+  auto tag = TagRefFrom(req, *body);
+  if (!Check(tag.status(), res, ctx)) return;
+  if (!Check(profiles.RemoveTag(*id, *tag), res, ctx)) return;
+  WriteJson(
+      res,
+      json{{"customer_id", *id}, {"group", tag->group}, {"name", tag->name}, {"removed", true}});
+}
+
+void MergeCustomers(profiles::ProfileService& profiles, const httplib::Request& req,
+                    httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto body = JsonObjectBody(req);
+  if (!Check(body.status(), res, ctx)) return;
+  if (!Check(OnlyMembers(*body, {"other", "reason"}), res, ctx)) return;
+  const auto other = body->find("other");
+  if (other == body->end() || !other->is_number_integer() || other->get<int64_t>() <= 0) {
+    Check(core::InvalidArgumentError("other: required, a customer id"), res, ctx);
+    return;
+  }
+  std::string reason = "api";
+  if (const auto it = body->find("reason"); it != body->end() && !it->is_null()) {
+    if (!it->is_string() || it->get<std::string>().empty()) {
+      Check(core::InvalidArgumentError("reason: must be a non-empty string"), res, ctx);
+      return;
+    }
+    reason = it->get<std::string>();
+  }
+  auto record = profiles.Merge(*id, other->get<int64_t>(), std::move(reason));
+  if (!Check(record.status(), res, ctx)) return;
+  WriteJson(res, MergeJson(*record));
+}
+
+void UndoMerge(profiles::ProfileService& profiles, const httplib::Request& req,
+               httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto record = profiles.UndoMerge(*id);
+  if (!Check(record.status(), res, ctx)) return;
+  WriteJson(res, MergeJson(*record));
+}
+
+void ListTasks(profiles::ProfileService& profiles, const httplib::Request& req,
+               httplib::Response& res, const ApiContext& ctx) {
+  storage::TaskFilter filter;
+  auto owner = TextParam(req, "owner", kMaxNameBytes);
+  if (!Check(owner.status(), res, ctx)) return;
+  if (!owner->has_value()) {
+    // Tasks are listed per staff member ("owner=" lists the ones without an owner).
+    Check(core::InvalidArgumentError("owner: required"), res, ctx);
+    return;
+  }
+  filter.owner_userid = std::move(**owner);
+  if (req.has_param("status")) {
+    filter.status = model::ParseTaskStatus(req.get_param_value("status"));
+    if (!filter.status) {
+      Check(core::InvalidArgumentError("status: must be open, done or cancelled"), res, ctx);
+      return;
+    }
+  }
+  auto after = IntParam(req, "after", 0, 0, INT64_MAX);
+  if (!Check(after.status(), res, ctx)) return;
+  auto limit = IntParam(req, "limit", kDefaultPageSize, 1,
+                        static_cast<int64_t>(storage::ProfileStore::kMaxListLimit));
+  if (!Check(limit.status(), res, ctx)) return;
+  filter.after_id = *after;
+  filter.limit = static_cast<size_t>(*limit);
+  auto tasks = profiles.ListTasks(filter);
+  if (!Check(tasks.status(), res, ctx)) return;
+  json items = json::array();
+  for (const auto& task : *tasks) items.push_back(TaskJson(task));
+  json body = {{"items", std::move(items)}};
+  body["next_after"] = tasks->size() == filter.limit ? json(tasks->back().id) : json(nullptr);
+  WriteJson(res, body);
+}
+
+void PatchTask(profiles::ProfileService& profiles, const httplib::Request& req,
+               httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto body = JsonObjectBody(req);
+  if (!Check(body.status(), res, ctx)) return;
+  if (!Check(OnlyMembers(*body, {"status"}), res, ctx)) return;
+  auto status_name = StringMember(*body, "status", 32);
+  if (!Check(status_name.status(), res, ctx)) return;
+  const auto status = model::ParseTaskStatus(*status_name);
+  if (!status) {
+    Check(core::InvalidArgumentError("status: must be open, done or cancelled"), res, ctx);
+    return;
+  }
+  if (!Check(profiles.SetTaskStatus(*id, *status), res, ctx)) return;
+  WriteJson(res, json{{"id", *id}, {"status", model::TaskStatusName(*status)}});
+}
+
+}  // namespace
+
+json CustomerViewJson(const profiles::CustomerView& view) {
+  json body = CustomerJson(view.customer);
+  json identities = json::array();
+  for (const auto& identity : view.identities) identities.push_back(IdentityJson(identity));
+  json tags = json::array();
+  for (const auto& tag : view.tags) tags.push_back(TagViewJson(tag));
+  json followers = json::array();
+  for (const auto& follower : view.followers) followers.push_back(FollowerJson(follower));
+  json tasks = json::array();
+  for (const auto& task : view.tasks) tasks.push_back(TaskJson(task));
+  json merges = json::array();
+  for (const auto& merge : view.merges) merges.push_back(MergeJson(merge));
+  body["identities"] = std::move(identities);
+  body["tags"] = std::move(tags);
+  body["followers"] = std::move(followers);
+  body["tasks"] = std::move(tasks);
+  body["merges"] = std::move(merges);
+  return body;
+}
+
+void RegisterCustomerRoutes(ApiRouter& router, profiles::ProfileService& profiles) {
+  using Req = const httplib::Request&;
+  using Res = httplib::Response&;
+  using Ctx = const ApiContext&;
+  auto* p = &profiles;
+  router.Get(R"(/api/v1/customers/by-identity)", "/api/v1/customers/by-identity", kAnyRole,
+             [p](Req req, Res res, Ctx ctx) { FindByIdentity(*p, req, res, ctx); });
+  router.Get(R"(/api/v1/customers/([0-9]+))", "/api/v1/customers/{id}", kAnyRole,
+             [p](Req req, Res res, Ctx ctx) { GetCustomer(*p, req, res, ctx); });
+  router.Get(R"(/api/v1/customers/([0-9]+)/timeline)", "/api/v1/customers/{id}/timeline", kAnyRole,
+             [p](Req req, Res res, Ctx ctx) { GetTimeline(*p, req, res, ctx); });
+  router.Get("/api/v1/customers", "/api/v1/customers", kAnyRole,
+             [p](Req req, Res res, Ctx ctx) { ListCustomers(*p, req, res, ctx); });
+  router.Post(R"(/api/v1/customers/([0-9]+)/tags)", "/api/v1/customers/{id}/tags",
+              kCustomerTagWriters, [p](Req req, Res res, Ctx ctx) { AddTag(*p, req, res, ctx); });
+  router.Delete(R"(/api/v1/customers/([0-9]+)/tags)", "/api/v1/customers/{id}/tags",
+                kCustomerTagWriters,
+                [p](Req req, Res res, Ctx ctx) { RemoveTag(*p, req, res, ctx); });
+  router.Post(R"(/api/v1/customers/([0-9]+)/merge)", "/api/v1/customers/{id}/merge", kMergeWriters,
+              [p](Req req, Res res, Ctx ctx) { MergeCustomers(*p, req, res, ctx); });
+  router.Post(R"(/api/v1/merges/([0-9]+)/undo)", "/api/v1/merges/{id}/undo", kMergeWriters,
+              [p](Req req, Res res, Ctx ctx) { UndoMerge(*p, req, res, ctx); });
+  router.Get("/api/v1/tasks", "/api/v1/tasks", kAnyRole,
+             [p](Req req, Res res, Ctx ctx) { ListTasks(*p, req, res, ctx); });
+  router.Patch(R"(/api/v1/tasks/([0-9]+))", "/api/v1/tasks/{id}", kTaskWriters,
+               [p](Req req, Res res, Ctx ctx) { PatchTask(*p, req, res, ctx); });
+}
+
+}  // namespace scrm::api

@@ -1,0 +1,126 @@
+#include "src/api/tag_rule_routes.h"
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
+
+#include "src/api/api_json.h"
+#include "src/tagger/rule_json.h"
+#include "src/tagger/rule_validation.h"
+
+namespace scrm::api {
+namespace {
+
+using nlohmann::json;
+
+json RuleJson(const profiles::StoredRule& stored) {
+  json body = tagger::TagRuleToJson(stored.rule);
+  body["saved_at_ms"] = stored.saved_at_ms;
+  return body;
+}
+
+bool Check(const core::Status& status, httplib::Response& res, const ApiContext& ctx) {
+  if (status.ok()) return true;
+  server::WriteStatusError(res, status, ctx.request_id);
+  return false;
+}
+
+void ListRules(profiles::TagRuleService& rules, httplib::Response& res, const ApiContext& ctx) {
+  auto list = rules.List();
+  if (!Check(list.status(), res, ctx)) return;
+  json items = json::array();
+  for (const auto& rule : *list) items.push_back(RuleJson(rule));
+  WriteJson(res, json{{"rules", std::move(items)}});
+}
+
+void GetRule(profiles::TagRuleService& rules, const httplib::Request& req, httplib::Response& res,
+             const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto version = IntParam(req, "version", 0, tagger::kVersionRange.min, tagger::kVersionRange.max);
+  if (!Check(version.status(), res, ctx)) return;
+  auto rule =
+      req.has_param("version") ? rules.GetVersion(*id, static_cast<int>(*version)) : rules.Get(*id);
+  if (!Check(rule.status(), res, ctx)) return;
+  WriteJson(res, RuleJson(*rule));
+}
+
+void ListVersions(profiles::TagRuleService& rules, const httplib::Request& req,
+                  httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto versions = rules.ListVersions(*id);
+  if (!Check(versions.status(), res, ctx)) return;
+  json items = json::array();
+  for (const auto& rule : *versions) items.push_back(RuleJson(rule));
+  WriteJson(res, json{{"versions", std::move(items)}});
+}
+
+void CreateRule(profiles::TagRuleService& rules, const httplib::Request& req,
+                httplib::Response& res, const ApiContext& ctx) {
+  auto body = JsonObjectBody(req);
+  if (!Check(body.status(), res, ctx)) return;
+  // Validates and names the field at fault ("condition.regex: invalid pattern: ...").
+  auto rule = tagger::TagRuleFromJson(*body);
+  if (!Check(rule.status(), res, ctx)) return;
+  auto created = rules.Create(std::move(rule).value());
+  if (!Check(created.status(), res, ctx)) return;
+  WriteJson(res, RuleJson(*created), 201);
+}
+
+void UpdateRule(profiles::TagRuleService& rules, const httplib::Request& req,
+                httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto body = JsonObjectBody(req);
+  if (!Check(body.status(), res, ctx)) return;
+  auto rule = tagger::TagRuleFromJson(*body);
+  if (!Check(rule.status(), res, ctx)) return;
+  // A "version" in the body is the version the client read: saving over a newer one would lose
+  // someone else's change.
+  std::optional<int> expected;
+  if (const auto it = body->find("version"); it != body->end() && !it->is_null()) {
+    expected = rule->version;
+  }
+  auto updated = rules.Update(*id, std::move(rule).value(), expected);
+  if (!Check(updated.status(), res, ctx)) return;
+  WriteJson(res, RuleJson(*updated));
+}
+
+void SetEnabled(profiles::TagRuleService& rules, bool enabled, const httplib::Request& req,
+                httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto updated = rules.SetEnabled(*id, enabled);
+  if (!Check(updated.status(), res, ctx)) return;
+  WriteJson(res, RuleJson(*updated));
+}
+
+}  // namespace
+
+void RegisterTagRuleRoutes(ApiRouter& router, profiles::TagRuleService& rules) {
+  using Req = const httplib::Request&;
+  using Res = httplib::Response&;
+  using Ctx = const ApiContext&;
+  auto* r = &rules;
+  router.Get("/api/v1/tag-rules", "/api/v1/tag-rules", kAnyRole,
+             [r](Req, Res res, Ctx ctx) { ListRules(*r, res, ctx); });
+  router.Get(R"(/api/v1/tag-rules/([0-9]+))", "/api/v1/tag-rules/{id}", kAnyRole,
+             [r](Req req, Res res, Ctx ctx) { GetRule(*r, req, res, ctx); });
+  router.Get(R"(/api/v1/tag-rules/([0-9]+)/versions)", "/api/v1/tag-rules/{id}/versions", kAnyRole,
+             [r](Req req, Res res, Ctx ctx) { ListVersions(*r, req, res, ctx); });
+  router.Post("/api/v1/tag-rules", "/api/v1/tag-rules", kTagRuleWriters,
+              [r](Req req, Res res, Ctx ctx) { CreateRule(*r, req, res, ctx); });
+  router.Put(R"(/api/v1/tag-rules/([0-9]+))", "/api/v1/tag-rules/{id}", kTagRuleWriters,
+             [r](Req req, Res res, Ctx ctx) { UpdateRule(*r, req, res, ctx); });
+  router.Post(R"(/api/v1/tag-rules/([0-9]+)/disable)", "/api/v1/tag-rules/{id}/disable",
+              kTagRuleWriters,
+              [r](Req req, Res res, Ctx ctx) { SetEnabled(*r, false, req, res, ctx); });
+  router.Post(R"(/api/v1/tag-rules/([0-9]+)/enable)", "/api/v1/tag-rules/{id}/enable",
+              kTagRuleWriters,
+              [r](Req req, Res res, Ctx ctx) { SetEnabled(*r, true, req, res, ctx); });
+  router.Delete(R"(/api/v1/tag-rules/([0-9]+))", "/api/v1/tag-rules/{id}", kTagRuleWriters,
+                [r](Req req, Res res, Ctx ctx) { SetEnabled(*r, false, req, res, ctx); });
+}
+
+}  // namespace scrm::api

@@ -1,0 +1,305 @@
+// From callback bytes to a customer profile, end to end: the real scrmd process with the example
+// tag rules, real protocol bytes from the simulator (an OA subscribe through a channel QR code, a
+// WeCom add_external_contact with a State, a keyword message), the ingest worker, and the
+// /api/v1 profile and tag-rule routes.
+#include <httplib.h>
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "sim/callback_builder.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_support.h"
+
+namespace scrm::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr char kCorpId[] = "wwcafe0123456789";
+constexpr char kToken[] = "QDG6eK";
+constexpr char kAesKey[] = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
+constexpr char kAppId[] = "wx5823bf96d3bd56c7";
+
+std::string WriteConfig(const TempDir& dir) {
+  json cfg = {{"listen", "127.0.0.1:0"},
+              {"data_dir", dir.File("var")},
+              {"log", {{"level", "warn"}}},
+              {"tag_rules_file", std::string(SCRM_SOURCE_DIR) + "/config/tag_rules.example.json"},
+              {"accounts",
+               {{{"id", "acme"},
+                 {"platform", "wecom"},
+                 {"corp_id", kCorpId},
+                 {"token", kToken},
+                 {"encoding_aes_key", kAesKey}},
+                {{"id", "shop"},
+                 {"platform", "oa"},
+                 {"app_id", kAppId},
+                 {"token", kToken},
+                 {"encoding_aes_key", kAesKey},
+                 {"encrypt_mode", "safe"}}}}};
+  const std::string path = dir.File("scrmd.json");
+  WriteFile(path, cfg.dump(2));
+  return path;
+}
+
+std::string CreateKey(const std::string& config, const std::string& role) {
+  auto r =
+      Run({ScrmdBinary(), "keys", "create", "--config", config, "--role", role, "--name", role});
+  REQUIRE(r.exit_code == 0);
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+struct Server {
+  explicit Server(const std::string& config)
+      : process({ScrmdBinary(), "serve", "--config", config}) {
+    auto line = process.WaitForStdoutLine("listening on", 20s);
+    INFO(process.Stderr());
+    REQUIRE(line.has_value());
+    std::smatch m;
+    REQUIRE(std::regex_search(*line, m, std::regex(R"(:(\d+)$)")));
+    port = std::stoi(m[1]);
+  }
+  void Stop() {
+    process.Signal(SIGTERM);
+    CHECK(process.Wait(30s) == 0);
+  }
+  Subprocess process;
+  int port = 0;
+};
+
+// A small JSON client for the API with one key.
+struct Api {
+  Api(int port, std::string key) : client("127.0.0.1", port), bearer("Bearer " + std::move(key)) {
+    client.set_read_timeout(10, 0);
+    client.set_connection_timeout(5, 0);
+  }
+  std::pair<int, json> Get(const std::string& path) {
+    auto r = client.Get(path.c_str(), {{"Authorization", bearer}});
+    REQUIRE(r);
+    return {r->status, json::parse(r->body, nullptr, false)};
+  }
+  std::pair<int, json> Post(const std::string& path, const json& body) {
+    auto r =
+        client.Post(path.c_str(), {{"Authorization", bearer}}, body.dump(), "application/json");
+    REQUIRE(r);
+    return {r->status, json::parse(r->body, nullptr, false)};
+  }
+  // Polls GET path until pred(body) holds on a 200; the ingest worker runs behind the acks.
+  json WaitFor(const std::string& path, const std::function<bool(const json&)>& pred) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    for (;;) {
+      auto [status, body] = Get(path);
+      if (status == 200 && pred(body)) return body;
+      if (std::chrono::steady_clock::now() > deadline) {
+        INFO(path << " last answered " << status << " " << body.dump());
+        FAIL("timed out waiting for the ingest worker");
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  httplib::Client client;
+  std::string bearer;
+};
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void Send(int port, const sim::SimRequest& req, const std::string& expect_body) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(10, 0);
+  auto r = client.Post(req.path_and_query.c_str(), req.body, "text/xml");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  CHECK(r->body == expect_body);
+}
+
+std::string OaSubscribeXml(const std::string& openid, const std::string& scene, int64_t at) {
+  // PROTOCOL §3.2: subscribe through a parametric QR code, EventKey = "qrscene_" + scene.
+  return "<xml><ToUserName><![CDATA[gh_shop]]></ToUserName><FromUserName><![CDATA[" + openid +
+         "]]></FromUserName><CreateTime>" + std::to_string(at) +
+         "</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event>"
+         "<EventKey><![CDATA[qrscene_" +
+         scene + "]]></EventKey><Ticket><![CDATA[gQH47joAAAAAAAAAASxodHRw]]></Ticket></xml>";
+}
+
+const json* TagIn(const json& view, const std::string& group, const std::string& name) {
+  for (const auto& tag : view["tags"]) {
+    if (tag["group"] == group && tag["name"] == name) return &tag;
+  }
+  return nullptr;
+}
+
+TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and interest tags",
+          "[integration]") {
+  TempDir dir;
+  const std::string config = WriteConfig(dir);
+  const std::string admin_key = CreateKey(config, "admin");
+  const std::string sales_key = CreateKey(config, "sales");
+  Server server(config);
+  Api admin(server.port, admin_key);
+  Api sales(server.port, sales_key);
+  auto oa = sim::CallbackBuilder::Create(kToken, kAesKey, kAppId, 11);
+  auto wecom = sim::CallbackBuilder::Create(kToken, kAesKey, kCorpId, 12);
+  REQUIRE(oa.ok());
+  REQUIRE(wecom.ok());
+
+  // 1. OA follower through the QR code of scene channel_expo.
+  Send(server.port,
+       oa->OaSafePost("/callbacks/oa/shop", OaSubscribeXml("oFLOW1", "channel_expo", Now()),
+                      "oFLOW1", Now()),
+       "success");
+  // 2. The same person adds sales member zhangsan through a 联系我 code with State channel_expo.
+  Send(server.port,
+       wecom->WecomPost("/callbacks/wecom/acme",
+                        sim::CallbackBuilder::WecomContactAddXml(kCorpId, "zhangsan", "wmFLOW1",
+                                                                 "channel_expo", Now()),
+                        Now()),
+       "");
+
+  const json oa_customer =
+      sales.WaitFor("/api/v1/customers/by-identity?platform=oa&account=shop&external_id=oFLOW1",
+                    [](const json&) { return true; });
+  const json wecom_customer =
+      sales.WaitFor("/api/v1/customers/by-identity?platform=wecom&account=acme&external_id=wmFLOW1",
+                    [](const json&) { return true; });
+  const int64_t oa_id = oa_customer["id"];
+  const int64_t wecom_id = wecom_customer["id"];
+  // Callbacks carry no unionid (PROTOCOL §5: it comes from user/info or externalcontact/get),
+  // so the two are different customers until someone links them: here sales merges them.
+  REQUIRE(oa_id != wecom_id);
+  auto [merge_status, merge] =
+      sales.Post("/api/v1/customers/" + std::to_string(oa_id) + "/merge",
+                 {{"other", wecom_id}, {"reason", "同一客户：渠道码一致"}});
+  REQUIRE(merge_status == 200);
+  CHECK(merge["survivor_id"] == oa_id);
+  CHECK(merge["merged_id"] == wecom_id);
+
+  // 3. A keyword message (example rule 1: 产品A → 兴趣/产品A +2).
+  Send(server.port,
+       oa->OaSafePost("/callbacks/oa/shop",
+                      sim::CallbackBuilder::OaTextXml("gh_shop", "oFLOW1", "你好，产品A怎么卖？",
+                                                      6100000000000000001ULL, Now()),
+                      "oFLOW1", Now()),
+       "success");
+  const std::string path = "/api/v1/customers/" + std::to_string(oa_id);
+  const json view =
+      sales.WaitFor(path, [](const json& v) { return TagIn(v, "兴趣", "产品A") != nullptr; });
+
+  // One customer with the identities of both platforms.
+  CHECK(view["merged_into"].is_null());
+  std::set<std::string> identities;
+  for (const auto& identity : view["identities"]) {
+    identities.insert(identity["platform"].get<std::string>() + "/" +
+                      identity["kind"].get<std::string>() + "/" +
+                      identity["value"].get<std::string>());
+  }
+  CHECK(identities == std::set<std::string>{"oa/openid/oFLOW1", "wecom/external_userid/wmFLOW1"});
+  CHECK(sales.Get("/api/v1/customers/" + std::to_string(wecom_id)).second["merged_into"] == oa_id);
+  auto [list_status, list] = sales.Get("/api/v1/customers?q=wmFLOW1");
+  REQUIRE(list_status == 200);
+  REQUIRE(list["items"].size() == 1);
+  CHECK(list["items"][0]["id"] == oa_id);
+
+  // The channel tags from the QR scene (rule 7) and the contact State (rule 8).
+  const json* qr = TagIn(view, "渠道", "公众号渠道码");
+  REQUIRE(qr != nullptr);
+  CHECK((*qr)["evidence"]["rule_id"] == 7);
+  const json* contact_way = TagIn(view, "渠道", "企微联系我");
+  REQUIRE(contact_way != nullptr);
+  CHECK((*contact_way)["evidence"]["rule_id"] == 8);
+
+  // The interest tag, with the rule and the interaction as evidence.
+  auto [text_status, texts] = admin.Get("/api/v1/interactions?kind=message.text");
+  REQUIRE(text_status == 200);
+  REQUIRE(texts["items"].size() == 1);
+  const int64_t text_id = texts["items"][0]["id"];
+  const json* interest = TagIn(view, "兴趣", "产品A");
+  REQUIRE(interest != nullptr);
+  CHECK((*interest)["held"] == true);
+  CHECK((*interest)["score"].get<double>() == Approx(2).epsilon(0.001));
+  CHECK((*interest)["source"] == "rule");
+  CHECK((*interest)["evidence"]["rule_id"] == 1);
+  CHECK((*interest)["evidence"]["rule_version"] == 1);
+  CHECK((*interest)["evidence"]["interaction_id"] == text_id);
+
+  // Stage, owner and counters.
+  CHECK(view["stage"] == "engaged");
+  CHECK(view["owner_userid"] == "zhangsan");
+  CHECK(view["counters"]["interactions"] == 3);
+  CHECK(view["counters"]["messages"] == 1);
+
+  // The timeline, in order.
+  auto [timeline_status, timeline] = sales.Get(path + "/timeline");
+  REQUIRE(timeline_status == 200);
+  std::vector<std::string> kinds;
+  int64_t previous_id = 0;
+  for (const auto& entry : timeline["items"]) {
+    CHECK(entry["id"].get<int64_t>() > previous_id);
+    previous_id = entry["id"];
+    if (entry["interaction_id"].get<int64_t>() != 0 && entry["kind"] != "stage" &&
+        entry["kind"] != "stage.rule") {
+      kinds.push_back(entry["kind"]);
+    }
+  }
+  CHECK(kinds == std::vector<std::string>{"oa.subscribe", "contact.add", "message.text"});
+  server.Stop();
+}
+
+TEST_CASE("scrmd keeps tag rules changed through the API across a restart", "[integration]") {
+  TempDir dir;
+  const std::string config = WriteConfig(dir);
+  const std::string key = CreateKey(config, "marketing");
+  const json rule = {
+      {"name", "对产品E感兴趣"},
+      {"condition", {{"kinds", {"message.text"}}, {"keywords_any", {"产品E"}}}},
+      {"actions",
+       {{{"add_tag", {{"tag", {{"group", "兴趣"}, {"name", "产品E"}}}, {"weight", 2}}}}}}};
+  int64_t rule_id = 0;
+  size_t file_rules = 0;
+  {
+    Server server(config);
+    Api api(server.port, key);
+    auto [list_status, list] = api.Get("/api/v1/tag-rules");
+    REQUIRE(list_status == 200);
+    file_rules = list["rules"].size();
+    CHECK(file_rules > 0);  // seeded from config/tag_rules.example.json
+    auto [status, created] = api.Post("/api/v1/tag-rules", rule);
+    REQUIRE(status == 201);
+    rule_id = created["id"];
+    auto [disable_status, disabled] = api.Post("/api/v1/tag-rules/1/disable", json::object());
+    REQUIRE(disable_status == 200);
+    CHECK(disabled["version"] == 2);
+    server.Stop();
+  }
+  Server server(config);
+  Api api(server.port, key);
+  auto [status, list] = api.Get("/api/v1/tag-rules");
+  REQUIRE(status == 200);
+  CHECK(list["rules"].size() == file_rules + 1);
+  bool found_new = false;
+  for (const auto& r : list["rules"]) {
+    if (r["id"] == rule_id) found_new = r["name"] == "对产品E感兴趣";
+    // The file still says rule 1 is enabled at version 1; the stored version wins.
+    if (r["id"] == 1) {
+      CHECK(r["enabled"] == false);
+      CHECK(r["version"] == 2);
+    }
+  }
+  CHECK(found_new);
+  server.Stop();
+}
+
+}  // namespace
+}  // namespace scrm::testing
