@@ -367,6 +367,60 @@ void MergeCustomers(profiles::ProfileService& profiles, const httplib::Request& 
   WriteJson(res, MergeJson(*record));
 }
 
+// POST /api/v1/customers/{id}/identities {"kind", "value", "platform"?, "account"?}: a unionid
+// links (and merges when another customer holds it, PROTOCOL §5); phone and external ids attach
+// (409 when another customer has it: merge them instead). openid and external_userid come from
+// the channels only: they name an account the callbacks prove.
+void AddIdentity(profiles::ProfileService& profiles, const httplib::Request& req,
+                 httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto body = JsonObjectBody(req);
+  if (!Check(body.status(), res, ctx)) return;
+  if (!Check(OnlyMembers(*body, {"kind", "value", "platform", "account"}), res, ctx)) return;
+  auto kind_name = StringMember(*body, "kind", kMaxNameBytes);
+  if (!Check(kind_name.status(), res, ctx)) return;
+  auto value = StringMember(*body, "value", kMaxNameBytes);
+  if (!Check(value.status(), res, ctx)) return;
+  const std::optional<model::IdentityKind> kind = model::ParseIdentityKind(*kind_name);
+  if (!kind.has_value() || *kind == model::IdentityKind::kOpenid ||
+      *kind == model::IdentityKind::kExternalUserid) {
+    Check(core::InvalidArgumentError("kind: must be unionid, phone or external"), res, ctx);
+    return;
+  }
+  if (*kind == model::IdentityKind::kUnionid) {
+    if (body->contains("platform") || body->contains("account")) {
+      Check(core::InvalidArgumentError("platform: a unionid spans accounts; give none"), res, ctx);
+      return;
+    }
+    auto link = profiles.LinkUnionid(*id, *value);
+    if (!Check(link.status(), res, ctx)) return;
+    json out{{"customer_id", link->customer_id}, {"merge", nullptr}};
+    if (link->merge.has_value()) out["merge"] = MergeJson(*link->merge);
+    WriteJson(res, out);
+    return;
+  }
+  model::Identity identity;
+  identity.kind = *kind;
+  identity.value = std::move(*value);
+  for (const auto& [member, field] :
+       {std::pair<const char*, std::string*>{"platform", &identity.platform},
+        std::pair<const char*, std::string*>{"account", &identity.account_id}}) {
+    if (const auto it = body->find(member); it != body->end() && !it->is_null()) {
+      if (!it->is_string() || it->get<std::string>().size() > kMaxNameBytes) {
+        Check(core::InvalidArgumentError(std::string(member) + ": must be a string of at most " +
+                                         std::to_string(kMaxNameBytes) + " bytes"),
+              res, ctx);
+        return;
+      }
+      *field = it->get<std::string>();
+    }
+  }
+  auto stored = profiles.AddIdentity(*id, std::move(identity));
+  if (!Check(stored.status(), res, ctx)) return;
+  WriteJson(res, json{{"customer_id", *id}, {"identity", IdentityJson(*stored)}});
+}
+
 void UndoMerge(profiles::ProfileService& profiles, const httplib::Request& req,
                httplib::Response& res, const ApiContext& ctx) {
   auto id = PathId(req, 1, "id");
@@ -470,6 +524,8 @@ void RegisterCustomerRoutes(ApiRouter& router, profiles::ProfileService& profile
                 [p](Req req, Res res, Ctx ctx) { RemoveTag(*p, req, res, ctx); });
   router.Post(R"(/api/v1/customers/([0-9]+)/merge)", "/api/v1/customers/{id}/merge", kMergeWriters,
               [p](Req req, Res res, Ctx ctx) { MergeCustomers(*p, req, res, ctx); });
+  router.Post(R"(/api/v1/customers/([0-9]+)/identities)", "/api/v1/customers/{id}/identities",
+              kMergeWriters, [p](Req req, Res res, Ctx ctx) { AddIdentity(*p, req, res, ctx); });
   router.Post(R"(/api/v1/merges/([0-9]+)/undo)", "/api/v1/merges/{id}/undo", kMergeWriters,
               [p](Req req, Res res, Ctx ctx) { UndoMerge(*p, req, res, ctx); });
   router.Get("/api/v1/tasks", "/api/v1/tasks", kAnyRole,

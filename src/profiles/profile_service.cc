@@ -904,6 +904,35 @@ StatusOr<model::Identity> ProfileService::AddIdentity(int64_t customer_id,
   return stored;
 }
 
+StatusOr<ProfileService::UnionidLink> ProfileService::LinkUnionid(int64_t customer_id,
+                                                                  const std::string& unionid) {
+  if (unionid.empty()) return core::InvalidArgumentError("unionid is empty");
+  const IdentityKey key{model::kUnionidPlatform, "", model::IdentityKind::kUnionid, unionid};
+  UnionidLink link;
+  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const model::Customer customer, txn.GetCustomer(customer_id));
+    SCRM_RETURN_IF_ERROR(CheckActive(customer));
+    SCRM_ASSIGN_OR_RETURN(const std::optional<model::Identity> holder, Lookup(txn, key));
+    link.customer_id = customer.id;
+    if (!holder.has_value()) {
+      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, key, clock_.NowUnixMillis()));
+      return core::OkStatus();
+    }
+    if (holder->customer_id == customer.id) return core::OkStatus();
+    const int64_t survivor = std::min(customer.id, holder->customer_id);
+    const int64_t merged = std::max(customer.id, holder->customer_id);
+    SCRM_ASSIGN_OR_RETURN(const bool excluded, txn.IsMergeExcluded(survivor, merged));
+    if (excluded) return core::OkStatus();  // an operator said they are two people
+    model::MergeRecord record;
+    SCRM_RETURN_IF_ERROR(ApplyMerge(txn, survivor, merged, "unionid", &record));
+    link.customer_id = survivor;
+    link.merge = std::move(record);
+    return core::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return link;
+}
+
 Status ProfileService::SyncPlatformTags(int64_t customer_id,
                                         std::span<const model::PlatformTag> tags) {
   const int64_t now_ms = clock_.NowUnixMillis();

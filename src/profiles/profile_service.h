@@ -140,6 +140,18 @@ class ProfileService {
   // Attaches an identity (phone, ERP number, ...) to the customer. AlreadyExists when it
   // belongs to a customer already (merge them instead); InvalidArgument for an empty value.
   core::StatusOr<model::Identity> AddIdentity(int64_t customer_id, model::Identity identity);
+  // Gives the customer a unionid learnt later (user/info, externalcontact/get, an operator):
+  // identities that share a unionid are one person (PROTOCOL §5), so when another customer
+  // holds it already the two are merged as the ingest path does — the older survives, reason
+  // "unionid" — unless an operator undid that merge before (then nothing changes and
+  // `merge` is empty). Idempotent: linking a unionid the customer (or its survivor) holds
+  // changes nothing. NotFound; FailedPrecondition for a merged customer; InvalidArgument for
+  // an empty value.
+  struct UnionidLink {
+    int64_t customer_id = 0;                  // who holds the unionid now (the survivor)
+    std::optional<model::MergeRecord> merge;  // the merge it caused, if any
+  };
+  core::StatusOr<UnionidLink> LinkUnionid(int64_t customer_id, const std::string& unionid);
   // Applies the WeCom corp tags of a contact (externalcontact/get follow_user[].tags): each
   // 企业标签 (type 1) is mapped to a local tag (by its id, else by group and name, created and
   // mapped when missing) and held with source "platform"; platform-sourced tags that are no

@@ -366,6 +366,78 @@ TEST_CASE("POST merge then POST undo restores both customers exactly", "[integra
   CHECK(ErrorCode(again) == "failed_precondition");
 }
 
+TEST_CASE("POST identities with a unionid another customer holds merges them, once",
+          "[integration]") {
+  ApiFixture f(ExampleRules());
+  const int64_t a = ChannelFollower(f, "oLinkA");
+  f.p.Apply(f.p.Contact(model::InteractionKind::kContactAdd, "wmLinkB", "wangwu", "channel_b"));
+  const int64_t b = f.p.ByExternal("wmLinkB");
+  const std::string path_a = "/api/v1/customers/" + std::to_string(a);
+  const std::string path_b = "/api/v1/customers/" + std::to_string(b);
+  const json unionid{{"kind", "unionid"}, {"value", "uLINK"}};
+
+  auto first = f.Call("POST", path_b + "/identities", unionid, model::Role::kSales);
+  REQUIRE(first.status == 200);
+  CHECK(first.body["customer_id"] == b);
+  CHECK(first.body["merge"].is_null());
+  // The older customer (a) learns the same unionid: one person, b merges into a.
+  auto second = f.Call("POST", path_a + "/identities", unionid, model::Role::kSales);
+  REQUIRE(second.status == 200);
+  CHECK(second.body["customer_id"] == a);
+  REQUIRE(second.body["merge"].is_object());
+  CHECK(second.body["merge"]["survivor_id"] == a);
+  CHECK(second.body["merge"]["merged_id"] == b);
+  CHECK(second.body["merge"]["reason"] == "unionid");
+  const json survivor = f.Call("GET", path_a).body;
+  CHECK(survivor["identities"].size() == 3);
+  CHECK(f.Call("GET", path_b).body["merged_into"] == a);
+  // Linking again changes nothing.
+  auto again = f.Call("POST", path_a + "/identities", unionid, model::Role::kSales);
+  REQUIRE(again.status == 200);
+  CHECK(again.body["merge"].is_null());
+  CHECK(f.Call("GET", path_a).body["merges"].size() == 1);
+
+  // After an operator undoes it, the unionid does not merge the pair again.
+  const int64_t merge_id = second.body["merge"]["id"];
+  REQUIRE(f.Call("POST", "/api/v1/merges/" + std::to_string(merge_id) + "/undo").status == 200);
+  auto after_undo = f.Call("POST", path_b + "/identities", unionid, model::Role::kSales);
+  REQUIRE(after_undo.status == 200);
+  CHECK(after_undo.body["merge"].is_null());
+  CHECK(f.Call("GET", path_b).body["merged_into"].is_null());
+}
+
+TEST_CASE("POST identities attaches a phone, refuses one another customer has and bad kinds",
+          "[integration]") {
+  ApiFixture f(ExampleRules());
+  const int64_t a = ChannelFollower(f, "oPhoneA");
+  const int64_t b = ChannelFollower(f, "oPhoneB");
+  const std::string path_a = "/api/v1/customers/" + std::to_string(a);
+  const json phone{{"kind", "phone"}, {"value", "+8613800000000"}};
+  auto added = f.Call("POST", path_a + "/identities", phone, model::Role::kSales);
+  REQUIRE(added.status == 200);
+  CHECK(added.body["identity"]["kind"] == "phone");
+  CHECK(added.body["identity"]["value"] == "+8613800000000");
+  auto taken = f.Call("POST", "/api/v1/customers/" + std::to_string(b) + "/identities", phone,
+                      model::Role::kSales);
+  CHECK(taken.status == 409);
+  auto erp = f.Call("POST", path_a + "/identities",
+                    json{{"kind", "external"}, {"value", "C-1001"}, {"platform", "erp"}},
+                    model::Role::kSales);
+  REQUIRE(erp.status == 200);
+  CHECK(erp.body["identity"]["platform"] == "erp");
+
+  auto openid = f.Call("POST", path_a + "/identities", json{{"kind", "openid"}, {"value", "oX"}},
+                       model::Role::kSales);
+  CHECK(openid.status == 400);
+  CHECK(ErrorMessage(openid).rfind("kind:", 0) == 0);
+  auto typo = f.Call("POST", path_a + "/identities", json{{"kind", "phone"}, {"valu", "1"}},
+                     model::Role::kSales);
+  CHECK(typo.status == 400);
+  CHECK(f.Call("POST", path_a + "/identities", phone, model::Role::kMarketing).status == 403);
+  CHECK(f.Call("POST", "/api/v1/customers/999999/identities", phone, model::Role::kSales).status ==
+        404);
+}
+
 TEST_CASE("GET tasks lists an owner's tasks and PATCH task sets the status", "[integration]") {
   ApiFixture f;
   f.p.Apply(f.p.Contact(model::InteractionKind::kContactAdd, "wmTask", "zhaoliu"));

@@ -176,15 +176,26 @@ TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and
                     [](const json&) { return true; });
   const int64_t oa_id = oa_customer["id"];
   const int64_t wecom_id = wecom_customer["id"];
-  // Callbacks carry no unionid (PROTOCOL §5: it comes from user/info or externalcontact/get),
-  // so the two are different customers until someone links them: here sales merges them.
+  // Callbacks carry no unionid (PROTOCOL §5: it comes later, from user/info or
+  // externalcontact/get), so the two are different customers until it arrives. It arrives
+  // for each of them (as enrichment would give it): the second one finds the first holding it,
+  // and the two merge, the older surviving.
   REQUIRE(oa_id != wecom_id);
-  auto [merge_status, merge] =
-      sales.Post("/api/v1/customers/" + std::to_string(oa_id) + "/merge",
-                 {{"other", wecom_id}, {"reason", "同一客户：渠道码一致"}});
-  REQUIRE(merge_status == 200);
-  CHECK(merge["survivor_id"] == oa_id);
-  CHECK(merge["merged_id"] == wecom_id);
+  auto [link_oa_status, link_oa] =
+      sales.Post("/api/v1/customers/" + std::to_string(oa_id) + "/identities",
+                 {{"kind", "unionid"}, {"value", "uFLOW1"}});
+  REQUIRE(link_oa_status == 200);
+  CHECK(link_oa["customer_id"] == oa_id);
+  CHECK(link_oa["merge"].is_null());
+  auto [link_status, link] =
+      sales.Post("/api/v1/customers/" + std::to_string(wecom_id) + "/identities",
+                 {{"kind", "unionid"}, {"value", "uFLOW1"}});
+  REQUIRE(link_status == 200);
+  CHECK(link["customer_id"] == oa_id);
+  REQUIRE(link["merge"].is_object());
+  CHECK(link["merge"]["survivor_id"] == oa_id);
+  CHECK(link["merge"]["merged_id"] == wecom_id);
+  CHECK(link["merge"]["reason"] == "unionid");
 
   // 3. A keyword message (example rule 1: 产品A → 兴趣/产品A +2).
   Send(server.port,
@@ -205,7 +216,8 @@ TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and
                       identity["kind"].get<std::string>() + "/" +
                       identity["value"].get<std::string>());
   }
-  CHECK(identities == std::set<std::string>{"oa/openid/oFLOW1", "wecom/external_userid/wmFLOW1"});
+  CHECK(identities == std::set<std::string>{"oa/openid/oFLOW1", "wecom/external_userid/wmFLOW1",
+                                            "wechat/unionid/uFLOW1"});
   CHECK(sales.Get("/api/v1/customers/" + std::to_string(wecom_id)).second["merged_into"] == oa_id);
   auto [list_status, list] = sales.Get("/api/v1/customers?q=wmFLOW1");
   REQUIRE(list_status == 200);
