@@ -9,8 +9,8 @@ namespace {
 using nlohmann::json;
 
 constexpr int64_t kMinuteMs = 60'000;
-constexpr int64_t kOaOverlapMs = 5 * kMinuteMs;  // old OA token stays valid 5 min (§4.2)
-constexpr int64_t kWelcomeCodeTtlMs = 20'000;    // send_welcome_msg within 20 s (§4.1)
+constexpr int64_t kOaOverlapMs = 5 * kMinuteMs;   // old OA token stays valid 5 min (§4.2)
+constexpr int64_t kWelcomeCodeTtlMs = 20'000;     // send_welcome_msg within 20 s (§4.1)
 constexpr int64_t kCustomMsgWindowS = 48 * 3600;  // user message → 5 msgs in 48 h (§4.2)
 constexpr int64_t kCustomMsgQuota = 5;
 constexpr int64_t kEventWindowS = 60;  // subscribe / click / scan → 3 msgs in 1 min
@@ -104,54 +104,63 @@ void Platform::InstallRoutes() {
     return Route{std::move(platform), "POST", token, std::move(h)};
   };
   // WeCom (qyapi.weixin.qq.com/cgi-bin/...).
-  routes_["gettoken"] =
-      get("wecom", false, [this](const ApiCall& c, const json&, Context&) { return WecomGetToken(c); });
-  routes_["externalcontact/get"] = get(
-      "wecom", true, [this](const ApiCall& c, const json&, Context&) { return ExternalContactGet(c); });
-  routes_["externalcontact/list"] = get(
-      "wecom", true, [this](const ApiCall& c, const json&, Context&) { return ExternalContactList(c); });
+  routes_["gettoken"] = get(
+      "wecom", false, [this](const ApiCall& c, const json&, Context&) { return WecomGetToken(c); });
+  routes_["externalcontact/get"] =
+      get("wecom", true,
+          [this](const ApiCall& c, const json&, Context&) { return ExternalContactGet(c); });
+  routes_["externalcontact/list"] =
+      get("wecom", true,
+          [this](const ApiCall& c, const json&, Context&) { return ExternalContactList(c); });
   routes_["externalcontact/batch/get_by_user"] = post(
       "wecom", true, [this](const ApiCall&, const json& b, Context&) { return BatchGetByUser(b); });
   routes_["externalcontact/get_corp_tag_list"] = post(
       "wecom", true, [this](const ApiCall&, const json& b, Context&) { return GetCorpTagList(b); });
-  routes_["externalcontact/add_corp_tag"] =
-      post("wecom", true, [this](const ApiCall&, const json& b, Context&) { return AddCorpTag(b); });
+  routes_["externalcontact/add_corp_tag"] = post(
+      "wecom", true, [this](const ApiCall&, const json& b, Context&) { return AddCorpTag(b); });
   routes_["externalcontact/mark_tag"] =
       post("wecom", true, [this](const ApiCall&, const json& b, Context&) { return MarkTag(b); });
   routes_["externalcontact/add_contact_way"] = post(
       "wecom", true, [this](const ApiCall&, const json& b, Context&) { return AddContactWay(b); });
-  routes_["externalcontact/send_welcome_msg"] = post(
-      "wecom", true, [this](const ApiCall&, const json& b, Context& x) { return SendWelcomeMsg(b, x); });
+  routes_["externalcontact/send_welcome_msg"] =
+      post("wecom", true,
+           [this](const ApiCall&, const json& b, Context& x) { return SendWelcomeMsg(b, x); });
   routes_["externalcontact/add_msg_template"] = post(
       "wecom", true, [this](const ApiCall&, const json& b, Context&) { return AddMsgTemplate(b); });
-  routes_["externalcontact/get_groupmsg_list_v2"] = post(
-      "wecom", true, [this](const ApiCall&, const json& b, Context&) { return GetGroupMsgList(b); });
+  routes_["externalcontact/get_groupmsg_list_v2"] =
+      post("wecom", true,
+           [this](const ApiCall&, const json& b, Context&) { return GetGroupMsgList(b); });
   routes_["externalcontact/get_groupmsg_send_result"] =
       post("wecom", true,
            [this](const ApiCall&, const json& b, Context&) { return GetGroupMsgSendResult(b); });
-  routes_["message/send"] =
-      post("wecom", true, [this](const ApiCall&, const json& b, Context& x) { return MessageSend(b, x); });
+  routes_["message/send"] = post("wecom", true, [this](const ApiCall&, const json& b, Context& x) {
+    return MessageSend(b, x);
+  });
   // Official Account (api.weixin.qq.com/cgi-bin/...).
-  routes_["token"] = get("oa", false, [this](const ApiCall& c, const json&, Context&) { return OaToken(c); });
-  routes_["stable_token"] =
-      post("oa", false, [this](const ApiCall&, const json& b, Context&) { return OaStableToken(b); });
-  routes_["user/info"] = get("oa", true, [this](const ApiCall& c, const json&, Context&) { return UserInfo(c); });
-  routes_["user/info/batchget"] =
-      post("oa", true, [this](const ApiCall&, const json& b, Context&) { return UserInfoBatchGet(b); });
+  routes_["token"] =
+      get("oa", false, [this](const ApiCall& c, const json&, Context&) { return OaToken(c); });
+  routes_["stable_token"] = post(
+      "oa", false, [this](const ApiCall&, const json& b, Context&) { return OaStableToken(b); });
+  routes_["user/info"] =
+      get("oa", true, [this](const ApiCall& c, const json&, Context&) { return UserInfo(c); });
+  routes_["user/info/batchget"] = post(
+      "oa", true, [this](const ApiCall&, const json& b, Context&) { return UserInfoBatchGet(b); });
   routes_["tags/create"] =
       post("oa", true, [this](const ApiCall&, const json& b, Context&) { return TagsCreate(b); });
   routes_["tags/members/batchtagging"] =
-      post("oa", true, [this](const ApiCall&, const json& b, Context&) { return BatchTagging(b, true); });
+      post("oa", true,
+           [this](const ApiCall&, const json& b, Context&) { return BatchTagging(b, true); });
   routes_["tags/members/batchuntagging"] =
-      post("oa", true, [this](const ApiCall&, const json& b, Context&) { return BatchTagging(b, false); });
+      post("oa", true,
+           [this](const ApiCall&, const json& b, Context&) { return BatchTagging(b, false); });
   routes_["qrcode/create"] =
       post("oa", true, [this](const ApiCall&, const json& b, Context&) { return QrCodeCreate(b); });
-  routes_["message/template/send"] =
-      post("oa", true, [this](const ApiCall&, const json& b, Context& x) { return TemplateSend(b, x); });
-  routes_["message/custom/send"] =
-      post("oa", true, [this](const ApiCall&, const json& b, Context& x) { return CustomSend(b, x); });
-  routes_["message/mass/sendall"] =
-      post("oa", true, [this](const ApiCall&, const json& b, Context& x) { return MassSendAll(b, x); });
+  routes_["message/template/send"] = post(
+      "oa", true, [this](const ApiCall&, const json& b, Context& x) { return TemplateSend(b, x); });
+  routes_["message/custom/send"] = post(
+      "oa", true, [this](const ApiCall&, const json& b, Context& x) { return CustomSend(b, x); });
+  routes_["message/mass/sendall"] = post(
+      "oa", true, [this](const ApiCall&, const json& b, Context& x) { return MassSendAll(b, x); });
 }
 
 ApiAnswer Platform::Handle(const ApiCall& call) {
@@ -198,14 +207,13 @@ ApiAnswer Platform::Handle(const ApiCall& call) {
   } else if (route->second.method != call.method) {
     out = Err(43002, "require POST method");
     if (route->second.method == "GET") out = Err(43001, "require GET method");
-  } else if (int64_t code = route->second.needs_token
-                                ? CheckToken(call, route->second.platform, errmsg)
-                                : 0;
+  } else if (int64_t code =
+                 route->second.needs_token ? CheckToken(call, route->second.platform, errmsg) : 0;
              code != 0) {
     out = Err(code, errmsg);
   } else if (int64_t limited = CheckRateLimit(call.api, route->second.platform); limited != 0) {
-    out = Err(limited, limited == 45009 ? "reach max api daily quota limit"
-                                        : "api freq out of limit");
+    out = Err(limited,
+              limited == 45009 ? "reach max api daily quota limit" : "api freq out of limit");
   } else {
     json body = json::object();
     bool parsed = true;
@@ -385,9 +393,9 @@ core::Status Platform::ApplyEvent(const ScenarioEvent& e) {
       f->subscribe_time = now_s;
       f->last_event_at = now_s;
       f->subscribe_scene = e.scene.empty() ? "ADD_SCENE_SEARCH" : "ADD_SCENE_QR_CODE";
-      const bool numeric = !e.scene.empty() && e.scene.size() <= 10 &&
-                           std::all_of(e.scene.begin(), e.scene.end(),
-                                       [](char c) { return c >= '0' && c <= '9'; });
+      const bool numeric =
+          !e.scene.empty() && e.scene.size() <= 10 &&
+          std::all_of(e.scene.begin(), e.scene.end(), [](char c) { return c >= '0' && c <= '9'; });
       f->qr_scene = numeric ? std::stoll(e.scene) : 0;
       f->qr_scene_str = numeric ? "" : e.scene;
     } else if (e.type == "unsubscribe") {
@@ -500,11 +508,16 @@ json Platform::FollowUserJson(const FollowUser& f) const {
     tags.push_back(
         {{"group_name", group->group_name}, {"tag_name", tag->name}, {"tag_id", id}, {"type", 1}});
   }
-  return {{"userid", f.userid},         {"remark", f.remark},
-          {"description", f.description}, {"createtime", f.createtime},
-          {"tags", tags},               {"remark_corp_name", ""},
-          {"remark_mobiles", json::array()}, {"oper_userid", f.oper_userid},
-          {"add_way", f.add_way},       {"state", f.state}};
+  return {{"userid", f.userid},
+          {"remark", f.remark},
+          {"description", f.description},
+          {"createtime", f.createtime},
+          {"tags", tags},
+          {"remark_corp_name", ""},
+          {"remark_mobiles", json::array()},
+          {"oper_userid", f.oper_userid},
+          {"add_way", f.add_way},
+          {"state", f.state}};
 }
 
 json Platform::FollowerJson(const Follower& f) const {
@@ -542,8 +555,8 @@ json Platform::WecomGetToken(const ApiCall& call) {
     wecom_token_ = IssueToken("wecom", now_ms);
     it = tokens_.find(wecom_token_);
   }
-  return Ok({{"access_token", wecom_token_},
-             {"expires_in", (it->second.expires_at_ms - now_ms) / 1000}});
+  return Ok(
+      {{"access_token", wecom_token_}, {"expires_in", (it->second.expires_at_ms - now_ms) / 1000}});
 }
 
 json Platform::ExternalContactGet(const ApiCall& call) {
@@ -584,7 +597,8 @@ json Platform::BatchGetByUser(const json& body) {
   std::vector<std::pair<const ExternalContact*, const FollowUser*>> pairs;
   for (const auto& c : world_.wecom.external_contacts) {
     for (const auto& f : c.follow_user) {
-      if (std::find(users.begin(), users.end(), f.userid) != users.end()) pairs.emplace_back(&c, &f);
+      if (std::find(users.begin(), users.end(), f.userid) != users.end())
+        pairs.emplace_back(&c, &f);
     }
   }
   const size_t start = std::min(ParseCursor(Str(body, "cursor")), pairs.size());
@@ -614,9 +628,8 @@ json Platform::GetCorpTagList(const json& body) {
   const auto group_ids = StrList(body, "group_id");
   json groups = json::array();
   for (const auto& g : world_.wecom.corp_tags) {
-    const bool group_wanted =
-        group_ids.empty() ||
-        std::find(group_ids.begin(), group_ids.end(), g.group_id) != group_ids.end();
+    const bool group_wanted = group_ids.empty() || std::find(group_ids.begin(), group_ids.end(),
+                                                             g.group_id) != group_ids.end();
     if (!group_wanted) continue;
     json tags = json::array();
     for (const auto& t : g.tag) {
@@ -773,8 +786,9 @@ json Platform::AddMsgTemplate(const json& body) {
   for (const auto& id : targets) {
     ExternalContact* c = FindContact(id);
     FollowUser* f = nullptr;
-    if (c != nullptr) f = sender.empty() ? (c->follow_user.empty() ? nullptr : &c->follow_user[0])
-                                         : FindFollow(*c, sender);
+    if (c != nullptr)
+      f = sender.empty() ? (c->follow_user.empty() ? nullptr : &c->follow_user[0])
+                         : FindFollow(*c, sender);
     if (f == nullptr) {
       fail_list.push_back(id);
       continue;
@@ -822,7 +836,8 @@ json Platform::GetGroupMsgList(const json& body) {
                     {"create_type", 0},
                     {"text", {{"content", hits[i]->content}}}});
   }
-  return Ok({{"group_msg_list", list}, {"next_cursor", to < hits.size() ? std::to_string(to) : ""}});
+  return Ok(
+      {{"group_msg_list", list}, {"next_cursor", to < hits.size() ? std::to_string(to) : ""}});
 }
 
 json Platform::GetGroupMsgSendResult(const json& body) {
@@ -879,8 +894,8 @@ json Platform::MessageSend(const json& body, Context& ctx) {
   if (valid == 0) return Err(81013, "user & party & tag all invalid");
   const int64_t now_ms = NowMs();
   if (Int(body, "enable_duplicate_check", 0) == 1) {
-    const int64_t interval_s = std::clamp<int64_t>(Int(body, "duplicate_check_interval", 1800),
-                                                   0, 4 * 3600);
+    const int64_t interval_s =
+        std::clamp<int64_t>(Int(body, "duplicate_check_interval", 1800), 0, 4 * 3600);
     const std::string key = touser + "|" + body[msgtype].dump();
     auto it = app_msg_dupes_.find(key);
     if (it != app_msg_dupes_.end() && now_ms - it->second.second < interval_s * 1000) {
@@ -919,8 +934,8 @@ json Platform::OaStableToken(const json& body) {
   const bool force = body.value("force_refresh", false);
   const int64_t now_ms = NowMs();
   auto cur = tokens_.find(oa_stable_token_);
-  const bool usable = cur != tokens_.end() && !cur->second.revoked &&
-                      now_ms < cur->second.expires_at_ms;
+  const bool usable =
+      cur != tokens_.end() && !cur->second.revoked && now_ms < cur->second.expires_at_ms;
   if (force && usable) {
     cur->second.revoked = true;  // force_refresh invalidates the old token immediately
   }
@@ -1010,7 +1025,8 @@ json Platform::QrCodeCreate(const json& body) {
   } else {
     const int64_t id = scene.is_object() ? Int(scene, "scene_id", 0) : 0;
     // Temporary: 32-bit non-zero; permanent: 1..100 000 (§4.2).
-    if (id == 0 || id > (permanent ? 100'000 : 4'294'967'295LL) || id < (permanent ? 1 : -2147483648LL)) {
+    if (id == 0 || id > (permanent ? 100'000 : 4'294'967'295LL) ||
+        id < (permanent ? 1 : -2147483648LL)) {
       return Err(40053, "invalid action info");
     }
   }

@@ -164,17 +164,17 @@ class Platform final : public WorldSink {
   mutable std::mutex mu_;
   World world_;
   std::map<std::string, Token> tokens_;
-  std::string wecom_token_;       // current gettoken answer
-  std::string oa_stable_token_;   // current stable_token answer
-  std::string oa_plain_token_;    // latest /token answer
-  std::map<std::string, int64_t> fault_hits_;  // fault index -> hits so far
+  std::string wecom_token_;                                         // current gettoken answer
+  std::string oa_stable_token_;                                     // current stable_token answer
+  std::string oa_plain_token_;                                      // latest /token answer
+  std::map<std::string, int64_t> fault_hits_;                       // fault index -> hits so far
   std::map<std::pair<std::string, int64_t>, int64_t> rate_counts_;  // (rule, window) -> calls
   std::map<std::string, WelcomeCode> welcome_codes_;
   std::vector<GroupMsg> group_msgs_;
   std::map<std::string, CustomWindow> custom_windows_;  // openid -> 客服 window use
-  std::map<std::string, std::pair<int64_t, int64_t>> template_sends_;  // openid|client_msg_id ->
-                                                                       // (msgid, at_ms)
-  std::map<std::string, int64_t> mass_clientmsgids_;                   // clientmsgid -> at_ms
+  std::map<std::string, std::pair<int64_t, int64_t>> template_sends_;     // openid|client_msg_id ->
+                                                                          // (msgid, at_ms)
+  std::map<std::string, int64_t> mass_clientmsgids_;                      // clientmsgid -> at_ms
   std::map<std::string, std::pair<std::string, int64_t>> app_msg_dupes_;  // key -> (msgid, at_ms)
   std::set<std::string> qr_tickets_;
   int64_t seq_ = 0;

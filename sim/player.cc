@@ -30,8 +30,7 @@ std::string Bare(const std::string& name, int64_t value) {
 
 // OA answers that count as an acknowledgement (§2): empty, "success", or a passive reply.
 bool OaAckBody(const std::string& body) {
-  return body.empty() || body == "success" || body.rfind("<xml", 0) == 0 ||
-         body.rfind("{", 0) == 0;
+  return body.empty() || body == "success" || body.rfind("<xml", 0) == 0 || body.rfind("{", 0) == 0;
 }
 
 int64_t ElapsedMs(std::chrono::steady_clock::time_point since) {
@@ -47,8 +46,8 @@ std::string EventXml(const World& accounts, const ScenarioEvent& e, int64_t crea
     std::string xml = "<xml>" + Tag("ToUserName", accounts.oa.gh_id) +
                       Tag("FromUserName", e.openid) + Bare("CreateTime", create_time);
     if (e.type == "text") {
-      return xml + Tag("MsgType", "text") + Tag("Content", e.content) +
-             "<MsgId>" + std::to_string(e.msg_id) + "</MsgId></xml>";
+      return xml + Tag("MsgType", "text") + Tag("Content", e.content) + "<MsgId>" +
+             std::to_string(e.msg_id) + "</MsgId></xml>";
     }
     xml += Tag("MsgType", "event") + Tag("Event", e.type);
     // subscribe via a parametric QR code: EventKey "qrscene_<value>"; SCAN: the bare value (§3.2).
@@ -98,8 +97,8 @@ core::StatusOr<std::pair<std::string, int>> ParseLoopbackBase(const std::string&
   }
   std::string host = rest.substr(0, colon);
   const std::string port_text = rest.substr(colon + 1);
-  if (port_text.size() > 5 ||
-      !std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(),
+                                           [](char c) { return c >= '0' && c <= '9'; })) {
     return core::InvalidArgumentError("bad port in " + url);
   }
   const int port = std::stoi(port_text);
@@ -116,25 +115,24 @@ core::StatusOr<std::pair<std::string, int>> ParseLoopbackBase(const std::string&
   return std::make_pair(host, port);
 }
 
-core::StatusOr<std::unique_ptr<Player>> Player::Create(const World& accounts,
-                                                       PlayerOptions options, WorldSink& sink) {
+core::StatusOr<std::unique_ptr<Player>> Player::Create(const World& accounts, PlayerOptions options,
+                                                       WorldSink& sink) {
   SCRM_ASSIGN_OR_RETURN(auto base, ParseLoopbackBase(options.target));
   if (options.max_retries < 0 || options.max_retries > 10) {
     return core::InvalidArgumentError("max_retries must be 0..10");
   }
-  SCRM_ASSIGN_OR_RETURN(auto wecom,
-                        CallbackBuilder::Create(accounts.wecom.token,
-                                                accounts.wecom.encoding_aes_key,
-                                                accounts.wecom.corp_id, options.seed));
-  SCRM_ASSIGN_OR_RETURN(auto oa, CallbackBuilder::Create(accounts.oa.token,
-                                                         accounts.oa.encoding_aes_key,
-                                                         accounts.oa.app_id, options.seed + 1));
+  SCRM_ASSIGN_OR_RETURN(
+      auto wecom, CallbackBuilder::Create(accounts.wecom.token, accounts.wecom.encoding_aes_key,
+                                          accounts.wecom.corp_id, options.seed));
+  SCRM_ASSIGN_OR_RETURN(auto oa,
+                        CallbackBuilder::Create(accounts.oa.token, accounts.oa.encoding_aes_key,
+                                                accounts.oa.app_id, options.seed + 1));
   return std::unique_ptr<Player>(new Player(accounts, std::move(options), base.first, base.second,
                                             sink, std::move(wecom), std::move(oa)));
 }
 
-Player::Player(World accounts, PlayerOptions options, std::string host, int port,
-               WorldSink& sink, CallbackBuilder wecom, CallbackBuilder oa)
+Player::Player(World accounts, PlayerOptions options, std::string host, int port, WorldSink& sink,
+               CallbackBuilder wecom, CallbackBuilder oa)
     : accounts_(std::move(accounts)),
       options_(std::move(options)),
       host_(std::move(host)),
@@ -208,10 +206,10 @@ bool Player::Deliver(size_t index, const ScenarioEvent& e, const SimRequest& req
     rec.latency_ms = ElapsedMs(start);
     bool ok = false;
     if (!res) {
-      rec.outcome = res.error() == httplib::Error::Read && rec.latency_ms >= timeout.count() * 9 / 10
-                        ? "timeout"
-                        : (res.error() == httplib::Error::ConnectionTimeout ? "timeout"
-                                                                            : "connection_error");
+      rec.outcome =
+          res.error() == httplib::Error::Read && rec.latency_ms >= timeout.count() * 9 / 10
+              ? "timeout"
+              : (res.error() == httplib::Error::ConnectionTimeout ? "timeout" : "connection_error");
     } else {
       rec.http_status = res->status;
       rec.response_body = res->body.substr(0, 256);

@@ -18,27 +18,27 @@ struct RecordedRequest {
   int64_t seq = 0;    // 1-based, over every /cgi-bin call (what a "drop call N" fault names)
   int64_t at_ms = 0;  // simulator clock, unix milliseconds
   std::string method;
-  std::string api;    // path after /cgi-bin/: "gettoken", "externalcontact/get", ...
-  std::string query;  // as received minus secrets (corpsecret, secret)
-  std::string body;   // as received minus secrets ("secret" of stable_token)
-  int http_status = 200;   // 0 when the connection was dropped
-  int64_t errcode = 0;     // errcode of the JSON answer (0 also when there was none)
-  std::string outcome;     // "answered" | "dropped" | "http_5xx"
-  std::string note;        // e.g. "deduplicated" when a send was not repeated
+  std::string api;        // path after /cgi-bin/: "gettoken", "externalcontact/get", ...
+  std::string query;      // as received minus secrets (corpsecret, secret)
+  std::string body;       // as received minus secrets ("secret" of stable_token)
+  int http_status = 200;  // 0 when the connection was dropped
+  int64_t errcode = 0;    // errcode of the JSON answer (0 also when there was none)
+  std::string outcome;    // "answered" | "dropped" | "http_5xx"
+  std::string note;       // e.g. "deduplicated" when a send was not repeated
 };
 
 // One attempt to deliver one scenario event to the target.
 struct DeliveryRecord {
-  int64_t event_index = 0;  // 0-based position in the scenario
-  int attempt = 1;          // 1 = first delivery, 2..4 = re-deliveries of the same bytes
-  std::string platform;     // "oa" | "wecom"
-  std::string type;         // event type
-  std::string path;         // path and query as sent
-  int http_status = 0;      // 0 when there was no answer
-  std::string outcome;      // "ok" | "timeout" | "connection_error" | "http_status" | "bad_body"
+  int64_t event_index = 0;    // 0-based position in the scenario
+  int attempt = 1;            // 1 = first delivery, 2..4 = re-deliveries of the same bytes
+  std::string platform;       // "oa" | "wecom"
+  std::string type;           // event type
+  std::string path;           // path and query as sent
+  int http_status = 0;        // 0 when there was no answer
+  std::string outcome;        // "ok" | "timeout" | "connection_error" | "http_status" | "bad_body"
   std::string response_body;  // first 256 bytes
   int64_t latency_ms = 0;
-  int64_t at_ms = 0;        // simulator clock when the attempt started
+  int64_t at_ms = 0;  // simulator clock when the attempt started
 };
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RecordedRequest, seq, at_ms, method, api, query,

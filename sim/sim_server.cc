@@ -185,8 +185,8 @@ void SimServer::InstallHandlers() {
     if (doc.contains("faults")) {
       auto faults = ParseFaults(doc["faults"]);
       if (!faults.ok()) return BadRequest(res, faults.status().message());
-      std::vector<FaultRule> next = doc.value("append", false) ? platform_.Faults()
-                                                               : std::vector<FaultRule>{};
+      std::vector<FaultRule> next =
+          doc.value("append", false) ? platform_.Faults() : std::vector<FaultRule>{};
       next.insert(next.end(), faults->begin(), faults->end());
       platform_.SetFaults(std::move(next));
     }
@@ -218,8 +218,8 @@ void SimServer::InstallHandlers() {
     json doc = ParseBody(req, res);
     if (doc.is_discarded()) return;
     if (!doc.is_object()) return BadRequest(res, "body must be an object");
-    const int64_t delta = doc.value("advance_ms", int64_t{0}) +
-                          doc.value("advance_s", int64_t{0}) * 1000;
+    const int64_t delta =
+        doc.value("advance_ms", int64_t{0}) + doc.value("advance_s", int64_t{0}) * 1000;
     if (delta < 0) return BadRequest(res, "the clock only moves forward");
     platform_.AdvanceClock(delta);
     Reply(res, {{"now_ms", platform_.NowMs()}});
@@ -238,8 +238,8 @@ void SimServer::InstallHandlers() {
   s.Post("/sim/events", [this](const httplib::Request& req, httplib::Response& res) {
     json doc = ParseBody(req, res);
     if (doc.is_discarded()) return;
-    const json list = doc.is_object() && doc.contains("events") ? doc["events"]
-                                                                : json::array({doc});
+    const json list =
+        doc.is_object() && doc.contains("events") ? doc["events"] : json::array({doc});
     if (!list.is_array()) return BadRequest(res, "events must be an array");
     std::vector<ScenarioEvent> events;
     for (const auto& item : list) {

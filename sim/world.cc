@@ -28,9 +28,9 @@ core::Status ValidateFault(const FaultRule& f) {
 core::Status ValidateEvent(const ScenarioEvent& e) {
   static const std::set<std::string> kOa = {"subscribe", "unsubscribe", "SCAN",
                                             "CLICK",     "VIEW",        "text"};
-  static const std::set<std::string> kWecom = {
-      "add_external_contact",  "add_half_external_contact", "edit_external_contact",
-      "del_external_contact",  "del_follow_user",           "text"};
+  static const std::set<std::string> kWecom = {"add_external_contact",  "add_half_external_contact",
+                                               "edit_external_contact", "del_external_contact",
+                                               "del_follow_user",       "text"};
   if (e.platform == "oa") {
     if (kOa.count(e.type) == 0) return core::InvalidArgumentError("unknown oa event " + e.type);
     if (e.openid.empty()) return core::InvalidArgumentError("oa event " + e.type + " needs openid");
@@ -83,9 +83,8 @@ core::StatusOr<World> ParseWorld(const std::string& json_text) {
     return core::InvalidArgumentError("world: not a JSON object");
   }
   // Typos in a hand-written file would otherwise be silently ignored (STYLE.md 8).
-  static const std::set<std::string> kTopKeys = {"wecom",  "oa",     "token_lifetime_s",
-                                                 "rate_limits", "faults", "events",
-                                                 "description"};
+  static const std::set<std::string> kTopKeys = {
+      "wecom", "oa", "token_lifetime_s", "rate_limits", "faults", "events", "description"};
   for (const auto& [key, value] : doc.items()) {
     if (kTopKeys.count(key) == 0) return core::InvalidArgumentError("world: unknown key " + key);
   }

@@ -15,26 +15,26 @@
 namespace scrm::sim {
 
 // ---- WeCom (PROTOCOL.md §4.1 shapes) ----
-struct FollowUser {                // follow_user[] of externalcontact/get
-  std::string userid;              // the member who added the customer
+struct FollowUser {    // follow_user[] of externalcontact/get
+  std::string userid;  // the member who added the customer
   std::string remark;
   std::string description;
-  int64_t createtime = 0;          // unix seconds
-  std::vector<std::string> tags;   // corp tag ids (tag_id)
+  int64_t createtime = 0;         // unix seconds
+  std::vector<std::string> tags;  // corp tag ids (tag_id)
   std::string oper_userid;
-  int add_way = 1;                 // 1 = scanned the member's QR code
-  std::string state;               // 联系我 state that produced the relation
+  int add_way = 1;    // 1 = scanned the member's QR code
+  std::string state;  // 联系我 state that produced the relation
 };
 
 struct ExternalContact {
-  std::string external_userid;     // ExternalUserID
+  std::string external_userid;  // ExternalUserID
   std::string name;
   std::string position;
   std::string avatar;
   std::string corp_name;
-  int type = 1;                    // 1 WeChat user, 2 WeCom user
+  int type = 1;  // 1 WeChat user, 2 WeCom user
   int gender = 0;
-  std::string unionid;             // only type 1 with an open-platform binding
+  std::string unionid;  // only type 1 with an open-platform binding
   std::vector<FollowUser> follow_user;
 };
 
@@ -62,7 +62,7 @@ struct WecomWorld {
   std::string account = "acme";  // scrmd callback path /callbacks/wecom/{account}
   std::string corp_id = "wwsim0000000000001";
   std::string corp_secret = "sim-corp-secret";
-  std::string token = "simtoken";                                               // callback Token
+  std::string token = "simtoken";                                                // callback Token
   std::string encoding_aes_key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";  // 43 chars
   int64_t agent_id = 1000002;
   std::vector<Member> members;
@@ -164,8 +164,8 @@ struct World {
 };
 
 // JSON mapping: field names are the JSON keys; a missing key keeps the default above.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FollowUser, userid, remark, description,
-                                                createtime, tags, oper_userid, add_way, state)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FollowUser, userid, remark, description, createtime,
+                                                tags, oper_userid, add_way, state)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ExternalContact, external_userid, name, position,
                                                 avatar, corp_name, type, gender, unionid,
                                                 follow_user)
@@ -184,12 +184,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OaTag, id, name)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OaWorld, account, app_id, app_secret, gh_id, token,
                                                 encoding_aes_key, mode, followers, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RateLimitRule, api, limit, window_s, errcode)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FaultRule, kind, api, call, rate, count,
-                                                latency_ms, status)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FaultRule, kind, api, call, rate, count, latency_ms,
+                                                status)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ScenarioEvent, platform, type, openid, unionid,
-                                                scene, key, content, userid, external_userid,
-                                                name, state, welcome_code, msg_id, delay_ms,
-                                                mutate_world)
+                                                scene, key, content, userid, external_userid, name,
+                                                state, welcome_code, msg_id, delay_ms, mutate_world)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(World, wecom, oa, token_lifetime_s, rate_limits,
                                                 faults, events)
 
