@@ -32,10 +32,8 @@ TEST_CASE("sim gettoken returns the same token until it expires on the injected 
 TEST_CASE("sim gettoken answers 40013 for a bad corpid and 40001 for a bad secret",
           "[integration]") {
   SimFixture sim;
-  CHECK(sim.Get("/cgi-bin/gettoken?corpid=wwOTHER&corpsecret=sim-corp-secret")["errcode"] ==
-        40013);
-  CHECK(sim.Get("/cgi-bin/gettoken?corpid=wwsim0000000000001&corpsecret=nope")["errcode"] ==
-        40001);
+  CHECK(sim.Get("/cgi-bin/gettoken?corpid=wwOTHER&corpsecret=sim-corp-secret")["errcode"] == 40013);
+  CHECK(sim.Get("/cgi-bin/gettoken?corpid=wwsim0000000000001&corpsecret=nope")["errcode"] == 40001);
 }
 
 TEST_CASE("sim API answers 41001 40014 42001 when the token is missing invalid or expired",
@@ -239,11 +237,11 @@ TEST_CASE("sim add_msg_template creates a task listed by get_groupmsg_list_v2 an
   CHECK(created["errcode"] == 0);
   CHECK(created["fail_list"] == json::array({"wmNOBODY"}));
   const int64_t now = sim.platform.NowMs() / 1000;
-  const json list = sim.Post(Q("externalcontact/get_groupmsg_list_v2", token),
-                             {{"chat_type", "single"},
-                              {"start_time", now - 60},
-                              {"end_time", now + 60},
-                              {"creator", "zhangsan"}});
+  const json list =
+      sim.Post(Q("externalcontact/get_groupmsg_list_v2", token), {{"chat_type", "single"},
+                                                                  {"start_time", now - 60},
+                                                                  {"end_time", now + 60},
+                                                                  {"creator", "zhangsan"}});
   REQUIRE(list["group_msg_list"].size() == 1);
   CHECK(list["group_msg_list"][0]["msgid"] == created["msgid"]);
   const json result = sim.Post(Q("externalcontact/get_groupmsg_send_result", token),
@@ -251,17 +249,18 @@ TEST_CASE("sim add_msg_template creates a task listed by get_groupmsg_list_v2 an
   REQUIRE(result["send_list"].size() == 1);
   CHECK(result["send_list"][0]["external_userid"] == "wmEXT001");
   CHECK(result["send_list"][0]["status"] == 1);
-  CHECK(sim.Post(Q("externalcontact/get_groupmsg_list_v2", token),
-                 {{"chat_type", "single"}, {"start_time", 0}, {"end_time", 40 * 86400}})
-            ["errcode"] == 40058);
+  CHECK(
+      sim.Post(Q("externalcontact/get_groupmsg_list_v2", token),
+               {{"chat_type", "single"}, {"start_time", 0}, {"end_time", 40 * 86400}})["errcode"] ==
+      40058);
 }
 
 TEST_CASE("sim message/send reports invalid users and suppresses a checked duplicate",
           "[integration]") {
   SimFixture sim;
   const std::string token = sim.WecomToken();
-  const json body = {{"touser", "zhangsan|ghost"}, {"msgtype", "text"},
-                     {"agentid", 1000002},         {"text", {{"content", "跟进提醒"}}},
+  const json body = {{"touser", "zhangsan|ghost"},  {"msgtype", "text"},
+                     {"agentid", 1000002},          {"text", {{"content", "跟进提醒"}}},
                      {"enable_duplicate_check", 1}, {"duplicate_check_interval", 1800}};
   const json first = sim.Post(Q("message/send", token), body);
   CHECK(first["errcode"] == 0);
@@ -309,8 +308,8 @@ TEST_CASE("sim tags/create and batchtagging answer the platform's error codes", 
   CHECK(sim.Post(Q("tags/members/batchtagging", token),
                  {{"openid_list", {"oNOBODY"}}, {"tagid", id}})["errcode"] == 40003);
   CHECK(sim.Post(Q("tags/members/batchtagging", token),
-                 {{"openid_list", std::vector<std::string>(51, "oOPEN001")}, {"tagid", id}})
-            ["errcode"] == 40032);
+                 {{"openid_list", std::vector<std::string>(51, "oOPEN001")},
+                  {"tagid", id}})["errcode"] == 40032);
   CHECK(sim.Post(Q("tags/members/batchuntagging", token),
                  {{"openid_list", {"oOPEN001"}}, {"tagid", id}})["errcode"] == 0);
   CHECK(sim.Get(Q("user/info", token, "&openid=oOPEN001"))["tagid_list"].empty());
@@ -319,9 +318,9 @@ TEST_CASE("sim tags/create and batchtagging answer the platform's error codes", 
 TEST_CASE("sim qrcode/create answers temporary and permanent shapes", "[integration]") {
   SimFixture sim;
   const std::string token = sim.OaToken();
-  const json temp = sim.Post(Q("qrcode/create", token),
-                             {{"action_name", "QR_SCENE"},
-                              {"action_info", {{"scene", {{"scene_id", 123}}}}}});
+  const json temp =
+      sim.Post(Q("qrcode/create", token),
+               {{"action_name", "QR_SCENE"}, {"action_info", {{"scene", {{"scene_id", 123}}}}}});
   CHECK(temp["expire_seconds"] == 60);
   CHECK(temp.contains("ticket"));
   CHECK(temp["url"].get<std::string>().rfind("http://weixin.qq.com/q/", 0) == 0);
@@ -336,8 +335,8 @@ TEST_CASE("sim qrcode/create answers temporary and permanent shapes", "[integrat
   CHECK(limit.contains("ticket"));
   CHECK_FALSE(limit.contains("expire_seconds"));
   CHECK(sim.Post(Q("qrcode/create", token),
-                 {{"action_name", "QR_SCENE"}, {"action_info", {{"scene", {{"scene_id", 0}}}}}})
-            ["errcode"] == 40053);
+                 {{"action_name", "QR_SCENE"},
+                  {"action_info", {{"scene", {{"scene_id", 0}}}}}})["errcode"] == 40053);
 }
 
 TEST_CASE("sim template/send dedupes client_msg_id and answers 43004 and 43101", "[integration]") {
@@ -398,8 +397,7 @@ TEST_CASE("sim mass/sendall answers 45065 for a repeated clientmsgid", "[integra
   CHECK(sim.Post(Q("message/mass/sendall", token), body)["errcode"] == 45065);
 }
 
-TEST_CASE("sim rate limits answer 45033 on WeCom and 45009 on OA when exceeded",
-          "[integration]") {
+TEST_CASE("sim rate limits answer 45033 on WeCom and 45009 on OA when exceeded", "[integration]") {
   World w = TestWorld();
   w.rate_limits = {RateLimitRule{"externalcontact/get", 2, 60, 0},
                    RateLimitRule{"user/info", 1, 86400, 0}};
@@ -410,8 +408,8 @@ TEST_CASE("sim rate limits answer 45033 on WeCom and 45009 on OA when exceeded",
   CHECK(sim.Get(path)["errcode"] == 0);
   CHECK(sim.Get(path)["errcode"] == 45033);
   sim.clock.Advance(60s);  // next window
-  CHECK(sim.Get(Q("externalcontact/get", sim.WecomToken(), "&external_userid=wmEXT001"))
-            ["errcode"] == 0);
+  CHECK(sim.Get(Q("externalcontact/get", sim.WecomToken(),
+                  "&external_userid=wmEXT001"))["errcode"] == 0);
 
   const std::string oa = sim.OaToken();
   CHECK(sim.Get(Q("user/info", oa, "&openid=oOPEN001"))["subscribe"] == 1);
@@ -423,17 +421,19 @@ TEST_CASE("sim rate limits set through the control API take effect", "[integrati
   sim.Post("/sim/rate_limits",
            {{"rate_limits", {{{"api", "gettoken"}, {"limit", 1}, {"window_s", 3600}}}}});
   sim.WecomToken();
-  CHECK(sim.Get("/cgi-bin/gettoken?corpid=wwsim0000000000001&corpsecret=sim-corp-secret")
-            ["errcode"] == 45033);
+  CHECK(sim.Get(
+            "/cgi-bin/gettoken?corpid=wwsim0000000000001&corpsecret=sim-corp-secret")["errcode"] ==
+        45033);
 }
 
 TEST_CASE("sim http_5xx fault answers the status for the configured calls then recovers",
           "[integration]") {
   SimFixture sim;
-  sim.Post("/sim/faults",
-           {{"faults", {{{"kind", "http_5xx"}, {"api", "gettoken"}, {"count", 1}, {"status", 502}}}}});
-  auto res = sim.Client().Get(
-      "/cgi-bin/gettoken?corpid=wwsim0000000000001&corpsecret=sim-corp-secret");
+  sim.Post(
+      "/sim/faults",
+      {{"faults", {{{"kind", "http_5xx"}, {"api", "gettoken"}, {"count", 1}, {"status", 502}}}}});
+  auto res =
+      sim.Client().Get("/cgi-bin/gettoken?corpid=wwsim0000000000001&corpsecret=sim-corp-secret");
   REQUIRE(res);
   CHECK(res->status == 502);
   CHECK_FALSE(sim.WecomToken().empty());
@@ -465,7 +465,8 @@ TEST_CASE("sim drop fault closes the connection of the given call number without
   auto client = sim.Client();
   auto dropped = client.Get(Q("externalcontact/get", token, "&external_userid=wmEXT001").c_str());
   CHECK_FALSE(dropped);  // call 2: no answer at all
-  auto next = sim.Client().Get(Q("externalcontact/get", token, "&external_userid=wmEXT001").c_str());
+  auto next =
+      sim.Client().Get(Q("externalcontact/get", token, "&external_userid=wmEXT001").c_str());
   REQUIRE(next);
   CHECK(next->status == 200);
   const auto calls = sim.platform.Requests();
@@ -518,8 +519,7 @@ TEST_CASE("sim records every call with secrets removed", "[integration]") {
   CHECK(all["count"] == 2);
   const json wc = sim.Get("/sim/requests?api=gettoken");
   REQUIRE(wc["count"] == 1);
-  CHECK(wc["requests"][0]["query"].get<std::string>().find("sim-corp-secret") ==
-        std::string::npos);
+  CHECK(wc["requests"][0]["query"].get<std::string>().find("sim-corp-secret") == std::string::npos);
   const json oa = sim.Get("/sim/requests?api=stable_token");
   CHECK(oa["requests"][0]["body"].get<std::string>().find("sim-app-secret") == std::string::npos);
   CHECK(oa["requests"][0]["errcode"] == 0);
@@ -551,6 +551,70 @@ TEST_CASE("sim world replaced through the control API is served", "[integration]
   auto bad = sim.Client().Put("/sim/world", R"({"wecom":{},"typo":1})", "application/json");
   REQUIRE(bad);
   CHECK(bad->status == 400);
+}
+
+TEST_CASE("sim custom/send allows three sends in the minute after a subscribe event",
+          "[integration]") {
+  SimFixture sim;
+  ScenarioEvent e;
+  e.platform = "oa";
+  e.type = "subscribe";
+  e.openid = "oFRESH";
+  e.scene = "expo2026";
+  REQUIRE(sim.platform.ApplyEvent(e).ok());
+  const std::string token = sim.OaToken();
+  const json msg = {{"touser", "oFRESH"}, {"msgtype", "text"}, {"text", {{"content", "欢迎"}}}};
+  for (int i = 0; i < 3; ++i) {
+    CHECK(sim.Post(Q("message/custom/send", token), msg)["errcode"] == 0);
+  }
+  CHECK(sim.Post(Q("message/custom/send", token), msg)["errcode"] == 45047);
+  sim.clock.Advance(61s);
+  CHECK(sim.Post(Q("message/custom/send", token), msg)["errcode"] == 45015);
+  const json info = sim.Get(Q("user/info", token, "&openid=oFRESH"));
+  CHECK(info["qr_scene_str"] == "expo2026");
+  CHECK(info["subscribe_scene"] == "ADD_SCENE_QR_CODE");
+}
+
+TEST_CASE("sim del_follow_user event removes the relation that externalcontact/get shows",
+          "[integration]") {
+  SimFixture sim;
+  ScenarioEvent e;
+  e.platform = "wecom";
+  e.type = "del_follow_user";
+  e.userid = "zhangsan";
+  e.external_userid = "wmEXT001";
+  REQUIRE(sim.platform.ApplyEvent(e).ok());
+  const std::string token = sim.WecomToken();
+  CHECK(sim.Get(Q("externalcontact/get", token, "&external_userid=wmEXT001"))["errcode"] == 84061);
+  CHECK(sim.Get(Q("externalcontact/list", token, "&userid=zhangsan"))["errcode"] == 84061);
+}
+
+TEST_CASE("sim externalcontact/list and get_corp_tag_list filter by their arguments",
+          "[integration]") {
+  SimFixture sim;
+  const std::string token = sim.WecomToken();
+  CHECK(sim.Get(Q("externalcontact/list", token, "&userid=zhangsan"))["external_userid"] ==
+        json::array({"wmEXT001"}));
+  const json tags =
+      sim.Post(Q("externalcontact/get_corp_tag_list", token), {{"tag_id", {"etTAG2"}}});
+  REQUIRE(tags["tag_group"].size() == 1);
+  REQUIRE(tags["tag_group"][0]["tag"].size() == 1);
+  CHECK(tags["tag_group"][0]["tag"][0]["name"] == "产品B");
+}
+
+TEST_CASE("sim answers 43002 when a POST API is called with GET", "[integration]") {
+  SimFixture sim;
+  CHECK(sim.Get(Q("externalcontact/mark_tag", sim.WecomToken()))["errcode"] == 43002);
+}
+
+TEST_CASE("sim drop fault with a count drops that many calls of the API", "[integration]") {
+  SimFixture sim;
+  sim.Post("/sim/faults", {{"faults", {{{"kind", "drop"}, {"api", "gettoken"}, {"count", 2}}}}});
+  const std::string url = "/cgi-bin/gettoken?corpid=wwsim0000000000001&corpsecret=sim-corp-secret";
+  CHECK_FALSE(sim.Client().Get(url.c_str()));
+  CHECK_FALSE(sim.Client().Get(url.c_str()));
+  CHECK_FALSE(sim.WecomToken().empty());
+  CHECK(sim.Get("/sim/requests?api=gettoken")["count"] == 3);
 }
 
 }  // namespace

@@ -81,9 +81,9 @@ TEST_CASE("sim player callbacks decrypt with wxcrypto and carry the platform fie
   CHECK(Param(seen[0].params, "openid") == "oNEW");
   auto oa = wxcrypto::MsgCrypt::Create(world.oa.token, world.oa.encoding_aes_key, world.oa.app_id);
   REQUIRE(oa.ok());
-  auto oa_plain = oa->DecryptMessage(Param(seen[0].params, "msg_signature"),
-                                     Param(seen[0].params, "timestamp"),
-                                     Param(seen[0].params, "nonce"), EncryptOf(seen[0].body));
+  auto oa_plain =
+      oa->DecryptMessage(Param(seen[0].params, "msg_signature"), Param(seen[0].params, "timestamp"),
+                         Param(seen[0].params, "nonce"), EncryptOf(seen[0].body));
   REQUIRE(oa_plain.ok());
   CHECK(Field(*oa_plain, "Event") == "subscribe");
   CHECK(Field(*oa_plain, "EventKey") == "qrscene_expo2026");
@@ -98,9 +98,9 @@ TEST_CASE("sim player callbacks decrypt with wxcrypto and carry the platform fie
   auto wc = wxcrypto::MsgCrypt::Create(world.wecom.token, world.wecom.encoding_aes_key,
                                        world.wecom.corp_id);
   REQUIRE(wc.ok());
-  auto wc_plain = wc->DecryptMessage(Param(seen[1].params, "msg_signature"),
-                                     Param(seen[1].params, "timestamp"),
-                                     Param(seen[1].params, "nonce"), EncryptOf(seen[1].body));
+  auto wc_plain =
+      wc->DecryptMessage(Param(seen[1].params, "msg_signature"), Param(seen[1].params, "timestamp"),
+                         Param(seen[1].params, "nonce"), EncryptOf(seen[1].body));
   REQUIRE(wc_plain.ok());
   CHECK(Field(*wc_plain, "ChangeType") == "add_external_contact");
   CHECK(Field(*wc_plain, "FromUserName") == "sys");
@@ -118,8 +118,8 @@ TEST_CASE("sim player applies events to the world before it delivers them", "[in
                            "&external_userid=wmNEW");
     contact_seen_by_scrmd = r["external_contact"].value("unionid", "");
   });
-  auto player = Player::Create(sim.platform.WorldSnapshot(), FastOptions(scrmd.Url()),
-                               sim.platform);
+  auto player =
+      Player::Create(sim.platform.WorldSnapshot(), FastOptions(scrmd.Url()), sim.platform);
   REQUIRE(player.ok());
   REQUIRE((*player)->Play({WecomAdd("wmNEW", "expo")}).ok());
   CHECK(contact_seen_by_scrmd == "ozSHARED");
@@ -131,8 +131,8 @@ TEST_CASE("sim player re-delivers the same bytes when the first answer is too sl
     if (call == 1) std::this_thread::sleep_for(1500ms);  // past the 1 s deadline
   });
   SimFixture sim;
-  auto player = Player::Create(sim.platform.WorldSnapshot(), FastOptions(scrmd.Url()),
-                               sim.platform);
+  auto player =
+      Player::Create(sim.platform.WorldSnapshot(), FastOptions(scrmd.Url()), sim.platform);
   REQUIRE(player.ok());
   auto result = (*player)->Play({OaSubscribe("oSLOW", "")});
   REQUIRE(result.ok());
@@ -154,8 +154,8 @@ TEST_CASE("sim player gives up after three re-deliveries when scrmd keeps failin
           "[integration]") {
   Receiver scrmd([](int, const httplib::Request&, httplib::Response& res) { res.status = 500; });
   SimFixture sim;
-  auto player = Player::Create(sim.platform.WorldSnapshot(), FastOptions(scrmd.Url()),
-                               sim.platform);
+  auto player =
+      Player::Create(sim.platform.WorldSnapshot(), FastOptions(scrmd.Url()), sim.platform);
   REQUIRE(player.ok());
   auto result = (*player)->Play({WecomAdd("wmFAIL", "")});
   REQUIRE(result.ok());
@@ -172,8 +172,8 @@ TEST_CASE("sim player counts an OA answer other than success or a reply as a fai
     if (call == 1) res.set_content("oops", "text/plain");
   });
   SimFixture sim;
-  auto player = Player::Create(sim.platform.WorldSnapshot(), FastOptions(scrmd.Url()),
-                               sim.platform);
+  auto player =
+      Player::Create(sim.platform.WorldSnapshot(), FastOptions(scrmd.Url()), sim.platform);
   REQUIRE(player.ok());
   auto result = (*player)->Play({OaSubscribe("oBODY", "")});
   REQUIRE(result.ok());
@@ -269,17 +269,17 @@ TEST_CASE("sim world file with an unknown key or a bad fault is rejected", "[uni
 TEST_CASE("scrm-sim serve prints its URL and play delivers the demo scenario through it",
           "[integration]") {
   Receiver scrmd;
-  scrm::testing::Subprocess serve(
-      {SCRM_SIM_BINARY, "serve", "--world",
-       std::string(SCRM_SOURCE_DIR) + "/sim/scenarios/demo.json", "--port", "0"});
+  scrm::testing::Subprocess serve({SCRM_SIM_BINARY, "serve", "--world",
+                                   std::string(SCRM_SOURCE_DIR) + "/sim/scenarios/demo.json",
+                                   "--port", "0"});
   auto line = serve.WaitForStdoutLine("scrm-sim listening on http://127.0.0.1:", 20s);
   INFO(serve.Stderr());
   REQUIRE(line.has_value());
   const std::string sim_url = line->substr(line->find("http://"));
-  auto played = scrm::testing::Run({SCRM_SIM_BINARY, "play", "--scenario",
-                                    std::string(SCRM_SOURCE_DIR) + "/sim/scenarios/demo.json",
-                                    "--target", scrmd.Url(), "--sim", sim_url, "--timeout-ms",
-                                    "2000"});
+  auto played =
+      scrm::testing::Run({SCRM_SIM_BINARY, "play", "--scenario",
+                          std::string(SCRM_SOURCE_DIR) + "/sim/scenarios/demo.json", "--target",
+                          scrmd.Url(), "--sim", sim_url, "--timeout-ms", "2000"});
   INFO(played.err);
   CHECK(played.exit_code == 0);
   CHECK(played.out.find("delivered, 0 failed") != std::string::npos);

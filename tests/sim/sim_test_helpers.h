@@ -32,9 +32,12 @@ inline World TestWorld() {
   c.unionid = "ozUNION001";
   c.follow_user = {FollowUser{"zhangsan", "", "", 1767225000, {"etTAG1"}, "", 1, "expo"}};
   w.wecom.external_contacts.push_back(c);
-  w.wecom.corp_tags = {CorpTagGroup{"etGROUP1", "意向", 1767225000, 1,
-                                    {CorpTag{"etTAG1", "产品A", 1767225000, 1},
-                                     CorpTag{"etTAG2", "产品B", 1767225000, 2}}}};
+  w.wecom.corp_tags = {CorpTagGroup{
+      "etGROUP1",
+      "意向",
+      1767225000,
+      1,
+      {CorpTag{"etTAG1", "产品A", 1767225000, 1}, CorpTag{"etTAG2", "产品B", 1767225000, 2}}}};
   Follower f;
   f.openid = "oOPEN001";
   f.unionid = "ozUNION001";
