@@ -42,10 +42,8 @@ bool FailsBeforeSending(CURLcode code) {
     case CURLE_SSL_ENGINE_NOTFOUND:
     case CURLE_SSL_ENGINE_SETFAILED:
     case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_CRL_BADFILE:
-      return true;
-    default:
-      return false;
+    case CURLE_SSL_CRL_BADFILE: return true;
+    default: return false;
   }
 }
 
@@ -176,8 +174,8 @@ HttpResult CurlHttpClient::Send(const HttpRequest& request) {
     long request_bytes = 0;  // bytes of request headers written so far (this transfer)
     curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &request_bytes);
     const bool sent = request_bytes > 0;
-    result.outcome = (FailsBeforeSending(code) || !sent) ? HttpOutcome::kNotSent
-                                                         : HttpOutcome::kUnknown;
+    result.outcome =
+        (FailsBeforeSending(code) || !sent) ? HttpOutcome::kNotSent : HttpOutcome::kUnknown;
     result.error = std::string(curl_easy_strerror(code));
     if (sink.overflow) result.error = "response larger than max_response_bytes";
     if (error_buffer[0] != '\0') result.error += std::string(": ") + error_buffer.data();

@@ -20,8 +20,8 @@ struct HttpRequest {
   std::string url;  // absolute http:// or https:// URL, query already encoded
   std::vector<std::pair<std::string, std::string>> headers;  // name, value
   std::string body;                                          // sent for kPost
-  std::chrono::milliseconds timeout{10000};         // whole exchange, connect included
-  std::chrono::milliseconds connect_timeout{3000};  // TCP + TLS handshake
+  std::chrono::milliseconds timeout{10000};                  // whole exchange, connect included
+  std::chrono::milliseconds connect_timeout{3000};           // TCP + TLS handshake
 };
 
 // What became of a request. The distinction between kNotSent and kUnknown decides whether a

@@ -85,9 +85,8 @@ ApiResult<nlohmann::json> ApiCaller::Call(const Credential& credential, const Ap
   };
 
   while (true) {
-    core::Status permit =
-        governor_.Acquire(credential.account_id, credential.platform, call.api, call.priority,
-                          deadline);
+    core::Status permit = governor_.Acquire(credential.account_id, credential.platform, call.api,
+                                            call.priority, deadline);
     if (!permit.ok()) {
       if (permit.code() == core::StatusCode::kResourceExhausted) {
         ApiError error = fail(Outcome::kRetryAfter, 0, 0, permit.message());
@@ -153,11 +152,10 @@ ApiResult<nlohmann::json> ApiCaller::Call(const Credential& credential, const Ap
                       fail(Outcome::kRejected, 0, reply.http_status, reply.detail));
       case PlatformReply::Kind::kMalformed:
         // errcode unreadable: whether a send happened cannot be told.
-        return Finish(credential, call,
-                      fail(call.idempotent ? Outcome::kBadReply : Outcome::kUnknown, 0, 200,
-                           reply.detail));
-      case PlatformReply::Kind::kJson:
-        break;
+        return Finish(
+            credential, call,
+            fail(call.idempotent ? Outcome::kBadReply : Outcome::kUnknown, 0, 200, reply.detail));
+      case PlatformReply::Kind::kJson: break;
     }
 
     switch (ClassifyErrcode(credential.platform, reply.errcode)) {
@@ -183,20 +181,18 @@ ApiResult<nlohmann::json> ApiCaller::Call(const Credential& credential, const Ap
         ApiError error = fail(Outcome::kRetryAfter, reply.errcode, 200, reply.errmsg);
         const auto now = clock_.Now();
         error.retry_after = QuotaResetTime(credential.platform, now, policy_.wecom_quota_block);
-        governor_.PauseUntil(credential.account_id, credential.platform, call.api,
-                             clock_.SteadyNow() + duration_cast<milliseconds>(error.retry_after -
-                                                                               now));
+        governor_.PauseUntil(
+            credential.account_id, credential.platform, call.api,
+            clock_.SteadyNow() + duration_cast<milliseconds>(error.retry_after - now));
         return Finish(credential, call, std::move(error));
       }
       case ErrorClass::kUserRefused:
-        return Finish(credential, call,
-                      fail(Outcome::kRefused, reply.errcode, 200, reply.errmsg));
+        return Finish(credential, call, fail(Outcome::kRefused, reply.errcode, 200, reply.errmsg));
       case ErrorClass::kConfig:
         return Finish(credential, call,
                       fail(Outcome::kConfigError, reply.errcode, 200, reply.errmsg));
       case ErrorClass::kRejected:
-        return Finish(credential, call,
-                      fail(Outcome::kRejected, reply.errcode, 200, reply.errmsg));
+        return Finish(credential, call, fail(Outcome::kRejected, reply.errcode, 200, reply.errmsg));
     }
     return Finish(credential, call, fail(Outcome::kRejected, reply.errcode, 200, reply.errmsg));
   }

@@ -2,8 +2,8 @@
 // PROTOCOL §4.3 applied. The typed clients (WecomClient, OaClient) are built on it.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <memory>

@@ -39,8 +39,7 @@ ErrorClass ClassifyErrcode(config::Platform platform, int64_t errcode) {
       case 84061:  // no follow relation
       case 40096:  // invalid external_userid
         return ErrorClass::kUserRefused;
-      default:
-        return ErrorClass::kRejected;
+      default: return ErrorClass::kRejected;
     }
   }
   switch (errcode) {
@@ -68,8 +67,7 @@ ErrorClass ClassifyErrcode(config::Platform platform, int64_t errcode) {
     case 40003:  // invalid openid
     case 46004:  // user does not exist
       return ErrorClass::kUserRefused;
-    default:
-      return ErrorClass::kRejected;
+    default: return ErrorClass::kRejected;
   }
 }
 

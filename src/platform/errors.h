@@ -68,7 +68,7 @@ struct ApiError {
 template <typename T>
 class [[nodiscard]] ApiResult {
  public:
-  ApiResult(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
+  ApiResult(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   ApiResult(ApiError error) : error_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return value_.has_value(); }

@@ -33,18 +33,19 @@ RateGovernor::State& RateGovernor::StateFor(std::string_view account, config::Pl
   const auto& per_api = wecom ? options_.wecom_api : options_.oa_api;
   const auto found = per_api.find(api);
   const std::vector<RateLimit>& limits =
-      found != per_api.end() ? found->second : (wecom ? options_.wecom_default : options_.oa_default);
+      found != per_api.end() ? found->second
+                             : (wecom ? options_.wecom_default : options_.oa_default);
   auto state = std::make_unique<State>();
   for (const RateLimit& limit : limits) {
     if (limit.limit <= 0 || limit.window.count() <= 0) continue;  // no limit
-    const int64_t burst = std::clamp<int64_t>(limit.burst > 0 ? limit.burst : limit.limit / 10,
-                                              1, limit.limit);
+    const int64_t burst =
+        std::clamp<int64_t>(limit.burst > 0 ? limit.burst : limit.limit / 10, 1, limit.limit);
     Bucket bucket;
     bucket.capacity = static_cast<double>(burst);
     // limit == burst (tiny limits) would never refill; refill one per window then.
     const int64_t refill = std::max<int64_t>(limit.limit - burst, 1);
-    bucket.per_ms = static_cast<double>(refill) /
-                    static_cast<double>(milliseconds(limit.window).count());
+    bucket.per_ms =
+        static_cast<double>(refill) / static_cast<double>(milliseconds(limit.window).count());
     bucket.tokens = bucket.capacity;
     state->buckets.push_back(bucket);
   }
@@ -56,8 +57,8 @@ RateGovernor::State& RateGovernor::StateFor(std::string_view account, config::Pl
 
 void RateGovernor::Refill(State& state, SteadyTime now) const {
   if (now <= state.refilled_at) return;
-  const auto elapsed =
-      static_cast<double>(std::chrono::duration_cast<milliseconds>(now - state.refilled_at).count());
+  const auto elapsed = static_cast<double>(
+      std::chrono::duration_cast<milliseconds>(now - state.refilled_at).count());
   for (Bucket& bucket : state.buckets) {
     bucket.tokens = std::min(bucket.capacity, bucket.tokens + elapsed * bucket.per_ms);
   }
@@ -76,8 +77,7 @@ SteadyTime RateGovernor::PermitTime(const State& state, SteadyTime now) const {
 }
 
 core::Status RateGovernor::Acquire(std::string_view account, config::Platform platform,
-                                   std::string_view api, Priority priority,
-                                   SteadyTime deadline) {
+                                   std::string_view api, Priority priority, SteadyTime deadline) {
   std::unique_lock lock(mu_);
   State& state = StateFor(account, platform, api);
   const size_t mine = priority == Priority::kRealtime ? 0 : 1;

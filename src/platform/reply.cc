@@ -15,8 +15,7 @@ PlatformReply ReadReply(const net::HttpResult& result) {
       reply.kind = PlatformReply::Kind::kUnknown;
       reply.detail = result.error;
       return reply;
-    case net::HttpOutcome::kResponse:
-      break;
+    case net::HttpOutcome::kResponse: break;
   }
   reply.http_status = result.status;
   if (result.status != 200) {

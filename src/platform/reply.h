@@ -21,11 +21,11 @@ struct PlatformReply {
     kMalformed,   // HTTP 200 but not a JSON object, or errcode not an integer (detail)
   };
   Kind kind = Kind::kNotSent;
-  nlohmann::json json;   // kJson: the whole reply object
-  int64_t errcode = 0;   // kJson
-  std::string errmsg;    // kJson: platform errmsg, cut to 256 bytes (may contain rid / hint)
-  int http_status = 0;   // kJson, kHttpStatus
-  std::string detail;    // transport or parse detail otherwise
+  nlohmann::json json;  // kJson: the whole reply object
+  int64_t errcode = 0;  // kJson
+  std::string errmsg;   // kJson: platform errmsg, cut to 256 bytes (may contain rid / hint)
+  int http_status = 0;  // kJson, kHttpStatus
+  std::string detail;   // transport or parse detail otherwise
 };
 
 // Never throws; every shape of `result` maps to one Kind (PROTOCOL §4: HTTP 200 even for

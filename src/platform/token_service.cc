@@ -101,9 +101,9 @@ ApiResult<std::string> TokenService::Get(const Credential& credential) {
       return entry.token;
     }
     entry.last_error = fetched.error();
-    entry.error_until = done + (fetched.error().outcome == Outcome::kConfigError
-                                    ? options_.config_failure_backoff
-                                    : options_.failure_backoff);
+    entry.error_until =
+        done + (fetched.error().outcome == Outcome::kConfigError ? options_.config_failure_backoff
+                                                                 : options_.failure_backoff);
     entry.fetched.notify_all();
     metrics_.token_fetches.Inc({credential.account_id, "error"});
     if (!entry.token.empty() && done < entry.expires_at) return entry.token;
@@ -177,8 +177,7 @@ ApiResult<TokenService::Fetched> TokenService::Fetch(const Credential& credentia
                         reply.http_status, reply.detail);
     case PlatformReply::Kind::kMalformed:
       return FetchError(credential, Outcome::kBadReply, 0, 200, reply.detail);
-    case PlatformReply::Kind::kJson:
-      break;
+    case PlatformReply::Kind::kJson: break;
   }
   if (reply.errcode != 0) {
     Outcome outcome = Outcome::kRejected;

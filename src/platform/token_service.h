@@ -27,9 +27,11 @@ struct TokenServiceOptions {
   // before expiry, so a fetch in that window returns the new one). Capped at expires_in / 2.
   std::chrono::seconds refresh_margin{300};
   // After a failed fetch every caller gets the same error for this long instead of fetching
-  // again (WeCom blocks gettoken for an hour after ~2000 failing calls in an hour).
-  std::chrono::milliseconds failure_backoff{1000};
-  // ...and this long when the failure is a configuration error (wrong secret, IP whitelist).
+  // again: concurrent callers share one failure. No longer than ApiCaller's first backoff, so
+  // that a retried call really fetches again.
+  std::chrono::milliseconds failure_backoff{100};
+  // ...and this long when the failure is a configuration error (wrong secret, IP whitelist):
+  // WeCom blocks gettoken for an hour after ~2000 failing calls in an hour (§4.1).
   std::chrono::milliseconds config_failure_backoff{60000};
   std::chrono::milliseconds fetch_timeout{10000};
   // OA only: when stable_token hands back the very token the platform just rejected, fetch
