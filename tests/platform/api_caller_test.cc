@@ -112,11 +112,10 @@ TEST_CASE("ApiCaller never retries configuration errors and counts them by accou
     Credential credential;
     int64_t code;
   };
-  const Case cases[] = {{WecomCredential(), 40013}, {WecomCredential(), 40091},
-                        {WecomCredential(), 60020}, {WecomCredential(), 48002},
-                        {WecomCredential(), 60011}, {OaCredential(), 40013},
-                        {OaCredential(), 40125},    {OaCredential(), 40164},
-                        {OaCredential(), 48001}};
+  const Case cases[] = {
+      {WecomCredential(), 40013}, {WecomCredential(), 40091}, {WecomCredential(), 60020},
+      {WecomCredential(), 48002}, {WecomCredential(), 60011}, {OaCredential(), 40013},
+      {OaCredential(), 40125},    {OaCredential(), 40164},    {OaCredential(), 48001}};
   for (const Case& c : cases) {
     INFO(c.code);
     Harness h;
@@ -269,11 +268,10 @@ TEST_CASE("ApiCaller reports per user refusals with their code and never retries
     Credential credential;
     int64_t code;
   };
-  const Case cases[] = {{WecomCredential(), 41051}, {WecomCredential(), 84061},
-                        {WecomCredential(), 40096}, {OaCredential(), 43004},
-                        {OaCredential(), 43101},    {OaCredential(), 45015},
-                        {OaCredential(), 45047},    {OaCredential(), 48002},
-                        {OaCredential(), 46004}};
+  const Case cases[] = {
+      {WecomCredential(), 41051}, {WecomCredential(), 84061}, {WecomCredential(), 40096},
+      {OaCredential(), 43004},    {OaCredential(), 43101},    {OaCredential(), 45015},
+      {OaCredential(), 45047},    {OaCredential(), 48002},    {OaCredential(), 46004}};
   for (const Case& c : cases) {
     INFO(c.code);
     Harness h;

@@ -73,8 +73,7 @@ TEST_CASE("QuotaResetTime is the next midnight in Beijing for OA and the block f
   CHECK(QuotaResetTime(Platform::kOfficialAccount, now, milliseconds(60000)) == now + hours(16));
   // 2026-01-01T16:30Z is 00:30 on the 2nd in Beijing: reset 2026-01-02T16:00Z.
   const auto later = now + hours(16) + std::chrono::minutes(30);
-  CHECK(QuotaResetTime(Platform::kOfficialAccount, later, milliseconds(60000)) ==
-        now + hours(40));
+  CHECK(QuotaResetTime(Platform::kOfficialAccount, later, milliseconds(60000)) == now + hours(40));
   CHECK(QuotaResetTime(Platform::kWecom, now, milliseconds(60000)) == now + milliseconds(60000));
 }
 

@@ -61,8 +61,8 @@ class FakePlatform final : public net::HttpClient {
       auto handler = token_reply;
       lock.unlock();
       if (handler) return handler(request, n);
-      return ReplyJson(nlohmann::json{{"access_token", "TOKEN-" + std::to_string(n)},
-                                  {"expires_in", 7200}});
+      return ReplyJson(
+          nlohmann::json{{"access_token", "TOKEN-" + std::to_string(n)}, {"expires_in", 7200}});
     }
     api_requests.push_back(request);
     if (api_replies.empty()) return ReplyJson(nlohmann::json{{"errcode", 0}, {"errmsg", "ok"}});
@@ -139,8 +139,7 @@ struct Harness {
         caller(platform, tokens, governor, clock, random, sleeper, metrics, core::MakeNullLogger(),
                policy) {}
 
-  uint64_t Calls(const Credential& credential, const std::string& api,
-                 const std::string& outcome) {
+  uint64_t Calls(const Credential& credential, const std::string& api, const std::string& outcome) {
     return metrics.Counter("scrmd_platform_api_calls_total", "", {"account", "api", "outcome"})
         .Value({credential.account_id, api, outcome});
   }

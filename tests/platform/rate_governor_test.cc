@@ -140,7 +140,7 @@ TEST_CASE("RateGovernor gives the next permit to a waiting realtime call before 
   std::thread realtime = waiter("realtime", Priority::kRealtime);
   AwaitWaiting(governor, 3);
 
-  for (size_t left = 2; ; --left) {
+  for (size_t left = 2;; --left) {
     clock.Advance(seconds(60));
     governor.Wake();
     AwaitWaiting(governor, left);
@@ -152,8 +152,7 @@ TEST_CASE("RateGovernor gives the next permit to a waiting realtime call before 
   REQUIRE(order == std::vector<std::string>{"realtime", "bulk1", "bulk2"});
 }
 
-TEST_CASE("RateGovernor lets a waiter give up at its deadline and the next one move up",
-          "[unit]") {
+TEST_CASE("RateGovernor lets a waiter give up at its deadline and the next one move up", "[unit]") {
   core::FakeClock clock;
   GovernorOptions options;
   options.wecom_default = {{2, seconds(60), 1}};

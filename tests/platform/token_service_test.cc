@@ -33,7 +33,8 @@ TEST_CASE("TokenService fetches a WeCom token with gettoken once and then serves
   REQUIRE(h.platform.TokenFetches() == 1);
   const net::HttpRequest& request = h.platform.token_requests[0];
   CHECK(request.method == net::HttpMethod::kGet);
-  CHECK(request.url == "http://127.0.0.1:1/cgi-bin/gettoken?corpid=ww0001&corpsecret=contact-secret");
+  CHECK(request.url ==
+        "http://127.0.0.1:1/cgi-bin/gettoken?corpid=ww0001&corpsecret=contact-secret");
 }
 
 TEST_CASE("TokenService fetches an OA token with stable_token and never the plain token API",
@@ -85,7 +86,8 @@ void RunConcurrentGets(int threads) {
     while (entered.load() < threads && std::chrono::steady_clock::now() < give_up) {
       std::this_thread::yield();
     }
-    return ReplyJson(nlohmann::json{{"access_token", "T" + std::to_string(n)}, {"expires_in", 7200}});
+    return ReplyJson(
+        nlohmann::json{{"access_token", "T" + std::to_string(n)}, {"expires_in", 7200}});
   };
   const Credential credential = WecomCredential();
   std::atomic<int> good{0};
@@ -134,7 +136,9 @@ TEST_CASE("TokenService shares a failed fetch with the waiters and retries after
 TEST_CASE("TokenService reports WeCom 40001 on gettoken as a configuration error and counts it",
           "[unit]") {
   Harness h;
-  h.platform.token_reply = [](const net::HttpRequest&, int) { return Errcode(40001, "invalid secret"); };
+  h.platform.token_reply = [](const net::HttpRequest&, int) {
+    return Errcode(40001, "invalid secret");
+  };
   const Credential credential = WecomCredential();
   auto token = h.tokens.Get(credential);
   REQUIRE_FALSE(token.ok());
