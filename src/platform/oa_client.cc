@@ -84,21 +84,20 @@ ApiResult<std::vector<OaUser>> OaClient::BatchGetUserInfo(const std::vector<std:
 ApiResult<OaTag> OaClient::CreateTag(const std::string& name, const CallOptions& options) {
   if (name.empty() || name.size() > kMaxTagNameBytes) return Invalid("tag name: 1..30 bytes");
   const json body = {{"tag", {{"name", name}}}};
-  return internal::Run<OaTag>(
-      caller_, credential_, internal::Post("tags/create", options, false), &body,
-      [](const json& reply) -> ApiResult<OaTag> {
-        JsonFields f(reply, "reply");
-        OaTag tag;
-        const json* object = f.Object("tag", /*required=*/true);
-        if (object != nullptr) {
-          JsonFields t(*object, "reply.tag");
-          tag.id = t.Int("id", /*required=*/true);
-          tag.name = t.String("name");
-          if (!t.ok()) f.Fail(t.error());
-        }
-        if (!f.ok()) return BadReply(f);
-        return tag;
-      });
+  return internal::Run<OaTag>(caller_, credential_, internal::Post("tags/create", options, false),
+                              &body, [](const json& reply) -> ApiResult<OaTag> {
+                                JsonFields f(reply, "reply");
+                                OaTag tag;
+                                const json* object = f.Object("tag", /*required=*/true);
+                                if (object != nullptr) {
+                                  JsonFields t(*object, "reply.tag");
+                                  tag.id = t.Int("id", /*required=*/true);
+                                  tag.name = t.String("name");
+                                  if (!t.ok()) f.Fail(t.error());
+                                }
+                                if (!f.ok()) return BadReply(f);
+                                return tag;
+                              });
 }
 
 ApiResult<Done> OaClient::Tagging(const char* api, const std::vector<std::string>& openids,
@@ -119,8 +118,7 @@ ApiResult<Done> OaClient::BatchUntag(const std::vector<std::string>& openids, in
   return Tagging("tags/members/batchuntagging", openids, tag_id, options);
 }
 
-ApiResult<OaQrCode> OaClient::CreateQrCode(const OaQrRequest& request,
-                                           const CallOptions& options) {
+ApiResult<OaQrCode> OaClient::CreateQrCode(const OaQrRequest& request, const CallOptions& options) {
   json body;
   switch (request.type) {
     case QrType::kTemporaryId:
@@ -148,18 +146,18 @@ ApiResult<OaQrCode> OaClient::CreateQrCode(const OaQrRequest& request,
     body["expire_seconds"] = request.expire_seconds;
   }
   // Creating the same code twice only yields another ticket for the same scene: idempotent.
-  return internal::Run<OaQrCode>(
-      caller_, credential_, internal::Post("qrcode/create", options, true), &body,
-      [](const json& reply) -> ApiResult<OaQrCode> {
-        JsonFields f(reply, "reply");
-        OaQrCode code;
-        code.ticket = f.String("ticket", /*required=*/true);
-        code.expire_seconds = f.Int("expire_seconds");
-        code.url = f.String("url", /*required=*/true);
-        if (f.ok() && code.ticket.empty()) f.Fail("reply.ticket: empty");
-        if (!f.ok()) return BadReply(f);
-        return code;
-      });
+  return internal::Run<OaQrCode>(caller_, credential_,
+                                 internal::Post("qrcode/create", options, true), &body,
+                                 [](const json& reply) -> ApiResult<OaQrCode> {
+                                   JsonFields f(reply, "reply");
+                                   OaQrCode code;
+                                   code.ticket = f.String("ticket", /*required=*/true);
+                                   code.expire_seconds = f.Int("expire_seconds");
+                                   code.url = f.String("url", /*required=*/true);
+                                   if (f.ok() && code.ticket.empty()) f.Fail("reply.ticket: empty");
+                                   if (!f.ok()) return BadReply(f);
+                                   return code;
+                                 });
 }
 
 ApiResult<std::string> OaClient::SendTemplate(const OaTemplateMessage& message,
@@ -192,9 +190,8 @@ ApiResult<Done> OaClient::SendCustom(const OaCustomMessage& message, const CallO
   if (message.msgtype.empty() || !message.content.is_object()) {
     return Invalid("msgtype and its content object are required");
   }
-  json body = {{"touser", message.touser},
-               {"msgtype", message.msgtype},
-               {message.msgtype, message.content}};
+  json body = {
+      {"touser", message.touser}, {"msgtype", message.msgtype}, {message.msgtype, message.content}};
   if (!message.kf_account.empty()) body["customservice"] = {{"kf_account", message.kf_account}};
   return internal::Run<Done>(caller_, credential_,
                              internal::Post("message/custom/send", options, false), &body,
@@ -209,22 +206,21 @@ ApiResult<OaMassResult> OaClient::MassSendAll(const OaMassMessage& message,
   if (!message.is_to_all && message.tag_id <= 0) return Invalid("tag_id or is_to_all");
   json filter = {{"is_to_all", message.is_to_all}};
   if (!message.is_to_all) filter["tag_id"] = message.tag_id;
-  json body = {{"filter", filter},
-               {"msgtype", message.msgtype},
-               {message.msgtype, message.content}};
+  json body = {
+      {"filter", filter}, {"msgtype", message.msgtype}, {message.msgtype, message.content}};
   if (message.msgtype == "mpnews") body["send_ignore_reprint"] = message.send_ignore_reprint;
   const bool idempotent = !message.clientmsgid.empty();
   if (idempotent) body["clientmsgid"] = message.clientmsgid;
-  return internal::Run<OaMassResult>(
-      caller_, credential_, internal::Post("message/mass/sendall", options, idempotent), &body,
-      [](const json& reply) -> ApiResult<OaMassResult> {
-        JsonFields f(reply, "reply");
-        OaMassResult result;
-        result.msg_id = f.Id("msg_id");
-        result.msg_data_id = f.Id("msg_data_id");
-        if (!f.ok()) return BadReply(f);
-        return result;
-      });
+  return internal::Run<OaMassResult>(caller_, credential_,
+                                     internal::Post("message/mass/sendall", options, idempotent),
+                                     &body, [](const json& reply) -> ApiResult<OaMassResult> {
+                                       JsonFields f(reply, "reply");
+                                       OaMassResult result;
+                                       result.msg_id = f.Id("msg_id");
+                                       result.msg_data_id = f.Id("msg_data_id");
+                                       if (!f.ok()) return BadReply(f);
+                                       return result;
+                                     });
 }
 
 }  // namespace scrm::platform

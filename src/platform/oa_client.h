@@ -37,15 +37,15 @@ struct OaTag {
 };
 
 enum class QrType {
-  kTemporaryId,       // QR_SCENE: scene_id, expires
-  kTemporaryString,   // QR_STR_SCENE: scene_str, expires
-  kPermanentString,   // QR_LIMIT_STR_SCENE: scene_str, never expires (<= 100 000 per OA)
+  kTemporaryId,      // QR_SCENE: scene_id, expires
+  kTemporaryString,  // QR_STR_SCENE: scene_str, expires
+  kPermanentString,  // QR_LIMIT_STR_SCENE: scene_str, never expires (<= 100 000 per OA)
 };
 
 struct OaQrRequest {
   QrType type = QrType::kTemporaryString;
-  int64_t scene_id = 0;     // QR_SCENE: 32-bit, non-zero
-  std::string scene_str;    // 1..64 characters
+  int64_t scene_id = 0;              // QR_SCENE: 32-bit, non-zero
+  std::string scene_str;             // 1..64 characters
   int64_t expire_seconds = 2592000;  // temporary only; 1..2 592 000 (30 days)
 };
 
@@ -121,8 +121,8 @@ class OaClient {
                                       const CallOptions& options = {});
 
  private:
-  ApiResult<Done> Tagging(const char* api, const std::vector<std::string>& openids,
-                          int64_t tag_id, const CallOptions& options);
+  ApiResult<Done> Tagging(const char* api, const std::vector<std::string>& openids, int64_t tag_id,
+                          const CallOptions& options);
 
   Credential credential_;
   ApiCaller& caller_;

@@ -9,9 +9,9 @@ using internal::BadReply;
 using internal::Invalid;
 using nlohmann::json;
 
-constexpr size_t kMaxUserids = 100;      // batch/get_by_user
-constexpr size_t kMaxAttachments = 9;    // send_welcome_msg, add_msg_template
-constexpr size_t kMaxStateLength = 30;   // add_contact_way state
+constexpr size_t kMaxUserids = 100;     // batch/get_by_user
+constexpr size_t kMaxAttachments = 9;   // send_welcome_msg, add_msg_template
+constexpr size_t kMaxStateLength = 30;  // add_contact_way state
 
 // Reads the array `key` of `fields` as objects; `each(JsonFields&)` reads one element. An
 // element that is not an object fails the whole parse.
@@ -21,8 +21,8 @@ void ForEachObject(JsonFields& fields, std::string_view key, bool required, Each
   if (array == nullptr) return;
   size_t i = 0;
   for (const json& element : *array) {
-    JsonFields item(element, fields.path() + "." + std::string(key) + "[" + std::to_string(i++) +
-                                 "]");
+    JsonFields item(element,
+                    fields.path() + "." + std::string(key) + "[" + std::to_string(i++) + "]");
     if (item.ok()) each(item);
     if (!item.ok()) {
       fields.Fail(item.error());
@@ -229,9 +229,8 @@ ApiResult<WecomContactWay> WecomClient::AddContactWay(const WecomContactWayReque
     return Invalid("type 1 takes exactly one user");
   }
   if (request.state.size() > kMaxStateLength) return Invalid("state longer than 30 characters");
-  json body = {{"type", request.type},
-               {"scene", request.scene},
-               {"skip_verify", request.skip_verify}};
+  json body = {
+      {"type", request.type}, {"scene", request.scene}, {"skip_verify", request.skip_verify}};
   if (request.style != 0) body["style"] = request.style;
   if (!request.remark.empty()) body["remark"] = request.remark;
   if (!request.state.empty()) body["state"] = request.state;
@@ -310,8 +309,10 @@ ApiResult<WecomGroupMessagesPage> WecomClient::GetGroupMsgListV2(
     const WecomGroupMessageQuery& query, const CallOptions& options) {
   if (query.end_time <= query.start_time) return Invalid("end_time must be after start_time");
   if (query.limit < 1 || query.limit > 100) return Invalid("limit must be 1..100");
-  json body = {{"chat_type", query.chat_type},   {"start_time", query.start_time},
-               {"end_time", query.end_time},     {"filter_type", query.filter_type},
+  json body = {{"chat_type", query.chat_type},
+               {"start_time", query.start_time},
+               {"end_time", query.end_time},
+               {"filter_type", query.filter_type},
                {"limit", query.limit}};
   if (!query.creator.empty()) body["creator"] = query.creator;
   if (!query.cursor.empty()) body["cursor"] = query.cursor;

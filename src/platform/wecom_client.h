@@ -23,8 +23,8 @@ struct WecomExternalContact {
   std::string avatar;
   std::string corp_name;
   std::string corp_full_name;
-  int64_t type = 0;    // 1 WeChat user, 2 WeCom user
-  int64_t gender = 0;  // 0 unknown, 1 male, 2 female
+  int64_t type = 0;     // 1 WeChat user, 2 WeCom user
+  int64_t gender = 0;   // 0 unknown, 1 male, 2 female
   std::string unionid;  // only for type 1 when the corp is bound to an open-platform account
 };
 
@@ -41,8 +41,8 @@ struct WecomFollowUser {
   std::string remark;
   std::string description;
   int64_t createtime = 0;
-  std::vector<WecomFollowTag> tags;     // externalcontact/get
-  std::vector<std::string> tag_ids;     // batch/get_by_user follow_info.tag_id
+  std::vector<WecomFollowTag> tags;  // externalcontact/get
+  std::vector<std::string> tag_ids;  // batch/get_by_user follow_info.tag_id
   std::string remark_corp_name;
   std::vector<std::string> remark_mobiles;
   std::string oper_userid;
