@@ -64,8 +64,8 @@ TEST_CASE("OaClient BatchGetUserInfo sends user_list and reads user_info_list", 
   REQUIRE(users.value().size() == 2);
   CHECK(users.value()[1].unionid == "u2");
   CHECK(BodyOf(h.platform.api_requests.at(0)) ==
-        json{{"user_list", {{{"openid", "o1"}, {"lang", "zh_CN"}},
-                            {{"openid", "o2"}, {"lang", "zh_CN"}}}}});
+        json{{"user_list",
+              {{{"openid", "o1"}, {"lang", "zh_CN"}}, {{"openid", "o2"}, {"lang", "zh_CN"}}}}});
   CHECK(client.BatchGetUserInfo({"o1"}).error().outcome == Outcome::kBadReply);
   CHECK(client.BatchGetUserInfo(std::vector<std::string>(101, "o")).error().outcome ==
         Outcome::kRejected);
@@ -84,8 +84,7 @@ TEST_CASE("OaClient creates tags and tags and untags followers", "[unit]") {
   CHECK(BodyOf(h.platform.api_requests[0]) == json{{"tag", {{"name", "广东"}}}});
   CHECK(h.platform.api_requests[1].url.find("/cgi-bin/tags/members/batchtagging?") !=
         std::string::npos);
-  CHECK(BodyOf(h.platform.api_requests[1]) ==
-        json{{"openid_list", {"o1", "o2"}}, {"tagid", 134}});
+  CHECK(BodyOf(h.platform.api_requests[1]) == json{{"openid_list", {"o1", "o2"}}, {"tagid", 134}});
   CHECK(h.platform.api_requests[2].url.find("/cgi-bin/tags/members/batchuntagging?") !=
         std::string::npos);
   CHECK(client.CreateTag(std::string(31, 'x')).error().outcome == Outcome::kRejected);
@@ -106,7 +105,8 @@ TEST_CASE("OaClient CreateTag reports a duplicate name as rejected", "[unit]") {
 TEST_CASE("OaClient CreateQrCode builds the three documented QR shapes", "[unit]") {
   Harness h;
   for (int i = 0; i < 3; ++i) {
-    h.platform.Push(Reply(R"({"ticket":"gQH47","expire_seconds":60,"url":"http://weixin.qq.com/q/k"})"));
+    h.platform.Push(
+        Reply(R"({"ticket":"gQH47","expire_seconds":60,"url":"http://weixin.qq.com/q/k"})"));
   }
   OaClient client(OaCredential(), h.caller);
   OaQrRequest id;

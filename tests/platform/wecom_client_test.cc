@@ -232,9 +232,10 @@ TEST_CASE("WecomClient reads group message lists and send results page by page",
   CHECK(bad.error().outcome == Outcome::kBadReply);
 }
 
-TEST_CASE("WecomClient SendAppMessage uses the app credential and resends only with duplicate "
-          "check",
-          "[unit]") {
+TEST_CASE(
+    "WecomClient SendAppMessage uses the app credential and resends only with duplicate "
+    "check",
+    "[unit]") {
   Credential app = WecomCredential();
   app.secret = "app-secret";
   {
