@@ -36,20 +36,20 @@ class LoopbackPlatform {
                           R"(","expires_in":7200})",
                       "application/json");
     });
-    server_.Get("/cgi-bin/externalcontact/get",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  ++contact_calls_;
-                  if (req.get_param_value("access_token") != "LOOP2") {
-                    // The first token "expired" on the platform side.
-                    res.set_content(R"({"errcode":42001,"errmsg":"access_token expired"})",
-                                    "application/json");
-                    return;
-                  }
-                  res.set_content(R"({"errcode":0,"errmsg":"ok","external_contact":
-                    {"external_userid":")" + req.get_param_value("external_userid") +
-                                      R"(","name":"王五"},"follow_user":[]})",
-                                  "application/json");
-                });
+    server_.Get("/cgi-bin/externalcontact/get", [this](const httplib::Request& req,
+                                                       httplib::Response& res) {
+      ++contact_calls_;
+      if (req.get_param_value("access_token") != "LOOP2") {
+        // The first token "expired" on the platform side.
+        res.set_content(R"({"errcode":42001,"errmsg":"access_token expired"})", "application/json");
+        return;
+      }
+      res.set_content(R"({"errcode":0,"errmsg":"ok","external_contact":
+                    {"external_userid":")" +
+                          req.get_param_value("external_userid") +
+                          R"(","name":"王五"},"follow_user":[]})",
+                      "application/json");
+    });
     server_.Post("/cgi-bin/stable_token", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"access_token":"OA","expires_in":7200})", "application/json");
     });
