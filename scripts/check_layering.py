@@ -2,7 +2,7 @@
 """Checks the include direction drawn in docs/architecture.md.
 
 Every project include ("src/...", "channels/...", "campaigns/...") of a file in module M must
-name a module that M may include; <httplib.h> only at the HTTP edge; SQLite only in storage.
+name a module that M may include; <httplib.h> only at the HTTP edge; SQLite only in storage; libcurl only in src/net.
 Exit 1 with one line per violation.
 """
 import pathlib
@@ -19,6 +19,9 @@ ALLOWED = {
     "src/config": {"core", "model"},
     "src/storage": DOMAIN_BASE,
     "src/server": {"core"},
+    # outbound HTTP (libcurl) and the platform API clients built on it (docs/outbound.md).
+    "src/net": {"core"},
+    "src/platform": DOMAIN_BASE | {"config", "net"},
     "src/ingest": DOMAIN_BASE | {"storage", "config", "profiles", "tagger", "channels/common"},
     # profiles drives the tagger (pure logic: rules, scoring, lifecycle) inside its transaction.
     "src/profiles": DOMAIN_BASE | {"storage", "tagger"},
@@ -27,14 +30,17 @@ ALLOWED = {
     "src/finance": DOMAIN_BASE | {"storage"},
     "src/orders": DOMAIN_BASE | {"storage", "inventory", "finance", "profiles"},
     "src/api": DOMAIN_BASE | {"config", "storage", "server", "ingest", "profiles", "tagger",
+                              "platform",
                               "orders", "inventory", "finance", "channels/common",
                               "channels/wecom", "channels/official_account",
                               "campaigns/segments", "campaigns/render", "campaigns/engine"},
     "src/app": None,  # the composition root may include anything
     "channels/common": DOMAIN_BASE | {"channels/wxcrypto"},
     "channels/wxcrypto": {"core"},
-    "channels/wecom": DOMAIN_BASE | {"config", "channels/common", "channels/wxcrypto"},
-    "channels/official_account": DOMAIN_BASE | {"config", "channels/common", "channels/wxcrypto"},
+    # the outbound senders of channels/<platform> are built on src/platform's typed clients.
+    "channels/wecom": DOMAIN_BASE | {"config", "channels/common", "channels/wxcrypto", "platform"},
+    "channels/official_account": DOMAIN_BASE | {"config", "channels/common", "channels/wxcrypto",
+                                                "platform"},
     "campaigns/segments": DOMAIN_BASE | {"storage", "profiles", "tagger"},
     "campaigns/render": DOMAIN_BASE,
     # The platform simulator (docs/simulator.md) stands in for WeCom / OA: it speaks the wire
@@ -45,6 +51,7 @@ ALLOWED = {
 }
 HTTP_EDGE = {"src/server", "src/api", "src/app", "sim"}
 SQL_MODULES = {"src/storage"}
+CURL_MODULES = {"src/net"}
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 
 
@@ -80,6 +87,8 @@ def main() -> int:
                 if kind == "<":
                     if name == "httplib.h" and mod not in HTTP_EDGE:
                         errors.append(f"{rel}:{line}: <httplib.h> outside the HTTP edge")
+                    if name.startswith("curl/") and mod not in CURL_MODULES:
+                        errors.append(f"{rel}:{line}: <curl/...> outside src/net")
                     if (name.startswith("SQLiteCpp/") or name == "sqlite3.h") and \
                             mod not in SQL_MODULES:
                         errors.append(f"{rel}:{line}: SQLite outside src/storage")

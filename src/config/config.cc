@@ -192,6 +192,21 @@ const Field<StorageConfig> kStorageFields[] = {
     {"busy_timeout_ms", &StorageConfig::busy_timeout_ms, {0, 600000}},
 };
 
+const Field<OutboundConfig> kOutboundFields[] = {
+    {"request_timeout_ms", &OutboundConfig::request_timeout_ms, {100, 120000}},
+    {"connect_timeout_ms", &OutboundConfig::connect_timeout_ms, {100, 60000}},
+    {"max_retries", &OutboundConfig::max_retries, {0, 10}},
+    {"base_backoff_ms", &OutboundConfig::base_backoff_ms, {1, 60000}},
+    {"max_backoff_ms", &OutboundConfig::max_backoff_ms, {1, 600000}},
+    {"token_refresh_margin_s", &OutboundConfig::token_refresh_margin_s, {0, 3600}},
+    {"max_idle_connections", &OutboundConfig::max_idle_connections, {1, 1024}},
+    {"wecom_per_minute", &OutboundConfig::wecom_per_minute, {1, 10000000}},
+    {"wecom_per_hour", &OutboundConfig::wecom_per_hour, {1, 100000000}},
+    {"oa_per_minute", &OutboundConfig::oa_per_minute, {1, 10000000}},
+    {"oa_mass_send_per_minute", &OutboundConfig::oa_mass_send_per_minute, {1, 10000}},
+    {"oa_template_per_day", &OutboundConfig::oa_template_per_day, {1, 100000000}},
+};
+
 const Field<AccountConfig> kAccountFields[] = {
     {"id", &AccountConfig::id},
     {"platform", &AccountConfig::platform},
@@ -201,6 +216,8 @@ const Field<AccountConfig> kAccountFields[] = {
     {"encoding_aes_key", &AccountConfig::encoding_aes_key},
     {"secret", &AccountConfig::secret},
     {"app_secret", &AccountConfig::app_secret},
+    {"agent_id", &AccountConfig::agent_id, {0, 4294967295}},
+    {"agent_secret", &AccountConfig::agent_secret},
     {"encrypt_mode", &AccountConfig::encrypt_mode},
     {"api_base", &AccountConfig::api_base},
     {"timestamp_window_s", &AccountConfig::timestamp_window_s, {1, 86400}},
@@ -209,7 +226,7 @@ const Field<AccountConfig> kAccountFields[] = {
 // The only account keys a secrets file may set: keeping ids, platforms and URLs out of it
 // means the secrets file cannot silently re-point an account.
 constexpr std::string_view kSecretAccountKeys[] = {"token", "encoding_aes_key", "secret",
-                                                   "app_secret"};
+                                                   "app_secret", "agent_secret"};
 
 template <typename T>
 const Field<T>* FindField(std::span<const Field<T>> fields, std::string_view key) {
@@ -363,6 +380,9 @@ std::optional<core::Status> ForSection(std::string_view name, Config& config, Fn
   if (name == "storage") {
     return fn(std::span<const Field<StorageConfig>>(kStorageFields), config.storage);
   }
+  if (name == "outbound") {
+    return fn(std::span<const Field<OutboundConfig>>(kOutboundFields), config.outbound);
+  }
   return std::nullopt;
 }
 
@@ -406,8 +426,8 @@ core::Status DecodeSecretAccounts(const json& value, Loaded& loaded) {
       if (field == nullptr) return KeyError(error_path + "." + key, "unknown key");
       if (!is_secret) {
         return KeyError(error_path + "." + key,
-                        "not a secret; only token, encoding_aes_key, secret and app_secret may "
-                        "be set in the secrets file");
+                        "not a secret; only token, encoding_aes_key, secret, app_secret and "
+                        "agent_secret may be set in the secrets file");
       }
       const std::string key_path = AccountPath(*index) + "." + key;
       if (auto problem = AssignJson(*field, entry.value(), account)) {
@@ -592,6 +612,7 @@ class Validator {
     SCRM_RETURN_IF_ERROR(CheckLog());
     SCRM_RETURN_IF_ERROR(CheckHttp());
     SCRM_RETURN_IF_ERROR(CheckStorage());
+    SCRM_RETURN_IF_ERROR(CheckOutbound());
     std::map<std::string, std::size_t> seen_ids;
     for (std::size_t i = 0; i < config_.accounts.size(); ++i) {
       SCRM_RETURN_IF_ERROR(CheckAccount(i, seen_ids));
@@ -662,6 +683,21 @@ class Validator {
     return CheckRanges<StorageConfig>(kStorageFields, "storage", config_.storage);
   }
 
+  core::Status CheckOutbound() const {
+    SCRM_RETURN_IF_ERROR(
+        CheckRanges<OutboundConfig>(kOutboundFields, "outbound", config_.outbound));
+    if (config_.outbound.max_backoff_ms < config_.outbound.base_backoff_ms) {
+      return Fail("outbound.max_backoff_ms", "must be >= outbound.base_backoff_ms (" +
+                                                 std::to_string(config_.outbound.base_backoff_ms) +
+                                                 ")");
+    }
+    // Limits per minute above the hourly limit would be dead configuration.
+    if (config_.outbound.wecom_per_hour < config_.outbound.wecom_per_minute) {
+      return Fail("outbound.wecom_per_hour", "must be >= outbound.wecom_per_minute");
+    }
+    return core::OkStatus();
+  }
+
   core::Status CheckAccount(std::size_t index, std::map<std::string, std::size_t>& seen_ids) const {
     const AccountConfig& account = config_.accounts[index];
     const std::string path = AccountPath(index);
@@ -683,12 +719,21 @@ class Validator {
       if (account.corp_id.empty()) return Fail(at("corp_id"), "required");
       if (IsSet(at("app_id"))) return Fail(at("app_id"), not_for + " (use corp_id)");
       if (IsSet(at("app_secret"))) return Fail(at("app_secret"), not_for + " (use secret)");
+      // An app credential is both or neither.
+      if ((account.agent_id != 0) != !account.agent_secret.empty()) {
+        return Fail(at(account.agent_id != 0 ? "agent_secret" : "agent_id"),
+                    "required when " +
+                        std::string(account.agent_id != 0 ? "agent_id" : "agent_secret") +
+                        " is set");
+      }
       // WeCom callbacks are always encrypted; there is no mode to choose.
       if (IsSet(at("encrypt_mode"))) return Fail(at("encrypt_mode"), not_for);
     } else {
       if (account.app_id.empty()) return Fail(at("app_id"), "required");
       if (IsSet(at("corp_id"))) return Fail(at("corp_id"), not_for + " (use app_id)");
       if (IsSet(at("secret"))) return Fail(at("secret"), not_for + " (use app_secret)");
+      if (IsSet(at("agent_id"))) return Fail(at("agent_id"), not_for);
+      if (IsSet(at("agent_secret"))) return Fail(at("agent_secret"), not_for);
     }
 
     // Messages below describe the rule, never the value: these are secrets.

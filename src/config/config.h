@@ -40,6 +40,23 @@ struct StorageConfig {
   int busy_timeout_ms = 5000;          // 0..600000
 };
 
+// `outbound`: calls to the WeCom / OA APIs (docs/outbound.md). Limits are calls per account and
+// API; per-API overrides beyond these come with the code that needs them.
+struct OutboundConfig {
+  int request_timeout_ms = 10000;        // one HTTP exchange; 100..120000
+  int connect_timeout_ms = 3000;         // TCP + TLS handshake; 100..60000
+  int max_retries = 3;                   // transient retries per call (PROTOCOL §4.3: <= 3); 0..10
+  int base_backoff_ms = 200;             // first retry waits 1/2..1 of this, doubling; 1..60000
+  int max_backoff_ms = 5000;             // cap of one backoff; 1..600000
+  int token_refresh_margin_s = 300;      // refresh tokens this long before expiry; 0..3600
+  int max_idle_connections = 32;         // pooled libcurl handles kept for reuse; 1..1024
+  int64_t wecom_per_minute = 10000;      // per corp per API (PROTOCOL §4.1); 1..10000000
+  int64_t wecom_per_hour = 150000;       // per corp per API; 1..100000000
+  int64_t oa_per_minute = 10000;         // per OA per API; 1..10000000
+  int64_t oa_mass_send_per_minute = 60;  // message/mass/sendall; 1..10000
+  int64_t oa_template_per_day = 100000;  // message/template/send daily quota; 1..100000000
+};
+
 enum class Platform { kWecom, kOfficialAccount };
 enum class EncryptMode { kPlain, kCompat, kSafe };
 
@@ -61,6 +78,9 @@ struct AccountConfig {
   std::string encoding_aes_key;  // secret; exactly 43 chars [A-Za-z0-9]; optional for oa plain
   std::string secret;            // secret; wecom contact secret
   std::string app_secret;        // secret; oa app secret
+  // wecom only, optional: the self-built app that sends member messages (message/send).
+  int64_t agent_id = 0;      // AgentId; 0 = none; 0..4294967295
+  std::string agent_secret;  // secret; the app's own secret (a separate access token)
   EncryptMode encrypt_mode = EncryptMode::kSafe;  // oa only; wecom is always encrypted
   std::string api_base;  // default https://qyapi.weixin.qq.com or https://api.weixin.qq.com
                          // must be http(s)://host...; trailing '/' removed at load
@@ -74,6 +94,7 @@ struct Config {
   LogConfig log;
   HttpConfig http;
   StorageConfig storage;
+  OutboundConfig outbound;
   std::vector<AccountConfig> accounts;
   // Tag rules loaded at startup ({"rules": [...]}, config/tag_rules.example.json); "" = no rules.
   // At most 4096 bytes, no control characters; the file itself is read and checked by scrmd
@@ -96,7 +117,7 @@ struct ConfigSources {
   std::string config_file;   // JSON; absent => embedded defaults
   std::string secrets_file;  // JSON, same shape as the config; merged over it
   // ...except that its `accounts` is an object keyed by account id, and only token,
-  // encoding_aes_key, secret and app_secret may be set there:
+  // encoding_aes_key, secret, app_secret and agent_secret may be set there:
   //   {"accounts": {"corp1": {"token": "...", "encoding_aes_key": "...", "secret": "..."}}}
   // Environment (name -> value); only SCRMD_* names are read. `SCRMD_HTTP__THREADS=16` sets
   // http.threads, `SCRMD_ACCOUNTS__<ID>__TOKEN=x` sets accounts[id==<ID>].token.
