@@ -63,11 +63,10 @@ int main() {
   server.Post("/cgi-bin/stable_token", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"access_token":"BENCH","expires_in":7200})", "application/json");
   });
-  server.Post("/cgi-bin/message/template/send",
-              [](const httplib::Request&, httplib::Response& res) {
-                res.set_content(R"({"errcode":0,"errmsg":"ok","msgid":200228332})",
-                                "application/json");
-              });
+  server.Post(
+      "/cgi-bin/message/template/send", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(R"({"errcode":0,"errmsg":"ok","msgid":200228332})", "application/json");
+      });
   const int port = server.bind_to_any_port("127.0.0.1");
   std::thread listener([&] { server.listen_after_bind(); });
   while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -124,15 +123,18 @@ int main() {
   listener.join();
   const std::string conditions = "loopback cpp-httplib stand-in (16 workers) on the same cores, " +
                                  std::to_string(std::thread::hardware_concurrency()) + " cores";
-  std::printf("| outbound_bench curl POST, 1 thread | %.0f req/s | %llu connection(s) opened, "
-              "%lld failures | %s |\n",
-              raw1, static_cast<unsigned long long>(connections1),
-              static_cast<long long>(raw_failures.load()), conditions.c_str());
-  std::printf("| outbound_bench curl POST, 8 threads | %.0f req/s | %llu more connection(s) "
-              "opened | %s |\n",
-              raw8, static_cast<unsigned long long>(connections8), conditions.c_str());
-  std::printf("| outbound_bench OaClient::SendTemplate, 8 threads | %.0f calls/s | governor + token "
-              "+ retries + parse, %lld failures | %s |\n",
-              full8, static_cast<long long>(call_failures.load()), conditions.c_str());
+  std::printf(
+      "| outbound_bench curl POST, 1 thread | %.0f req/s | %llu connection(s) opened, "
+      "%lld failures | %s |\n",
+      raw1, static_cast<unsigned long long>(connections1),
+      static_cast<long long>(raw_failures.load()), conditions.c_str());
+  std::printf(
+      "| outbound_bench curl POST, 8 threads | %.0f req/s | %llu more connection(s) "
+      "opened | %s |\n",
+      raw8, static_cast<unsigned long long>(connections8), conditions.c_str());
+  std::printf(
+      "| outbound_bench OaClient::SendTemplate, 8 threads | %.0f calls/s | governor + token "
+      "+ retries + parse, %lld failures | %s |\n",
+      full8, static_cast<long long>(call_failures.load()), conditions.c_str());
   return raw_failures.load() == 0 && call_failures.load() == 0 ? 0 : 1;
 }
