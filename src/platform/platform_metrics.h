@@ -11,8 +11,8 @@ struct PlatformMetrics {
 
   // scrmd_platform_api_calls_total{account,api,outcome}: outcome "ok" or an OutcomeName.
   core::CounterFamily& calls;
-  // scrmd_platform_api_retries_total{account,api,reason}: reason token_refresh | transient |
-  // not_sent | unknown | http_5xx.
+  // scrmd_platform_api_retries_total{account,api,reason}: reason token_refresh | token (a
+  // failed token fetch) | transient | not_sent | unknown | http_5xx | http_429.
   core::CounterFamily& retries;
   // scrmd_platform_config_errors_total{account,code}: configuration errcodes (PROTOCOL §4.3),
   // including those of token fetches. An alert fires on any increase.

@@ -104,6 +104,12 @@ ApiResult<std::string> TokenService::Get(const Credential& credential) {
     entry.error_until =
         done + (fetched.error().outcome == Outcome::kConfigError ? options_.config_failure_backoff
                                                                  : options_.failure_backoff);
+    if (fetched.error().outcome == Outcome::kRetryAfter) {
+      // gettoken itself is blocked (45009): asking again before the block ends only extends it.
+      const auto blocked = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          fetched.error().retry_after - clock_.Now());
+      entry.error_until = std::max(entry.error_until, done + blocked);
+    }
     entry.fetched.notify_all();
     metrics_.token_fetches.Inc({credential.account_id, "error"});
     if (!entry.token.empty() && done < entry.expires_at) return entry.token;

@@ -46,8 +46,8 @@ TEST_CASE("ParseConfig returns the documented outbound defaults when the section
 }
 
 TEST_CASE("ParseConfig reads the outbound section when it is set", "[unit]") {
-  auto config = ParseConfig(
-      R"({"outbound":{"max_retries":1,"wecom_per_minute":500,"wecom_per_hour":9000}})");
+  auto config =
+      ParseConfig(R"({"outbound":{"max_retries":1,"wecom_per_minute":500,"wecom_per_hour":9000}})");
   REQUIRE(config.ok());
   CHECK(config->outbound.max_retries == 1);
   CHECK(config->outbound.wecom_per_minute == 500);
@@ -80,7 +80,7 @@ TEST_CASE("ParseConfig rejects half an app credential and app keys on an OA acco
   account["agent_id"] = 1000002;
   CHECK(ParseError({{"accounts", {account}}}) ==
         "accounts[0].agent_secret: required when agent_id is set");
-  json oa = {{"id", "oa1"}, {"platform", "oa"},   {"app_id", "wx01"},
+  json oa = {{"id", "oa1"},    {"platform", "oa"},        {"app_id", "wx01"},
              {"token", "Tok"}, {"encrypt_mode", "plain"}, {"agent_secret", "x"}};
   CHECK(ParseError({{"accounts", {oa}}}).rfind("accounts[0].agent_secret: not allowed", 0) == 0);
 }

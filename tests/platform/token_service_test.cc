@@ -225,5 +225,23 @@ TEST_CASE("TokenService keeps serving the old token while a refresh fails", "[un
   CHECK(token.error().outcome == Outcome::kUnavailable);
 }
 
+TEST_CASE("TokenService does not ask again while gettoken is blocked by 45009", "[unit]") {
+  Harness h;
+  h.platform.token_reply = [](const net::HttpRequest&, int n) {
+    if (n == 1) return Errcode(45009, "api freq out of limit");
+    return ReplyJson(nlohmann::json{{"access_token", "T"}, {"expires_in", 7200}});
+  };
+  const Credential credential = WecomCredential();
+  auto first = h.tokens.Get(credential);
+  REQUIRE_FALSE(first.ok());
+  CHECK(first.error().outcome == Outcome::kRetryAfter);
+  CHECK(first.error().retry_after == h.clock.Now() + seconds(60));
+  h.clock.Advance(seconds(59));
+  CHECK_FALSE(h.tokens.Get(credential).ok());
+  CHECK(h.platform.TokenFetches() == 1);
+  h.clock.Advance(seconds(1));
+  CHECK(h.tokens.Get(credential).value() == "T");
+}
+
 }  // namespace
 }  // namespace scrm::platform
