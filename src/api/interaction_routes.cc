@@ -1,8 +1,8 @@
 #include "src/api/interaction_routes.h"
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "src/api/api_json.h"
 #include "src/model/interaction_json.h"
 
 namespace scrm::api {
@@ -11,25 +11,6 @@ namespace {
 using nlohmann::json;
 
 constexpr auto kReplayTimeout = std::chrono::seconds(30);
-
-// Strict decimal parse of a query parameter: digits only, within [min, max].
-core::StatusOr<int64_t> IntParam(const httplib::Request& req, const std::string& name,
-                                 int64_t fallback, int64_t min, int64_t max) {
-  if (!req.has_param(name)) return fallback;
-  const std::string text = req.get_param_value(name);
-  int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return core::InvalidArgumentError(name + ": must be an integer in " + std::to_string(min) +
-                                      ".." + std::to_string(max));
-  }
-  return value;
-}
-
-void WriteJson(httplib::Response& res, const json& body) {
-  res.status = 200;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
-}
 
 void ListInteractions(storage::InteractionStore& store, const httplib::Request& req,
                       httplib::Response& res, const ApiContext& ctx) {

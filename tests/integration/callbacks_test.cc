@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "sim/callback_builder.h"
+#include "tests/integration/scrmd_fixture.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_support.h"
 
@@ -22,59 +23,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-constexpr char kCorpId[] = "wwcafe0123456789";
-constexpr char kToken[] = "QDG6eK";
-constexpr char kAesKey[] = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
-constexpr char kAppId[] = "wx5823bf96d3bd56c7";
-
-std::string WriteConfig(const TempDir& dir) {
-  json cfg = {{"listen", "127.0.0.1:0"},
-              {"data_dir", dir.File("var")},
-              {"log", {{"level", "warn"}}},
-              {"accounts",
-               {{{"id", "acme"},
-                 {"platform", "wecom"},
-                 {"corp_id", kCorpId},
-                 {"token", kToken},
-                 {"encoding_aes_key", kAesKey}},
-                {{"id", "shop"},
-                 {"platform", "oa"},
-                 {"app_id", kAppId},
-                 {"token", kToken},
-                 {"encoding_aes_key", kAesKey},
-                 {"encrypt_mode", "safe"}}}}};
-  const std::string path = dir.File("scrmd.json");
-  WriteFile(path, cfg.dump(2));
-  return path;
-}
-
-std::string CreateAdminKey(const std::string& config) {
-  auto r = Run(
-      {ScrmdBinary(), "keys", "create", "--config", config, "--role", "admin", "--name", "test"});
-  REQUIRE(r.exit_code == 0);
-  return r.out.substr(0, r.out.find('\n'));
-}
-
-struct Server {
-  explicit Server(const std::string& config)
-      : process({ScrmdBinary(), "serve", "--config", config}) {
-    auto line = process.WaitForStdoutLine("listening on", 20s);
-    INFO(process.Stderr());
-    REQUIRE(line.has_value());
-    std::smatch m;
-    REQUIRE(std::regex_search(*line, m, std::regex(R"(:(\d+)$)")));
-    port = std::stoi(m[1]);
-  }
-  httplib::Client Client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(10, 0);
-    c.set_connection_timeout(5, 0);
-    return c;
-  }
-  Subprocess process;
-  int port = 0;
-};
 
 sim::CallbackBuilder Builder(const std::string& receive_id, uint64_t seed) {
   auto b = sim::CallbackBuilder::Create(kToken, kAesKey, receive_id, seed);
@@ -89,7 +37,7 @@ int64_t Now() {
 }
 
 // Every stored interaction, through the admin API (paged).
-std::vector<json> AllInteractions(const Server& server, const std::string& key) {
+std::vector<json> AllInteractions(const ScrmdServer& server, const std::string& key) {
   std::vector<json> out;
   int64_t after = 0;
   auto client = server.Client();
@@ -109,9 +57,9 @@ std::vector<json> AllInteractions(const Server& server, const std::string& key) 
 TEST_CASE("scrmd stores a callback once and answers 200 four times when the platform retries",
           "[integration]") {
   TempDir dir;
-  const std::string config = WriteConfig(dir);
-  const std::string key = CreateAdminKey(config);
-  Server server(config);
+  const std::string config = WriteScrmdConfig(dir, {{"accounts", DemoAccounts()}});
+  const std::string key = CreateKey(config, "admin", "test");
+  ScrmdServer server(config);
   auto builder = Builder(kCorpId, 1);
   const auto req = builder.WecomPost(
       "/callbacks/wecom/acme",
@@ -144,7 +92,7 @@ TEST_CASE("scrmd stores a callback once and answers 200 four times when the plat
 
 TEST_CASE("scrmd answers the WeCom URL check with the decrypted echostr", "[integration]") {
   TempDir dir;
-  Server server(WriteConfig(dir));
+  ScrmdServer server(WriteScrmdConfig(dir, {{"accounts", DemoAccounts()}}));
   auto builder = Builder(kCorpId, 2);
   const auto req = builder.WecomVerify("/callbacks/wecom/acme", "1616140317555161061", Now());
   auto r = server.Client().Get(req.path_and_query);
@@ -156,9 +104,9 @@ TEST_CASE("scrmd answers the WeCom URL check with the decrypted echostr", "[inte
 TEST_CASE("scrmd refuses forged, stale and unknown-account callbacks and stores nothing",
           "[integration]") {
   TempDir dir;
-  const std::string config = WriteConfig(dir);
-  const std::string key = CreateAdminKey(config);
-  Server server(config);
+  const std::string config = WriteScrmdConfig(dir, {{"accounts", DemoAccounts()}});
+  const std::string key = CreateKey(config, "admin", "test");
+  ScrmdServer server(config);
   auto client = server.Client();
   auto builder = Builder(kCorpId, 3);
   const std::string xml =
@@ -211,9 +159,9 @@ TEST_CASE("scrmd refuses forged, stale and unknown-account callbacks and stores 
 TEST_CASE("scrmd stores an Official Account safe-mode message and answers success",
           "[integration]") {
   TempDir dir;
-  const std::string config = WriteConfig(dir);
-  const std::string key = CreateAdminKey(config);
-  Server server(config);
+  const std::string config = WriteScrmdConfig(dir, {{"accounts", DemoAccounts()}});
+  const std::string key = CreateKey(config, "admin", "test");
+  ScrmdServer server(config);
   auto builder = Builder(kAppId, 5);
   const auto req =
       builder.OaSafePost("/callbacks/oa/shop",
@@ -234,8 +182,8 @@ TEST_CASE("scrmd stores an Official Account safe-mode message and answers succes
 TEST_CASE("scrmd keeps every acknowledged callback exactly once when killed with SIGKILL",
           "[integration]") {
   TempDir dir;
-  const std::string config = WriteConfig(dir);
-  const std::string key = CreateAdminKey(config);
+  const std::string config = WriteScrmdConfig(dir, {{"accounts", DemoAccounts()}});
+  const std::string key = CreateKey(config, "admin", "test");
   std::random_device rd;
   const unsigned seed = rd();
   INFO("seed " << seed);
@@ -245,7 +193,7 @@ TEST_CASE("scrmd keeps every acknowledged callback exactly once when killed with
   std::mutex mu;
   std::map<uint64_t, sim::SimRequest> acked;  // msg id -> the request that got a 200
   {
-    Server server(config);
+    ScrmdServer server(config);
     std::atomic<bool> stop{false};
     std::vector<std::thread> senders;
     for (int t = 0; t < 4; ++t) {
@@ -279,7 +227,7 @@ TEST_CASE("scrmd keeps every acknowledged callback exactly once when killed with
   INFO("acked before the kill: " << acked.size());
   REQUIRE(!acked.empty());
 
-  Server restarted(config);
+  ScrmdServer restarted(config);
   // The platform retries some of what it had acked: still once.
   {
     auto client = restarted.Client();

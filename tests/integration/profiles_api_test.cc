@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sim/callback_builder.h"
+#include "tests/integration/scrmd_fixture.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_support.h"
 
@@ -23,58 +24,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-constexpr char kCorpId[] = "wwcafe0123456789";
-constexpr char kToken[] = "QDG6eK";
-constexpr char kAesKey[] = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
-constexpr char kAppId[] = "wx5823bf96d3bd56c7";
-
-std::string WriteConfig(const TempDir& dir) {
-  json cfg = {{"listen", "127.0.0.1:0"},
-              {"data_dir", dir.File("var")},
-              {"log", {{"level", "warn"}}},
-              {"tag_rules_file", std::string(SCRM_SOURCE_DIR) + "/config/tag_rules.example.json"},
-              {"accounts",
-               {{{"id", "acme"},
-                 {"platform", "wecom"},
-                 {"corp_id", kCorpId},
-                 {"token", kToken},
-                 {"encoding_aes_key", kAesKey}},
-                {{"id", "shop"},
-                 {"platform", "oa"},
-                 {"app_id", kAppId},
-                 {"token", kToken},
-                 {"encoding_aes_key", kAesKey},
-                 {"encrypt_mode", "safe"}}}}};
-  const std::string path = dir.File("scrmd.json");
-  WriteFile(path, cfg.dump(2));
-  return path;
-}
-
-std::string CreateKey(const std::string& config, const std::string& role) {
-  auto r =
-      Run({ScrmdBinary(), "keys", "create", "--config", config, "--role", role, "--name", role});
-  REQUIRE(r.exit_code == 0);
-  return r.out.substr(0, r.out.find('\n'));
-}
-
-struct Server {
-  explicit Server(const std::string& config)
-      : process({ScrmdBinary(), "serve", "--config", config}) {
-    auto line = process.WaitForStdoutLine("listening on", 20s);
-    INFO(process.Stderr());
-    REQUIRE(line.has_value());
-    std::smatch m;
-    REQUIRE(std::regex_search(*line, m, std::regex(R"(:(\d+)$)")));
-    port = std::stoi(m[1]);
-  }
-  void Stop() {
-    process.Signal(SIGTERM);
-    CHECK(process.Wait(30s) == 0);
-  }
-  Subprocess process;
-  int port = 0;
-};
 
 // A small JSON client for the API with one key.
 struct Api {
@@ -144,10 +93,12 @@ const json* TagIn(const json& view, const std::string& group, const std::string&
 TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and interest tags",
           "[integration]") {
   TempDir dir;
-  const std::string config = WriteConfig(dir);
-  const std::string admin_key = CreateKey(config, "admin");
-  const std::string sales_key = CreateKey(config, "sales");
-  Server server(config);
+  const std::string config = WriteScrmdConfig(
+      dir, {{"accounts", DemoAccounts()},
+            {"tag_rules_file", std::string(SCRM_SOURCE_DIR) + "/config/tag_rules.example.json"}});
+  const std::string admin_key = CreateKey(config, "admin", "admin");
+  const std::string sales_key = CreateKey(config, "sales", "sales");
+  ScrmdServer server(config);
   Api admin(server.port, admin_key);
   Api sales(server.port, sales_key);
   auto oa = sim::CallbackBuilder::Create(kToken, kAesKey, kAppId, 11);
@@ -271,8 +222,10 @@ TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and
 
 TEST_CASE("scrmd keeps tag rules changed through the API across a restart", "[integration]") {
   TempDir dir;
-  const std::string config = WriteConfig(dir);
-  const std::string key = CreateKey(config, "marketing");
+  const std::string config = WriteScrmdConfig(
+      dir, {{"accounts", DemoAccounts()},
+            {"tag_rules_file", std::string(SCRM_SOURCE_DIR) + "/config/tag_rules.example.json"}});
+  const std::string key = CreateKey(config, "marketing", "marketing");
   const json rule = {
       {"name", "对产品E感兴趣"},
       {"condition", {{"kinds", {"message.text"}}, {"keywords_any", {"产品E"}}}},
@@ -281,7 +234,7 @@ TEST_CASE("scrmd keeps tag rules changed through the API across a restart", "[in
   int64_t rule_id = 0;
   size_t file_rules = 0;
   {
-    Server server(config);
+    ScrmdServer server(config);
     Api api(server.port, key);
     auto [list_status, list] = api.Get("/api/v1/tag-rules");
     REQUIRE(list_status == 200);
@@ -295,7 +248,7 @@ TEST_CASE("scrmd keeps tag rules changed through the API across a restart", "[in
     CHECK(disabled["version"] == 2);
     server.Stop();
   }
-  Server server(config);
+  ScrmdServer server(config);
   Api api(server.port, key);
   auto [status, list] = api.Get("/api/v1/tag-rules");
   REQUIRE(status == 200);

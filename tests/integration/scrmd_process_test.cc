@@ -9,6 +9,7 @@
 #include <string>
 
 #include "src/storage/database.h"
+#include "tests/integration/scrmd_fixture.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_support.h"
 
@@ -18,44 +19,12 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
+// The process tests' config: no accounts, a 1 KiB body limit (413 tests), `extra` merged.
 std::string WriteConfig(const TempDir& dir, json extra = json::object()) {
-  json cfg = {{"listen", "127.0.0.1:0"},
-              {"data_dir", dir.File("var")},
-              {"log", {{"level", "warn"}}},
-              {"http", {{"max_body_bytes", 1024}}}};
+  json cfg = {{"http", {{"max_body_bytes", 1024}}}};
   cfg.merge_patch(extra);
-  const std::string path = dir.File("scrmd.json");
-  WriteFile(path, cfg.dump(2));
-  return path;
+  return WriteScrmdConfig(dir, cfg);
 }
-
-std::string CreateKey(const std::string& config, const std::string& role, const std::string& name) {
-  auto r =
-      Run({ScrmdBinary(), "keys", "create", "--config", config, "--role", role, "--name", name});
-  REQUIRE(r.exit_code == 0);
-  REQUIRE(r.out.size() > 6);
-  return r.out.substr(0, r.out.find('\n'));
-}
-
-// A running `scrmd serve`, with the port it printed.
-struct Server {
-  explicit Server(const std::string& config)
-      : process({ScrmdBinary(), "serve", "--config", config}) {
-    auto line = process.WaitForStdoutLine("listening on", 20s);
-    INFO(process.Stderr());
-    REQUIRE(line.has_value());
-    std::smatch m;
-    REQUIRE(std::regex_search(*line, m, std::regex(R"(:(\d+)$)")));
-    port = std::stoi(m[1]);
-  }
-  httplib::Client Client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(10, 0);
-    return c;
-  }
-  Subprocess process;
-  int port = 0;
-};
 
 httplib::Headers Bearer(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
 
@@ -133,7 +102,7 @@ TEST_CASE("scrmd migrate applies the schema once when run twice", "[integration]
 
 TEST_CASE("scrmd serve answers health, readiness and metrics when started", "[integration]") {
   TempDir dir;
-  Server server(WriteConfig(dir));
+  ScrmdServer server(WriteConfig(dir));
   auto client = server.Client();
   auto health = client.Get("/healthz");
   REQUIRE(health);
@@ -155,7 +124,7 @@ TEST_CASE("scrmd API answers 401 without a key, 403 for a role without the right
   const std::string config = WriteConfig(dir);
   const std::string admin = CreateKey(config, "admin", "ops");
   const std::string readonly = CreateKey(config, "readonly", "dashboard");
-  Server server(config);
+  ScrmdServer server(config);
   auto client = server.Client();
 
   auto none = client.Get("/api/v1/me");
@@ -188,7 +157,7 @@ TEST_CASE("scrmd API answers 401 without a key, 403 for a role without the right
 TEST_CASE("scrmd answers 413 with a JSON error when the body is one byte over the limit",
           "[integration]") {
   TempDir dir;
-  Server server(WriteConfig(dir));  // max_body_bytes = 1024
+  ScrmdServer server(WriteConfig(dir));  // max_body_bytes = 1024
   auto client = server.Client();
   auto over = client.Post("/api/v1/me", std::string(1025, 'x'), "text/plain");
   REQUIRE(over);
@@ -205,7 +174,7 @@ TEST_CASE("scrmd shuts down on SIGTERM leaving a consistent database", "[integra
   TempDir dir;
   const std::string config = WriteConfig(dir);
   const std::string admin = CreateKey(config, "admin", "ops");
-  Server server(config);
+  ScrmdServer server(config);
   {
     auto client = server.Client();
     for (int i = 0; i < 20; ++i) {

@@ -1,0 +1,90 @@
+// What the integration tests share: the real `scrmd` process on an ephemeral loopback port, its
+// config in a TempDir, API keys made with `scrmd keys create`, and the two demo accounts (the
+// WeCom corp "acme" and the Official Account "shop", PROTOCOL §6 test keys).
+#pragma once
+
+#include <httplib.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+
+#include "tests/support/subprocess.h"
+#include "tests/support/test_support.h"
+
+namespace scrm::testing {
+
+inline constexpr char kCorpId[] = "wwcafe0123456789";
+inline constexpr char kToken[] = "QDG6eK";
+inline constexpr char kAesKey[] = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
+inline constexpr char kAppId[] = "wx5823bf96d3bd56c7";
+
+// The accounts member for "acme" (wecom) and "shop" (oa, safe mode).
+inline nlohmann::json DemoAccounts() {
+  return nlohmann::json::array({{{"id", "acme"},
+                                 {"platform", "wecom"},
+                                 {"corp_id", kCorpId},
+                                 {"token", kToken},
+                                 {"encoding_aes_key", kAesKey}},
+                                {{"id", "shop"},
+                                 {"platform", "oa"},
+                                 {"app_id", kAppId},
+                                 {"token", kToken},
+                                 {"encoding_aes_key", kAesKey},
+                                 {"encrypt_mode", "safe"}}});
+}
+
+// Writes dir/scrmd.json: loopback, ephemeral port, data under dir/var, warn logs, with `extra`
+// merged over it (RFC 7386); returns its path.
+inline std::string WriteScrmdConfig(const TempDir& dir,
+                                    const nlohmann::json& extra = nlohmann::json::object()) {
+  nlohmann::json cfg = {
+      {"listen", "127.0.0.1:0"}, {"data_dir", dir.File("var")}, {"log", {{"level", "warn"}}}};
+  cfg.merge_patch(extra);
+  const std::string path = dir.File("scrmd.json");
+  WriteFile(path, cfg.dump(2));
+  return path;
+}
+
+// `scrmd keys create`: the secret it prints once.
+inline std::string CreateKey(const std::string& config, const std::string& role,
+                             const std::string& name) {
+  auto r =
+      Run({ScrmdBinary(), "keys", "create", "--config", config, "--role", role, "--name", name});
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.size() > 6);
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+// A running `scrmd serve`, with the port it printed.
+struct ScrmdServer {
+  explicit ScrmdServer(const std::string& config)
+      : process({ScrmdBinary(), "serve", "--config", config}) {
+    using namespace std::chrono_literals;
+    auto line = process.WaitForStdoutLine("listening on", 20s);
+    INFO(process.Stderr());
+    REQUIRE(line.has_value());
+    std::smatch m;
+    REQUIRE(std::regex_search(*line, m, std::regex(R"(:(\d+)$)")));
+    port = std::stoi(m[1]);
+  }
+  httplib::Client Client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(10, 0);
+    c.set_connection_timeout(5, 0);
+    return c;
+  }
+  // SIGTERM, and a clean exit within 30 s.
+  void Stop() {
+    using namespace std::chrono_literals;
+    process.Signal(SIGTERM);
+    CHECK(process.Wait(30s) == 0);
+  }
+  Subprocess process;
+  int port = 0;
+};
+
+}  // namespace scrm::testing
