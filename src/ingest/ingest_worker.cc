@@ -338,12 +338,13 @@ IngestWorker::ChunkOutcome IngestWorker::SkipToNewest() {
     NoteFailure();
     return {0, true};
   }
-  if (rows->count > 0) {
-    PublishCursor(rows->last_id);
-    processed_total_.Inc({}, static_cast<uint64_t>(rows->count));
-  }
+  // Counted and (maybe) recorded before it is published: whoever WaitForCursor wakes sees the
+  // whole pass done.
+  const int64_t newest = rows->count > 0 ? rows->last_id : start;
+  if (rows->count > 0) processed_total_.Inc({}, static_cast<uint64_t>(rows->count));
   NoteSuccess();
-  FlushCursor(/*force=*/false);
+  FlushCursor(/*force=*/false, newest);
+  if (newest != start) PublishCursor(newest);
   return {0, false};  // everything committed so far is covered: no further chunk is waiting
 }
 
@@ -355,8 +356,8 @@ void IngestWorker::PublishCursor(int64_t id) {
   progress_cv_.notify_all();
 }
 
-void IngestWorker::FlushCursor(bool force) {
-  const int64_t cursor = cursor_.load();
+void IngestWorker::FlushCursor(bool force, std::optional<int64_t> to) {
+  const int64_t cursor = to.value_or(cursor_.load());
   if (cursor == recorded_cursor_) return;
   const auto now = clock_.SteadyNow();
   if (!force && recorded_at_.has_value() && now - *recorded_at_ < kIdleCursorFlushInterval) {

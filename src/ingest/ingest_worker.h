@@ -159,9 +159,9 @@ class IngestWorker {
   ChunkOutcome SkipToNewest();
   // Moves cursor_ (and wakes WaitForCursor callers).
   void PublishCursor(int64_t id);
-  // Records cursor_ in the store unless it is already there (worker thread). Unless `force`,
-  // at most once per kIdleCursorFlushInterval on the clock.
-  void FlushCursor(bool force);
+  // Records `cursor` (cursor_ when unset) in the store unless it is already there (worker
+  // thread). Unless `force`, at most once per kIdleCursorFlushInterval on the clock.
+  void FlushCursor(bool force, std::optional<int64_t> cursor = std::nullopt);
   // One page of the oldest replay; false when no replay is active afterwards (worker thread).
   bool StepReplay();
   // Runs every processor on one interaction; the first error, prefixed with its processor,

@@ -221,9 +221,9 @@ TEST_CASE("IngestWorker without processors moves the cursor to the newest row an
   options.poll_interval = std::chrono::hours(1);
   IngestWorker worker(f.store, {}, f.clock, f.metrics, core::MakeNullLogger(), options);
   REQUIRE(worker.Start().ok());
-  // The first pass records it (just after moving it).
+  // The first pass records it, then publishes it.
   REQUIRE(testing::WaitUntil([&] { return f.store.GetCursor("worker").value() == kBaseId + 5; }));
-  CHECK(worker.cursor() == kBaseId + 5);
+  CHECK(worker.WaitForCursor(kBaseId + 5, kPatience));  // published right after it is recorded
 
   // Within kIdleCursorFlushInterval the cursor moves in memory only.
   f.Store(6, 8);
