@@ -12,8 +12,8 @@ namespace {
 using core::Status;
 using core::StatusOr;
 
-#define SCRM_OUTBOX_COLUMNS                                                                  \
-  "id, kind, account_id, dedupe_key, payload_json, state, attempts, due_at_ms, "             \
+#define SCRM_OUTBOX_COLUMNS                                                      \
+  "id, kind, account_id, dedupe_key, payload_json, state, attempts, due_at_ms, " \
   "claimed_at_ms, last_outcome, last_errcode, last_error, created_at_ms, updated_at_ms"
 
 // A duplicate key is an expected outcome (a replay enqueues again), reported from "no row
@@ -36,7 +36,8 @@ constexpr char kRescheduleJob[] =
     "UPDATE outbox SET due_at_ms = ?, last_outcome = ?, last_errcode = ?, last_error = ?, "
     "updated_at_ms = ? WHERE id = ? AND attempts = ? AND state = 'pending'";
 constexpr char kSelectJob[] = "SELECT " SCRM_OUTBOX_COLUMNS " FROM outbox WHERE id = ?";
-constexpr char kSelectJobByKey[] = "SELECT " SCRM_OUTBOX_COLUMNS " FROM outbox WHERE dedupe_key = ?";
+constexpr char kSelectJobByKey[] =
+    "SELECT " SCRM_OUTBOX_COLUMNS " FROM outbox WHERE dedupe_key = ?";
 constexpr char kSelectJobsInState[] =
     "SELECT " SCRM_OUTBOX_COLUMNS " FROM outbox WHERE state = ? ORDER BY id LIMIT ?";
 constexpr char kCountJobsInState[] = "SELECT COUNT(*) FROM outbox WHERE state = ?";
@@ -96,8 +97,8 @@ std::string_view OutboxStateName(OutboxState state) {
 }
 
 std::optional<OutboxState> ParseOutboxState(std::string_view name) {
-  for (OutboxState state : {OutboxState::kPending, OutboxState::kDone, OutboxState::kFailed,
-                            OutboxState::kUnknown}) {
+  for (OutboxState state :
+       {OutboxState::kPending, OutboxState::kDone, OutboxState::kFailed, OutboxState::kUnknown}) {
     if (OutboxStateName(state) == name) return state;
   }
   return std::nullopt;
