@@ -63,8 +63,7 @@ JobResult EnrichHandler::Run(const storage::OutboxJob& job) {
       nlohmann::json::parse(job.payload_json, nullptr, /*allow_exceptions=*/false);
   if (payload.is_discarded() || !payload.is_object() || !payload.contains("platform") ||
       !payload["platform"].is_string() || !payload.contains("kind") ||
-      !payload["kind"].is_string() || !payload.contains("value") ||
-      !payload["value"].is_string()) {
+      !payload["kind"].is_string() || !payload.contains("value") || !payload["value"].is_string()) {
     return Failed("bad_payload", "enrich payload is not {platform, kind, value}");
   }
   const std::string platform = payload["platform"].get<std::string>();
@@ -126,8 +125,8 @@ JobResult EnrichHandler::RunWecom(const storage::OutboxJob& job, int64_t custome
   std::vector<model::PlatformTag> tags;
   for (const platform::WecomFollowUser& follow : detail.value().follow_users) {
     for (const platform::WecomFollowTag& tag : follow.tags) {
-      tags.push_back(model::PlatformTag{tag.group_name, tag.tag_name, tag.tag_id,
-                                        static_cast<int>(tag.type)});
+      tags.push_back(
+          model::PlatformTag{tag.group_name, tag.tag_name, tag.tag_id, static_cast<int>(tag.type)});
     }
   }
   return Apply(customer_id, contact.unionid, attributes, &tags);

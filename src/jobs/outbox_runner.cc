@@ -99,10 +99,9 @@ core::StatusOr<size_t> OutboxRunner::RunOnce() {
       // after the lease.
       for (size_t j = i; j < claimed.size(); ++j) {
         const auto& rest = claimed[j];
-        const core::Status back = store_.Reschedule(rest.id, rest.attempts, now_ms,
-                                                    {rest.last_outcome, rest.last_errcode,
-                                                     rest.last_error},
-                                                    clock_.NowUnixMillis());
+        const core::Status back = store_.Reschedule(
+            rest.id, rest.attempts, now_ms, {rest.last_outcome, rest.last_errcode, rest.last_error},
+            clock_.NowUnixMillis());
         if (!back.ok()) log_->warn("outbox: giving job {} back: {}", rest.id, back.ToString());
       }
       break;
@@ -138,8 +137,8 @@ void OutboxRunner::Record(const storage::OutboxJob& job, const JobResult& in) {
   core::Status recorded = core::OkStatus();
   switch (result.kind) {
     case JobResult::Kind::kDone:
-      recorded = store_.Finish(job.id, job.attempts, storage::OutboxState::kDone,
-                               AttemptOf(result), now_ms);
+      recorded = store_.Finish(job.id, job.attempts, storage::OutboxState::kDone, AttemptOf(result),
+                               now_ms);
       break;
     case JobResult::Kind::kFailed:
       recorded = store_.Finish(job.id, job.attempts, storage::OutboxState::kFailed,
@@ -154,10 +153,11 @@ void OutboxRunner::Record(const storage::OutboxJob& job, const JobResult& in) {
                  result.error);
       break;
     case JobResult::Kind::kRetry: {
-      const int64_t due = std::max(now_ms + BackoffMs(job.attempts), result.retry_at_ms.value_or(0));
+      const int64_t due =
+          std::max(now_ms + BackoffMs(job.attempts), result.retry_at_ms.value_or(0));
       recorded = store_.Reschedule(job.id, job.attempts, due, AttemptOf(result), now_ms);
-      log_->info("outbox: job {} ({} {}) retries in {} ms: {} {}", job.id, job.kind,
-                 job.account_id, due - now_ms, result.outcome, result.error);
+      log_->info("outbox: job {} ({} {}) retries in {} ms: {} {}", job.id, job.kind, job.account_id,
+                 due - now_ms, result.outcome, result.error);
       break;
     }
   }

@@ -104,7 +104,7 @@ class OutboxRunner {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;     // guarded by mu_
+  bool stop_ = false;      // guarded by mu_
   bool notified_ = false;  // guarded by mu_
   bool started_ = false;   // guarded by mu_
   std::thread thread_;

@@ -150,9 +150,9 @@ TEST_CASE("OutboxStore finishes a job as failed and never claims it again", "[db
   REQUIRE(claimed.size() == 1);
   CHECK(f.store.Finish(claimed[0].id, 1, OutboxState::kPending, {}, kNowMs).code() ==
         core::StatusCode::kInvalidArgument);
-  REQUIRE(f.store.Finish(claimed[0].id, 1, OutboxState::kFailed, {"refused", 40003, "invalid"},
-                         kNowMs)
-              .ok());
+  REQUIRE(
+      f.store.Finish(claimed[0].id, 1, OutboxState::kFailed, {"refused", 40003, "invalid"}, kNowMs)
+          .ok());
   CHECK(f.Claim(kNowMs + 10 * kLeaseMs).empty());
   const auto failed = f.store.List(OutboxState::kFailed, 10).value();
   REQUIRE(failed.size() == 1);
