@@ -22,7 +22,7 @@ TEST_CASE("ProfileService queues one enrichment per created customer and none on
   Fixture f;
   const model::Interaction subscribe = f.OaSubscribe("oOPEN001");
   f.Apply({subscribe});
-  f.Apply({subscribe});  // a replay: same interaction id
+  f.Apply({subscribe});                  // a replay: same interaction id
   f.Apply({f.OaSubscribe("oOPEN001")});  // a later interaction of a known customer
   CHECK(f.outbox.Count(OutboxState::kPending).value() == 1);
   const storage::OutboxJob job = f.Job(kOaKey);

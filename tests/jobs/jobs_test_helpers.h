@@ -100,8 +100,8 @@ struct Fixture {
   }
 
   model::Interaction OaSubscribe(std::string openid) {
-    model::Interaction it = Base(model::Platform::kOfficialAccount, "brand",
-                                 model::InteractionKind::kSubscribe);
+    model::Interaction it =
+        Base(model::Platform::kOfficialAccount, "brand", model::InteractionKind::kSubscribe);
     it.openid = std::move(openid);
     return it;
   }
