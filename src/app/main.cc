@@ -28,6 +28,7 @@
 #include "src/ingest/inbox_writer.h"
 #include "src/ingest/ingest_worker.h"
 #include "src/ingest/profile_chunk_processor.h"
+#include "src/jobs/backfill.h"
 #include "src/jobs/enrich_handler.h"
 #include "src/jobs/outbox_runner.h"
 #include "src/net/curl_http_client.h"
@@ -307,6 +308,49 @@ int Migrate(const CommonFlags& flags) {
   return (*db)->Close().ok() ? kExitOk : kExitFailure;
 }
 
+struct BackfillFlags {
+  std::string account;
+  std::vector<std::string> userids;
+};
+
+// Reads the contacts of the given members of a WeCom account (batch/get_by_user) into the
+// profiles: customers are created with their enrichment jobs (which `scrmd serve` runs) and
+// linked by unionid. Safe to run while `scrmd serve` runs (SQLite serialises the writers) and
+// to run again.
+int Backfill(const CommonFlags& flags, const BackfillFlags& backfill) {
+  auto cfg = LoadConfigFrom(flags);
+  if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
+  const config::AccountConfig* account = cfg->FindAccount(backfill.account);
+  if (account == nullptr) return Fail(kExitConfig, "backfill: no account " + backfill.account);
+  if (account->platform != config::Platform::kWecom) {
+    return Fail(kExitConfig, "backfill: account " + backfill.account + " is not a WeCom account");
+  }
+  if (account->secret.empty()) {
+    return Fail(kExitConfig, "backfill: account " + backfill.account + " has no API secret");
+  }
+  core::SystemClock clock;
+  core::SecureRandom random;
+  core::MetricsRegistry metrics;
+  auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
+  auto db = OpenMigrated(*cfg, clock, *log);
+  if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
+  Outbound outbound(*cfg, clock, random, metrics, log);
+  storage::ProfileStore profile_store(**db);
+  profiles::RuleSetHolder rules;  // backfill applies no interaction: no rules needed
+  profiles::ProfileServiceOptions profile_options;
+  profile_options.enrichment_accounts = outbound.AccountsWithClients();
+  profiles::ProfileService profiles(profile_store, rules, clock, profile_options);
+  const auto client = outbound.wecom.find(backfill.account);
+  SCRM_CHECK(client != outbound.wecom.end());  // a WeCom account with a secret has a client
+  auto report = jobs::BackfillWecom(*client->second, profiles, backfill.account, backfill.userids);
+  if (!report.ok()) return Fail(kExitFailure, "backfill: " + report.status().ToString());
+  std::printf("backfill %s: %lld page(s), %lld contact(s), %lld customer(s) created, %lld merged\n",
+              backfill.account.c_str(), static_cast<long long>(report->pages),
+              static_cast<long long>(report->contacts), static_cast<long long>(report->created),
+              static_cast<long long>(report->merged));
+  return (*db)->Close().ok() ? kExitOk : kExitFailure;
+}
+
 struct KeyFlags {
   std::string role;
   std::string name;
@@ -403,6 +447,15 @@ int Main(int argc, char** argv) {
   auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
   AddCommonFlags(*migrate, flags);
   migrate->callback([&] { rc = Migrate(flags); });
+
+  BackfillFlags backfill_flags;
+  auto* backfill = app.add_subcommand(
+      "backfill", "Read a WeCom account's existing contacts (batch/get_by_user) into profiles");
+  AddCommonFlags(*backfill, flags);
+  backfill->add_option("--account", backfill_flags.account, "WeCom account id")->required();
+  backfill->add_option("--userid", backfill_flags.userids, "member whose contacts to read")
+      ->required();
+  backfill->callback([&] { rc = Backfill(flags, backfill_flags); });
 
   auto* keys = app.add_subcommand("keys", "Manage API keys");
   keys->require_subcommand(1);

@@ -1011,6 +1011,37 @@ Status ProfileService::SyncPlatformTags(int64_t customer_id,
   });
 }
 
+StatusOr<ProfileService::EnsuredCustomer> ProfileService::EnsureCustomer(
+    std::string_view platform, std::string_view account_id, model::IdentityKind kind,
+    std::string_view value) {
+  if (value.empty()) return core::InvalidArgumentError("identity value is empty");
+  if (kind != model::IdentityKind::kOpenid && kind != model::IdentityKind::kExternalUserid) {
+    return core::InvalidArgumentError("only an openid or external_userid names a new customer");
+  }
+  const IdentityKey key{platform, account_id, kind, value};
+  EnsuredCustomer ensured;
+  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const std::optional<model::Customer> found,
+                          txn.FindCustomerByIdentity(platform, account_id, kind, value));
+    if (found.has_value()) {
+      ensured.customer_id = found->id;
+      return core::OkStatus();
+    }
+    const int64_t now_ms = clock_.NowUnixMillis();
+    model::Customer customer;
+    customer.stage = model::LifecycleStage::kNew;
+    customer.stage_reason = "backfill";
+    customer.created_at_ms = now_ms;
+    customer.updated_at_ms = now_ms;
+    SCRM_ASSIGN_OR_RETURN(ensured.customer_id, txn.CreateCustomer(customer));
+    ensured.created = true;
+    SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, ensured.customer_id, key, now_ms).status());
+    return EnqueueEnrichment(txn, options_, key, now_ms);
+  });
+  if (!status.ok()) return status;
+  return ensured;
+}
+
 Status ProfileService::SetAttributes(int64_t customer_id,
                                      const std::map<std::string, std::string>& attributes) {
   constexpr size_t kMaxKeyBytes = 64;

@@ -171,6 +171,18 @@ class ProfileService {
   // mapped when missing) and held with source "platform"; platform-sourced tags that are no
   // longer in the list are removed. Other tag types are ignored.
   core::Status SyncPlatformTags(int64_t customer_id, std::span<const model::PlatformTag> tags);
+  // Finds or creates the customer of a platform identity (openid on "oa", external_userid on
+  // "wecom") outside the ingest path — a backfill of contacts that existed before scrmd. A new
+  // customer starts at stage new (reason "backfill") and gets its enrichment job in the same
+  // transaction, like one created by Apply. InvalidArgument for an empty value or another
+  // identity kind.
+  struct EnsuredCustomer {
+    int64_t customer_id = 0;
+    bool created = false;
+  };
+  core::StatusOr<EnsuredCustomer> EnsureCustomer(std::string_view platform,
+                                                 std::string_view account_id,
+                                                 model::IdentityKind kind, std::string_view value);
   // Sets customer attributes learnt from a platform (name, position, subscribe scene, an
   // enrichment refusal): each key gets its value; an empty value removes the key. Changes
   // nothing (not even updated_at_ms) when every key already has its value. NotFound;

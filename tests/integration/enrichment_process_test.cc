@@ -41,24 +41,23 @@ TEST_CASE("scrmd merges the demo's OA follower and WeCom contact after enrichmen
   const std::string sim_url = "http://127.0.0.1:" + std::to_string(PortOf(*sim_line));
 
   const std::string aes_key = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
-  const json cfg = {
-      {"listen", "127.0.0.1:0"},
-      {"data_dir", dir.File("var")},
-      {"log", {{"level", "warn"}}},
-      {"accounts",
-       {{{"id", "acme"},
-         {"platform", "wecom"},
-         {"corp_id", "wwcafe0123456789"},
-         {"token", "QDG6eK"},
-         {"encoding_aes_key", aes_key},
-         {"api_base", sim_url}},
-        {{"id", "shop"},
-         {"platform", "oa"},
-         {"app_id", "wx5823bf96d3bd56c7"},
-         {"token", "QDG6eK"},
-         {"encoding_aes_key", aes_key},
-         {"encrypt_mode", "safe"},
-         {"api_base", sim_url}}}}};
+  const json cfg = {{"listen", "127.0.0.1:0"},
+                    {"data_dir", dir.File("var")},
+                    {"log", {{"level", "warn"}}},
+                    {"accounts",
+                     {{{"id", "acme"},
+                       {"platform", "wecom"},
+                       {"corp_id", "wwcafe0123456789"},
+                       {"token", "QDG6eK"},
+                       {"encoding_aes_key", aes_key},
+                       {"api_base", sim_url}},
+                      {{"id", "shop"},
+                       {"platform", "oa"},
+                       {"app_id", "wx5823bf96d3bd56c7"},
+                       {"token", "QDG6eK"},
+                       {"encoding_aes_key", aes_key},
+                       {"encrypt_mode", "safe"},
+                       {"api_base", sim_url}}}}};
   const std::string config = dir.File("scrmd.json");
   WriteFile(config, cfg.dump(2));
   const std::string secrets = dir.File("secrets.json");
