@@ -34,8 +34,7 @@ core::StatusOr<BackfillReport> BackfillWecom(platform::WecomClient& client,
         SCRM_ASSIGN_OR_RETURN(
             const profiles::ProfileService::EnsuredCustomer ensured,
             profiles.EnsureCustomer(model::PlatformName(model::Platform::kWecom), account_id,
-                                    model::IdentityKind::kExternalUserid,
-                                    contact.external_userid));
+                                    model::IdentityKind::kExternalUserid, contact.external_userid));
         if (ensured.created) ++report.created;
         int64_t customer_id = ensured.customer_id;
         if (!contact.unionid.empty()) {

@@ -35,8 +35,7 @@ TEST_CASE("BackfillWecom creates the customers of existing contacts and links th
   CHECK(again->merged == 0);
 }
 
-TEST_CASE("BackfillWecom stops with the platform error when the secret is wrong",
-          "[integration]") {
+TEST_CASE("BackfillWecom stops with the platform error when the secret is wrong", "[integration]") {
   Fixture f;
   platform::Credential wrong = testing::SimCredential(f.sim.server, config::Platform::kWecom);
   wrong.secret = "not-the-secret";
