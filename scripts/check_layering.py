@@ -26,6 +26,8 @@ ALLOWED = {
     # profiles drives the tagger (pure logic: rules, scoring, lifecycle) inside its transaction.
     "src/profiles": DOMAIN_BASE | {"storage", "tagger"},
     "src/tagger": DOMAIN_BASE,
+    # the outbox runner: claims stored jobs, calls the platform, applies answers to profiles.
+    "src/jobs": DOMAIN_BASE | {"config", "storage", "profiles", "platform"},
     "src/inventory": DOMAIN_BASE | {"storage"},
     "src/finance": DOMAIN_BASE | {"storage"},
     "src/orders": DOMAIN_BASE | {"storage", "inventory", "finance", "profiles"},

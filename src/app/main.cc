@@ -6,7 +6,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,18 @@
 #include "src/ingest/inbox_writer.h"
 #include "src/ingest/ingest_worker.h"
 #include "src/ingest/profile_chunk_processor.h"
+#include "src/jobs/backfill.h"
+#include "src/jobs/enrich_handler.h"
+#include "src/jobs/outbox_runner.h"
+#include "src/net/curl_http_client.h"
+#include "src/platform/api_caller.h"
+#include "src/platform/credential.h"
+#include "src/platform/oa_client.h"
+#include "src/platform/outbound_options.h"
+#include "src/platform/rate_governor.h"
+#include "src/platform/sleeper.h"
+#include "src/platform/token_service.h"
+#include "src/platform/wecom_client.h"
 #include "src/profiles/profile_service.h"
 #include "src/profiles/rule_set.h"
 #include "src/profiles/tag_rule_service.h"
@@ -34,6 +48,7 @@
 #include "src/storage/database.h"
 #include "src/storage/inbox_lag.h"
 #include "src/storage/interaction_store.h"
+#include "src/storage/outbox_store.h"
 #include "src/storage/profile_store.h"
 #include "src/storage/sqlite_process.h"
 #include "src/storage/tag_rule_store.h"
@@ -116,6 +131,49 @@ core::StatusOr<api::AdapterRegistry> BuildAdapters(const config::Config& cfg,
   return registry;
 }
 
+// The outbound side of one process (docs/outbound.md): one HTTP client, token service, rate
+// governor and ApiCaller, and a typed client per account that has an API secret (WeCom
+// `secret`, OA `app_secret`). Members are declared in construction order and refer to the
+// ones before them; the clock, random source and metrics registry must outlive it.
+struct Outbound {
+  Outbound(const config::Config& cfg, const core::Clock& clock, core::Random& random,
+           core::MetricsRegistry& metrics, std::shared_ptr<spdlog::logger> log)
+      : options(platform::OutboundOptionsFrom(cfg.outbound)),
+        http(options.http),
+        tokens(http, clock, metrics, log, options.tokens),
+        governor(clock, options.governor),
+        caller(http, tokens, governor, clock, random, sleeper, metrics, log, options.retry) {
+    for (const auto& account : cfg.accounts) {
+      if (account.platform == config::Platform::kWecom && !account.secret.empty()) {
+        wecom[account.id] = std::make_unique<platform::WecomClient>(
+            platform::CredentialFor(account), caller, platform::AppCredentialFor(account));
+      } else if (account.platform == config::Platform::kOfficialAccount &&
+                 !account.app_secret.empty()) {
+        oa[account.id] =
+            std::make_unique<platform::OaClient>(platform::CredentialFor(account), caller);
+      } else {
+        without_secret.push_back(account.id);
+      }
+    }
+  }
+  std::set<std::string, std::less<>> AccountsWithClients() const {
+    std::set<std::string, std::less<>> ids;
+    for (const auto& [id, client] : wecom) ids.insert(id);
+    for (const auto& [id, client] : oa) ids.insert(id);
+    return ids;
+  }
+
+  platform::OutboundOptions options;
+  net::CurlHttpClient http;
+  platform::TokenService tokens;
+  platform::RateGovernor governor;
+  platform::RealSleeper sleeper;
+  platform::ApiCaller caller;
+  std::map<std::string, std::unique_ptr<platform::WecomClient>> wecom;
+  std::map<std::string, std::unique_ptr<platform::OaClient>> oa;
+  std::vector<std::string> without_secret;  // accounts that cannot call the platform
+};
+
 int Serve(const CommonFlags& flags) {
   auto cfg = LoadConfigFrom(flags);
   if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
@@ -164,8 +222,22 @@ int Serve(const CommonFlags& flags) {
   log->info("tag rules: {} in force ({} stored before, {} seeded from {}, {} kept as stored)",
             rules.rules().size(), seeded->stored_before, seeded->seeded,
             cfg->tag_rules_file.empty() ? "(no file)" : cfg->tag_rules_file, seeded->kept_stored);
+  // Outbound platform calls: enrichment of new customers through the outbox (rows first, then
+  // calls; docs/outbound.md "Outbox"), for the accounts that have an API secret.
+  Outbound outbound(*cfg, clock, random, metrics, log);
+  for (const std::string& account : outbound.without_secret) {
+    log->info("account {} has no API secret: its customers are not enriched", account);
+  }
   storage::ProfileStore profile_store(**db);
-  profiles::ProfileService profiles(profile_store, rules, clock);
+  profiles::ProfileServiceOptions profile_options;
+  profile_options.enrichment_accounts = outbound.AccountsWithClients();
+  profiles::ProfileService profiles(profile_store, rules, clock, profile_options);
+  storage::OutboxStore outbox(**db);
+  jobs::EnrichHandler enrich(profiles, log);
+  for (const auto& [id, client] : outbound.wecom) enrich.AddWecom(id, *client);
+  for (const auto& [id, client] : outbound.oa) enrich.AddOa(id, *client);
+  jobs::OutboxRunner outbox_runner(outbox, clock, metrics, log);
+  outbox_runner.AddHandler(profiles::kEnrichJobKind, enrich);
   ingest::ProfileChunkProcessor profile_pipeline(profiles);
   storage::InboxLagReader lag_reader(**db);
   ingest::IngestWorkerOptions worker_options;
@@ -184,6 +256,7 @@ int Serve(const CommonFlags& flags) {
   ingest::InboxWriter inbox(interactions, clock, metrics, log);
   inbox.SetCommitListener([&worker] { worker.Notify(); });
   if (auto s = worker.Start(); !s.ok()) return Fail(kExitFailure, "ingest: " + s.ToString());
+  if (auto s = outbox_runner.Start(); !s.ok()) return Fail(kExitFailure, "outbox: " + s.ToString());
   if (auto s = inbox.Start(); !s.ok()) return Fail(kExitFailure, "inbox: " + s.ToString());
 
   server::HttpServer http(ServerOptionsFrom(*cfg), clock, random, access_log, metrics);
@@ -210,6 +283,8 @@ int Serve(const CommonFlags& flags) {
   http.Stop();
   // Handlers waiting on the inbox have finished with http.Stop(); drain what is left.
   inbox.Stop();
+  // The runner before the worker: it finishes the call in hand and gives the rest back.
+  outbox_runner.Stop();
   worker.Stop();
   if (auto closed = (*db)->Close(); !closed.ok()) {
     log->error("closing the database failed: {}", closed.ToString());
@@ -230,6 +305,49 @@ int Migrate(const CommonFlags& flags) {
   if (!applied.ok()) return Fail(kExitFailure, "migrate: " + applied.status().ToString());
   std::printf("applied %d migration(s); schema version %d\n", *applied,
               storage::Database::LatestVersion());
+  return (*db)->Close().ok() ? kExitOk : kExitFailure;
+}
+
+struct BackfillFlags {
+  std::string account;
+  std::vector<std::string> userids;
+};
+
+// Reads the contacts of the given members of a WeCom account (batch/get_by_user) into the
+// profiles: customers are created with their enrichment jobs (which `scrmd serve` runs) and
+// linked by unionid. Safe to run while `scrmd serve` runs (SQLite serialises the writers) and
+// to run again.
+int Backfill(const CommonFlags& flags, const BackfillFlags& backfill) {
+  auto cfg = LoadConfigFrom(flags);
+  if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
+  const config::AccountConfig* account = cfg->FindAccount(backfill.account);
+  if (account == nullptr) return Fail(kExitConfig, "backfill: no account " + backfill.account);
+  if (account->platform != config::Platform::kWecom) {
+    return Fail(kExitConfig, "backfill: account " + backfill.account + " is not a WeCom account");
+  }
+  if (account->secret.empty()) {
+    return Fail(kExitConfig, "backfill: account " + backfill.account + " has no API secret");
+  }
+  core::SystemClock clock;
+  core::SecureRandom random;
+  core::MetricsRegistry metrics;
+  auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
+  auto db = OpenMigrated(*cfg, clock, *log);
+  if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
+  Outbound outbound(*cfg, clock, random, metrics, log);
+  storage::ProfileStore profile_store(**db);
+  profiles::RuleSetHolder rules;  // backfill applies no interaction: no rules needed
+  profiles::ProfileServiceOptions profile_options;
+  profile_options.enrichment_accounts = outbound.AccountsWithClients();
+  profiles::ProfileService profiles(profile_store, rules, clock, profile_options);
+  const auto client = outbound.wecom.find(backfill.account);
+  SCRM_CHECK(client != outbound.wecom.end());  // a WeCom account with a secret has a client
+  auto report = jobs::BackfillWecom(*client->second, profiles, backfill.account, backfill.userids);
+  if (!report.ok()) return Fail(kExitFailure, "backfill: " + report.status().ToString());
+  std::printf("backfill %s: %lld page(s), %lld contact(s), %lld customer(s) created, %lld merged\n",
+              backfill.account.c_str(), static_cast<long long>(report->pages),
+              static_cast<long long>(report->contacts), static_cast<long long>(report->created),
+              static_cast<long long>(report->merged));
   return (*db)->Close().ok() ? kExitOk : kExitFailure;
 }
 
@@ -311,6 +429,7 @@ void AddCommonFlags(CLI::App& cmd, CommonFlags& flags) {
 
 int Main(int argc, char** argv) {
   // Process-wide library setup comes first, before any thread or connection exists.
+  net::CurlGlobal curl;
   if (auto s = storage::ConfigureSqliteForProcess(); !s.ok()) {
     return Fail(kExitFailure, "sqlite: " + s.ToString());
   }
@@ -328,6 +447,15 @@ int Main(int argc, char** argv) {
   auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
   AddCommonFlags(*migrate, flags);
   migrate->callback([&] { rc = Migrate(flags); });
+
+  BackfillFlags backfill_flags;
+  auto* backfill = app.add_subcommand(
+      "backfill", "Read a WeCom account's existing contacts (batch/get_by_user) into profiles");
+  AddCommonFlags(*backfill, flags);
+  backfill->add_option("--account", backfill_flags.account, "WeCom account id")->required();
+  backfill->add_option("--userid", backfill_flags.userids, "member whose contacts to read")
+      ->required();
+  backfill->callback([&] { rc = Backfill(flags, backfill_flags); });
 
   auto* keys = app.add_subcommand("keys", "Manage API keys");
   keys->require_subcommand(1);

@@ -7,6 +7,8 @@
 #include <utility>
 #include <variant>
 
+#include <nlohmann/json.hpp>
+
 #include "src/core/random.h"
 #include "src/tagger/lifecycle.h"
 #include "src/tagger/scoring.h"
@@ -61,6 +63,24 @@ std::optional<IdentityKey> PrimaryIdentity(const model::Interaction& it) {
 std::optional<IdentityKey> UnionIdentity(const model::Interaction& it) {
   if (it.unionid.empty()) return std::nullopt;
   return IdentityKey{model::kUnionidPlatform, "", model::IdentityKind::kUnionid, it.unionid};
+}
+
+// Queues the enrichment of a customer just created from `identity` (ProfileServiceOptions::
+// enrichment_accounts), in the transaction that created it.
+Status EnqueueEnrichment(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
+                         const IdentityKey& identity, int64_t now_ms) {
+  if (!options.enrichment_accounts.contains(identity.account_id)) return core::OkStatus();
+  storage::OutboxJob job;
+  job.kind = kEnrichJobKind;
+  job.account_id = std::string(identity.account_id);
+  job.dedupe_key = EnrichDedupeKey(identity.platform, identity.account_id, identity.value);
+  nlohmann::json payload = {{"platform", identity.platform},
+                            {"kind", model::IdentityKindName(identity.kind)},
+                            {"value", identity.value}};
+  job.payload_json = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  job.due_at_ms = now_ms;
+  // false = queued before (a replay of the interaction that created the customer): fine.
+  return txn.EnqueueJob(job, now_ms).status();
 }
 
 bool IsMessageKind(InteractionKind kind) { return model::KindName(kind).starts_with("message."); }
@@ -500,6 +520,13 @@ int64_t HalfLifeMs(const model::TagGroup& group) {
   return group.half_life_days <= 0 ? 0 : int64_t{group.half_life_days} * kDayMs;
 }
 
+std::string EnrichDedupeKey(std::string_view platform, std::string_view account_id,
+                            std::string_view value) {
+  std::string key = "enrich:";
+  key.append(platform).append(":").append(account_id).append(":").append(value);
+  return key;
+}
+
 ProfileService::ProfileService(storage::ProfileStore& store, const RuleSetHolder& rules,
                                const core::Clock& clock, ProfileServiceOptions options)
     : store_(store), rules_(rules), clock_(clock), options_(std::move(options)) {
@@ -559,8 +586,10 @@ Status ProfileService::Apply(storage::ProfileTxn& txn, const model::Interaction&
     customer.created_at_ms = now_ms;
     customer.updated_at_ms = now_ms;
     SCRM_ASSIGN_OR_RETURN(customer.id, txn.CreateCustomer(customer));
-    if (primary.has_value())
+    if (primary.has_value()) {
       SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *primary, now_ms));
+      SCRM_RETURN_IF_ERROR(EnqueueEnrichment(txn, options_, *primary, now_ms));
+    }
     if (unionid.has_value())
       SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *unionid, now_ms));
   }
@@ -979,6 +1008,66 @@ Status ProfileService::SyncPlatformTags(int64_t customer_id,
       SCRM_RETURN_IF_ERROR(txn.DeleteCustomerTag(customer_id, row.tag_id));
     }
     return core::OkStatus();
+  });
+}
+
+StatusOr<ProfileService::EnsuredCustomer> ProfileService::EnsureCustomer(
+    std::string_view platform, std::string_view account_id, model::IdentityKind kind,
+    std::string_view value) {
+  if (value.empty()) return core::InvalidArgumentError("identity value is empty");
+  if (kind != model::IdentityKind::kOpenid && kind != model::IdentityKind::kExternalUserid) {
+    return core::InvalidArgumentError("only an openid or external_userid names a new customer");
+  }
+  const IdentityKey key{platform, account_id, kind, value};
+  EnsuredCustomer ensured;
+  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const std::optional<model::Customer> found,
+                          txn.FindCustomerByIdentity(platform, account_id, kind, value));
+    if (found.has_value()) {
+      ensured.customer_id = found->id;
+      return core::OkStatus();
+    }
+    const int64_t now_ms = clock_.NowUnixMillis();
+    model::Customer customer;
+    customer.stage = model::LifecycleStage::kNew;
+    customer.stage_reason = "backfill";
+    customer.created_at_ms = now_ms;
+    customer.updated_at_ms = now_ms;
+    SCRM_ASSIGN_OR_RETURN(ensured.customer_id, txn.CreateCustomer(customer));
+    ensured.created = true;
+    SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, ensured.customer_id, key, now_ms).status());
+    return EnqueueEnrichment(txn, options_, key, now_ms);
+  });
+  if (!status.ok()) return status;
+  return ensured;
+}
+
+Status ProfileService::SetAttributes(int64_t customer_id,
+                                     const std::map<std::string, std::string>& attributes) {
+  constexpr size_t kMaxKeyBytes = 64;
+  constexpr size_t kMaxValueBytes = 1024;
+  for (const auto& [key, value] : attributes) {
+    if (key.empty() || key.size() > kMaxKeyBytes) {
+      return core::InvalidArgumentError("attribute key must be 1..64 bytes");
+    }
+    if (value.size() > kMaxValueBytes) {
+      return core::InvalidArgumentError("attribute " + key + " is longer than 1024 bytes");
+    }
+  }
+  return store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(model::Customer customer, txn.GetCustomer(customer_id));
+    SCRM_RETURN_IF_ERROR(CheckActive(customer));
+    const model::Customer before = customer;
+    for (const auto& [key, value] : attributes) {
+      if (value.empty()) {
+        customer.attributes.erase(key);
+      } else {
+        customer.attributes[key] = value;
+      }
+    }
+    if (customer == before) return core::OkStatus();  // a repeated enrichment changes nothing
+    customer.updated_at_ms = clock_.NowUnixMillis();
+    return txn.UpdateCustomer(customer);
   });
 }
 

@@ -8,7 +8,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,7 +35,19 @@ struct ProfileServiceOptions {
   size_t summary_max_bytes = 200;
   // A lost-customer alert (流失提醒) is due this long after the leave event.
   int64_t lost_alert_due_ms = int64_t{24} * 3600 * 1000;
+  // Accounts whose new customers are enriched from the platform (docs/outbound.md "Outbox"):
+  // when Apply creates a customer from an openid / external_userid of one of them, it queues
+  // an "enrich" job in the same transaction. Empty = no enrichment (accounts without an API
+  // secret cannot call the platform).
+  std::set<std::string, std::less<>> enrichment_accounts;
 };
+
+// The outbox job that enriches a customer created from a platform identity: kind "enrich",
+// payload {"platform","kind","value"} naming the identity (resolved again when the job runs, so
+// that a merge in between does not matter), dedupe key "enrich:<platform>:<account>:<value>".
+inline constexpr char kEnrichJobKind[] = "enrich";
+std::string EnrichDedupeKey(std::string_view platform, std::string_view account_id,
+                            std::string_view value);
 
 // A customer's tag as the API shows it: the stored row and definition, the score decayed to the
 // clock's now, and whether the tag is held (decayed score >= threshold).
@@ -157,6 +171,25 @@ class ProfileService {
   // mapped when missing) and held with source "platform"; platform-sourced tags that are no
   // longer in the list are removed. Other tag types are ignored.
   core::Status SyncPlatformTags(int64_t customer_id, std::span<const model::PlatformTag> tags);
+  // Finds or creates the customer of a platform identity (openid on "oa", external_userid on
+  // "wecom") outside the ingest path — a backfill of contacts that existed before scrmd. A new
+  // customer starts at stage new (reason "backfill") and gets its enrichment job in the same
+  // transaction, like one created by Apply. InvalidArgument for an empty value or another
+  // identity kind.
+  struct EnsuredCustomer {
+    int64_t customer_id = 0;
+    bool created = false;
+  };
+  core::StatusOr<EnsuredCustomer> EnsureCustomer(std::string_view platform,
+                                                 std::string_view account_id,
+                                                 model::IdentityKind kind, std::string_view value);
+  // Sets customer attributes learnt from a platform (name, position, subscribe scene, an
+  // enrichment refusal): each key gets its value; an empty value removes the key. Changes
+  // nothing (not even updated_at_ms) when every key already has its value. NotFound;
+  // FailedPrecondition for a merged customer; InvalidArgument for an empty or over-long key
+  // (64 bytes) or value (1024 bytes).
+  core::Status SetAttributes(int64_t customer_id,
+                             const std::map<std::string, std::string>& attributes);
   // Maps a local tag (created when missing) to a WeCom corp tag id and / or an OA tag id ("" / 0
   // unmaps). AlreadyExists when the WeCom id is mapped to another tag.
   core::StatusOr<model::TagDetail> MapTag(const model::TagRef& tag, std::string wecom_tag_id,

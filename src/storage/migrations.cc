@@ -218,11 +218,39 @@ CREATE TABLE tag_rule_versions (
 ) WITHOUT ROWID;
 )sql";
 
+// 5: the outbox of platform jobs (enrichment, sync; docs/outbound.md "Outbox"). A job is a row
+// first and a platform call later, so a crash between the profile change that needs it and
+// the call loses nothing. dedupe_key is unique: the same job is never queued twice (a replayed
+// interaction enqueues nothing new). A pending job is due at due_at_ms; claiming it moves
+// due_at_ms to the end of the claim's lease and counts an attempt, so a job whose runner died
+// is claimed again once the lease runs out, and attempts is the claim's token (a late report
+// from an older claim changes nothing). outbox_due serves the claim query.
+constexpr char kMigration5CreateOutbox[] = R"sql(
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL UNIQUE,
+  payload_json TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed', 'unknown')),
+  attempts INTEGER NOT NULL,
+  due_at_ms INTEGER NOT NULL,
+  claimed_at_ms INTEGER NOT NULL,
+  last_outcome TEXT NOT NULL,
+  last_errcode INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (state, due_at_ms);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
     {3, "create_profiles", kMigration3CreateProfiles},
     {4, "create_tag_rules", kMigration4CreateTagRules},
+    {5, "create_outbox", kMigration5CreateOutbox},
 };
 
 }  // namespace

@@ -866,7 +866,8 @@ std::string LikePattern(std::string_view text) {
 // ProfileTxn
 
 struct ProfileTxn::Impl {
-  explicit Impl(SQLite::Database& db) : session(db) {}
+  explicit Impl(SQLite::Database& db) : conn(db), session(db) {}
+  SQLite::Database& conn;
   Session session;
   // GetOrCreateTag results of this transaction, by "group\x1fname".
   std::unordered_map<std::string, model::TagDetail> tags;
@@ -1389,6 +1390,10 @@ Status ProfileTxn::SetCursor(std::string_view name, int64_t last_id) {
     upsert.exec();
     return core::OkStatus();
   });
+}
+
+StatusOr<bool> ProfileTxn::EnqueueJob(const OutboxJob& job, int64_t now_ms) {
+  return Guarded([&] { return OutboxStore::EnqueueOn(impl_->conn, job, now_ms); });
 }
 
 StatusOr<model::CustomerProfile> ProfileTxn::GetProfile(int64_t customer_id) {

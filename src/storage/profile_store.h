@@ -19,6 +19,7 @@
 #include "src/model/customer.h"
 #include "src/model/tag_rule.h"
 #include "src/storage/database.h"
+#include "src/storage/outbox_store.h"
 
 namespace scrm::storage {
 
@@ -170,6 +171,12 @@ class ProfileTxn {
   // The pair (in either order) must not be merged automatically again.
   core::Status AddMergeExclusion(int64_t customer_a, int64_t customer_b);
   core::StatusOr<bool> IsMergeExcluded(int64_t customer_a, int64_t customer_b);
+
+  // --- outbox
+  // Queues a platform job in this transaction (the rules of OutboxStore::Enqueue): it commits
+  // or rolls back with the profile change that needs it. False when the dedupe key is queued
+  // already (a replay).
+  core::StatusOr<bool> EnqueueJob(const OutboxJob& job, int64_t now_ms);
 
   // --- ingest
   // Records `last_id` as ingest cursor `name` in this transaction (table ingest_cursors).

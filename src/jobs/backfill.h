@@ -1,0 +1,33 @@
+// Backfill: brings WeCom contacts that existed before scrmd into the profiles — walks
+// externalcontact/batch/get_by_user (PROTOCOL §4.1) for the given members and makes sure each
+// contact is a customer (with its enrichment job) and holds its unionid.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/core/status.h"
+#include "src/platform/wecom_client.h"
+#include "src/profiles/profile_service.h"
+
+namespace scrm::jobs {
+
+struct BackfillReport {
+  int64_t pages = 0;     // batch/get_by_user replies read
+  int64_t contacts = 0;  // (member, contact) items seen
+  int64_t created = 0;   // customers created (each with an enrichment job in the outbox)
+  int64_t merged = 0;    // customers merged because of a unionid
+};
+
+// Runs on the calling thread (`scrmd backfill`); calls are kBulk so that realtime calls of a
+// running scrmd on the same account go first. `userids` are the corp members whose contacts to
+// read (sent 100 at a time). Every step is idempotent: running it twice creates nothing new.
+// Stops at the first platform error (as its Status, see platform::ApiError::ToStatus) or
+// profile error; what was done before stays done.
+core::StatusOr<BackfillReport> BackfillWecom(platform::WecomClient& client,
+                                             profiles::ProfileService& profiles,
+                                             const std::string& account_id,
+                                             const std::vector<std::string>& userids);
+
+}  // namespace scrm::jobs

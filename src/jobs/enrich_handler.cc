@@ -1,0 +1,192 @@
+#include "src/jobs/enrich_handler.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace scrm::jobs {
+namespace {
+
+using JobKind = JobResult::Kind;
+
+JobResult Failed(std::string outcome, std::string error, int64_t errcode = 0) {
+  JobResult result;
+  result.kind = JobKind::kFailed;
+  result.outcome = std::move(outcome);
+  result.errcode = errcode;
+  result.error = std::move(error);
+  return result;
+}
+
+JobResult Retry(std::string outcome, std::string error, int64_t errcode = 0) {
+  JobResult result;
+  result.kind = JobKind::kRetry;
+  result.outcome = std::move(outcome);
+  result.errcode = errcode;
+  result.error = std::move(error);
+  return result;
+}
+
+// A profile-service error: the store was busy or the customer was merged meanwhile (the next
+// attempt resolves the identity to the survivor) — worth another attempt; a bad argument is not.
+JobResult ProfileFailure(const core::Status& status) {
+  if (status.code() == core::StatusCode::kInvalidArgument) {
+    return Failed("profile_error", status.ToString());
+  }
+  return Retry("profile_error", status.ToString());
+}
+
+void SetIfPresent(std::map<std::string, std::string>& attributes, const char* key,
+                  const std::string& value) {
+  if (!value.empty()) attributes[key] = value;
+}
+
+}  // namespace
+
+EnrichHandler::EnrichHandler(profiles::ProfileService& profiles,
+                             std::shared_ptr<spdlog::logger> log, EnrichHandlerOptions options)
+    : profiles_(profiles), log_(std::move(log)), options_(options) {}
+
+void EnrichHandler::AddWecom(std::string account_id, platform::WecomClient& client) {
+  wecom_[std::move(account_id)] = &client;
+}
+
+void EnrichHandler::AddOa(std::string account_id, platform::OaClient& client) {
+  oa_[std::move(account_id)] = &client;
+}
+
+JobResult EnrichHandler::Run(const storage::OutboxJob& job) {
+  const nlohmann::json payload =
+      nlohmann::json::parse(job.payload_json, nullptr, /*allow_exceptions=*/false);
+  if (payload.is_discarded() || !payload.is_object() || !payload.contains("platform") ||
+      !payload["platform"].is_string() || !payload.contains("kind") ||
+      !payload["kind"].is_string() || !payload.contains("value") || !payload["value"].is_string()) {
+    return Failed("bad_payload", "enrich payload is not {platform, kind, value}");
+  }
+  const std::string platform = payload["platform"].get<std::string>();
+  const std::string value = payload["value"].get<std::string>();
+  const std::optional<model::IdentityKind> kind =
+      model::ParseIdentityKind(payload["kind"].get<std::string>());
+  if (!kind.has_value() || value.empty()) {
+    return Failed("bad_payload", "enrich payload names no identity");
+  }
+  // Resolved now, not when queued: a merge in between moved the identity to the survivor.
+  auto customer = profiles_.FindCustomer(platform, job.account_id, *kind, value);
+  if (!customer.ok()) return ProfileFailure(customer.status());
+  if (!customer->has_value()) {
+    JobResult gone;
+    gone.outcome = "no_customer";
+    return gone;
+  }
+  if (*kind == model::IdentityKind::kOpenid) return RunOa(job, **customer, value);
+  if (*kind == model::IdentityKind::kExternalUserid) return RunWecom(job, **customer, value);
+  return Failed("bad_payload", "enrich payload names a " + payload["kind"].get<std::string>());
+}
+
+JobResult EnrichHandler::RunOa(const storage::OutboxJob& job, int64_t customer_id,
+                               const std::string& openid) {
+  const auto client = oa_.find(job.account_id);
+  if (client == oa_.end()) {
+    return Failed("no_client", "no OA client for account " + job.account_id);
+  }
+  platform::CallOptions call;
+  call.priority = platform::Priority::kBulk;  // nobody waits for an enrichment
+  call.time_budget = options_.call_budget;
+  auto user = client->second->GetUserInfo(openid, "zh_CN", call);
+  if (!user.ok()) return PlatformFailure(job, customer_id, user.error());
+  // subscribe == 0: only openid (and unionid) come back (PROTOCOL §4.2).
+  std::map<std::string, std::string> attributes;
+  SetIfPresent(attributes, "oa.subscribe_scene", user.value().subscribe_scene);
+  SetIfPresent(attributes, "oa.language", user.value().language);
+  return Apply(customer_id, user.value().unionid, attributes, nullptr);
+}
+
+JobResult EnrichHandler::RunWecom(const storage::OutboxJob& job, int64_t customer_id,
+                                  const std::string& external_userid) {
+  const auto client = wecom_.find(job.account_id);
+  if (client == wecom_.end()) {
+    return Failed("no_client", "no WeCom client for account " + job.account_id);
+  }
+  platform::CallOptions call;
+  call.priority = platform::Priority::kBulk;
+  call.time_budget = options_.call_budget;
+  // The first page of follow_user: it holds 500 members; a customer followed by more keeps the
+  // corp tags of the first 500 (later pages are not read yet).
+  auto detail = client->second->GetExternalContact(external_userid, "", call);
+  if (!detail.ok()) return PlatformFailure(job, customer_id, detail.error());
+  const platform::WecomExternalContact& contact = detail.value().contact;
+  std::map<std::string, std::string> attributes;
+  SetIfPresent(attributes, "wecom.name", contact.name);
+  SetIfPresent(attributes, "wecom.position", contact.position);
+  SetIfPresent(attributes, "wecom.corp_name", contact.corp_name);
+  std::vector<model::PlatformTag> tags;
+  for (const platform::WecomFollowUser& follow : detail.value().follow_users) {
+    for (const platform::WecomFollowTag& tag : follow.tags) {
+      tags.push_back(
+          model::PlatformTag{tag.group_name, tag.tag_name, tag.tag_id, static_cast<int>(tag.type)});
+    }
+  }
+  return Apply(customer_id, contact.unionid, attributes, &tags);
+}
+
+JobResult EnrichHandler::Apply(int64_t customer_id, const std::string& unionid,
+                               const std::map<std::string, std::string>& attributes,
+                               const std::vector<model::PlatformTag>* tags) {
+  int64_t target = customer_id;
+  if (!unionid.empty()) {
+    auto link = profiles_.LinkUnionid(customer_id, unionid);
+    if (!link.ok()) return ProfileFailure(link.status());
+    target = link->customer_id;
+    if (link->merge.has_value()) {
+      log_->info("enrich: customer {} merged into {} (unionid)", link->merge->merged_id,
+                 link->merge->survivor_id);
+    }
+  }
+  if (tags != nullptr) {
+    const core::Status synced = profiles_.SyncPlatformTags(target, *tags);
+    if (!synced.ok()) return ProfileFailure(synced);
+  }
+  if (!attributes.empty()) {
+    const core::Status set = profiles_.SetAttributes(target, attributes);
+    if (!set.ok()) return ProfileFailure(set);
+  }
+  return JobResult{};
+}
+
+JobResult EnrichHandler::PlatformFailure(const storage::OutboxJob& job, int64_t customer_id,
+                                         const platform::ApiError& error) {
+  const std::string outcome(platform::OutcomeName(error.outcome));
+  switch (error.outcome) {
+    case platform::Outcome::kRetryAfter: {
+      JobResult result = Retry(outcome, error.message, error.errcode);
+      result.retry_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               error.retry_after.time_since_epoch())
+                               .count();
+      return result;
+    }
+    case platform::Outcome::kUnavailable:
+    case platform::Outcome::kThrottled:
+    case platform::Outcome::kUnknown:  // a read: asking again is harmless
+      return Retry(outcome, error.message, error.errcode);
+    case platform::Outcome::kRefused: {
+      // The platform will not tell us about this person (unknown openid, no follow relation):
+      // asking again gives the same answer. Recorded on the customer so that operators see it.
+      const core::Status marked = profiles_.SetAttributes(
+          customer_id, {{kRefusedAttributePrefix + job.account_id, std::to_string(error.errcode)}});
+      if (!marked.ok()) {
+        log_->warn("enrich: recording the refusal on customer {}: {}", customer_id,
+                   marked.ToString());
+      }
+      return Failed(outcome, error.message, error.errcode);
+    }
+    case platform::Outcome::kConfigError:  // the clients log and count these already
+    case platform::Outcome::kRejected:
+    case platform::Outcome::kBadReply: return Failed(outcome, error.message, error.errcode);
+  }
+  return Failed(outcome, error.message, error.errcode);
+}
+
+}  // namespace scrm::jobs

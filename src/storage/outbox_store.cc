@@ -1,0 +1,241 @@
+#include "src/storage/outbox_store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace scrm::storage {
+namespace {
+
+using core::Status;
+using core::StatusOr;
+
+#define SCRM_OUTBOX_COLUMNS                                                      \
+  "id, kind, account_id, dedupe_key, payload_json, state, attempts, due_at_ms, " \
+  "claimed_at_ms, last_outcome, last_errcode, last_error, created_at_ms, updated_at_ms"
+
+// A duplicate key is an expected outcome (a replay enqueues again), reported from "no row
+// returned".
+constexpr char kInsertJob[] =
+    "INSERT INTO outbox (kind, account_id, dedupe_key, payload_json, state, attempts, due_at_ms, "
+    "claimed_at_ms, last_outcome, last_errcode, last_error, created_at_ms, updated_at_ms) "
+    "VALUES (?, ?, ?, ?, 'pending', 0, ?, 0, '', 0, '', ?, ?) ON CONFLICT DO NOTHING RETURNING id";
+// One statement, so two runners (or a runner and a restarted one) never claim the same row:
+// SQLite runs it under the single writer lock. outbox_due (state, due_at_ms) finds the rows.
+constexpr char kClaimJobs[] =
+    "UPDATE outbox SET attempts = attempts + 1, claimed_at_ms = ?1, due_at_ms = ?1 + ?2, "
+    "updated_at_ms = ?1 WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND "
+    "due_at_ms <= ?1 ORDER BY due_at_ms, id LIMIT ?3) RETURNING " SCRM_OUTBOX_COLUMNS;
+// The claim check: only the claim that holds the job (same attempts, still pending) may end it.
+constexpr char kFinishJob[] =
+    "UPDATE outbox SET state = ?, last_outcome = ?, last_errcode = ?, last_error = ?, "
+    "updated_at_ms = ? WHERE id = ? AND attempts = ? AND state = 'pending'";
+constexpr char kRescheduleJob[] =
+    "UPDATE outbox SET due_at_ms = ?, last_outcome = ?, last_errcode = ?, last_error = ?, "
+    "updated_at_ms = ? WHERE id = ? AND attempts = ? AND state = 'pending'";
+constexpr char kSelectJob[] = "SELECT " SCRM_OUTBOX_COLUMNS " FROM outbox WHERE id = ?";
+constexpr char kSelectJobByKey[] =
+    "SELECT " SCRM_OUTBOX_COLUMNS " FROM outbox WHERE dedupe_key = ?";
+constexpr char kSelectJobsInState[] =
+    "SELECT " SCRM_OUTBOX_COLUMNS " FROM outbox WHERE state = ? ORDER BY id LIMIT ?";
+constexpr char kCountJobsInState[] = "SELECT COUNT(*) FROM outbox WHERE state = ?";
+
+#undef SCRM_OUTBOX_COLUMNS
+
+StatusOr<OutboxJob> ReadJob(const SQLite::Statement& row) {
+  OutboxJob job;
+  job.id = row.getColumn(0).getInt64();
+  job.kind = row.getColumn(1).getString();
+  job.account_id = row.getColumn(2).getString();
+  job.dedupe_key = row.getColumn(3).getString();
+  job.payload_json = row.getColumn(4).getString();
+  const std::optional<OutboxState> state = ParseOutboxState(row.getColumn(5).getString());
+  if (!state.has_value()) {
+    return core::InternalError("outbox job " + std::to_string(job.id) + " has unknown state");
+  }
+  job.state = *state;
+  job.attempts = row.getColumn(6).getInt();
+  job.due_at_ms = row.getColumn(7).getInt64();
+  job.claimed_at_ms = row.getColumn(8).getInt64();
+  job.last_outcome = row.getColumn(9).getString();
+  job.last_errcode = row.getColumn(10).getInt64();
+  job.last_error = row.getColumn(11).getString();
+  job.created_at_ms = row.getColumn(12).getInt64();
+  job.updated_at_ms = row.getColumn(13).getInt64();
+  return job;
+}
+
+Status ValidateLimit(size_t limit) {
+  if (limit < 1 || limit > OutboxStore::kMaxClaim) {
+    return core::InvalidArgumentError("limit must be within 1.." +
+                                      std::to_string(OutboxStore::kMaxClaim));
+  }
+  return core::OkStatus();
+}
+
+// Why an update under a claim changed no row.
+Status LostClaim(SQLite::Database& db, int64_t id, int attempt) {
+  SQLite::Statement query(db, kSelectJob);
+  query.bind(1, id);
+  if (!query.executeStep()) return core::NotFoundError("no outbox job " + std::to_string(id));
+  return core::FailedPreconditionError("outbox job " + std::to_string(id) +
+                                       " is no longer held by claim " + std::to_string(attempt));
+}
+
+}  // namespace
+
+std::string_view OutboxStateName(OutboxState state) {
+  switch (state) {
+    case OutboxState::kPending: return "pending";
+    case OutboxState::kDone: return "done";
+    case OutboxState::kFailed: return "failed";
+    case OutboxState::kUnknown: return "unknown";
+  }
+  return "pending";
+}
+
+std::optional<OutboxState> ParseOutboxState(std::string_view name) {
+  for (OutboxState state :
+       {OutboxState::kPending, OutboxState::kDone, OutboxState::kFailed, OutboxState::kUnknown}) {
+    if (OutboxStateName(state) == name) return state;
+  }
+  return std::nullopt;
+}
+
+StatusOr<bool> OutboxStore::EnqueueOn(SQLite::Database& conn, const OutboxJob& job,
+                                      int64_t now_ms) {
+  if (job.kind.empty() || job.account_id.empty() || job.dedupe_key.empty()) {
+    return core::InvalidArgumentError("an outbox job needs a kind, an account and a dedupe key");
+  }
+  SQLite::Statement insert(conn, kInsertJob);
+  insert.bind(1, job.kind);
+  insert.bind(2, job.account_id);
+  insert.bind(3, job.dedupe_key);
+  insert.bind(4, job.payload_json);
+  insert.bind(5, job.due_at_ms);
+  insert.bind(6, now_ms);
+  insert.bind(7, now_ms);
+  return insert.executeStep();
+}
+
+StatusOr<bool> OutboxStore::Enqueue(const OutboxJob& job, int64_t now_ms) {
+  StatusOr<bool> queued = false;
+  SCRM_RETURN_IF_ERROR(db_.WithWriter([&](SQLite::Database& db) -> Status {
+    queued = EnqueueOn(db, job, now_ms);
+    return core::OkStatus();
+  }));
+  return queued;
+}
+
+StatusOr<std::vector<OutboxJob>> OutboxStore::Claim(int64_t now_ms, int64_t lease_ms,
+                                                    size_t limit) {
+  SCRM_RETURN_IF_ERROR(ValidateLimit(limit));
+  if (lease_ms <= 0) return core::InvalidArgumentError("lease_ms must be positive");
+  std::vector<OutboxJob> claimed;
+  SCRM_RETURN_IF_ERROR(db_.WithWriter([&](SQLite::Database& db) -> Status {
+    SQLite::Statement claim(db, kClaimJobs);
+    claim.bind(1, now_ms);
+    claim.bind(2, lease_ms);
+    claim.bind(3, static_cast<int64_t>(limit));
+    while (claim.executeStep()) {
+      SCRM_ASSIGN_OR_RETURN(OutboxJob job, ReadJob(claim));
+      claimed.push_back(std::move(job));
+    }
+    return core::OkStatus();
+  }));
+  // RETURNING gives no order: by id, i.e. in the order the jobs were queued.
+  std::sort(claimed.begin(), claimed.end(),
+            [](const OutboxJob& a, const OutboxJob& b) { return a.id < b.id; });
+  return claimed;
+}
+
+Status OutboxStore::Finish(int64_t id, int attempt, OutboxState state, const OutboxAttempt& result,
+                           int64_t now_ms) {
+  if (state == OutboxState::kPending) {
+    return core::InvalidArgumentError("a finished outbox job cannot be pending");
+  }
+  return db_.WithWriter([&](SQLite::Database& db) -> Status {
+    SQLite::Statement update(db, kFinishJob);
+    update.bind(1, std::string(OutboxStateName(state)));
+    update.bind(2, result.outcome);
+    update.bind(3, result.errcode);
+    update.bind(4, result.error);
+    update.bind(5, now_ms);
+    update.bind(6, id);
+    update.bind(7, attempt);
+    if (update.exec() == 0) return LostClaim(db, id, attempt);
+    return core::OkStatus();
+  });
+}
+
+Status OutboxStore::Reschedule(int64_t id, int attempt, int64_t due_at_ms,
+                               const OutboxAttempt& result, int64_t now_ms) {
+  return db_.WithWriter([&](SQLite::Database& db) -> Status {
+    SQLite::Statement update(db, kRescheduleJob);
+    update.bind(1, due_at_ms);
+    update.bind(2, result.outcome);
+    update.bind(3, result.errcode);
+    update.bind(4, result.error);
+    update.bind(5, now_ms);
+    update.bind(6, id);
+    update.bind(7, attempt);
+    if (update.exec() == 0) return LostClaim(db, id, attempt);
+    return core::OkStatus();
+  });
+}
+
+StatusOr<OutboxJob> OutboxStore::Get(int64_t id) {
+  std::optional<OutboxJob> found;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement query(db, kSelectJob);
+    query.bind(1, id);
+    if (!query.executeStep()) return core::OkStatus();
+    SCRM_ASSIGN_OR_RETURN(found, ReadJob(query));
+    return core::OkStatus();
+  }));
+  if (!found.has_value()) return core::NotFoundError("no outbox job " + std::to_string(id));
+  return std::move(*found);
+}
+
+StatusOr<std::optional<OutboxJob>> OutboxStore::FindByKey(std::string_view dedupe_key) {
+  std::optional<OutboxJob> found;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement query(db, kSelectJobByKey);
+    query.bind(1, std::string(dedupe_key));
+    if (!query.executeStep()) return core::OkStatus();
+    SCRM_ASSIGN_OR_RETURN(found, ReadJob(query));
+    return core::OkStatus();
+  }));
+  return found;
+}
+
+StatusOr<std::vector<OutboxJob>> OutboxStore::List(OutboxState state, size_t limit) {
+  SCRM_RETURN_IF_ERROR(ValidateLimit(limit));
+  std::vector<OutboxJob> out;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement query(db, kSelectJobsInState);
+    query.bind(1, std::string(OutboxStateName(state)));
+    query.bind(2, static_cast<int64_t>(limit));
+    while (query.executeStep()) {
+      SCRM_ASSIGN_OR_RETURN(OutboxJob job, ReadJob(query));
+      out.push_back(std::move(job));
+    }
+    return core::OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<int64_t> OutboxStore::Count(OutboxState state) {
+  int64_t count = 0;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement query(db, kCountJobsInState);
+    query.bind(1, std::string(OutboxStateName(state)));
+    if (query.executeStep()) count = query.getColumn(0).getInt64();
+    return core::OkStatus();
+  }));
+  return count;
+}
+
+}  // namespace scrm::storage

@@ -1,0 +1,48 @@
+#include "src/jobs/backfill.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/jobs/jobs_test_helpers.h"
+
+namespace scrm::jobs {
+namespace {
+
+using storage::OutboxState;
+using testing::Fixture;
+
+TEST_CASE("BackfillWecom creates the customers of existing contacts and links their unionid",
+          "[integration]") {
+  Fixture f;
+  f.Apply({f.OaSubscribe("oOPEN001")});
+  REQUIRE(f.RunOnce() == 1);  // the follower now holds ozUNION001
+  const int64_t follower = f.ByOpenid("oOPEN001");
+
+  auto report = BackfillWecom(f.wecom, f.service, "acme", {"zhangsan", "lisi"});
+  INFO(report.status().ToString());
+  REQUIRE(report.ok());
+  CHECK(report->pages == 1);
+  CHECK(report->contacts == 1);
+  CHECK(report->created == 1);
+  CHECK(report->merged == 1);
+  CHECK(f.ByExternal("wmEXT001") == follower);
+  CHECK(f.View(follower).customer.attributes.at("wecom.name") == "王五");
+  // The new customer's enrichment (corp tags) is queued like one made by a callback.
+  CHECK(f.Job("enrich:wecom:acme:wmEXT001").state == OutboxState::kPending);
+
+  auto again = BackfillWecom(f.wecom, f.service, "acme", {"zhangsan", "lisi"});
+  REQUIRE(again.ok());
+  CHECK(again->created == 0);
+  CHECK(again->merged == 0);
+}
+
+TEST_CASE("BackfillWecom stops with the platform error when the secret is wrong", "[integration]") {
+  Fixture f;
+  platform::Credential wrong = testing::SimCredential(f.sim.server, config::Platform::kWecom);
+  wrong.secret = "not-the-secret";
+  platform::WecomClient client(wrong, f.caller);
+  auto report = BackfillWecom(client, f.service, "acme", {"zhangsan"});
+  CHECK(report.status().code() == core::StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace scrm::jobs

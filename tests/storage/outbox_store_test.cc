@@ -1,0 +1,164 @@
+#include "src/storage/outbox_store.h"
+
+#include <catch2/catch.hpp>
+
+#include "src/storage/profile_store.h"
+#include "tests/storage/storage_test_helpers.h"
+
+namespace scrm::storage {
+namespace {
+
+using testing::kNowMs;
+using testing::OpenMigratedOrDie;
+
+constexpr int64_t kLeaseMs = 60000;
+
+OutboxJob Job(std::string key, int64_t due_at_ms = kNowMs) {
+  OutboxJob job;
+  job.kind = "enrich";
+  job.account_id = "shop";
+  job.dedupe_key = std::move(key);
+  job.payload_json = R"({"value":"o1"})";
+  job.due_at_ms = due_at_ms;
+  return job;
+}
+
+struct Fixture {
+  scrm::testing::TempDir dir;
+  std::unique_ptr<Database> db = OpenMigratedOrDie({dir.File("o.db")});
+  OutboxStore store{*db};
+
+  std::vector<OutboxJob> Claim(int64_t now_ms, size_t limit = 10) {
+    auto claimed = store.Claim(now_ms, kLeaseMs, limit);
+    INFO(claimed.status().ToString());
+    REQUIRE(claimed.ok());
+    return std::move(claimed).value();
+  }
+};
+
+TEST_CASE("OutboxStore queues a dedupe key once", "[db]") {
+  Fixture f;
+  CHECK(f.store.Enqueue(Job("enrich:oa:shop:o1"), kNowMs).value());
+  CHECK_FALSE(f.store.Enqueue(Job("enrich:oa:shop:o1"), kNowMs + 5).value());
+  CHECK(f.store.Enqueue(Job("enrich:oa:shop:o2"), kNowMs).value());
+  CHECK(f.store.Count(OutboxState::kPending).value() == 2);
+  auto job = f.store.FindByKey("enrich:oa:shop:o1");
+  REQUIRE(job.ok());
+  REQUIRE(job->has_value());
+  CHECK((*job)->state == OutboxState::kPending);
+  CHECK((*job)->attempts == 0);
+  CHECK((*job)->created_at_ms == kNowMs);
+  CHECK((*job)->payload_json == R"({"value":"o1"})");
+}
+
+TEST_CASE("OutboxStore refuses a job without kind account or key", "[db]") {
+  Fixture f;
+  OutboxJob job = Job("");
+  CHECK(f.store.Enqueue(job, kNowMs).status().code() == core::StatusCode::kInvalidArgument);
+  job = Job("k");
+  job.account_id.clear();
+  CHECK(f.store.Enqueue(job, kNowMs).status().code() == core::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("OutboxStore queues a job inside a profile transaction and rolls it back with it",
+          "[db]") {
+  Fixture f;
+  ProfileStore profiles(*f.db);
+  REQUIRE(profiles
+              .RunInTransaction([](ProfileTxn& txn) -> core::Status {
+                return txn.EnqueueJob(Job("kept"), kNowMs).status();
+              })
+              .ok());
+  const core::Status failed = profiles.RunInTransaction([](ProfileTxn& txn) -> core::Status {
+    REQUIRE(txn.EnqueueJob(Job("rolled-back"), kNowMs).value());
+    CHECK_FALSE(txn.EnqueueJob(Job("kept"), kNowMs).value());
+    return core::InternalError("abort");
+  });
+  CHECK_FALSE(failed.ok());
+  CHECK(f.store.FindByKey("kept").value().has_value());
+  CHECK_FALSE(f.store.FindByKey("rolled-back").value().has_value());
+}
+
+TEST_CASE("OutboxStore claims only due jobs oldest first and leases them", "[db]") {
+  Fixture f;
+  REQUIRE(f.store.Enqueue(Job("later", kNowMs + 1000), kNowMs).ok());
+  REQUIRE(f.store.Enqueue(Job("a"), kNowMs).ok());
+  REQUIRE(f.store.Enqueue(Job("b"), kNowMs).ok());
+  auto claimed = f.Claim(kNowMs, 1);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].dedupe_key == "a");
+  CHECK(claimed[0].attempts == 1);
+  CHECK(claimed[0].claimed_at_ms == kNowMs);
+  CHECK(claimed[0].due_at_ms == kNowMs + kLeaseMs);
+  claimed = f.Claim(kNowMs);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].dedupe_key == "b");
+  // Claimed jobs are not claimed again while the lease runs; the later one becomes due.
+  claimed = f.Claim(kNowMs + 1000);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].dedupe_key == "later");
+  CHECK(f.Claim(kNowMs + 2000).empty());
+}
+
+TEST_CASE("OutboxStore claims a job again after its lease ran out", "[db]") {
+  Fixture f;
+  REQUIRE(f.store.Enqueue(Job("a"), kNowMs).ok());
+  const auto first = f.Claim(kNowMs);
+  REQUIRE(first.size() == 1);
+  CHECK(f.Claim(kNowMs + kLeaseMs - 1).empty());
+  const auto second = f.Claim(kNowMs + kLeaseMs);
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].attempts == 2);
+  // The first claim lost the job: its late report changes nothing.
+  const core::Status late =
+      f.store.Finish(first[0].id, first[0].attempts, OutboxState::kDone, {"ok", 0, ""}, kNowMs);
+  CHECK(late.code() == core::StatusCode::kFailedPrecondition);
+  REQUIRE(f.store
+              .Finish(second[0].id, second[0].attempts, OutboxState::kDone, {"ok", 0, ""},
+                      kNowMs + kLeaseMs)
+              .ok());
+  CHECK(f.store.Get(first[0].id).value().state == OutboxState::kDone);
+  CHECK(f.store.Finish(first[0].id, 2, OutboxState::kDone, {}, kNowMs).code() ==
+        core::StatusCode::kFailedPrecondition);
+  CHECK(f.store.Finish(999, 1, OutboxState::kDone, {}, kNowMs).code() ==
+        core::StatusCode::kNotFound);
+}
+
+TEST_CASE("OutboxStore reschedules a claimed job with the attempt's outcome", "[db]") {
+  Fixture f;
+  REQUIRE(f.store.Enqueue(Job("a"), kNowMs).ok());
+  const auto claimed = f.Claim(kNowMs);
+  REQUIRE(claimed.size() == 1);
+  REQUIRE(f.store
+              .Reschedule(claimed[0].id, claimed[0].attempts, kNowMs + 30000,
+                          {"unavailable", -1, "system busy"}, kNowMs)
+              .ok());
+  const OutboxJob job = f.store.Get(claimed[0].id).value();
+  CHECK(job.state == OutboxState::kPending);
+  CHECK(job.due_at_ms == kNowMs + 30000);
+  CHECK(job.last_outcome == "unavailable");
+  CHECK(job.last_errcode == -1);
+  CHECK(job.last_error == "system busy");
+  CHECK(f.Claim(kNowMs + 29999).empty());
+  CHECK(f.Claim(kNowMs + 30000).size() == 1);
+}
+
+TEST_CASE("OutboxStore finishes a job as failed and never claims it again", "[db]") {
+  Fixture f;
+  REQUIRE(f.store.Enqueue(Job("a"), kNowMs).ok());
+  const auto claimed = f.Claim(kNowMs);
+  REQUIRE(claimed.size() == 1);
+  CHECK(f.store.Finish(claimed[0].id, 1, OutboxState::kPending, {}, kNowMs).code() ==
+        core::StatusCode::kInvalidArgument);
+  REQUIRE(
+      f.store.Finish(claimed[0].id, 1, OutboxState::kFailed, {"refused", 40003, "invalid"}, kNowMs)
+          .ok());
+  CHECK(f.Claim(kNowMs + 10 * kLeaseMs).empty());
+  const auto failed = f.store.List(OutboxState::kFailed, 10).value();
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].last_errcode == 40003);
+  CHECK(f.store.Claim(kNowMs, kLeaseMs, 0).status().code() == core::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace scrm::storage
