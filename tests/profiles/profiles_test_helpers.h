@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -122,6 +123,12 @@ struct Fixture {
     REQUIRE(view.ok());
     return std::move(view).value();
   }
+  // A view that lives as long as the fixture, for pointers into it (FindTag).
+  const CustomerView& KeptView(int64_t customer_id) {
+    kept_views.push_back(View(customer_id));
+    return kept_views.back();
+  }
+  std::deque<CustomerView> kept_views;  // deque: references stay valid as it grows
   std::vector<model::TimelineEntry> Timeline(int64_t customer_id) {
     auto entries = service.ListTimeline(customer_id, 0, 1000);
     INFO(entries.status().ToString());
@@ -190,6 +197,8 @@ inline const TagView* FindTag(const CustomerView& view, std::string_view group,
   }
   return nullptr;
 }
+// The pointer would dangle: keep the view in a variable.
+const TagView* FindTag(CustomerView&& view, std::string_view group, std::string_view name) = delete;
 
 // Every stored field of a profile, one line per row, so that a failed comparison shows the
 // difference (Catch prints strings, not structs). Scores with all 17 digits.

@@ -52,7 +52,7 @@ TEST_CASE("ProfileService adds a rule's tag with the rule and interaction as evi
   f.clock.Advance(std::chrono::minutes(1));
   const model::Interaction again = f.OaText("oE", "产品A还有货吗");
   f.Apply(again);
-  const TagView* after = FindTag(f.View(f.ByOpenid("oE")), "兴趣", "产品A");
+  const TagView* after = FindTag(f.KeptView(f.ByOpenid("oE")), "兴趣", "产品A");
   REQUIRE(after != nullptr);
   CHECK(after->detail.value.score == Approx(4).epsilon(1e-4));
   CHECK(after->detail.value.evidence_interaction_id == again.id);
@@ -116,9 +116,9 @@ TEST_CASE(
   f.Apply(f.OaText("oW", "2"));
   f.Apply(f.OaText("oOTHER", "x"));  // someone else's message does not count
   f.Apply(f.OaText("oW", "3"));
-  CHECK(FindTag(f.View(f.ByOpenid("oW")), "活跃度", "活跃") == nullptr);
+  CHECK(FindTag(f.KeptView(f.ByOpenid("oW")), "活跃度", "活跃") == nullptr);
   f.Apply(f.OaText("oW", "4"));  // third in the window
-  const TagView* active = FindTag(f.View(f.ByOpenid("oW")), "活跃度", "活跃");
+  const TagView* active = FindTag(f.KeptView(f.ByOpenid("oW")), "活跃度", "活跃");
   REQUIRE(active != nullptr);
   CHECK(active->detail.value.evidence_rule_id == 15);
 }

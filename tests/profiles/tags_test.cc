@@ -27,20 +27,20 @@ TEST_CASE("ProfileService decays a tag score by the group's half-life when the c
   REQUIRE(group.ok());
   f.Apply(f.OaText("oD", "产品A"));
   const int64_t id = f.ByOpenid("oD");
-  const TagView* now = FindTag(f.View(id), "兴趣", "产品A");
+  const TagView* now = FindTag(f.KeptView(id), "兴趣", "产品A");
   REQUIRE(now != nullptr);
   CHECK(now->decayed_score == 2.0);
   CHECK(now->held);
 
   f.clock.Advance(std::chrono::hours(24 * 30));  // one half-life
-  CHECK(FindTag(f.View(id), "兴趣", "产品A")->decayed_score == Approx(1.0));
-  CHECK_FALSE(FindTag(f.View(id), "兴趣", "产品A")->held);
+  CHECK(FindTag(f.KeptView(id), "兴趣", "产品A")->decayed_score == Approx(1.0));
+  CHECK_FALSE(FindTag(f.KeptView(id), "兴趣", "产品A")->held);
   f.clock.Advance(std::chrono::hours(24 * 30));
-  CHECK(FindTag(f.View(id), "兴趣", "产品A")->decayed_score == Approx(0.5));
+  CHECK(FindTag(f.KeptView(id), "兴趣", "产品A")->decayed_score == Approx(0.5));
 
   // Mentioning it again adds to the decayed score.
   f.Apply(f.OaText("oD", "还是产品A"));
-  const TagView* again = FindTag(f.View(id), "兴趣", "产品A");
+  const TagView* again = FindTag(f.KeptView(id), "兴趣", "产品A");
   CHECK(again->decayed_score == Approx(2.5));
   CHECK(again->held);
   // The stored score is "as of" its update; reading never rewrites it.
@@ -52,7 +52,7 @@ TEST_CASE("ProfileService never decays a score when the group's half-life is 0",
   REQUIRE(f.service.ConfigureTagGroup("兴趣", 0, 1.0).ok());
   f.Apply(f.OaText("oZ", "产品A"));
   f.clock.Advance(std::chrono::hours(24 * 3650));
-  CHECK(FindTag(f.View(f.ByOpenid("oZ")), "兴趣", "产品A")->decayed_score == 2.0);
+  CHECK(FindTag(f.KeptView(f.ByOpenid("oZ")), "兴趣", "产品A")->decayed_score == 2.0);
 }
 
 TEST_CASE(
@@ -65,7 +65,7 @@ TEST_CASE(
   late.occurred_at_ms -= 30 * testing::kDay;  // happened a half-life ago, delivered now
   f.Apply(f.OaText("oO", "产品A"));
   f.Apply(late);
-  const TagView* tag = FindTag(f.View(f.ByOpenid("oO")), "兴趣", "产品A");
+  const TagView* tag = FindTag(f.KeptView(f.ByOpenid("oO")), "兴趣", "产品A");
   REQUIRE(tag != nullptr);
   CHECK(tag->decayed_score == Approx(3.0));  // 2 now + 2 decayed by one half-life
   CHECK(tag->detail.value.updated_at_ms == f.clock.NowUnixMillis());
@@ -93,9 +93,9 @@ TEST_CASE("ProfileService adds and removes a manual tag when staff tag a custome
   CHECK(added->detail.value.source == model::TagSource::kManual);
   CHECK(added->detail.value.evidence_rule_id == 0);
   CHECK(added->detail.value.evidence_interaction_id == 0);
-  CHECK(FindTag(f.View(id), "客户等级", "重点客户") != nullptr);
+  CHECK(FindTag(f.KeptView(id), "客户等级", "重点客户") != nullptr);
   REQUIRE(f.service.RemoveTag(id, {"客户等级", "重点客户"}).ok());
-  CHECK(FindTag(f.View(id), "客户等级", "重点客户") == nullptr);
+  CHECK(FindTag(f.KeptView(id), "客户等级", "重点客户") == nullptr);
   CHECK(f.service.RemoveTag(id, {"客户等级", "重点客户"}).code() == StatusCode::kNotFound);
   CHECK(f.service.AddManualTag(id, {"客户等级", "重点客户"}, 0).status().code() ==
         StatusCode::kInvalidArgument);
