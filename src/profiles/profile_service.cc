@@ -557,17 +557,12 @@ Status ProfileService::Apply(storage::ProfileTxn& txn, const model::Interaction&
   SCRM_ASSIGN_OR_RETURN(const std::optional<model::Identity> by_union, Lookup(txn, unionid));
   model::Customer customer;
   if (by_primary.has_value() && by_union.has_value() && by_primary->id != by_union->customer_id) {
-    // The unionid joins two customers: one person. The older customer survives, unless an
-    // operator undid this very merge before.
-    const int64_t survivor = std::min(by_primary->id, by_union->customer_id);
-    const int64_t merged = std::max(by_primary->id, by_union->customer_id);
-    SCRM_ASSIGN_OR_RETURN(const bool excluded, txn.IsMergeExcluded(survivor, merged));
-    if (excluded) {
-      customer = std::move(*by_primary);
+    SCRM_ASSIGN_OR_RETURN(const std::optional<model::MergeRecord> record,
+                          MergeByUnionid(txn, by_primary->id, by_union->customer_id));
+    if (record.has_value()) {
+      SCRM_ASSIGN_OR_RETURN(customer, txn.GetCustomer(record->survivor_id));
     } else {
-      model::MergeRecord record;
-      SCRM_RETURN_IF_ERROR(ApplyMerge(txn, survivor, merged, "unionid", &record));
-      SCRM_ASSIGN_OR_RETURN(customer, txn.GetCustomer(survivor));
+      customer = std::move(*by_primary);
     }
   } else if (by_primary.has_value()) {
     customer = std::move(*by_primary);
@@ -629,6 +624,18 @@ Status ProfileService::ApplyChunk(std::span<const model::Interaction> chunk,
 
 // ---------------------------------------------------------------------------------------------
 // Merge and undo
+
+StatusOr<std::optional<model::MergeRecord>> ProfileService::MergeByUnionid(storage::ProfileTxn& txn,
+                                                                           int64_t a,
+                                                                           int64_t b) const {
+  const int64_t survivor = std::min(a, b);
+  const int64_t merged = std::max(a, b);
+  SCRM_ASSIGN_OR_RETURN(const bool excluded, txn.IsMergeExcluded(survivor, merged));
+  if (excluded) return std::optional<model::MergeRecord>();
+  model::MergeRecord record;
+  SCRM_RETURN_IF_ERROR(ApplyMerge(txn, survivor, merged, "unionid", &record));
+  return std::optional<model::MergeRecord>(std::move(record));
+}
 
 Status ProfileService::ApplyMerge(storage::ProfileTxn& txn, int64_t survivor_id, int64_t merged_id,
                                   const std::string& reason, model::MergeRecord* record) const {
@@ -948,14 +955,8 @@ StatusOr<ProfileService::UnionidLink> ProfileService::LinkUnionid(int64_t custom
       return core::OkStatus();
     }
     if (holder->customer_id == customer.id) return core::OkStatus();
-    const int64_t survivor = std::min(customer.id, holder->customer_id);
-    const int64_t merged = std::max(customer.id, holder->customer_id);
-    SCRM_ASSIGN_OR_RETURN(const bool excluded, txn.IsMergeExcluded(survivor, merged));
-    if (excluded) return core::OkStatus();  // an operator said they are two people
-    model::MergeRecord record;
-    SCRM_RETURN_IF_ERROR(ApplyMerge(txn, survivor, merged, "unionid", &record));
-    link.customer_id = survivor;
-    link.merge = std::move(record);
+    SCRM_ASSIGN_OR_RETURN(link.merge, MergeByUnionid(txn, customer.id, holder->customer_id));
+    if (link.merge.has_value()) link.customer_id = link.merge->survivor_id;
     return core::OkStatus();
   });
   if (!status.ok()) return status;

@@ -202,6 +202,10 @@ class ProfileService {
   core::Status SetTaskStatus(int64_t task_id, model::TaskStatus status);
 
  private:
+  // Two customers share a unionid: one person (PROTOCOL §5). The older survives, reason
+  // "unionid", unless an operator undid that merge before: then nullopt and nothing changes.
+  core::StatusOr<std::optional<model::MergeRecord>> MergeByUnionid(storage::ProfileTxn& txn,
+                                                                   int64_t a, int64_t b) const;
   core::Status ApplyMerge(storage::ProfileTxn& txn, int64_t survivor_id, int64_t merged_id,
                           const std::string& reason, model::MergeRecord* record) const;
 
