@@ -259,7 +259,9 @@ Status IngestWorker::RunChunkProcessor(std::span<const model::Interaction> part,
 
 IngestWorker::ChunkOutcome IngestWorker::ProcessChunkTransactional() {
   const int64_t start = cursor_.load();
-  StatusOr<std::vector<model::Interaction>> chunk = store_.ReadAfter(start, options_.chunk_size);
+  StatusOr<std::vector<model::Interaction>> chunk = store_.ReadAfter(
+      start, options_.chunk_size,
+      chunk_processor_->reads_raw_body() ? storage::RawBody::kRead : storage::RawBody::kSkip);
   if (!chunk.ok()) {
     logger_->error("ingest: reading after interaction {} failed, will retry: {}", start,
                    chunk.status().ToString());

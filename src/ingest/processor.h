@@ -56,6 +56,9 @@ class ChunkProcessor {
   virtual std::string_view name() const = 0;
   virtual core::Status ProcessChunk(std::span<const model::Interaction> chunk,
                                     const ChunkCursor* cursor) = 0;
+  // False when the processor never reads Interaction::raw_body: the worker then reads chunks
+  // without it (the body is most of a stored row).
+  virtual bool reads_raw_body() const { return true; }
 };
 
 }  // namespace scrm::ingest

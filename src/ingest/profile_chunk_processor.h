@@ -21,6 +21,8 @@ class ProfileChunkProcessor final : public ChunkProcessor {
   std::string_view name() const override { return "profiles"; }
   core::Status ProcessChunk(std::span<const model::Interaction> chunk,
                             const ChunkCursor* cursor) override;
+  // Identity, rules and effects read the typed payload only.
+  bool reads_raw_body() const override { return false; }
 
  private:
   const profiles::ProfileService& service_;

@@ -29,6 +29,7 @@ constexpr char kPragmaForeignKeysOn[] = "PRAGMA foreign_keys=ON";
 constexpr char kPragmaWalAutocheckpointOff[] = "PRAGMA wal_autocheckpoint=0";
 // Returns (busy, log frames, checkpointed frames); busy = 1 when another connection blocked it.
 // https://www.sqlite.org/pragma.html#pragma_wal_checkpoint
+constexpr char kPragmaSchemaVersion[] = "PRAGMA schema_version";
 constexpr char kPragmaWalCheckpointTruncate[] = "PRAGMA wal_checkpoint(TRUNCATE)";
 constexpr char kRollback[] = "ROLLBACK";
 constexpr char kMainSchema[] = "main";
@@ -406,6 +407,10 @@ StatusOr<int> Database::Migrate(int64_t now_ms) {
         return core::OkStatus();
       }
       db.exec(migration.sql);
+      if (migration.edits_schema_text) {
+        const int64_t schema_version = db.execAndGet(kPragmaSchemaVersion).getInt64();
+        db.exec(std::string(kPragmaSchemaVersion) + "=" + std::to_string(schema_version + 1));
+      }
       SQLite::Statement record(db, kInsertMigration);
       record.bind(1, migration.version);
       record.bind(2, migration.name);

@@ -53,6 +53,9 @@ uint64_t DedupeHash(std::string_view account_id, std::string_view dedupe_key);
 // fail with the codes of Database::WithWriter/WithReader (FailedPrecondition after Close,
 // Unavailable when busy, Internal otherwise). A stored row this binary cannot read back (an
 // unknown platform or kind, payload_json that does not parse) is Internal naming its id.
+// Whether a read fills Interaction::raw_body.
+enum class RawBody { kRead, kSkip };
+
 class InteractionStore {
  public:
   static constexpr size_t kMaxListLimit = 1000;
@@ -74,8 +77,10 @@ class InteractionStore {
   // InvalidArgument when limit is 0 or above kMaxListLimit.
   core::StatusOr<std::vector<model::Interaction>> List(const InteractionFilter& filter);
   // The worker's read: id > after_id ascending, at most limit (1..100000, else
-  // InvalidArgument).
-  core::StatusOr<std::vector<model::Interaction>> ReadAfter(int64_t after_id, size_t limit);
+  // InvalidArgument). With RawBody::kSkip every raw_body is left empty (cheaper, for readers
+  // that never use it).
+  core::StatusOr<std::vector<model::Interaction>> ReadAfter(int64_t after_id, size_t limit,
+                                                            RawBody raw_body = RawBody::kRead);
   // How many interactions have id > after_id, and the largest such id, without reading them
   // (the ingest worker's pass when it has no processors).
   core::StatusOr<RowsAfter> SummarizeAfter(int64_t after_id);

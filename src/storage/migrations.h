@@ -11,6 +11,9 @@ struct Migration {
   int version = 0;
   const char* name = "";
   const char* sql = "";
+  // The sql edits sqlite_schema through writable_schema: Migrate increments schema_version
+  // afterwards, in the same transaction, so every other connection re-reads the schema.
+  bool edits_schema_text = false;
 };
 
 // Every migration, ascending, numbered 1..N without gaps. Append-only: a migration that has

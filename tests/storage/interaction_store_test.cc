@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "src/model/interaction.h"
+#include "src/model/interaction_json.h"
 #include "src/storage/database.h"
 #include "src/storage/migrations.h"
 #include "tests/storage/storage_test_helpers.h"
@@ -387,6 +388,32 @@ TEST_CASE("InteractionStore ReadAfter returns rows after the id in order when as
   REQUIRE(read.ok());
   CHECK(IdsOf(*read) == std::vector<int64_t>{kBaseId + 2, kBaseId + 3});
   CHECK(f.store.ReadAfter(0, 0).status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE(
+    "InteractionStore ReadAfter leaves raw_body empty and reads the rest when told to skip it",
+    "[db]") {
+  Fixture f;
+  InsertOrDie(f.store, {MakeText(1), MakeText(2)});
+  auto with_body = f.store.ReadAfter(0, 10);
+  auto without_body = f.store.ReadAfter(0, 10, RawBody::kSkip);
+  REQUIRE(with_body.ok());
+  REQUIRE(without_body.ok());
+  REQUIRE(with_body->size() == 2);
+  REQUIRE(without_body->size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    const model::Interaction& full = (*with_body)[i];
+    const model::Interaction& lean = (*without_body)[i];
+    CHECK_FALSE(full.raw_body.empty());
+    CHECK(lean.raw_body.empty());
+    CHECK(lean.id == full.id);
+    CHECK(lean.kind == full.kind);
+    CHECK(lean.dedupe_key == full.dedupe_key);
+    CHECK(lean.openid == full.openid);
+    CHECK(lean.occurred_at_ms == full.occurred_at_ms);
+    CHECK(lean.raw_format == full.raw_format);
+    CHECK(model::PayloadToJson(lean.payload) == model::PayloadToJson(full.payload));
+  }
 }
 
 TEST_CASE("InteractionStore ReadAfter returns Internal when a stored payload does not parse",
