@@ -246,7 +246,20 @@ void ListCustomers(profiles::ProfileService& profiles, const httplib::Request& r
   filter.after_id = *after;
   filter.limit = static_cast<size_t>(*limit);
 
-  auto customers = profiles.ListCustomers(filter);
+  profiles::TagMatch match = profiles::TagMatch::kHeld;
+  if (req.has_param("held")) {
+    const std::string held = req.get_param_value("held");
+    if (held == "false") {
+      match = profiles::TagMatch::kFaded;
+    } else if (held == "any") {
+      match = profiles::TagMatch::kAny;
+    } else if (held != "true") {
+      Check(core::InvalidArgumentError("held: must be true, false or any"), res, ctx);
+      return;
+    }
+  }
+
+  auto customers = profiles.ListCustomers(filter, match);
   if (!Check(customers.status(), res, ctx)) return;
   json items = json::array();
   for (const auto& customer : *customers) items.push_back(CustomerJson(customer));

@@ -849,8 +849,20 @@ StatusOr<std::vector<model::TimelineEntry>> ProfileService::ListTimeline(int64_t
   return store_.ListTimeline(customer_id, after_id, limit);
 }
 
-StatusOr<std::vector<model::Customer>> ProfileService::ListCustomers(
-    const storage::CustomerFilter& filter) const {
+StatusOr<std::vector<model::Customer>> ProfileService::ListCustomers(storage::CustomerFilter filter,
+                                                                     TagMatch match) const {
+  if (filter.tag_id.has_value() && match != TagMatch::kAny) {
+    SCRM_ASSIGN_OR_RETURN(const std::optional<model::TagDetail> tag, store_.GetTag(*filter.tag_id));
+    if (!tag.has_value()) return std::vector<model::Customer>();
+    const int64_t now_ms = clock_.NowUnixMillis();
+    const int64_t half_life_ms = HalfLifeMs(tag->group);
+    const double threshold = tag->Threshold();
+    const bool want_held = match == TagMatch::kHeld;
+    filter.tag_score_filter = [=](double score, int64_t updated_at_ms) {
+      const double decayed = tagger::DecayedScore(score, updated_at_ms, now_ms, half_life_ms);
+      return tagger::IsHeld(decayed, threshold) == want_held;
+    };
+  }
   return store_.ListCustomers(filter);
 }
 

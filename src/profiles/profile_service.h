@@ -81,6 +81,9 @@ struct CursorUpdate {
 // Thread-safety: Apply runs on the caller's transaction (the ingest worker thread); the other
 // methods may be called from any thread (each opens its own transaction or read). Does not own
 // the store, rule holder or clock, which must outlive it.
+// Which customers a tag filter keeps (ListCustomers).
+enum class TagMatch { kHeld, kFaded, kAny };
+
 class ProfileService {
  public:
   ProfileService(storage::ProfileStore& store, const RuleSetHolder& rules, const core::Clock& clock,
@@ -112,8 +115,10 @@ class ProfileService {
   core::StatusOr<std::vector<model::TimelineEntry>> ListTimeline(int64_t customer_id,
                                                                  int64_t after_id,
                                                                  size_t limit) const;
+  // With filter.tag_id, `match` says which scores on that tag count: held now (decayed score at
+  // or above the threshold), faded (a score below it), or any.
   core::StatusOr<std::vector<model::Customer>> ListCustomers(
-      const storage::CustomerFilter& filter) const;
+      storage::CustomerFilter filter, TagMatch match = TagMatch::kHeld) const;
   // The customer an identity resolves to; nullopt when unknown.
   core::StatusOr<std::optional<int64_t>> FindCustomer(std::string_view platform,
                                                       std::string_view account_id,

@@ -72,10 +72,11 @@ constexpr char kSelectCustomersPage[] =
     " AND (?5 IS NULL OR EXISTS (SELECT 1 FROM identities i WHERE i.value = ?5"
     " AND i.customer_id = c.id) OR c.attributes_json LIKE ?6 ESCAPE '\\')"
     " ORDER BY c.id LIMIT ?7";
-// With a tag: walks customer_tags_tag (tag_id, customer_id) instead of every customer.
+// With a tag: walks customer_tags_tag (tag_id, customer_id) instead of every customer. The
+// score and its time follow the customer's columns (for CustomerFilter::tag_score_filter).
 constexpr char kSelectCustomersByTagPage[] =
     "SELECT " SCRM_CUSTOMER_COLUMNS_OF_C
-    " FROM customer_tags ct JOIN customers c ON c.id = ct.customer_id"
+    ", ct.score, ct.updated_at_ms FROM customer_tags ct JOIN customers c ON c.id = ct.customer_id"
     " WHERE ct.tag_id = ?8 AND ct.customer_id > ?1 AND c.merged_into IS NULL"
     " AND (?2 IS NULL OR c.stage = ?2) AND (?3 IS NULL OR c.owner_userid = ?3)"
     " AND (?4 IS NULL OR c.updated_at_ms > ?4)"
@@ -398,6 +399,9 @@ void BindCustomer(SQLite::Statement& st, const model::Customer& c) {
   st.bind(14, c.updated_at_ms);
   BindOptionalInt(st, 15, c.merged_into);
 }
+
+// Columns ReadCustomer reads (SCRM_CUSTOMER_COLUMNS); a query's own columns follow them.
+constexpr int kCustomerColumnCount = 16;
 
 StatusOr<model::Customer> ReadCustomer(const SQLite::Statement& row) {
   model::Customer c;
@@ -1453,27 +1457,44 @@ StatusOr<std::vector<model::Customer>> ProfileStore::ListCustomers(const Custome
   SCRM_RETURN_IF_ERROR(ValidateLimit(filter.limit));
   std::vector<model::Customer> out;
   SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
-    SQLite::Statement q(
-        db, filter.tag_id.has_value() ? kSelectCustomersByTagPage : kSelectCustomersPage);
-    q.bind(1, filter.after_id);
-    if (filter.stage.has_value()) {
-      BindText(q, 2, model::LifecycleStageName(*filter.stage));
-    } else {
-      q.bind(2);
-    }
-    BindOptionalText(q, 3, filter.owner_userid);
-    BindOptionalInt(q, 4, filter.updated_after_ms);
-    BindOptionalText(q, 5, filter.query);
-    if (filter.query.has_value()) {
-      q.bind(6, LikePattern(*filter.query));
-    } else {
-      q.bind(6);
-    }
-    q.bind(7, static_cast<int64_t>(filter.limit));
-    if (filter.tag_id.has_value()) q.bind(8, *filter.tag_id);
-    while (q.executeStep()) {
-      SCRM_ASSIGN_OR_RETURN(model::Customer c, ReadCustomer(q));
-      out.push_back(std::move(c));
+    const bool by_tag = filter.tag_id.has_value();
+    SQLite::Statement q(db, by_tag ? kSelectCustomersByTagPage : kSelectCustomersPage);
+    const bool filtered = by_tag && filter.tag_score_filter != nullptr;
+    int64_t after_id = filter.after_id;
+    // Without a score filter one query fills the page. With one, rows it refuses are skipped
+    // and the query runs again after the last row seen, until the page is full or the rows end.
+    for (;;) {
+      q.reset();
+      q.bind(1, after_id);
+      if (filter.stage.has_value()) {
+        BindText(q, 2, model::LifecycleStageName(*filter.stage));
+      } else {
+        q.bind(2);
+      }
+      BindOptionalText(q, 3, filter.owner_userid);
+      BindOptionalInt(q, 4, filter.updated_after_ms);
+      BindOptionalText(q, 5, filter.query);
+      if (filter.query.has_value()) {
+        q.bind(6, LikePattern(*filter.query));
+      } else {
+        q.bind(6);
+      }
+      q.bind(7, static_cast<int64_t>(filter.limit));
+      if (by_tag) q.bind(8, *filter.tag_id);
+      size_t rows = 0;
+      while (q.executeStep()) {
+        ++rows;
+        SCRM_ASSIGN_OR_RETURN(model::Customer c, ReadCustomer(q));
+        after_id = c.id;
+        if (filtered &&
+            !filter.tag_score_filter(q.getColumn(kCustomerColumnCount).getDouble(),
+                                     q.getColumn(kCustomerColumnCount + 1).getInt64())) {
+          continue;
+        }
+        out.push_back(std::move(c));
+        if (out.size() == filter.limit) break;
+      }
+      if (!filtered || out.size() == filter.limit || rows < filter.limit) break;
     }
     return core::OkStatus();
   }));
@@ -1499,6 +1520,16 @@ StatusOr<std::optional<model::TagDetail>> ProfileStore::FindTag(std::string_view
   SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
     Session s(db);
     result = QueryTagByNames(s, group_name, name);
+    return core::OkStatus();
+  }));
+  return result;
+}
+
+StatusOr<std::optional<model::TagDetail>> ProfileStore::GetTag(int64_t tag_id) {
+  std::optional<model::TagDetail> result;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    Session s(db);
+    result = QueryTagById(s, tag_id);
     return core::OkStatus();
   }));
   return result;

@@ -32,7 +32,11 @@ struct StoredMerge {
 // ListCustomers() filter; every member that is set must hold. Results ascend by id: page by
 // passing the last id seen as after_id. Merged customers are left out.
 struct CustomerFilter {
-  std::optional<int64_t> tag_id;  // has a score on this tag (held or not: the caller decays)
+  std::optional<int64_t> tag_id;  // has a score on this tag
+  // With tag_id: keeps only the customers whose stored score on the tag and the time it last
+  // moved pass this (the caller decays the score: "holds the tag now"). Unset keeps every score.
+  // Pages still hold up to `limit` matching customers.
+  std::function<bool(double score, int64_t updated_at_ms)> tag_score_filter;
   std::optional<model::LifecycleStage> stage;
   std::optional<std::string> owner_userid;
   // An identity value equal to it (openid, external_userid, unionid, phone, ERP number), or a
@@ -218,6 +222,8 @@ class ProfileStore {
                                                               std::string_view value);
   core::StatusOr<std::optional<model::TagDetail>> FindTag(std::string_view group_name,
                                                           std::string_view name);
+  // The tag with this id and its group; nullopt when there is none.
+  core::StatusOr<std::optional<model::TagDetail>> GetTag(int64_t tag_id);
   // Every tag with its group, by group id then tag id.
   core::StatusOr<std::vector<model::TagDetail>> ListTags();
   core::StatusOr<std::vector<model::FollowUpTask>> ListTasks(const TaskFilter& filter);

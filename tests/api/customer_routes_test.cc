@@ -254,6 +254,18 @@ TEST_CASE("GET customers filters by tag, stage, owner, q and updated_after and p
   CHECK(first.body["items"].size() == 2);
   CHECK(first.body["next_after"] == b);
   CHECK(ids("?limit=2&after=" + std::to_string(b)) == std::vector<int64_t>{c});
+
+  // Two half-lives later 兴趣:产品A (2 points, threshold 1) has faded to 0.5: a tag filter keeps
+  // holders by default, held=false the faded, held=any both.
+  f.p.clock.Advance(std::chrono::hours(24 * 60));
+  const std::string interest = "?tag=%E5%85%B4%E8%B6%A3:%E4%BA%A7%E5%93%81A";
+  CHECK(ids(interest).empty());
+  CHECK(ids(interest + "&held=true").empty());
+  CHECK(ids(interest + "&held=false") == std::vector<int64_t>{a});
+  CHECK(ids(interest + "&held=any") == std::vector<int64_t>{a});
+  auto bad = f.Call("GET", "/api/v1/customers" + interest + "&held=maybe");
+  CHECK(bad.status == 400);
+  CHECK(ErrorMessage(bad).rfind("held:", 0) == 0);
 }
 
 TEST_CASE("POST and DELETE customer tags add a manual tag and remove it", "[integration]") {

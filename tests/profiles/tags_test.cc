@@ -47,6 +47,46 @@ TEST_CASE("ProfileService decays a tag score by the group's half-life when the c
   CHECK(again->detail.value.updated_at_ms == f.clock.NowUnixMillis());
 }
 
+TEST_CASE("ProfileService ListCustomers by tag keeps holders, faded scores or both when asked",
+          "[db]") {
+  Fixture f(testing::Rules(kInterestRule));
+  REQUIRE(f.service.ConfigureTagGroup("兴趣", 30, 2.0).ok());
+  // Five customers mention 产品A a half-life ago (score 2 decays to 1: faded), then four more
+  // now (score 2: held), interleaved by id so that pages must skip rows.
+  std::vector<int64_t> faded;
+  std::vector<int64_t> held;
+  for (int i = 0; i < 9; ++i) {
+    model::Interaction it = f.OaText("oH" + std::to_string(i), "产品A");
+    f.Apply(it);
+    (i % 2 == 0 ? faded : held).push_back(f.ByOpenid("oH" + std::to_string(i)));
+  }
+  // Age the even ones' scores by hand: one half-life older than the clock.
+  f.clock.Advance(std::chrono::hours(24 * 30));
+  for (size_t i = 1; i < 9; i += 2) f.Apply(f.OaText("oH" + std::to_string(i), "产品A"));
+  auto tag = f.store.FindTag("兴趣", "产品A");
+  REQUIRE(tag.ok());
+  REQUIRE(tag->has_value());
+  const auto ids_of = [&](TagMatch match, size_t limit) {
+    std::vector<int64_t> ids;
+    storage::CustomerFilter filter;
+    filter.tag_id = (*tag)->tag.id;
+    filter.limit = limit;
+    for (;;) {
+      auto page = f.service.ListCustomers(filter, match);
+      REQUIRE(page.ok());
+      for (const model::Customer& c : *page) ids.push_back(c.id);
+      if (page->size() < limit) break;
+      filter.after_id = page->back().id;
+    }
+    return ids;
+  };
+  // Held now: the odd ones (1 decayed to 1, plus 2 = 3 >= 2); faded: the even ones (1 < 2).
+  CHECK(ids_of(TagMatch::kHeld, 2) == held);
+  CHECK(ids_of(TagMatch::kFaded, 2) == faded);
+  CHECK(ids_of(TagMatch::kAny, 4).size() == 9);
+  CHECK(ids_of(TagMatch::kHeld, 50) == held);
+}
+
 TEST_CASE("ProfileService never decays a score when the group's half-life is 0", "[db]") {
   Fixture f(testing::Rules(kInterestRule));
   REQUIRE(f.service.ConfigureTagGroup("兴趣", 0, 1.0).ok());
