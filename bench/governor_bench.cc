@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -133,6 +134,8 @@ int main(int argc, char** argv) {
   const auto end = start + std::chrono::duration_cast<steady_clock::duration>(
                                std::chrono::duration<double>(seconds));
   std::atomic<int64_t> offered{0}, ok{0}, throttled{0}, failed{0}, late{0};
+  std::mutex failures_mu;
+  std::map<std::string, int64_t> failures;  // outcome -> count, guarded by failures_mu
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
@@ -157,6 +160,8 @@ int main(int argc, char** argv) {
           ++throttled;
         } else {
           ++failed;
+          std::lock_guard lock(failures_mu);
+          ++failures[std::string(platform::OutcomeName(detail.error().outcome))];
         }
       }
     });
@@ -200,6 +205,9 @@ int main(int argc, char** argv) {
       static_cast<long long>(offered.load()), static_cast<long long>(late.load()),
       static_cast<long long>(ok.load()), static_cast<long long>(throttled.load()),
       static_cast<long long>(failed.load()));
+  for (const auto& [outcome, count] : failures) {
+    std::printf("  failed %s: %lld\n", outcome.c_str(), static_cast<long long>(count));
+  }
   std::printf("simulator: %zu calls, 45033/45009 answers: %lld\n", calls.size(),
               static_cast<long long>(limited));
   for (const auto& [window, count] : per_window) {
@@ -216,5 +224,11 @@ int main(int argc, char** argv) {
   const bool close = std::abs(steady_per_min / static_cast<double>(limit) - 1.0) <= 0.05;
   std::printf("verdict: %s, %s\n", held ? "no platform rate-limit answers" : "LIMIT EXCEEDED",
               close ? "within 5 % of the limit" : "NOT within 5 % of the limit");
+  // The row scripts/bench.sh collects.
+  std::printf(
+      "| governor_bench | %.1f %% of the limit after the burst, %lld x 45033 | %zu calls, "
+      "%.0f / min over %.0f s | limit %lld / 60 s, demand %.1fx, %d threads |\n",
+      100.0 * steady_per_min / static_cast<double>(limit), static_cast<long long>(limited),
+      calls.size(), per_min, elapsed, static_cast<long long>(limit), demand_factor, threads);
   return held && close ? 0 : 2;
 }
