@@ -175,8 +175,8 @@ ApiAnswer Platform::Handle(const ApiCall& call) {
   rec.body = StripSecretsFromBody(call.body);
 
   ApiAnswer answer;
-  bool busy = false;
-  ApplyFaults(rec.seq, call.api, answer, busy);
+  int64_t injected = 0;
+  ApplyFaults(rec.seq, call.api, answer, injected);
   if (answer.drop || answer.http_status != 200) {
     rec.http_status = answer.drop ? 0 : answer.http_status;
     rec.outcome = answer.drop ? "dropped" : "http_5xx";
@@ -201,9 +201,11 @@ ApiAnswer Platform::Handle(const ApiCall& call) {
   }
   Context ctx;
   std::string errmsg;
-  if (busy) {
+  if (injected == -1) {
     // -1 "system busy" (§4.3: transient, retry ≤ 3 with backoff).
     out = Err(-1, "system error");
+  } else if (injected != 0) {
+    out = Err(injected, "injected fault");
   } else if (route->second.method != call.method) {
     out = Err(43002, "require POST method");
     if (route->second.method == "GET") out = Err(43001, "require GET method");
@@ -231,7 +233,8 @@ ApiAnswer Platform::Handle(const ApiCall& call) {
   return answer;
 }
 
-void Platform::ApplyFaults(int64_t seq, const std::string& api, ApiAnswer& answer, bool& busy) {
+void Platform::ApplyFaults(int64_t seq, const std::string& api, ApiAnswer& answer,
+                           int64_t& injected) {
   for (size_t i = 0; i < world_.faults.size(); ++i) {
     const FaultRule& f = world_.faults[i];
     if (f.api != "*" && f.api != api) continue;
@@ -250,7 +253,9 @@ void Platform::ApplyFaults(int64_t seq, const std::string& api, ApiAnswer& answe
     } else if (f.kind == "http_5xx") {
       answer.http_status = static_cast<int>(f.status);
     } else if (f.kind == "busy") {
-      busy = true;
+      injected = -1;
+    } else if (f.kind == "errcode") {
+      injected = f.errcode;
     }
   }
 }

@@ -111,8 +111,9 @@ class Platform final : public WorldSink {
   };
 
   void InstallRoutes();
-  // Fault decision for call `seq` of `api`; consumes counts.
-  void ApplyFaults(int64_t seq, const std::string& api, ApiAnswer& answer, bool& busy);
+  // Fault decision for call `seq` of `api`; consumes counts. `injected` becomes the errcode to
+  // answer instead of handling the call (-1 for "busy"), 0 when none.
+  void ApplyFaults(int64_t seq, const std::string& api, ApiAnswer& answer, int64_t& injected);
   // 0 when the token is usable, else the errcode to answer.
   int64_t CheckToken(const ApiCall& call, const std::string& platform, std::string& errmsg);
   // 0 when within every matching limit, else the errcode to answer.

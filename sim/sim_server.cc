@@ -53,6 +53,18 @@ void ShutdownConnection(const httplib::Request& req) {
   }
 }
 
+// httplib::Server with access to the listening socket, which 0.11 keeps protected.
+class ListeningServer final : public httplib::Server {
+ public:
+  // httplib 0.11 listens with a hard-coded backlog of 5: a burst of new connections (a test's
+  // 1000 concurrent callers) overflows it and each dropped SYN costs the client a 1 s retry.
+  // Linux lets listen() be called again on a listening socket to change the backlog.
+  void RaiseBacklog() {
+    const auto sock = svr_sock_.load();
+    if (sock != INVALID_SOCKET) ::listen(sock, SOMAXCONN);
+  }
+};
+
 void Reply(httplib::Response& res, const json& body, int status = 200) {
   res.status = status;
   res.set_content(body.dump(2), "application/json; charset=utf-8");
@@ -85,7 +97,9 @@ core::Status SimServer::Start() {
     return core::InvalidArgumentError("the simulator listens on loopback only, not " +
                                       options_.host);
   }
-  server_ = std::make_unique<httplib::Server>();
+  auto server = std::make_unique<ListeningServer>();
+  ListeningServer* listening = server.get();
+  server_ = std::move(server);
   const size_t threads = static_cast<size_t>(std::max(2, options_.threads));
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // Short keep-alive so Stop() does not wait for idle client connections.
@@ -108,6 +122,7 @@ core::Status SimServer::Start() {
     return core::UnavailableError("cannot bind " + options_.host + ":" +
                                   std::to_string(options_.port));
   }
+  listening->RaiseBacklog();
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // No wait_until_ready() in 0.11: poll is_running().
   for (int i = 0; i < 2000 && !server_->is_running(); ++i) {

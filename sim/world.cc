@@ -10,10 +10,13 @@ namespace {
 using nlohmann::json;
 
 core::Status ValidateFault(const FaultRule& f) {
-  static const std::set<std::string> kKinds = {"latency", "http_5xx", "drop", "busy"};
+  static const std::set<std::string> kKinds = {"latency", "http_5xx", "drop", "busy", "errcode"};
   if (kKinds.count(f.kind) == 0) {
-    return core::InvalidArgumentError("fault kind must be latency|http_5xx|drop|busy, got '" +
-                                      f.kind + "'");
+    return core::InvalidArgumentError(
+        "fault kind must be latency|http_5xx|drop|busy|errcode, got '" + f.kind + "'");
+  }
+  if (f.kind == "errcode" && f.errcode == 0) {
+    return core::InvalidArgumentError("errcode fault needs a non-zero errcode");
   }
   if (f.rate <= 0 || f.rate > 1) return core::InvalidArgumentError("fault rate must be in (0, 1]");
   if (f.kind == "http_5xx" && (f.status < 500 || f.status > 599)) {

@@ -117,7 +117,8 @@ struct RateLimitRule {
 
 // One fault. kind: "latency" (sleep latency_ms, then answer), "http_5xx" (answer HTTP
 // `status` with no JSON), "drop" (close the connection without an answer), "busy"
-// (errcode -1). It applies to calls of `api` ("*" = all) and, when `call` > 0, only to the
+// (errcode -1), "errcode" (answer errcode `errcode`, e.g. 45033 or 42001, before doing
+// anything). It applies to calls of `api` ("*" = all) and, when `call` > 0, only to the
 // call with that global sequence number (see /sim/requests `seq`). `rate` in (0, 1] is the
 // fraction of matching calls hit (1 = all); `count` > 0 limits how many calls it hits before it
 // retires (-1 = unlimited).
@@ -129,6 +130,7 @@ struct FaultRule {
   int64_t count = -1;
   int64_t latency_ms = 0;
   int64_t status = 503;
+  int64_t errcode = 0;  // kind "errcode": the errcode answered (not 0)
 };
 
 // One scenario step (docs/simulator.md lists the types). It is delivered as a callback and,
@@ -185,7 +187,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OaWorld, account, app_id, app_se
                                                 encoding_aes_key, mode, followers, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RateLimitRule, api, limit, window_s, errcode)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FaultRule, kind, api, call, rate, count, latency_ms,
-                                                status)
+                                                status, errcode)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ScenarioEvent, platform, type, openid, unionid,
                                                 scene, key, content, userid, external_userid, name,
                                                 state, welcome_code, msg_id, delay_ms, mutate_world)

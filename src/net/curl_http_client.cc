@@ -150,6 +150,10 @@ HttpResult CurlHttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer.data());
   if (shared_->share != nullptr) curl_easy_setopt(curl, CURLOPT_SHARE, shared_->share);
+  // libcurl silently re-sends a request whose reused connection closed before any reply byte;
+  // on a fresh connection it does not (see the header). The new connection stays in the
+  // handle's cache for later requests.
+  curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, request.idempotent ? 0L : 1L);
   if (request.method == HttpMethod::kPost) {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,

@@ -32,7 +32,10 @@ struct CurlHttpClientOptions {
 // or TLS handshake failure or timeout) is kNotSent; after that (timeout waiting for the reply,
 // reset, truncated or oversized reply) kUnknown. libcurl itself re-sends a request once when a
 // reused keep-alive connection turns out to have been closed by the server before any reply
-// byte (the server closed it idle, so it never read the request).
+// byte. That is right when the server closed it idle and never read the request, but the same
+// signs follow a server that read the request, acted on it and then dropped the connection; so
+// a request that is not idempotent always goes on a fresh connection (CURLOPT_FRESH_CONNECT),
+// where libcurl never re-sends, and comes back kUnknown instead.
 class CurlHttpClient final : public HttpClient {
  public:
   explicit CurlHttpClient(CurlHttpClientOptions options = {});

@@ -22,6 +22,10 @@ struct HttpRequest {
   std::string body;                                          // sent for kPost
   std::chrono::milliseconds timeout{10000};                  // whole exchange, connect included
   std::chrono::milliseconds connect_timeout{3000};           // TCP + TLS handshake
+  // Whether the transport may send the request again on its own. false for a send without an
+  // idempotency key: the client must then never repeat it behind the caller's back (see
+  // CurlHttpClient), so that an interrupted exchange comes back as kUnknown.
+  bool idempotent = true;
 };
 
 // What became of a request. The distinction between kNotSent and kUnknown decides whether a

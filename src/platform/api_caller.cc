@@ -119,6 +119,7 @@ ApiResult<nlohmann::json> ApiCaller::Call(const Credential& credential, const Ap
     const auto remaining = duration_cast<milliseconds>(deadline - clock_.SteadyNow());
     request.timeout = std::clamp(remaining, milliseconds(100), policy_.request_timeout);
     request.connect_timeout = std::min(policy_.connect_timeout, request.timeout);
+    request.idempotent = call.idempotent;
     ++attempts;
     const PlatformReply reply = ReadReply(http_.Send(request));
 

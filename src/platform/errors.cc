@@ -71,6 +71,21 @@ ErrorClass ClassifyErrcode(config::Platform platform, int64_t errcode) {
   }
 }
 
+bool IsUnreachable(config::Platform platform, int64_t errcode) {
+  if (platform == config::Platform::kWecom) {
+    return errcode == 84061 || errcode == 40096;  // no follow relation, invalid external_userid
+  }
+  switch (errcode) {
+    case 43004:  // user must subscribe
+    case 43101:  // user refuses to receive
+    case 48002:  // the fan blocked messages
+    case 40003:  // invalid openid
+    case 46004:  // user does not exist
+      return true;
+    default: return false;  // 45015 / 45047 / 45065 / 45066: a matter of time or of a key
+  }
+}
+
 std::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
     case Outcome::kRefused: return "refused";

@@ -31,6 +31,12 @@ std::string_view ErrorClassName(ErrorClass error_class);
 // 40001 (invalid credential: usually the token) is kToken (PROTOCOL §7.15).
 ErrorClass ClassifyErrcode(config::Platform platform, int64_t errcode);
 
+// Whether a kUserRefused errcode says the person cannot be reached at all — refused messages,
+// unsubscribed, unknown id, no follow relation: "do not retry; mark contact" (PROTOCOL §4.3) —
+// rather than not right now (outside the 48 h window, a per-user quota, a welcome message
+// already sent, a mass-send key already used: "fall back"). False for any other errcode.
+bool IsUnreachable(config::Platform platform, int64_t errcode);
+
 // What a caller learns from a call that did not succeed.
 enum class Outcome {
   kRefused,      // per-user refusal / out of window; errcode says which. Not retried.

@@ -21,6 +21,11 @@ std::string KeyOf(std::string_view account, std::string_view api) {
 
 }  // namespace
 
+int64_t EffectiveBurst(const RateLimit& limit) {
+  return std::clamp<int64_t>(limit.burst > 0 ? limit.burst : limit.limit / 50, 1,
+                             std::max<int64_t>(limit.limit, 1));
+}
+
 RateGovernor::RateGovernor(const core::Clock& clock, GovernorOptions options)
     : clock_(clock), options_(std::move(options)) {}
 
@@ -38,8 +43,7 @@ RateGovernor::State& RateGovernor::StateFor(std::string_view account, config::Pl
   auto state = std::make_unique<State>();
   for (const RateLimit& limit : limits) {
     if (limit.limit <= 0 || limit.window.count() <= 0) continue;  // no limit
-    const int64_t burst =
-        std::clamp<int64_t>(limit.burst > 0 ? limit.burst : limit.limit / 10, 1, limit.limit);
+    const int64_t burst = EffectiveBurst(limit);
     Bucket bucket;
     bucket.capacity = static_cast<double>(burst);
     // limit == burst (tiny limits) would never refill; refill one per window then.
@@ -57,8 +61,10 @@ RateGovernor::State& RateGovernor::StateFor(std::string_view account, config::Pl
 
 void RateGovernor::Refill(State& state, SteadyTime now) const {
   if (now <= state.refilled_at) return;
-  const auto elapsed = static_cast<double>(
-      std::chrono::duration_cast<milliseconds>(now - state.refilled_at).count());
+  // Fractional milliseconds count: refilled_at moves to now, so truncating here would drop
+  // the remainder on every call, and with many waiters re-checking each permit, most of the
+  // refill (governor_bench measured 81 % of the limit instead of 90 %).
+  const double elapsed = std::chrono::duration<double, std::milli>(now - state.refilled_at).count();
   for (Bucket& bucket : state.buckets) {
     bucket.tokens = std::min(bucket.capacity, bucket.tokens + elapsed * bucket.per_ms);
   }

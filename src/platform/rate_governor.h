@@ -26,12 +26,17 @@ enum class Priority {
 
 // At most `limit` calls in any window of `window`. Enforced with a token bucket of capacity
 // `burst` refilled at (limit - burst) / window, so that any window admits at most
-// burst + (limit - burst) = limit calls. burst 0 means limit / 10 (at least 1).
+// burst + (limit - burst) = limit calls. The price is the sustained rate: (limit - burst) per
+// window, so the burst is small. burst 0 means limit / 50 (at least 1): 98 % of the limit
+// sustained, and e.g. 200 calls at once of WeCom's 10 000 / min (docs/outbound.md).
 struct RateLimit {
   int64_t limit = 0;
   std::chrono::seconds window{60};
   int64_t burst = 0;
 };
+
+// The bucket capacity a limit gets: `burst` when set, else the default above; within [1, limit].
+int64_t EffectiveBurst(const RateLimit& limit);
 
 // Limits per API name ("externalcontact/get", the path after /cgi-bin/). An API without its own
 // entry gets the platform default. Defaults from PROTOCOL §4.1 / §4.2 (docs/outbound.md).

@@ -64,6 +64,19 @@ TEST_CASE("ClassifyErrcode follows PROTOCOL 4.3 for every documented code", "[un
   }
 }
 
+TEST_CASE("IsUnreachable marks refusals and unknown recipients but not window or quota codes",
+          "[unit]") {
+  for (const int64_t code : {84061, 40096}) CHECK(IsUnreachable(Platform::kWecom, code));
+  for (const int64_t code : {41051, 40014, 0, 45033})
+    CHECK_FALSE(IsUnreachable(Platform::kWecom, code));
+  for (const int64_t code : {43004, 43101, 48002, 40003, 46004}) {
+    CHECK(IsUnreachable(Platform::kOfficialAccount, code));
+  }
+  for (const int64_t code : {45015, 45047, 45065, 45066, 40001, 0}) {
+    CHECK_FALSE(IsUnreachable(Platform::kOfficialAccount, code));
+  }
+}
+
 TEST_CASE("QuotaResetTime is the next midnight in Beijing for OA and the block for WeCom",
           "[unit]") {
   using std::chrono::hours;

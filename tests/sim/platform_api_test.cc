@@ -494,6 +494,23 @@ TEST_CASE("sim busy fault answers errcode -1", "[integration]") {
   CHECK(sim.Get(Q("user/info", token, "&openid=oOPEN001"))["subscribe"] == 1);
 }
 
+TEST_CASE("sim errcode fault answers the given errcode without handling the call",
+          "[integration]") {
+  SimFixture sim;
+  sim.Post("/sim/faults", {{"faults",
+                            {{{"kind", "errcode"},
+                              {"api", "externalcontact/get"},
+                              {"errcode", 45033},
+                              {"count", 1}}}}});
+  const std::string token = sim.WecomToken();
+  CHECK(sim.Get(Q("externalcontact/get", token, "&external_userid=wmEXT001"))["errcode"] == 45033);
+  CHECK(sim.Get(Q("externalcontact/get", token, "&external_userid=wmEXT001"))["errcode"] == 0);
+  auto res =
+      sim.Client().Post("/sim/faults", R"({"faults":[{"kind":"errcode"}]})", "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 400);  // an errcode fault needs its errcode
+}
+
 TEST_CASE("sim invalidates every token now when the control API asks", "[integration]") {
   SimFixture sim;
   const std::string wc = sim.WecomToken();
