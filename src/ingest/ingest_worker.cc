@@ -162,7 +162,7 @@ void IngestWorker::Run() {
     bool more_live = false;
     if (!retry_at_.has_value() || clock_.SteadyNow() >= *retry_at_) {
       const ChunkOutcome outcome = ProcessChunk();
-      more_live = !outcome.failed && outcome.read == options_.chunk_size;
+      more_live = !outcome.failed && (outcome.read == options_.chunk_size || outcome.gave_way);
     }
     const bool replay_active = StepReplay();
     UpdateLagMetrics(/*force=*/!more_live);
@@ -257,6 +257,19 @@ Status IngestWorker::RunChunkProcessor(std::span<const model::Interaction> part,
   }
 }
 
+StatusOr<size_t> IngestWorker::RunChunkPrefix(std::span<const model::Interaction> chunk,
+                                              const ChunkCursor& cursor) {
+  try {
+    StatusOr<size_t> prefix = chunk_processor_->ProcessChunkPrefix(chunk, cursor);
+    if (prefix.ok() && *prefix == 0) {
+      return core::InternalError("the chunk processor committed none of a non-empty chunk");
+    }
+    return prefix;
+  } catch (const std::exception& e) {
+    return core::InternalError(std::string("exception: ") + e.what());
+  }
+}
+
 IngestWorker::ChunkOutcome IngestWorker::ProcessChunkTransactional() {
   const int64_t start = cursor_.load();
   StatusOr<std::vector<model::Interaction>> chunk = store_.ReadAfter(
@@ -274,8 +287,9 @@ IngestWorker::ChunkOutcome IngestWorker::ProcessChunkTransactional() {
     return {0, false};
   }
   ChunkCursor cursor{options_.cursor_name, items.back().id};
-  Status status = RunChunkProcessor(items, &cursor);
-  size_t done = status.ok() ? items.size() : 0;
+  StatusOr<size_t> prefix = RunChunkPrefix(items, cursor);
+  Status status = prefix.status();
+  size_t done = prefix.ok() ? std::min(*prefix, items.size()) : 0;
   if (!status.ok() && items.size() > 1) {
     // Nothing of the chunk was applied. One interaction per transaction finds the one that
     // fails and lets the ones before it through; a transient error may clear on the way.
@@ -305,7 +319,7 @@ IngestWorker::ChunkOutcome IngestWorker::ProcessChunkTransactional() {
     return {items.size(), true};
   }
   NoteSuccess();
-  return {items.size(), false};
+  return {items.size(), false, done < items.size()};
 }
 
 void IngestWorker::UpdateLagMetrics(bool force) {

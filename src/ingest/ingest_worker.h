@@ -143,6 +143,7 @@ class IngestWorker {
   struct ChunkOutcome {
     size_t read = 0;
     bool failed = false;
+    bool gave_way = false;  // the processor committed a prefix of what was read: more is due
   };
 
   void Run();
@@ -150,6 +151,10 @@ class IngestWorker {
   ChunkOutcome ProcessChunk();
   // ProcessChunk with the chunk processor (worker thread).
   ChunkOutcome ProcessChunkTransactional();
+  // ChunkProcessor::ProcessChunkPrefix, an escaped exception turned into Internal, as is a
+  // prefix of nothing (worker thread).
+  core::StatusOr<size_t> RunChunkPrefix(std::span<const model::Interaction> chunk,
+                                        const ChunkCursor& cursor);
   // Runs the chunk processor on `part`, turning an escaped exception into Internal.
   core::Status RunChunkProcessor(std::span<const model::Interaction> part,
                                  const ChunkCursor* cursor);

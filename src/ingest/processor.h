@@ -56,6 +56,15 @@ class ChunkProcessor {
   virtual std::string_view name() const = 0;
   virtual core::Status ProcessChunk(std::span<const model::Interaction> chunk,
                                     const ChunkCursor* cursor) = 0;
+  // The worker's call for its own chunks (cursor set): like ProcessChunk, except that the
+  // processor may commit only a prefix of the chunk, with the cursor at the prefix's last
+  // interaction, to give way to other writers. Returns the prefix's length (>= 1 for a
+  // non-empty chunk); on an error nothing is committed. By default the whole chunk.
+  virtual core::StatusOr<size_t> ProcessChunkPrefix(std::span<const model::Interaction> chunk,
+                                                    const ChunkCursor& cursor) {
+    SCRM_RETURN_IF_ERROR(ProcessChunk(chunk, &cursor));
+    return chunk.size();
+  }
   // False when the processor never reads Interaction::raw_body: the worker then reads chunks
   // without it (the body is most of a stored row).
   virtual bool reads_raw_body() const { return true; }

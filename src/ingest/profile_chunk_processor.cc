@@ -13,4 +13,9 @@ core::Status ProfileChunkProcessor::ProcessChunk(std::span<const model::Interact
   return service_.ApplyChunk(chunk, update);
 }
 
+core::StatusOr<size_t> ProfileChunkProcessor::ProcessChunkPrefix(
+    std::span<const model::Interaction> chunk, const ChunkCursor& cursor) {
+  return service_.ApplyChunkPrefix(chunk, cursor.name, kMinBeforeYield);
+}
+
 }  // namespace scrm::ingest

@@ -16,11 +16,18 @@ namespace scrm::ingest {
 // transaction. Called on the worker thread only. Does not own the service.
 class ProfileChunkProcessor final : public ChunkProcessor {
  public:
+  // A chunk gives way to a waiting writer (the inbox) after this many interactions; enough that
+  // the worker still moves forward while callbacks stream in.
+  static constexpr size_t kMinBeforeYield = 64;
+
   explicit ProfileChunkProcessor(const profiles::ProfileService& service) : service_(service) {}
 
   std::string_view name() const override { return "profiles"; }
   core::Status ProcessChunk(std::span<const model::Interaction> chunk,
                             const ChunkCursor* cursor) override;
+  // ProfileService::ApplyChunkPrefix: commits early when the inbox writer waits.
+  core::StatusOr<size_t> ProcessChunkPrefix(std::span<const model::Interaction> chunk,
+                                            const ChunkCursor& cursor) override;
   // Identity, rules and effects read the typed payload only.
   bool reads_raw_body() const override { return false; }
 

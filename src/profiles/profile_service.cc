@@ -605,6 +605,29 @@ Status ProfileService::Apply(storage::ProfileTxn& txn, const model::Interaction&
   return txn.UpdateCustomer(context.customer);
 }
 
+StatusOr<size_t> ProfileService::ApplyChunkPrefix(std::span<const model::Interaction> chunk,
+                                                  std::string_view cursor_name,
+                                                  size_t min_before_yield) const {
+  if (chunk.empty()) return size_t{0};
+  SCRM_CHECK(min_before_yield >= 1);
+  const std::shared_ptr<const tagger::RuleEngine> engine = rules_.engine();
+  size_t applied = 0;
+  SCRM_RETURN_IF_ERROR(store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    applied = 0;
+    for (const model::Interaction& it : chunk) {
+      const Status status = Apply(txn, it, *engine);
+      if (!status.ok()) {
+        return Status(status.code(),
+                      "interaction " + std::to_string(it.id) + ": " + status.message());
+      }
+      ++applied;
+      if (applied >= min_before_yield && applied < chunk.size() && txn.OthersWaiting()) break;
+    }
+    return txn.SetCursor(cursor_name, chunk[applied - 1].id);
+  }));
+  return applied;
+}
+
 Status ProfileService::ApplyChunk(std::span<const model::Interaction> chunk,
                                   const std::optional<CursorUpdate>& cursor) const {
   // Pinned for the whole chunk: a rule set swapped meanwhile applies from the next chunk on.

@@ -356,8 +356,18 @@ void Database::ReleaseReader(std::unique_ptr<SQLite::Database> reader) {
   readers_cv_.notify_all();
 }
 
+std::unique_lock<std::mutex> Database::LockWriter() {
+  std::unique_lock<std::mutex> lock(writer_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    writer_waiters_.fetch_add(1, std::memory_order_relaxed);
+    lock.lock();
+    writer_waiters_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  return lock;
+}
+
 Status Database::WithWriter(const std::function<Status(SQLite::Database&)>& fn) {
-  std::lock_guard<std::mutex> lock(writer_mu_);
+  const std::unique_lock<std::mutex> lock = LockWriter();
   if (closed_) return core::FailedPreconditionError("database is closed");
   if (restart_due_.load(std::memory_order_relaxed)) RestartWal();
   return RunGuarded(*writer_, fn);
@@ -365,7 +375,7 @@ Status Database::WithWriter(const std::function<Status(SQLite::Database&)>& fn) 
 
 Status Database::WithWriterStatements(
     const std::function<Status(SQLite::Database&, StatementCache&)>& fn) {
-  std::lock_guard<std::mutex> lock(writer_mu_);
+  const std::unique_lock<std::mutex> lock = LockWriter();
   if (closed_) return core::FailedPreconditionError("database is closed");
   if (restart_due_.load(std::memory_order_relaxed)) RestartWal();
   StatementCache& statements = *writer_statements_;

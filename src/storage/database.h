@@ -139,6 +139,10 @@ class Database {
   // every write (the inbox's inserts). Same locking and error mapping.
   core::Status WithWriterStatements(
       const std::function<core::Status(SQLite::Database&, StatementCache&)>& fn);
+  // Whether another thread is waiting for the writer lock right now. A hint for long
+  // transactions (the ingest worker's chunks): commit early and let the short ones through (the
+  // inbox writer's group commits, which platform callbacks wait on).
+  bool WriterWanted() const { return writer_waiters_.load(std::memory_order_relaxed) > 0; }
   // Same with a read connection (never blocks on the writer in WAL mode). The connection is
   // opened SQLite::OPEN_READONLY: writing through it fails with Internal.
   core::Status WithReader(const std::function<core::Status(SQLite::Database&)>& fn);
@@ -163,6 +167,8 @@ class Database {
   void RunCheckpointer(std::unique_ptr<SQLite::Database> conn);
   // One PASSIVE round; asks for a RESTART when the WAL is still too long (checkpointer thread).
   void Checkpoint(SQLite::Database& conn, uint64_t commits);
+  // Takes writer_mu_, counted in writer_waiters_ while it has to wait.
+  std::unique_lock<std::mutex> LockWriter();
   // The RESTART checkpoint, on the writer connection with writer_mu_ held.
   void RestartWal();
   // Stops and joins the checkpointer thread (Close). Idempotent.
@@ -170,6 +176,7 @@ class Database {
   DatabaseOptions options_;
   bool reads_use_writer_ = false;  // ":memory:" or read_connections == 0; set once in Open
   std::mutex writer_mu_;
+  std::atomic<int> writer_waiters_{0};        // threads blocked on writer_mu_ (see WriterWanted)
   std::unique_ptr<SQLite::Database> writer_;  // guarded by writer_mu_
   // The writer's prepared statements; destroyed before writer_ (a statement keeps its
   // connection from closing). Guarded by writer_mu_.

@@ -874,7 +874,8 @@ std::string LikePattern(std::string_view text) {
 // ProfileTxn
 
 struct ProfileTxn::Impl {
-  explicit Impl(SQLite::Database& db) : conn(db), session(db) {}
+  Impl(const Database& owner, SQLite::Database& db) : database(owner), conn(db), session(db) {}
+  const Database& database;
   SQLite::Database& conn;
   Session session;
   // GetOrCreateTag results of this transaction, by "group\x1fname".
@@ -883,6 +884,8 @@ struct ProfileTxn::Impl {
 
 ProfileTxn::ProfileTxn(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ProfileTxn::~ProfileTxn() = default;
+
+bool ProfileTxn::OthersWaiting() const { return impl_->database.WriterWanted(); }
 
 StatusOr<int64_t> ProfileTxn::CreateCustomer(const model::Customer& customer) {
   return Guarded([&]() -> StatusOr<int64_t> {
@@ -1419,7 +1422,7 @@ Status ProfileStore::RunInTransaction(const std::function<Status(ProfileTxn&)>& 
     }
     SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
     {
-      ProfileTxn txn(std::make_unique<ProfileTxn::Impl>(db));
+      ProfileTxn txn(std::make_unique<ProfileTxn::Impl>(db_, db));
       SCRM_RETURN_IF_ERROR(fn(txn));  // the Transaction's destructor rolls back
     }                                 // statements finalized before COMMIT
     transaction.commit();

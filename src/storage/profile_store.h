@@ -67,6 +67,9 @@ class ProfileTxn {
   ProfileTxn(const ProfileTxn&) = delete;
   ProfileTxn& operator=(const ProfileTxn&) = delete;
 
+  // Another thread waits to write (Database::WriterWanted): a long transaction may end early.
+  bool OthersWaiting() const;
+
   // --- customers
   // Inserts every field but id (assigned, returned).
   core::StatusOr<int64_t> CreateCustomer(const model::Customer& customer);

@@ -2,10 +2,14 @@
 // transaction, so a failure (or a crash) mid-chunk leaves nothing of it behind; lag metrics.
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "src/core/logging.h"
@@ -75,6 +79,89 @@ TEST_CASE(
   CHECK(Scalar(*f.db, kCountCustomers) == 3);
   CHECK(inbox.GetCursor("worker").value() == chunk.back().id);
 }
+
+// A clock at kT0 that runs `hook` once, on the first reading after it is set (the profile
+// service reads the clock inside its transaction: the hook runs with the writer lock held).
+class HookClock final : public core::Clock {
+ public:
+  std::chrono::system_clock::time_point Now() const override {
+    if (hook_) {
+      const std::function<void()> hook = std::move(hook_);
+      hook_ = nullptr;
+      hook();
+    }
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(testing::kT0));
+  }
+  std::chrono::steady_clock::time_point SteadyNow() const override { return {}; }
+  void SetHook(std::function<void()> hook) { hook_ = std::move(hook); }
+
+ private:
+  mutable std::function<void()> hook_;
+};
+
+TEST_CASE(
+    "ProfileService ApplyChunkPrefix commits a prefix with its cursor when another writer waits "
+    "and the whole chunk when none does",
+    "[db]") {
+  Fixture f;
+  HookClock clock;
+  ProfileService service(f.store, *f.rules, clock);
+  std::vector<model::Interaction> items;
+  for (int i = 0; i < 200; ++i) items.push_back(f.OaText("oY" + std::to_string(i), "你好"));
+
+  // Inside the transaction another thread starts to wait for the writer (as the inbox writer
+  // does with a group commit); the chunk gives way after the minimum of 64.
+  std::thread waiter;
+  bool waited = false;
+  clock.SetHook([&] {
+    waiter = std::thread([&] {
+      REQUIRE(f.db->WithWriter([](SQLite::Database&) { return core::OkStatus(); }).ok());
+    });
+    waited = testing::WaitUntil([&] { return f.db->WriterWanted(); });
+  });
+  auto first = service.ApplyChunkPrefix(items, "worker", 64);
+  waiter.join();
+  REQUIRE(waited);
+  INFO(first.status().ToString());
+  REQUIRE(first.ok());
+  CHECK(*first == 64);
+  storage::InteractionStore inbox(*f.db);
+  CHECK(inbox.GetCursor("worker").value() == items[63].id);
+  CHECK(Scalar(*f.db, kCountCustomers) == 64);
+  CHECK_FALSE(f.db->WriterWanted());
+
+  // Nobody waits: the rest in one go.
+  const std::span<const model::Interaction> rest = std::span(items).subspan(64);
+  auto second = service.ApplyChunkPrefix(rest, "worker", 64);
+  REQUIRE(second.ok());
+  CHECK(*second == rest.size());
+  CHECK(inbox.GetCursor("worker").value() == items.back().id);
+  CHECK(Scalar(*f.db, kCountCustomers) == 200);
+}
+
+// Commits only the first half of each chunk (at least one), as a pipeline giving way to the
+// inbox writer does.
+class HalfChunkProcessor final : public ingest::ChunkProcessor {
+ public:
+  explicit HalfChunkProcessor(ingest::ChunkProcessor& inner) : inner_(inner) {}
+  std::string_view name() const override { return "profiles"; }
+  core::Status ProcessChunk(std::span<const model::Interaction> chunk,
+                            const ingest::ChunkCursor* cursor) override {
+    return inner_.ProcessChunk(chunk, cursor);
+  }
+  core::StatusOr<size_t> ProcessChunkPrefix(std::span<const model::Interaction> chunk,
+                                            const ingest::ChunkCursor& cursor) override {
+    const size_t half = std::max<size_t>(1, chunk.size() / 2);
+    const ingest::ChunkCursor at_half{cursor.name, chunk[half - 1].id};
+    SCRM_RETURN_IF_ERROR(inner_.ProcessChunk(chunk.first(half), &at_half));
+    prefixes.push_back(half);
+    return half;
+  }
+  std::vector<size_t> prefixes;
+
+ private:
+  ingest::ChunkProcessor& inner_;
+};
 
 // The worker over the inbox of a Fixture, with the profile pipeline as its chunk processor.
 struct WorkerFixture {
@@ -182,7 +269,8 @@ TEST_CASE(
   Exec(*f.db, kCreatePoisonTrigger);
   auto worker = w.MakeWorker();
   REQUIRE(worker->Start().ok());
-  REQUIRE(testing::WaitUntil([&] { return w.Errors() == 1; }));
+  // >= 1: the worker retries every second, and a loaded machine may not look in between.
+  REQUIRE(testing::WaitUntil([&] { return w.Errors() >= 1; }));
   REQUIRE(testing::WaitUntil([&] { return w.Gauge("scrmd_ingest_lag_interactions") == 2; }));
   CHECK(w.Gauge("scrmd_ingest_oldest_pending_age_seconds") == 90);
   worker->Stop();
@@ -211,6 +299,29 @@ TEST_CASE("InboxLagReader counts pending interactions up to the cap when asked",
   CHECK(none->pending == 0);
   CHECK(none->oldest_received_at_ms == 0);
   CHECK(w.lag.Read(0, 0).status().code() == core::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("IngestWorker goes on after a chunk processor commits only a prefix of a chunk", "[db]") {
+  WorkerFixture w;
+  Fixture& f = w.f;
+  std::vector<model::Interaction> items;
+  for (int i = 0; i < 40; ++i) items.push_back(f.OaText("oP" + std::to_string(i), "产品A"));
+  w.Store(items);
+  HalfChunkProcessor halves(w.pipeline);
+  ingest::IngestWorkerOptions options;
+  options.chunk_size = 16;
+  options.poll_interval = std::chrono::hours(1);
+  ingest::IngestWorker worker(w.inbox, halves, f.clock, w.metrics, core::MakeNullLogger(), options);
+  REQUIRE(worker.Start().ok());
+  // No notification and an hour's poll: only the worker's own "more is due" gets it to the end.
+  REQUIRE(worker.WaitForCursor(items.back().id, kPatience));
+  worker.Stop();
+  CHECK(w.inbox.GetCursor("worker").value() == items.back().id);
+  CHECK(Scalar(*f.db, kCountCustomers) == 40);
+  CHECK(Scalar(*f.db, "SELECT SUM(interaction_count) FROM customers") == 40);  // each once
+  CHECK(w.metrics.Counter("scrmd_ingest_processed_total", "", {}).Value({}) == 40);
+  REQUIRE(halves.prefixes.size() > 2);
+  CHECK(halves.prefixes.front() == 8);
 }
 
 }  // namespace
