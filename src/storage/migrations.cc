@@ -245,12 +245,31 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (state, due_at_ms);
 )sql";
 
+// 6: what scrmd has put on the platforms (docs/outbound.md "Tag push"). One row per local tag
+// that a "tagpush" job set on one target of a customer: a WeCom follow relation (account, the
+// member's userid) or an OA follower (account, openid). platform_tag_id is the id that was sent
+// (the corp tag id, or the OA tag id as text), so that a removal sends the id the platform has
+// even when the mapping changed since. The push job compares the tags held now with these rows:
+// only what scrmd added is ever removed, and a change undone before the job ran sends nothing.
+constexpr char kMigration6CreateTagPushes[] = R"sql(
+CREATE TABLE tag_pushes (
+  customer_id INTEGER NOT NULL,
+  account_id TEXT NOT NULL,
+  target TEXT NOT NULL,
+  tag_id INTEGER NOT NULL,
+  platform_tag_id TEXT NOT NULL,
+  pushed_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (customer_id, account_id, target, tag_id)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
     {3, "create_profiles", kMigration3CreateProfiles},
     {4, "create_tag_rules", kMigration4CreateTagRules},
     {5, "create_outbox", kMigration5CreateOutbox},
+    {6, "create_tag_pushes", kMigration6CreateTagPushes},
 };
 
 }  // namespace
