@@ -85,8 +85,9 @@ inline platform::RetryPolicy FastPolicy() {
 }
 
 struct Fixture {
-  explicit Fixture(profiles::ProfileServiceOptions options = EnrichingOptions())
-      : service(store, rules, sim.clock, std::move(options)) {
+  explicit Fixture(profiles::ProfileServiceOptions options = EnrichingOptions(),
+                   sim::World world = sim::testing::TestWorld())
+      : sim(std::move(world)), service(store, rules, sim.clock, std::move(options)) {
     handler.AddWecom("acme", wecom);
     handler.AddOa("brand", oa);
     tag_push.AddWecom("acme", wecom);

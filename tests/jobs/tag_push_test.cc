@@ -305,6 +305,51 @@ TEST_CASE("TagPushHandler records a refused relation on the customer and does no
   CHECK(f.sim.platform.Requests("externalcontact/mark_tag").size() == 2);
 }
 
+TEST_CASE("TagPushHandler records an OA follower who has 20 tags already as refused",
+          "[integration]") {
+  sim::World world = sim::testing::TestWorld();
+  for (int64_t id = 1; id <= 20; ++id) world.oa.followers[0].tagid_list.push_back(id);
+  Fixture f(PushingOptions(), world);
+  REQUIRE(f.service.MapTag(kStar, "", 100).ok());
+  f.Apply({f.OaSubscribe("oOPEN001")});
+  const int64_t customer = f.ByOpenid("oOPEN001");
+  AddTag(f, customer, kStar);
+  const std::string key = PendingPushes(f).at(0).dedupe_key;
+
+  CHECK(f.RunOnce() == 1);
+
+  CHECK(f.Job(key).state == OutboxState::kDone);
+  CHECK(f.Job(key).last_outcome == "refused");
+  CHECK(f.Job(key).last_errcode == 45059);
+  CHECK(f.View(customer).customer.attributes.at("tagpush_refused:brand") == "oOPEN001=45059");
+  CHECK(f.pushes.List(customer, "brand")->empty());
+}
+
+TEST_CASE("TagPushHandler waits out a WeCom frequency block before pushing again",
+          "[integration]") {
+  Fixture f(PushingOptions());
+  MapProductB(f);
+  f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
+  f.sim.platform.SetRateLimits({sim::RateLimitRule{"externalcontact/mark_tag", 0, 60, 45009}});
+  AddTag(f, f.ByExternal("wmEXT001"), kProductB);
+  const std::string key = PendingPushes(f).at(0).dedupe_key;
+
+  CHECK(f.RunOnce() == 1);
+  CHECK(f.Job(key).state == OutboxState::kPending);
+  CHECK(f.Job(key).last_outcome == "retry_after");
+  CHECK(f.Job(key).last_errcode == 45009);
+  CHECK(f.Job(key).due_at_ms >= f.sim.clock.NowUnixMillis() + 60000);      // the block, not 30 s
+  CHECK(f.sim.platform.Requests("externalcontact/mark_tag").size() == 1);  // not retried now
+
+  f.sim.platform.SetRateLimits({});
+  f.sim.clock.Advance(seconds(30));
+  CHECK(f.RunOnce() == 0);
+  f.sim.clock.Advance(seconds(31));
+  CHECK(f.RunOnce() == 1);
+  CHECK(f.Job(key).state == OutboxState::kDone);
+  CHECK(Has(RelationTags(f, "wmEXT001", "zhangsan"), "etTAG2"));
+}
+
 TEST_CASE("TagPushHandler retries a mark_tag after system busy and succeeds later",
           "[integration]") {
   Fixture f(PushingOptions());
