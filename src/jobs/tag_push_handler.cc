@@ -185,7 +185,8 @@ JobResult TagPushHandler::Run(const storage::OutboxJob& job) {
     }
   }
   if (plan.oa) {
-    // An OA follower that unsubscribed cannot be tagged (43004); its tags wait for a resubscribe.
+    // An OA follower that unsubscribed cannot be tagged (43004): skipped; subscribing again
+    // queues a push (ProfileService).
     bool subscribed = true;
     for (const model::Follower& f : view->followers) {
       if (f.account_id == job.account_id && f.userid.empty()) {

@@ -368,11 +368,12 @@ StatusOr<bool> UpdateFollowers(ApplyContext& c) {
   }
   row.is_owner = !userid.empty() && userid == c.customer.owner_userid;
   SCRM_RETURN_IF_ERROR(c.txn.PutFollower(row));
-  // A member who starts following a customer with pushed tags gets them on this relation too.
-  if (wecom && joining && !was_connected && !userid.empty() &&
+  // A member who starts following a customer with pushed tags gets them on this relation too;
+  // an OA follower who subscribes again gets the tags it could not get while unsubscribed.
+  if (joining && !was_connected && (oa || !userid.empty()) &&
       c.options.tag_push_accounts.contains(c.it.account_id)) {
     SCRM_ASSIGN_OR_RETURN(const bool holds,
-                          HoldsPushableTag(c.txn, c.customer.id, "wecom", c.now_ms));
+                          HoldsPushableTag(c.txn, c.customer.id, oa ? "oa" : "wecom", c.now_ms));
     if (holds) {
       SCRM_RETURN_IF_ERROR(QueueTagPush(c.txn, c.options, c.customer.id, nullptr, c.now_ms));
     }

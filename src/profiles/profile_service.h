@@ -42,10 +42,10 @@ struct ProfileServiceOptions {
   std::set<std::string, std::less<>> enrichment_accounts;
   // Accounts that scrmd pushes tags to (docs/outbound.md "Tag push"): when a customer starts or
   // stops holding a tag mapped to the account's platform (wecom_tag_id / oa_tag_id) through a
-  // local change (a rule, the API, a merge), or a WeCom member starts following a customer who
-  // holds such tags, a "tagpush" job for each of these accounts the customer has an identity
-  // on is queued in the same transaction. Changes that came from the platform
-  // (SyncPlatformTags) queue nothing. Empty = no pushes.
+  // local change (a rule, the API, a merge), or a WeCom member starts following (an OA follower
+  // subscribes again to) a customer who holds such tags, a "tagpush" job for each of these accounts
+  // the customer has an identity on is queued in the same transaction. Changes that came from the
+  // platform (SyncPlatformTags) queue nothing. Empty = no pushes.
   std::set<std::string, std::less<>> tag_push_accounts;
 };
 

@@ -258,6 +258,28 @@ TEST_CASE("TagPushHandler tags and untags an OA follower by openid", "[integrati
   CHECK(FollowerTags(f, "oOPEN001").empty());
 }
 
+TEST_CASE("TagPushHandler tags an OA follower who subscribes again", "[integration]") {
+  Fixture f(PushingOptions());
+  REQUIRE(f.service.MapTag(kStar, "", 100).ok());
+  f.Apply({f.OaSubscribe("oOPEN001")});
+  model::Interaction left = f.OaSubscribe("oOPEN001");
+  left.kind = model::InteractionKind::kUnsubscribe;
+  f.Apply({left});
+  const int64_t customer = f.ByOpenid("oOPEN001");
+  AddTag(f, customer, kStar);
+  CHECK(f.RunOnce() == 1);  // unsubscribed: nothing to tag (43004)
+  CHECK(f.sim.platform.Requests("tags/members/batchtagging").empty());
+
+  f.Apply({f.OaSubscribe("oOPEN001")});
+  REQUIRE(PendingPushes(f).size() == 1);
+  CHECK(f.RunOnce() == 1);
+
+  const std::vector<json> tagged = Bodies(f, "tags/members/batchtagging");
+  REQUIRE(tagged.size() == 1);
+  CHECK(tagged[0]["openid_list"] == json::array({"oOPEN001"}));
+  CHECK(FollowerTags(f, "oOPEN001") == std::vector<int64_t>{100});
+}
+
 TEST_CASE("TagPushHandler pushes a merged customer's tags to the survivor's OA follower",
           "[integration]") {
   Fixture f(PushingOptions());
