@@ -31,6 +31,7 @@
 #include "src/jobs/backfill.h"
 #include "src/jobs/enrich_handler.h"
 #include "src/jobs/outbox_runner.h"
+#include "src/jobs/tag_push_handler.h"
 #include "src/net/curl_http_client.h"
 #include "src/platform/api_caller.h"
 #include "src/platform/credential.h"
@@ -51,6 +52,7 @@
 #include "src/storage/outbox_store.h"
 #include "src/storage/profile_store.h"
 #include "src/storage/sqlite_process.h"
+#include "src/storage/tag_push_store.h"
 #include "src/storage/tag_rule_store.h"
 #include "src/tagger/rule_json.h"
 
@@ -226,18 +228,32 @@ int Serve(const CommonFlags& flags) {
   // calls; docs/outbound.md "Outbox"), for the accounts that have an API secret.
   Outbound outbound(*cfg, clock, random, metrics, log);
   for (const std::string& account : outbound.without_secret) {
-    log->info("account {} has no API secret: its customers are not enriched", account);
+    log->info(
+        "account {} has no API secret: its customers are not enriched and no tags are pushed to it",
+        account);
   }
   storage::ProfileStore profile_store(**db);
   profiles::ProfileServiceOptions profile_options;
   profile_options.enrichment_accounts = outbound.AccountsWithClients();
+  // Mapped tags that customers start or stop holding are pushed to the same accounts
+  // (docs/outbound.md "Tag push").
+  profile_options.tag_push_accounts = outbound.AccountsWithClients();
   profiles::ProfileService profiles(profile_store, rules, clock, profile_options);
   storage::OutboxStore outbox(**db);
   jobs::EnrichHandler enrich(profiles, log);
-  for (const auto& [id, client] : outbound.wecom) enrich.AddWecom(id, *client);
-  for (const auto& [id, client] : outbound.oa) enrich.AddOa(id, *client);
+  storage::TagPushStore tag_pushes(**db);
+  jobs::TagPushHandler tag_push(profiles, tag_pushes, clock, log);
+  for (const auto& [id, client] : outbound.wecom) {
+    enrich.AddWecom(id, *client);
+    tag_push.AddWecom(id, *client);
+  }
+  for (const auto& [id, client] : outbound.oa) {
+    enrich.AddOa(id, *client);
+    tag_push.AddOa(id, *client);
+  }
   jobs::OutboxRunner outbox_runner(outbox, clock, metrics, log);
   outbox_runner.AddHandler(profiles::kEnrichJobKind, enrich);
+  outbox_runner.AddHandler(profiles::kTagPushJobKind, tag_push);
   ingest::ProfileChunkProcessor profile_pipeline(profiles);
   storage::InboxLagReader lag_reader(**db);
   ingest::IngestWorkerOptions worker_options;

@@ -83,6 +83,79 @@ Status EnqueueEnrichment(storage::ProfileTxn& txn, const ProfileServiceOptions& 
   return txn.EnqueueJob(job, now_ms).status();
 }
 
+// The platform an identity of this kind names a customer on, when tags can be pushed to it:
+// "wecom" for an external_userid (mark_tag), "oa" for an openid (batchtagging).
+bool IsPushIdentity(const model::Identity& identity) {
+  return (identity.kind == model::IdentityKind::kExternalUserid && identity.platform == "wecom") ||
+         (identity.kind == model::IdentityKind::kOpenid && identity.platform == "oa");
+}
+
+bool MappedOn(const model::TagDetail& tag, std::string_view platform) {
+  return platform == "wecom" ? !tag.tag.wecom_tag_id.empty() : tag.tag.oa_tag_id != 0;
+}
+
+// Queues a tag push (kTagPushJobKind) for every push account the customer has an identity on —
+// only those where `tag` is mapped, when one is given. Coalesced: a job that waits unclaimed
+// for the customer and account already will read this change when it runs.
+Status QueueTagPush(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
+                    int64_t customer_id, const model::TagDetail* tag, int64_t now_ms) {
+  if (options.tag_push_accounts.empty()) return core::OkStatus();
+  SCRM_ASSIGN_OR_RETURN(const std::vector<model::Identity> identities,
+                        txn.ListIdentities(customer_id));
+  for (const model::Identity& identity : identities) {
+    if (!IsPushIdentity(identity) || !options.tag_push_accounts.contains(identity.account_id)) {
+      continue;
+    }
+    if (tag != nullptr && !MappedOn(*tag, identity.platform)) continue;
+    storage::OutboxJob job;
+    job.kind = kTagPushJobKind;
+    job.account_id = identity.account_id;
+    job.dedupe_key = TagPushKeyPrefix(identity.account_id, customer_id);
+    job.payload_json = nlohmann::json{{"customer_id", customer_id}}.dump();
+    job.due_at_ms = now_ms;
+    SCRM_RETURN_IF_ERROR(txn.EnqueueCoalescedJob(job, now_ms).status());
+  }
+  return core::OkStatus();
+}
+
+// Whether the push job would put the tag on the platform: held at now_ms (decayed score >=
+// threshold) through a local source. A tag held because the platform has it (source platform)
+// is left alone, so that it is never echoed back.
+bool Pushable(const std::optional<model::CustomerTag>& row, const model::TagDetail& tag,
+              int64_t now_ms) {
+  if (!row.has_value() || row->source == model::TagSource::kPlatform) return false;
+  return tagger::IsHeld(
+      tagger::DecayedScore(row->score, row->updated_at_ms, now_ms, HalfLifeMs(tag.group)),
+      tag.Threshold());
+}
+
+// A local change of one customer tag (rule, manual, API removal): queues a push when the tag is
+// mapped and the change made the customer start or stop holding it. A weight that leaves a held
+// tag held, and a replay (which changes nothing), queue nothing.
+Status NoteTagChange(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
+                     int64_t customer_id, const model::TagDetail& tag,
+                     const std::optional<model::CustomerTag>& before,
+                     const std::optional<model::CustomerTag>& after, int64_t now_ms) {
+  if (options.tag_push_accounts.empty()) return core::OkStatus();
+  if (!MappedOn(tag, "wecom") && !MappedOn(tag, "oa")) return core::OkStatus();
+  if (Pushable(before, tag, now_ms) == Pushable(after, tag, now_ms)) return core::OkStatus();
+  return QueueTagPush(txn, options, customer_id, &tag, now_ms);
+}
+
+// Whether the customer holds a tag the push job would put on `platform`: a new follow relation
+// then needs a push (the job only sends what that relation lacks).
+StatusOr<bool> HoldsPushableTag(storage::ProfileTxn& txn, int64_t customer_id,
+                                std::string_view platform, int64_t now_ms) {
+  SCRM_ASSIGN_OR_RETURN(const std::vector<model::CustomerTag> rows,
+                        txn.ListCustomerTags(customer_id));
+  for (const model::CustomerTag& row : rows) {
+    if (row.source == model::TagSource::kPlatform) continue;
+    SCRM_ASSIGN_OR_RETURN(const model::TagDetail tag, txn.GetTag(row.tag_id));
+    if (MappedOn(tag, platform) && Pushable(row, tag, now_ms)) return true;
+  }
+  return false;
+}
+
 bool IsMessageKind(InteractionKind kind) { return model::KindName(kind).starts_with("message."); }
 
 bool IsTagLibraryKind(InteractionKind kind) {
@@ -191,11 +264,13 @@ struct ApplyContext {
 };
 
 // Adds `weight` at `at_ms` to the customer's score on the tag (decay first, tagger::ApplyDelta)
-// and records the source and evidence. The stored row.
+// and records the source and evidence; queues a tag push when the customer starts or stops
+// holding a mapped tag (NoteTagChange, evaluated at now_ms). The stored row.
 StatusOr<model::CustomerTag> ApplyTagDelta(storage::ProfileTxn& txn, int64_t customer_id,
                                            const model::TagDetail& tag, double weight,
                                            int64_t at_ms, model::TagSource source, int64_t rule_id,
-                                           int rule_version, int64_t interaction_id) {
+                                           int rule_version, int64_t interaction_id,
+                                           const ProfileServiceOptions& options, int64_t now_ms) {
   SCRM_ASSIGN_OR_RETURN(std::optional<model::CustomerTag> stored,
                         txn.GetCustomerTag(customer_id, tag.tag.id));
   tagger::TagScore score;
@@ -213,6 +288,7 @@ StatusOr<model::CustomerTag> ApplyTagDelta(storage::ProfileTxn& txn, int64_t cus
   row.evidence_rule_version = rule_version;
   row.evidence_interaction_id = interaction_id;
   SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(row));
+  SCRM_RETURN_IF_ERROR(NoteTagChange(txn, options, customer_id, tag, stored, row, now_ms));
   return row;
 }
 
@@ -292,6 +368,16 @@ StatusOr<bool> UpdateFollowers(ApplyContext& c) {
   }
   row.is_owner = !userid.empty() && userid == c.customer.owner_userid;
   SCRM_RETURN_IF_ERROR(c.txn.PutFollower(row));
+  // A member who starts following a customer with pushed tags gets them on this relation too;
+  // an OA follower who subscribes again gets the tags it could not get while unsubscribed.
+  if (joining && !was_connected && (oa || !userid.empty()) &&
+      c.options.tag_push_accounts.contains(c.it.account_id)) {
+    SCRM_ASSIGN_OR_RETURN(const bool holds,
+                          HoldsPushableTag(c.txn, c.customer.id, oa ? "oa" : "wecom", c.now_ms));
+    if (holds) {
+      SCRM_RETURN_IF_ERROR(QueueTagPush(c.txn, c.options, c.customer.id, nullptr, c.now_ms));
+    }
+  }
   return still_connected;
 }
 
@@ -383,14 +469,22 @@ struct ActionApplier {
     SCRM_ASSIGN_OR_RETURN(model::TagDetail tag, c.txn.GetOrCreateTag(a.tag.group, a.tag.name,
                                                                      c.options.default_tag_group));
     return ApplyTagDelta(c.txn, c.customer.id, tag, a.weight, c.it.occurred_at_ms,
-                         model::TagSource::kRule, match.rule_id, match.rule_version, c.it.id)
+                         model::TagSource::kRule, match.rule_id, match.rule_version, c.it.id,
+                         c.options, c.now_ms)
         .status();
   }
   Status operator()(const model::RemoveTagAction& a) const {
     SCRM_ASSIGN_OR_RETURN(std::optional<model::TagDetail> tag,
                           c.txn.FindTag(a.tag.group, a.tag.name));
     if (!tag.has_value()) return core::OkStatus();
-    return c.txn.DeleteCustomerTag(c.customer.id, tag->tag.id).status();
+    if (c.options.tag_push_accounts.empty()) {
+      return c.txn.DeleteCustomerTag(c.customer.id, tag->tag.id).status();
+    }
+    SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> before,
+                          c.txn.GetCustomerTag(c.customer.id, tag->tag.id));
+    if (!before.has_value()) return core::OkStatus();
+    SCRM_RETURN_IF_ERROR(c.txn.DeleteCustomerTag(c.customer.id, tag->tag.id).status());
+    return NoteTagChange(c.txn, c.options, c.customer.id, *tag, before, std::nullopt, c.now_ms);
   }
   Status operator()(const model::SetAttributeAction& a) const {
     if (a.value.empty()) {
@@ -518,6 +612,12 @@ Status CheckActive(const model::Customer& customer) {
 
 int64_t HalfLifeMs(const model::TagGroup& group) {
   return group.half_life_days <= 0 ? 0 : int64_t{group.half_life_days} * kDayMs;
+}
+
+std::string TagPushKeyPrefix(std::string_view account_id, int64_t customer_id) {
+  std::string key = "tagpush:";
+  key.append(account_id).append(":").append(std::to_string(customer_id)).append(":");
+  return key;
 }
 
 std::string EnrichDedupeKey(std::string_view platform, std::string_view account_id,
@@ -747,7 +847,9 @@ Status ProfileService::ApplyMerge(storage::ProfileTxn& txn, int64_t survivor_id,
   record->reason = reason;
   record->undone_at_ms.reset();
   SCRM_ASSIGN_OR_RETURN(record->id, txn.InsertMerge(*record, undo));
-  return core::OkStatus();
+  // The survivor now holds both customers' tags and reaches both customers' targets: its push
+  // reconciles them (the job sends only what a target lacks).
+  return QueueTagPush(txn, options_, survivor_id, nullptr, now_ms);
 }
 
 StatusOr<model::MergeRecord> ProfileService::Merge(int64_t survivor_id, int64_t other_id,
@@ -838,6 +940,9 @@ StatusOr<model::MergeRecord> ProfileService::UndoMerge(int64_t merge_id) {
     // An automatic (unionid) merge of the pair would otherwise happen again on their next
     // interaction.
     SCRM_RETURN_IF_ERROR(txn.AddMergeExclusion(record.survivor_id, record.merged_id));
+    // Both customers' tags changed back: each reconciles the targets it has again.
+    SCRM_RETURN_IF_ERROR(QueueTagPush(txn, options_, record.survivor_id, nullptr, now_ms));
+    SCRM_RETURN_IF_ERROR(QueueTagPush(txn, options_, record.merged_id, nullptr, now_ms));
     result = record;
     result.undone_at_ms = now_ms;
     return core::OkStatus();
@@ -928,9 +1033,9 @@ StatusOr<TagView> ProfileService::AddManualTag(int64_t customer_id, const model:
     SCRM_RETURN_IF_ERROR(CheckActive(customer));
     SCRM_ASSIGN_OR_RETURN(model::TagDetail tag,
                           txn.GetOrCreateTag(ref.group, ref.name, options_.default_tag_group));
-    SCRM_ASSIGN_OR_RETURN(
-        model::CustomerTag row,
-        ApplyTagDelta(txn, customer_id, tag, weight, now_ms, model::TagSource::kManual, 0, 0, 0));
+    SCRM_ASSIGN_OR_RETURN(model::CustomerTag row,
+                          ApplyTagDelta(txn, customer_id, tag, weight, now_ms,
+                                        model::TagSource::kManual, 0, 0, 0, options_, now_ms));
     view = ToTagView(model::CustomerTagDetail{row, tag}, now_ms);
     return core::OkStatus();
   });
@@ -946,12 +1051,15 @@ Status ProfileService::RemoveTag(int64_t customer_id, const model::TagRef& ref) 
     SCRM_ASSIGN_OR_RETURN(const std::optional<model::TagDetail> tag,
                           txn.FindTag(ref.group, ref.name));
     if (!tag.has_value()) return core::NotFoundError("no tag " + ref.group + "/" + ref.name);
+    SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> before,
+                          txn.GetCustomerTag(customer_id, tag->tag.id));
     SCRM_ASSIGN_OR_RETURN(const bool deleted, txn.DeleteCustomerTag(customer_id, tag->tag.id));
     if (!deleted) {
       return core::NotFoundError("customer " + std::to_string(customer_id) + " does not have " +
                                  ref.group + "/" + ref.name);
     }
-    return core::OkStatus();
+    return NoteTagChange(txn, options_, customer_id, *tag, before, std::nullopt,
+                         clock_.NowUnixMillis());
   });
 }
 

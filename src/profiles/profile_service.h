@@ -40,6 +40,13 @@ struct ProfileServiceOptions {
   // an "enrich" job in the same transaction. Empty = no enrichment (accounts without an API
   // secret cannot call the platform).
   std::set<std::string, std::less<>> enrichment_accounts;
+  // Accounts that scrmd pushes tags to (docs/outbound.md "Tag push"): when a customer starts or
+  // stops holding a tag mapped to the account's platform (wecom_tag_id / oa_tag_id) through a
+  // local change (a rule, the API, a merge), or a WeCom member starts following (an OA follower
+  // subscribes again to) a customer who holds such tags, a "tagpush" job for each of these accounts
+  // the customer has an identity on is queued in the same transaction. Changes that came from the
+  // platform (SyncPlatformTags) queue nothing. Empty = no pushes.
+  std::set<std::string, std::less<>> tag_push_accounts;
 };
 
 // The outbox job that enriches a customer created from a platform identity: kind "enrich",
@@ -48,6 +55,14 @@ struct ProfileServiceOptions {
 inline constexpr char kEnrichJobKind[] = "enrich";
 std::string EnrichDedupeKey(std::string_view platform, std::string_view account_id,
                             std::string_view value);
+
+// The outbox job that makes a customer's tags on one account's platform match the tags the
+// customer holds (docs/outbound.md "Tag push"): kind "tagpush", account = the platform account,
+// payload {"customer_id": N}. Coalesced (storage::OutboxStore::EnqueueCoalescedOn) under the
+// prefix "tagpush:<account>:<customer_id>:": while one such job waits unclaimed, further changes
+// queue nothing, since the job reads the state when it runs.
+inline constexpr char kTagPushJobKind[] = "tagpush";
+std::string TagPushKeyPrefix(std::string_view account_id, int64_t customer_id);
 
 // A customer's tag as the API shows it: the stored row and definition, the score decayed to the
 // clock's now, and whether the tag is held (decayed score >= threshold).

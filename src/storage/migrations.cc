@@ -281,6 +281,24 @@ UPDATE sqlite_schema SET sql = replace(sql, 'state IN (''pending'', ''done'', ''
 PRAGMA writable_schema=RESET;
 )sql";
 
+// 7: what scrmd has put on the platforms (docs/outbound.md "Tag push"). One row per local tag
+// that a "tagpush" job set on one target of a customer: a WeCom follow relation (account, the
+// member's userid) or an OA follower (account, openid). platform_tag_id is the id that was sent
+// (the corp tag id, or the OA tag id as text), so that a removal sends the id the platform has
+// even when the mapping changed since. The push job compares the tags held now with these rows:
+// only what scrmd added is ever removed, and a change undone before the job ran sends nothing.
+constexpr char kMigration7CreateTagPushes[] = R"sql(
+CREATE TABLE tag_pushes (
+  customer_id INTEGER NOT NULL,
+  account_id TEXT NOT NULL,
+  target TEXT NOT NULL,
+  tag_id INTEGER NOT NULL,
+  platform_tag_id TEXT NOT NULL,
+  pushed_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (customer_id, account_id, target, tag_id)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
@@ -288,6 +306,7 @@ constexpr Migration kMigrations[] = {
     {4, "create_tag_rules", kMigration4CreateTagRules},
     {5, "create_outbox", kMigration5CreateOutbox},
     {6, "checks_without_in_lists", kMigration6ChecksWithoutInLists, true},
+    {7, "create_tag_pushes", kMigration7CreateTagPushes},
 };
 
 }  // namespace

@@ -40,6 +40,14 @@ constexpr char kSelectJobByKey[] =
     "SELECT " SCRM_OUTBOX_COLUMNS " FROM outbox WHERE dedupe_key = ?";
 constexpr char kSelectJobsInState[] =
     "SELECT " SCRM_OUTBOX_COLUMNS " FROM outbox WHERE state = ? ORDER BY id LIMIT ?";
+// A pending job under a coalescing prefix that no claim has taken yet: the unique index on
+// dedupe_key serves the prefix range [?1, ?2).
+constexpr char kSelectWaitingUnderPrefix[] =
+    "SELECT 1 FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? AND state = 'pending' AND "
+    "claimed_at_ms = 0 LIMIT 1";
+// The id the next row gets (INTEGER PRIMARY KEY without AUTOINCREMENT: max + 1), read in the
+// writer's transaction, so it cannot be taken by another insert before ours.
+constexpr char kSelectNextJobId[] = "SELECT COALESCE(MAX(id), 0) + 1 FROM outbox";
 constexpr char kCountJobsInState[] = "SELECT COUNT(*) FROM outbox WHERE state = ?";
 
 #undef SCRM_OUTBOX_COLUMNS
@@ -118,6 +126,25 @@ StatusOr<bool> OutboxStore::EnqueueOn(SQLite::Database& conn, const OutboxJob& j
   insert.bind(6, now_ms);
   insert.bind(7, now_ms);
   return insert.executeStep();
+}
+
+StatusOr<bool> OutboxStore::EnqueueCoalescedOn(SQLite::Database& conn, const OutboxJob& job,
+                                               int64_t now_ms) {
+  const std::string& prefix = job.dedupe_key;
+  if (prefix.empty() || prefix.back() != ':') {
+    return core::InvalidArgumentError("a coalescing prefix must end with ':'");
+  }
+  std::string end = prefix;
+  end.back() = ';';  // ':' + 1: the first key past every key that starts with the prefix
+  SQLite::Statement waiting(conn, kSelectWaitingUnderPrefix);
+  waiting.bind(1, prefix);
+  waiting.bind(2, end);
+  if (waiting.executeStep()) return false;
+  SQLite::Statement next(conn, kSelectNextJobId);
+  if (!next.executeStep()) return core::InternalError("outbox: no next job id");
+  OutboxJob keyed = job;
+  keyed.dedupe_key = prefix + std::to_string(next.getColumn(0).getInt64());
+  return EnqueueOn(conn, keyed, now_ms);
 }
 
 StatusOr<bool> OutboxStore::Enqueue(const OutboxJob& job, int64_t now_ms) {

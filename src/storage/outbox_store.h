@@ -70,6 +70,15 @@ class OutboxStore {
   static core::StatusOr<bool> EnqueueOn(SQLite::Database& conn, const OutboxJob& job,
                                         int64_t now_ms);
 
+  // Queues a coalesced job: job.dedupe_key is a prefix that names the subject and ends with ':'
+  // ("tagpush:acme:42:"). When a pending job under that prefix has never been claimed (so it has
+  // not read anything yet and will see this change too) nothing is queued and the result is
+  // false; otherwise the job is queued under prefix + a number unique to it, and true. Run it
+  // inside the caller's transaction so that the check and the insert are one step.
+  // InvalidArgument for an empty kind or account, or a prefix that does not end with ':'.
+  static core::StatusOr<bool> EnqueueCoalescedOn(SQLite::Database& conn, const OutboxJob& job,
+                                                 int64_t now_ms);
+
   // Claims up to `limit` (1..kMaxClaim) pending jobs due at now_ms (oldest due first): each gets
   // attempts + 1, claimed_at_ms = now_ms and due_at_ms = now_ms + lease_ms, so that a claim
   // whose runner dies is claimed again after the lease. Returns the claimed rows (as updated).

@@ -1407,6 +1407,10 @@ StatusOr<bool> ProfileTxn::EnqueueJob(const OutboxJob& job, int64_t now_ms) {
   return Guarded([&] { return OutboxStore::EnqueueOn(impl_->conn, job, now_ms); });
 }
 
+StatusOr<bool> ProfileTxn::EnqueueCoalescedJob(const OutboxJob& job, int64_t now_ms) {
+  return Guarded([&] { return OutboxStore::EnqueueCoalescedOn(impl_->conn, job, now_ms); });
+}
+
 StatusOr<model::CustomerProfile> ProfileTxn::GetProfile(int64_t customer_id) {
   return Guarded([&] { return QueryProfile(impl_->session, customer_id); });
 }

@@ -184,6 +184,9 @@ class ProfileTxn {
   // or rolls back with the profile change that needs it. False when the dedupe key is queued
   // already (a replay).
   core::StatusOr<bool> EnqueueJob(const OutboxJob& job, int64_t now_ms);
+  // OutboxStore::EnqueueCoalescedOn in this transaction: false when a job for the same subject
+  // (the prefix in job.dedupe_key) is waiting unclaimed already.
+  core::StatusOr<bool> EnqueueCoalescedJob(const OutboxJob& job, int64_t now_ms);
 
   // --- ingest
   // Records `last_id` as ingest cursor `name` in this transaction (table ingest_cursors).

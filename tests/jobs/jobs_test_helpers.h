@@ -1,6 +1,7 @@
 // Fixture for the outbox tests: the profile service and the outbox on a migrated SQLite file,
 // the real platform clients (CurlHttpClient, TokenService, RateGovernor, ApiCaller) against the
-// in-process simulator on loopback, the enrichment handler and a runner — all on one FakeClock.
+// in-process simulator on loopback, the enrichment and tag push handlers and a runner — all on
+// one FakeClock.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -14,6 +15,7 @@
 #include "src/core/metrics.h"
 #include "src/jobs/enrich_handler.h"
 #include "src/jobs/outbox_runner.h"
+#include "src/jobs/tag_push_handler.h"
 #include "src/net/curl_http_client.h"
 #include "src/platform/api_caller.h"
 #include "src/platform/oa_client.h"
@@ -23,6 +25,7 @@
 #include "src/storage/database.h"
 #include "src/storage/outbox_store.h"
 #include "src/storage/profile_store.h"
+#include "src/storage/tag_push_store.h"
 #include "tests/sim/sim_test_helpers.h"
 #include "tests/support/test_support.h"
 
@@ -52,6 +55,13 @@ inline profiles::ProfileServiceOptions EnrichingOptions() {
   return options;
 }
 
+// Tag pushes to the simulator world's accounts, without enrichment (so that only the pushes run).
+inline profiles::ProfileServiceOptions PushingOptions() {
+  profiles::ProfileServiceOptions options;
+  options.tag_push_accounts = {"acme", "brand"};
+  return options;
+}
+
 inline platform::Credential SimCredential(const sim::SimServer& server, config::Platform platform) {
   platform::Credential credential;
   credential.platform = platform;
@@ -75,15 +85,20 @@ inline platform::RetryPolicy FastPolicy() {
 }
 
 struct Fixture {
-  Fixture() {
+  explicit Fixture(profiles::ProfileServiceOptions options = EnrichingOptions(),
+                   sim::World world = sim::testing::TestWorld())
+      : sim(std::move(world)), service(store, rules, sim.clock, std::move(options)) {
     handler.AddWecom("acme", wecom);
     handler.AddOa("brand", oa);
+    tag_push.AddWecom("acme", wecom);
+    tag_push.AddOa("brand", oa);
     runner = MakeRunner();
   }
 
   std::unique_ptr<OutboxRunner> MakeRunner(OutboxRunnerOptions options = {}) {
     auto made = std::make_unique<OutboxRunner>(outbox, sim.clock, metrics, log, options);
     made->AddHandler(profiles::kEnrichJobKind, handler);
+    made->AddHandler(profiles::kTagPushJobKind, tag_push);
     return made;
   }
 
@@ -154,7 +169,7 @@ struct Fixture {
   storage::ProfileStore store{*db};
   storage::OutboxStore outbox{*db};
   profiles::RuleSetHolder rules;
-  profiles::ProfileService service{store, rules, sim.clock, EnrichingOptions()};
+  profiles::ProfileService service;
   std::shared_ptr<spdlog::logger> log = core::MakeNullLogger();
   core::MetricsRegistry metrics;
   net::CurlGlobal curl;
@@ -168,6 +183,8 @@ struct Fixture {
   platform::WecomClient wecom{SimCredential(sim.server, config::Platform::kWecom), caller};
   platform::OaClient oa{SimCredential(sim.server, config::Platform::kOfficialAccount), caller};
   EnrichHandler handler{service, log};
+  storage::TagPushStore pushes{*db};
+  TagPushHandler tag_push{service, pushes, sim.clock, log};
   std::unique_ptr<OutboxRunner> runner;
 
  private:

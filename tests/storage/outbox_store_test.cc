@@ -79,6 +79,50 @@ TEST_CASE("OutboxStore queues a job inside a profile transaction and rolls it ba
   CHECK_FALSE(f.store.FindByKey("rolled-back").value().has_value());
 }
 
+// EnqueueCoalescedOn through the profile transaction that uses it; true when queued.
+bool EnqueueCoalesced(Database& db, const OutboxJob& job, int64_t now_ms) {
+  ProfileStore profiles(db);
+  bool queued = false;
+  const core::Status status = profiles.RunInTransaction([&](ProfileTxn& txn) -> core::Status {
+    SCRM_ASSIGN_OR_RETURN(queued, txn.EnqueueCoalescedJob(job, now_ms));
+    return core::OkStatus();
+  });
+  INFO(status.ToString());
+  REQUIRE(status.ok());
+  return queued;
+}
+
+TEST_CASE("OutboxStore coalesces a job while one for the subject waits unclaimed", "[db]") {
+  Fixture f;
+  CHECK(EnqueueCoalesced(*f.db, Job("tagpush:shop:4:"), kNowMs));
+  CHECK_FALSE(EnqueueCoalesced(*f.db, Job("tagpush:shop:4:"), kNowMs + 1));
+  // Another subject, even one whose key starts the same way, is not coalesced with it.
+  CHECK(EnqueueCoalesced(*f.db, Job("tagpush:shop:42:"), kNowMs));
+  CHECK(EnqueueCoalesced(*f.db, Job("tagpush:shop:40:"), kNowMs));
+  CHECK(f.store.Count(OutboxState::kPending).value() == 3);
+  auto first = f.store.FindByKey("tagpush:shop:4:1");
+  REQUIRE(first.ok());
+  CHECK(first->has_value());
+}
+
+TEST_CASE("OutboxStore queues a coalesced job again once the waiting one is claimed", "[db]") {
+  Fixture f;
+  REQUIRE(EnqueueCoalesced(*f.db, Job("tagpush:shop:4:"), kNowMs));
+  REQUIRE(f.Claim(kNowMs).size() == 1);  // running: it may have read the state already
+  CHECK(EnqueueCoalesced(*f.db, Job("tagpush:shop:4:"), kNowMs + 1));
+  CHECK_FALSE(EnqueueCoalesced(*f.db, Job("tagpush:shop:4:"), kNowMs + 2));
+  CHECK(f.store.Count(OutboxState::kPending).value() == 2);
+}
+
+TEST_CASE("OutboxStore refuses a coalescing prefix that does not end with a colon", "[db]") {
+  Fixture f;
+  ProfileStore profiles(*f.db);
+  const core::Status status = profiles.RunInTransaction([](ProfileTxn& txn) -> core::Status {
+    return txn.EnqueueCoalescedJob(Job("tagpush:shop:4"), kNowMs).status();
+  });
+  CHECK(status.code() == core::StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("OutboxStore claims only due jobs oldest first and leases them", "[db]") {
   Fixture f;
   REQUIRE(f.store.Enqueue(Job("later", kNowMs + 1000), kNowMs).ok());
