@@ -12,33 +12,6 @@ namespace {
 
 using JobKind = JobResult::Kind;
 
-JobResult Failed(std::string outcome, std::string error, int64_t errcode = 0) {
-  JobResult result;
-  result.kind = JobKind::kFailed;
-  result.outcome = std::move(outcome);
-  result.errcode = errcode;
-  result.error = std::move(error);
-  return result;
-}
-
-JobResult Retry(std::string outcome, std::string error, int64_t errcode = 0) {
-  JobResult result;
-  result.kind = JobKind::kRetry;
-  result.outcome = std::move(outcome);
-  result.errcode = errcode;
-  result.error = std::move(error);
-  return result;
-}
-
-// A profile-service error: the store was busy or the customer was merged meanwhile (the next
-// attempt resolves the identity to the survivor) — worth another attempt; a bad argument is not.
-JobResult ProfileFailure(const core::Status& status) {
-  if (status.code() == core::StatusCode::kInvalidArgument) {
-    return Failed("profile_error", status.ToString());
-  }
-  return Retry("profile_error", status.ToString());
-}
-
 void SetIfPresent(std::map<std::string, std::string>& attributes, const char* key,
                   const std::string& value) {
   if (!value.empty()) attributes[key] = value;
@@ -64,18 +37,18 @@ JobResult EnrichHandler::Run(const storage::OutboxJob& job) {
   if (payload.is_discarded() || !payload.is_object() || !payload.contains("platform") ||
       !payload["platform"].is_string() || !payload.contains("kind") ||
       !payload["kind"].is_string() || !payload.contains("value") || !payload["value"].is_string()) {
-    return Failed("bad_payload", "enrich payload is not {platform, kind, value}");
+    return JobResult::Failed("bad_payload", "enrich payload is not {platform, kind, value}");
   }
   const std::string platform = payload["platform"].get<std::string>();
   const std::string value = payload["value"].get<std::string>();
   const std::optional<model::IdentityKind> kind =
       model::ParseIdentityKind(payload["kind"].get<std::string>());
   if (!kind.has_value() || value.empty()) {
-    return Failed("bad_payload", "enrich payload names no identity");
+    return JobResult::Failed("bad_payload", "enrich payload names no identity");
   }
   // Resolved now, not when queued: a merge in between moved the identity to the survivor.
   auto customer = profiles_.FindCustomer(platform, job.account_id, *kind, value);
-  if (!customer.ok()) return ProfileFailure(customer.status());
+  if (!customer.ok()) return JobResult::FromProfileError(customer.status());
   if (!customer->has_value()) {
     JobResult gone;
     gone.outcome = "no_customer";
@@ -83,14 +56,15 @@ JobResult EnrichHandler::Run(const storage::OutboxJob& job) {
   }
   if (*kind == model::IdentityKind::kOpenid) return RunOa(job, **customer, value);
   if (*kind == model::IdentityKind::kExternalUserid) return RunWecom(job, **customer, value);
-  return Failed("bad_payload", "enrich payload names a " + payload["kind"].get<std::string>());
+  return JobResult::Failed("bad_payload",
+                           "enrich payload names a " + payload["kind"].get<std::string>());
 }
 
 JobResult EnrichHandler::RunOa(const storage::OutboxJob& job, int64_t customer_id,
                                const std::string& openid) {
   const auto client = oa_.find(job.account_id);
   if (client == oa_.end()) {
-    return Failed("no_client", "no OA client for account " + job.account_id);
+    return JobResult::Failed("no_client", "no OA client for account " + job.account_id);
   }
   platform::CallOptions call;
   call.priority = platform::Priority::kBulk;  // nobody waits for an enrichment
@@ -108,7 +82,7 @@ JobResult EnrichHandler::RunWecom(const storage::OutboxJob& job, int64_t custome
                                   const std::string& external_userid) {
   const auto client = wecom_.find(job.account_id);
   if (client == wecom_.end()) {
-    return Failed("no_client", "no WeCom client for account " + job.account_id);
+    return JobResult::Failed("no_client", "no WeCom client for account " + job.account_id);
   }
   platform::CallOptions call;
   call.priority = platform::Priority::kBulk;
@@ -138,7 +112,7 @@ JobResult EnrichHandler::Apply(int64_t customer_id, const std::string& unionid,
   int64_t target = customer_id;
   if (!unionid.empty()) {
     auto link = profiles_.LinkUnionid(customer_id, unionid);
-    if (!link.ok()) return ProfileFailure(link.status());
+    if (!link.ok()) return JobResult::FromProfileError(link.status());
     target = link->customer_id;
     if (link->merge.has_value()) {
       log_->info("enrich: customer {} merged into {} (unionid)", link->merge->merged_id,
@@ -147,11 +121,11 @@ JobResult EnrichHandler::Apply(int64_t customer_id, const std::string& unionid,
   }
   if (tags != nullptr) {
     const core::Status synced = profiles_.SyncPlatformTags(target, *tags);
-    if (!synced.ok()) return ProfileFailure(synced);
+    if (!synced.ok()) return JobResult::FromProfileError(synced);
   }
   if (!attributes.empty()) {
     const core::Status set = profiles_.SetAttributes(target, attributes);
-    if (!set.ok()) return ProfileFailure(set);
+    if (!set.ok()) return JobResult::FromProfileError(set);
   }
   return JobResult{};
 }
@@ -161,7 +135,7 @@ JobResult EnrichHandler::PlatformFailure(const storage::OutboxJob& job, int64_t 
   const std::string outcome(platform::OutcomeName(error.outcome));
   switch (error.outcome) {
     case platform::Outcome::kRetryAfter: {
-      JobResult result = Retry(outcome, error.message, error.errcode);
+      JobResult result = JobResult::Retry(outcome, error.message, error.errcode);
       result.retry_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                error.retry_after.time_since_epoch())
                                .count();
@@ -170,7 +144,7 @@ JobResult EnrichHandler::PlatformFailure(const storage::OutboxJob& job, int64_t 
     case platform::Outcome::kUnavailable:
     case platform::Outcome::kThrottled:
     case platform::Outcome::kUnknown:  // a read: asking again is harmless
-      return Retry(outcome, error.message, error.errcode);
+      return JobResult::Retry(outcome, error.message, error.errcode);
     case platform::Outcome::kRefused: {
       // The platform will not tell us about this person (unknown openid, no follow relation):
       // asking again gives the same answer. Recorded on the customer so that operators see it.
@@ -180,13 +154,14 @@ JobResult EnrichHandler::PlatformFailure(const storage::OutboxJob& job, int64_t 
         log_->warn("enrich: recording the refusal on customer {}: {}", customer_id,
                    marked.ToString());
       }
-      return Failed(outcome, error.message, error.errcode);
+      return JobResult::Failed(outcome, error.message, error.errcode);
     }
     case platform::Outcome::kConfigError:  // the clients log and count these already
     case platform::Outcome::kRejected:
-    case platform::Outcome::kBadReply: return Failed(outcome, error.message, error.errcode);
+    case platform::Outcome::kBadReply:
+      return JobResult::Failed(outcome, error.message, error.errcode);
   }
-  return Failed(outcome, error.message, error.errcode);
+  return JobResult::Failed(outcome, error.message, error.errcode);
 }
 
 }  // namespace scrm::jobs

@@ -5,6 +5,34 @@
 #include <vector>
 
 namespace scrm::jobs {
+
+JobResult JobResult::Done(std::string outcome) {
+  JobResult result;
+  result.outcome = std::move(outcome);
+  return result;
+}
+
+JobResult JobResult::Failed(std::string outcome, std::string error, int64_t errcode) {
+  JobResult result;
+  result.kind = Kind::kFailed;
+  result.outcome = std::move(outcome);
+  result.errcode = errcode;
+  result.error = std::move(error);
+  return result;
+}
+
+JobResult JobResult::Retry(std::string outcome, std::string error, int64_t errcode) {
+  JobResult result = Failed(std::move(outcome), std::move(error), errcode);
+  result.kind = Kind::kRetry;
+  return result;
+}
+
+JobResult JobResult::FromProfileError(const core::Status& status) {
+  if (status.code() == core::StatusCode::kInvalidArgument) {
+    return Failed("profile_error", status.ToString());
+  }
+  return Retry("profile_error", status.ToString());
+}
 namespace {
 
 std::string_view ResultName(JobResult::Kind kind) {

@@ -36,6 +36,13 @@ struct JobResult {
   std::string outcome = "ok";          // "ok", a platform::OutcomeName, or the handler's reason
   int64_t errcode = 0;                 // platform errcode, 0 = none
   std::string error;                   // for the job row and the log; never secrets
+
+  static JobResult Done(std::string outcome = "ok");
+  static JobResult Failed(std::string outcome, std::string error, int64_t errcode = 0);
+  static JobResult Retry(std::string outcome, std::string error, int64_t errcode = 0);
+  // A profile store error met by a handler: a busy store, or a customer merged meanwhile (the
+  // next attempt resolves the survivor), is worth another attempt; a bad argument is not.
+  static JobResult FromProfileError(const core::Status& status);
 };
 
 // Runs the jobs of one kind. Called on the runner's thread only, one job at a time; a call

@@ -18,38 +18,6 @@ constexpr int64_t kOaTooManyTags = 45059;
 // Attribute values are capped by ProfileService::SetAttributes.
 constexpr size_t kMaxAttributeBytes = 1024;
 
-JobResult Done(std::string outcome = "ok") {
-  JobResult result;
-  result.outcome = std::move(outcome);
-  return result;
-}
-
-JobResult Failed(std::string outcome, std::string error, int64_t errcode = 0) {
-  JobResult result;
-  result.kind = JobKind::kFailed;
-  result.outcome = std::move(outcome);
-  result.errcode = errcode;
-  result.error = std::move(error);
-  return result;
-}
-
-JobResult Retry(std::string outcome, std::string error, int64_t errcode = 0) {
-  JobResult result;
-  result.kind = JobKind::kRetry;
-  result.outcome = std::move(outcome);
-  result.errcode = errcode;
-  result.error = std::move(error);
-  return result;
-}
-
-// A store error: busy or merged meanwhile is worth another attempt; a bad argument is not.
-JobResult StoreFailure(const core::Status& status) {
-  if (status.code() == core::StatusCode::kInvalidArgument) {
-    return Failed("profile_error", status.ToString());
-  }
-  return Retry("profile_error", status.ToString());
-}
-
 std::optional<int64_t> ParseOaTagId(const std::string& text) {
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -64,7 +32,7 @@ std::optional<JobResult> Classify(const platform::ApiError& error, bool oa) {
   switch (error.outcome) {
     case platform::Outcome::kRefused: return std::nullopt;
     case platform::Outcome::kRetryAfter: {
-      JobResult result = Retry(outcome, error.message, error.errcode);
+      JobResult result = JobResult::Retry(outcome, error.message, error.errcode);
       result.retry_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                error.retry_after.time_since_epoch())
                                .count();
@@ -73,14 +41,15 @@ std::optional<JobResult> Classify(const platform::ApiError& error, bool oa) {
     case platform::Outcome::kUnavailable:
     case platform::Outcome::kThrottled:
     case platform::Outcome::kUnknown:  // mark_tag and batch(un)tagging are idempotent
-      return Retry(outcome, error.message, error.errcode);
+      return JobResult::Retry(outcome, error.message, error.errcode);
     case platform::Outcome::kRejected:
       if (oa && error.errcode == kOaTooManyTags) return std::nullopt;
-      return Failed(outcome, error.message, error.errcode);
+      return JobResult::Failed(outcome, error.message, error.errcode);
     case platform::Outcome::kConfigError:  // the clients log and count these already
-    case platform::Outcome::kBadReply: return Failed(outcome, error.message, error.errcode);
+    case platform::Outcome::kBadReply:
+      return JobResult::Failed(outcome, error.message, error.errcode);
   }
-  return Failed(outcome, error.message, error.errcode);
+  return JobResult::Failed(outcome, error.message, error.errcode);
 }
 
 }  // namespace
@@ -123,23 +92,23 @@ JobResult TagPushHandler::Run(const storage::OutboxJob& job) {
       nlohmann::json::parse(job.payload_json, nullptr, /*allow_exceptions=*/false);
   if (payload.is_discarded() || !payload.is_object() || !payload.contains("customer_id") ||
       !payload["customer_id"].is_number_integer() || payload["customer_id"].get<int64_t>() <= 0) {
-    return Failed("bad_payload", "tagpush payload is not {customer_id}");
+    return JobResult::Failed("bad_payload", "tagpush payload is not {customer_id}");
   }
   const int64_t customer_id = payload["customer_id"].get<int64_t>();
   Plan plan;
   if (oa_.contains(job.account_id)) {
     plan.oa = true;
   } else if (!wecom_.contains(job.account_id)) {
-    return Failed("no_client", "no client for account " + job.account_id);
+    return JobResult::Failed("no_client", "no client for account " + job.account_id);
   }
 
   // The state now, not when queued: changes since then end as their final state.
   auto view = profiles_.GetCustomer(customer_id);
   if (!view.ok() && view.status().code() == core::StatusCode::kNotFound) {
-    return Done("no_customer");
+    return JobResult::Done("no_customer");
   }
-  if (!view.ok()) return StoreFailure(view.status());
-  if (view->customer.merged_into.has_value()) return Done("merged");
+  if (!view.ok()) return JobResult::FromProfileError(view.status());
+  if (view->customer.merged_into.has_value()) return JobResult::Done("merged");
 
   for (const profiles::TagView& tag : view->tags) {
     if (!tag.held) continue;
@@ -155,7 +124,7 @@ JobResult TagPushHandler::Run(const storage::OutboxJob& job) {
     }
   }
   auto pushed = pushes_.List(customer_id, job.account_id);
-  if (!pushed.ok()) return StoreFailure(pushed.status());
+  if (!pushed.ok()) return JobResult::FromProfileError(pushed.status());
   plan.pushed = std::move(pushed).value();
   bool removals = false;
   for (const storage::TagPush& row : plan.pushed) {
@@ -165,7 +134,7 @@ JobResult TagPushHandler::Run(const storage::OutboxJob& job) {
   if (removals) {
     // Removal candidates have no customer row any more: their mapping comes from the library.
     auto tags = profiles_.ListTags();
-    if (!tags.ok()) return StoreFailure(tags.status());
+    if (!tags.ok()) return JobResult::FromProfileError(tags.status());
     for (const model::TagDetail& tag : *tags) {
       plan.mapped_now[tag.tag.id] =
           plan.oa ? (tag.tag.oa_tag_id != 0 ? std::to_string(tag.tag.oa_tag_id) : "")
@@ -204,7 +173,7 @@ JobResult TagPushHandler::Run(const storage::OutboxJob& job) {
       }
     }
   }
-  if (targets.empty()) return Done("no_target");
+  if (targets.empty()) return JobResult::Done("no_target");
   return Push(job, customer_id, targets, plan);
 }
 
@@ -311,19 +280,20 @@ JobResult TagPushHandler::Push(const storage::OutboxJob& job, int64_t customer_i
         pushes_.Record(customer_id, job.account_id, target.target, added, removed);
     if (!recorded.ok()) {
       // The calls are idempotent: the next attempt sends them again and records them then.
-      return StoreFailure(recorded);
+      return JobResult::FromProfileError(recorded);
     }
     if (stop.has_value()) return *stop;
   }
 
-  if (refusals.empty()) return Done();
+  if (refusals.empty()) return JobResult::Done();
   if (refusals.size() > kMaxAttributeBytes) refusals.resize(kMaxAttributeBytes);
   const core::Status marked = profiles_.SetAttributes(
       customer_id, {{kTagPushRefusedAttributePrefix + job.account_id, refusals}});
   if (!marked.ok()) {
     log_->warn("tagpush: recording the refusal on customer {}: {}", customer_id, marked.ToString());
   }
-  JobResult result = Done(std::string(platform::OutcomeName(platform::Outcome::kRefused)));
+  JobResult result =
+      JobResult::Done(std::string(platform::OutcomeName(platform::Outcome::kRefused)));
   result.errcode = first_refusal;
   result.error = "refused: " + refusals;
   return result;
