@@ -31,6 +31,8 @@
 
 namespace scrm::jobs::testing {
 
+using sim::testing::SimCredential;
+
 // Backoff waits return at once: time moves only when a test advances the clock.
 class NoSleep final : public platform::Sleeper {
  public:
@@ -60,22 +62,6 @@ inline profiles::ProfileServiceOptions PushingOptions() {
   profiles::ProfileServiceOptions options;
   options.tag_push_accounts = {"acme", "brand"};
   return options;
-}
-
-inline platform::Credential SimCredential(const sim::SimServer& server, config::Platform platform) {
-  platform::Credential credential;
-  credential.platform = platform;
-  credential.api_base = server.base_url();
-  if (platform == config::Platform::kWecom) {
-    credential.account_id = "acme";
-    credential.app_id = "wwsim0000000000001";
-    credential.secret = "sim-corp-secret";
-  } else {
-    credential.account_id = "brand";
-    credential.app_id = "wxsim00000000001";
-    credential.secret = "sim-app-secret";
-  }
-  return credential;
 }
 
 inline platform::RetryPolicy FastPolicy() {

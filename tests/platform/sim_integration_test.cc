@@ -30,6 +30,7 @@
 namespace scrm::platform {
 namespace {
 
+using sim::testing::SimCredential;
 using std::chrono::seconds;
 
 // Backoff waits return at once: these tests count calls, they do not time them.
@@ -52,22 +53,6 @@ sim::SimServerOptions ServerOptions(int threads) {
   sim::SimServerOptions options;
   options.threads = threads;
   return options;
-}
-
-Credential SimCredential(const sim::SimServer& server, config::Platform platform) {
-  Credential credential;
-  credential.platform = platform;
-  credential.api_base = server.base_url();
-  if (platform == config::Platform::kWecom) {
-    credential.account_id = "acme";
-    credential.app_id = "wwsim0000000000001";
-    credential.secret = "sim-corp-secret";
-  } else {
-    credential.account_id = "brand";
-    credential.app_id = "wxsim00000000001";
-    credential.secret = "sim-app-secret";
-  }
-  return credential;
 }
 
 // The simulator (world: tests/sim/sim_test_helpers.h TestWorld) and the production client stack

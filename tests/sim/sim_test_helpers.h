@@ -18,8 +18,27 @@
 #include "sim/world.h"
 #include "src/core/clock.h"
 #include "src/core/random.h"
+#include "src/platform/credential.h"
 
 namespace scrm::sim::testing {
+
+// The credential of the test world's account on `platform` ("acme" corp / "brand" OA), against
+// the simulator at `server`.
+inline platform::Credential SimCredential(const SimServer& server, config::Platform platform) {
+  platform::Credential credential;
+  credential.platform = platform;
+  credential.api_base = server.base_url();
+  if (platform == config::Platform::kWecom) {
+    credential.account_id = "acme";
+    credential.app_id = "wwsim0000000000001";
+    credential.secret = "sim-corp-secret";
+  } else {
+    credential.account_id = "brand";
+    credential.app_id = "wxsim00000000001";
+    credential.secret = "sim-app-secret";
+  }
+  return credential;
+}
 
 using nlohmann::json;
 
