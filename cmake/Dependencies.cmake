@@ -12,6 +12,8 @@ find_package(CLI11 REQUIRED)
 # every includer must see (otherwise class layouts differ from the library).
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+# libmicrohttpd: scrmd's HTTP server (event-driven, suspend/resume); no CMake config either.
+pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 if(SCRM_BUILD_TESTS)
   find_package(Catch2 2 REQUIRED)
   include(Catch)

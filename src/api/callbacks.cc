@@ -1,13 +1,19 @@
 #include "src/api/callbacks.h"
 
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
 namespace scrm::api {
 namespace {
 
 constexpr char kWecomPattern[] = R"(/callbacks/wecom/([A-Za-z0-9_-]{1,64}))";
 constexpr char kOaPattern[] = R"(/callbacks/oa/([A-Za-z0-9_-]{1,64}))";
 
-// Shared state of the four routes; lives as long as the server's handlers.
-class CallbackHandler {
+// Shared state of the four routes; lives as long as the server's handlers and every inbox
+// completion still pending (they hold it too).
+class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
  public:
   CallbackHandler(const CallbackDeps& deps)
       : deps_(deps),
@@ -19,63 +25,109 @@ class CallbackHandler {
             "Platform callbacks refused, by account and reason (nothing was stored).",
             {"platform", "account", "reason"})) {}
 
-  void Handle(model::Platform platform, bool is_post, const httplib::Request& req,
-              httplib::Response& res, const server::RequestContext& ctx) {
+  // GET: the platform's URL verification (a signature check and one decryption).
+  void HandleVerify(model::Platform platform, const httplib::Request& req, httplib::Response& res,
+                    const server::RequestContext& ctx) {
     const std::string account = req.matches[1];
     const std::string platform_name(model::PlatformName(platform));
+    const channels::ChannelAdapter* adapter =
+        FindAdapter(platform, platform_name, account, res, ctx);
+    if (adapter == nullptr) return;
+    const channels::CallbackRequest request = MakeRequest(req);
+    auto verified = adapter->VerifyUrl(request);
+    if (!verified.ok()) {
+      Reject(platform_name, account, verified.rejection, res, ctx);
+      return;
+    }
+    accepted_.Inc({platform_name, account, "url_verified"});
+    res.set_content(*verified.value, "text/plain; charset=utf-8");
+  }
+
+  // POST: an event. Verified, decrypted and normalized on the event loop (cheap CPU), then
+  // handed to the inbox; the answer goes out from the inbox writer thread once the interaction's
+  // batch has committed, and no thread waits meanwhile.
+  void HandleEvent(model::Platform platform, const httplib::Request& req,
+                   const server::RequestContext& ctx, server::Responder responder) {
+    std::string account = req.matches[1];
+    std::string platform_name(model::PlatformName(platform));
+    httplib::Response res;
+    const channels::ChannelAdapter* adapter =
+        FindAdapter(platform, platform_name, account, res, ctx);
+    if (adapter == nullptr) {
+      responder.Send(std::move(res));
+      return;
+    }
+    channels::CallbackRequest request = MakeRequest(req);
+    auto decoded = adapter->Decode(request);
+    if (!decoded.ok()) {
+      Reject(platform_name, account, decoded.rejection, res, ctx);
+      responder.Send(std::move(res));
+      return;
+    }
+    deps_.inbox.SubmitAsync(
+        std::move(*decoded.value),
+        [self = shared_from_this(), adapter, platform_name = std::move(platform_name),
+         account = std::move(account), request = std::move(request), request_id = ctx.request_id,
+         responder = std::move(responder)](core::StatusOr<ingest::SubmitResult> stored,
+                                           const model::Interaction& interaction) {
+          responder.Send(self->Acknowledge(*adapter, platform_name, account, request, request_id,
+                                           stored, interaction));
+        });
+  }
+
+ private:
+  const channels::ChannelAdapter* FindAdapter(model::Platform platform,
+                                              const std::string& platform_name,
+                                              const std::string& account, httplib::Response& res,
+                                              const server::RequestContext& ctx) {
     const channels::ChannelAdapter* adapter = deps_.adapters.Find(platform, account);
     if (adapter == nullptr) {
       // Unknown ids are not counted per account: the label would be attacker-controlled.
       rejected_.Inc({platform_name, "", "unknown_account"});
       server::WriteJsonError(res, 404, "not_found", "unknown callback account", ctx.request_id);
-      return;
     }
+    return adapter;
+  }
+
+  channels::CallbackRequest MakeRequest(const httplib::Request& req) const {
     channels::CallbackRequest request;
     for (const auto& [key, value] : req.params) request.query.emplace(key, value);
     request.body = req.body;
     request.content_type = req.get_header_value("Content-Type");
     request.received_at_ms = deps_.clock.NowUnixMillis();
+    return request;
+  }
 
-    if (!is_post) {
-      auto verified = adapter->VerifyUrl(request);
-      if (!verified.ok()) {
-        Reject(platform_name, account, verified.rejection, res, ctx);
-        return;
-      }
-      accepted_.Inc({platform_name, account, "url_verified"});
-      res.set_content(*verified.value, "text/plain; charset=utf-8");
-      return;
-    }
-
-    auto decoded = adapter->Decode(request);
-    if (!decoded.ok()) {
-      Reject(platform_name, account, decoded.rejection, res, ctx);
-      return;
-    }
-    const model::Interaction& interaction = *decoded.value;
-    auto stored = deps_.inbox.Submit(interaction);
+  // The answer once the inbox has decided (inbox writer thread, or the caller's on a rejection).
+  httplib::Response Acknowledge(const channels::ChannelAdapter& adapter,
+                                const std::string& platform_name, const std::string& account,
+                                const channels::CallbackRequest& request,
+                                const std::string& request_id,
+                                const core::StatusOr<ingest::SubmitResult>& stored,
+                                const model::Interaction& interaction) {
+    httplib::Response res;
     if (!stored.ok()) {
       // Not durable, so not acked: a 503 makes the platform retry (PROTOCOL §2).
       deps_.log->error("callback {} {}: inbox failed: {} (request {})", platform_name, account,
-                       stored.status().ToString(), ctx.request_id);
+                       stored.status().ToString(), request_id);
       accepted_.Inc({platform_name, account, "inbox_failed"});
       server::WriteJsonError(res, 503, "unavailable", "temporarily unable to store the event",
-                             ctx.request_id);
-      return;
+                             request_id);
+      return res;
     }
     accepted_.Inc({platform_name, account, stored->duplicate ? "duplicate" : "stored"});
     std::optional<channels::ReplyMessage> reply;
     // A retry of an event we already answered gets the same treatment: a reply is computed
     // from the interaction alone, so the platform sees the same answer.
     if (deps_.replier != nullptr) reply = deps_.replier->ReplyFor(interaction);
-    const std::string body = adapter->AckBody(request, interaction, reply ? &*reply : nullptr);
+    const std::string body = adapter.AckBody(request, interaction, reply ? &*reply : nullptr);
     res.status = 200;
     res.set_content(body, body.empty() || body == "success" ? "text/plain; charset=utf-8"
                           : body.front() == '{'             ? "application/json"
                                                             : "application/xml");
+    return res;
   }
 
- private:
   void Reject(const std::string& platform_name, const std::string& account,
               const channels::Rejection& rejection, httplib::Response& res,
               const server::RequestContext& ctx) {
@@ -115,13 +167,14 @@ void RegisterCallbackRoutes(server::HttpServer& server, const CallbackDeps& deps
     server.Get(pattern, route,
                [handler, platform = platform](const httplib::Request& req, httplib::Response& res,
                                               const server::RequestContext& ctx) {
-                 handler->Handle(platform, false, req, res, ctx);
+                 handler->HandleVerify(platform, req, res, ctx);
                });
-    server.Post(pattern, route,
-                [handler, platform = platform](const httplib::Request& req, httplib::Response& res,
-                                               const server::RequestContext& ctx) {
-                  handler->Handle(platform, true, req, res, ctx);
-                });
+    server.PostAsync(pattern, route,
+                     [handler, platform = platform](const httplib::Request& req,
+                                                    const server::RequestContext& ctx,
+                                                    server::Responder responder) {
+                       handler->HandleEvent(platform, req, ctx, std::move(responder));
+                     });
   }
 }
 

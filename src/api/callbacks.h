@@ -1,7 +1,9 @@
 // Platform callback routes: GET|POST /callbacks/wecom/{account} and /callbacks/oa/{account}.
 // The handler verifies, decrypts and normalizes through the account's ChannelAdapter, hands the
 // interaction to the durable inbox and acks only after it has committed. It never tags and
-// never calls a platform API.
+// never calls a platform API. The POST routes are async (HttpServer::PostAsync): the checks run
+// on the event loop and the ack is sent from the inbox writer thread after the commit, so no
+// thread waits for the commit.
 #pragma once
 
 #include <spdlog/spdlog.h>

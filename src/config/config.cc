@@ -175,8 +175,9 @@ const Field<LogConfig> kLogFields[] = {
 
 const Field<HttpConfig> kHttpFields[] = {
     {"threads", &HttpConfig::threads, {1, 900}},
-    // cpp-httplib 0.11.4 waits on sockets with select(): a descriptor >= FD_SETSIZE (1024)
-    // fails every request, so connections (plus the database and log descriptors) stay below.
+    // Open connections at once (libmicrohttpd refuses more at accept). The bound dates from
+    // cpp-httplib's select() (descriptors below 1024) and is kept: it is far above what one
+    // scrmd on 2 cores serves.
     {"max_connections", &HttpConfig::max_connections, {1, 900}},
     {"keep_alive_max", &HttpConfig::keep_alive_max, {1, 1000000}},
     {"keep_alive_timeout_s", &HttpConfig::keep_alive_timeout_s, {1, 3600}},

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <optional>
 #include <string>
 #include <utility>
@@ -17,20 +18,9 @@ namespace scrm::ingest {
 using core::Status;
 using core::StatusOr;
 
-// One waiting Submit. Lives on the submitting thread's stack: the writer thread moves the
-// interaction out and writes `result` (the slot is in its batch, which no other thread touches
-// meanwhile), then publishes it with a release store to `state` and wakes the submitter with a
-// futex call (see PublishAndWake). After that store the writer never touches the slot again, so
-// the submitter may return (destroying it) as soon as it sees kDone.
-struct InboxWriter::Slot {
-  model::Interaction interaction;
-  StatusOr<SubmitResult> result = core::UnavailableError("inbox: not committed");
-  std::atomic<uint32_t> state{0};  // kWaiting, then kDone
-};
-
 namespace {
 
-// Slot::state.
+// A waiting Submit's state word.
 constexpr uint32_t kWaiting = 0;
 constexpr uint32_t kDone = 1;  // result is final
 
@@ -131,25 +121,46 @@ void InboxWriter::Stop() {
 }
 
 StatusOr<SubmitResult> InboxWriter::Submit(model::Interaction interaction) {
+  // Lives on this stack until `state` reads kDone. The callback (on the writer thread, or inline
+  // for a rejection) writes `result`, then publishes it with a release store to `state` and wakes
+  // this thread (see PublishAndWake); after that store it never touches the waiter again.
+  struct Waiter {
+    StatusOr<SubmitResult> result = core::UnavailableError("inbox: not committed");
+    std::atomic<uint32_t> state{kWaiting};
+  } waiter;
+  SubmitAsync(std::move(interaction),
+              [&waiter](StatusOr<SubmitResult> result, const model::Interaction&) {
+                waiter.result = std::move(result);
+                PublishAndWake(&waiter.state, kDone);
+              });
+  while (waiter.state.load(std::memory_order_acquire) == kWaiting) {
+    FutexWait(waiter.state, kWaiting);
+  }
+  return std::move(waiter.result);
+}
+
+void InboxWriter::SubmitAsync(model::Interaction interaction, SubmitCallback done) {
   if (interaction.account_id.empty()) {
-    return core::InvalidArgumentError("interaction has no account_id");
+    done(core::InvalidArgumentError("interaction has no account_id"), interaction);
+    return;
   }
   if (interaction.dedupe_key.empty()) {
-    return core::InvalidArgumentError("interaction has no dedupe_key");
+    done(core::InvalidArgumentError("interaction has no dedupe_key"), interaction);
+    return;
   }
   if (interaction.received_at_ms == 0) interaction.received_at_ms = clock_.NowUnixMillis();
-  Slot slot;
-  slot.interaction = std::move(interaction);
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!running_) return core::UnavailableError("inbox is not running");
-    pending_.push_back(&slot);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!running_) {
+      lock.unlock();
+      done(core::UnavailableError("inbox is not running"), interaction);
+      return;
+    }
+    pending_.push_back(Slot{std::move(interaction), std::move(done)});
   }
   // No system call unless the writer is asleep (glibc checks for waiters first); a writer busy
   // committing finds the slot when it next takes the pending ones.
   work_cv_.notify_one();
-  while (slot.state.load(std::memory_order_acquire) == kWaiting) FutexWait(slot.state, kWaiting);
-  return std::move(slot.result);
 }
 
 bool InboxWriter::running() const {
@@ -163,7 +174,7 @@ size_t InboxWriter::queued() const {
 }
 
 void InboxWriter::Run() {
-  std::deque<Slot*> batch;
+  std::vector<Slot> batch;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -173,7 +184,7 @@ void InboxWriter::Run() {
       if (pending_.empty()) return;
       const size_t n = std::min(options_.max_batch, pending_.size());
       const auto end = pending_.begin() + static_cast<std::ptrdiff_t>(n);
-      batch.assign(pending_.begin(), end);
+      batch.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(end));
       pending_.erase(pending_.begin(), end);
       in_flight_ = n;
     }
@@ -182,7 +193,7 @@ void InboxWriter::Run() {
   }
 }
 
-void InboxWriter::CommitBatch(std::deque<Slot*>& batch) {
+void InboxWriter::CommitBatch(std::vector<Slot>& batch) {
   // Ids are assigned here, on the one writer thread, in commit order, and never at or below an
   // id already stored. Every committed row therefore has a larger id than every row committed
   // before it, which is what lets the ingest worker scan "id > cursor" without ever missing a
@@ -191,12 +202,12 @@ void InboxWriter::CommitBatch(std::deque<Slot*>& batch) {
   // commit its smaller id behind the cursor, never to be processed.
   std::vector<model::Interaction> items;
   items.reserve(batch.size());
-  for (Slot* slot : batch) {
+  for (Slot& slot : batch) {
     int64_t id = ids_.Next();
     if (id <= last_id_) id = last_id_ + 1;  // the clock stepped back across a restart
     last_id_ = id;
-    slot->interaction.id = id;
-    items.push_back(std::move(slot->interaction));
+    slot.interaction.id = id;
+    items.push_back(std::move(slot.interaction));
   }
 
   const auto started = clock_.SteadyNow();
@@ -221,20 +232,26 @@ void InboxWriter::CommitBatch(std::deque<Slot*>& batch) {
     logger_->error("inbox: transaction of {} interactions failed: {}", batch.size(),
                    outcomes.status().ToString());
   }
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (outcomes.ok()) {
-      const storage::InsertOutcome& outcome = (*outcomes)[i];
-      batch[i]->result = SubmitResult{outcome.duplicate, outcome.id};
-    } else {
-      // The platform retries on a non-200 answer, so the caller reports a temporary failure.
-      batch[i]->result = core::UnavailableError("inbox: the interaction could not be stored");
-    }
-  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     in_flight_ = 0;
   }
-  for (Slot* slot : batch) PublishAndWake(&slot->state, kDone);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    StatusOr<SubmitResult> result =
+        outcomes.ok()
+            ? StatusOr<SubmitResult>(SubmitResult{(*outcomes)[i].duplicate, (*outcomes)[i].id})
+            // The platform retries on a non-200 answer, so the caller reports a temporary
+            // failure.
+            : StatusOr<SubmitResult>(
+                  core::UnavailableError("inbox: the interaction could not be stored"));
+    try {
+      batch[i].done(std::move(result), items[i]);
+    } catch (const std::exception& e) {
+      logger_->error("inbox: a submit callback threw: {}", e.what());
+    } catch (...) {
+      logger_->error("inbox: a submit callback threw a non-standard exception");
+    }
+  }
   if (inserted > 0) committed_total_.Inc({}, inserted);
   if (duplicates > 0) duplicates_total_.Inc({}, duplicates);
   if (inserted > 0 && listener_) listener_();

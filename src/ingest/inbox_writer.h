@@ -1,5 +1,6 @@
 // InboxWriter: the durable inbox's single writer thread. HTTP handlers hand it interactions and
-// wait until the transaction holding theirs has committed; only then do they ack the platform.
+// learn (by a callback, or by waiting) when the transaction holding theirs has committed; only
+// then do they ack the platform.
 #pragma once
 
 #include <condition_variable>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <spdlog/logger.h>
 
@@ -36,10 +38,16 @@ struct SubmitResult {
   int64_t id = 0;  // the stored row's id (the earlier row's when duplicate)
 };
 
+// Called once per SubmitAsync with the outcome and the interaction as submitted (its id set by the
+// writer when it reached a transaction). Only valid during the call.
+using SubmitCallback =
+    std::function<void(core::StatusOr<SubmitResult> result, const model::Interaction& interaction)>;
+
 // Group commit: one writer thread takes everything pending (up to max_batch), assigns ids and
 // inserts it in one transaction through InteractionStore::InsertBatch. Each waiting submitter
-// is woken once, when its own batch has committed (a futex wake on its slot); nobody else's
-// commit wakes it.
+// learns its outcome once, when its own batch has committed: SubmitAsync's callback runs on the
+// writer thread (an event-driven HTTP front resumes the request from there), and Submit's caller
+// is woken by a futex wake on its own slot; nobody else's commit wakes it.
 //
 // Why a writer thread rather than a leader elected among the submitters (measured with
 // bench/ingest_bench on 2 vCPUs): a submitter that finds no commit running commits at once, so
@@ -47,8 +55,9 @@ struct SubmitResult {
 // threads; throughput fell ~35 % below this design. The thread costs one wake-up per batch, not
 // per interaction.
 //
-// Thread-safety: Submit is called concurrently by HTTP worker threads; Start and Stop by the
-// owner (src/app), once each. The commit listener runs on the writer thread. Does not own the
+// Thread-safety: Submit and SubmitAsync are called concurrently by HTTP threads; Start and Stop by
+// the owner (src/app), once each. The commit listener and SubmitAsync callbacks run on the writer
+// thread. Does not own the
 // store, clock or metrics registry, which must outlive it.
 class InboxWriter {
  public:
@@ -81,7 +90,15 @@ class InboxWriter {
   // InvalidArgument when account_id or dedupe_key is empty (never enqueued);
   // Unavailable before Start, after Stop, or when the batch's transaction failed (the caller
   // answers 5xx and the platform retries).
+  // Built on SubmitAsync.
   core::StatusOr<SubmitResult> Submit(model::Interaction interaction);
+
+  // Stores `interaction` like Submit without blocking: `done` is called exactly once, with what
+  // Submit would return. The rejections (InvalidArgument, Unavailable before Start or after Stop)
+  // call it at once on the caller's thread; otherwise the writer thread calls it after the
+  // batch's transaction, so it must be quick, must not block and must not call Submit (it may call
+  // SubmitAsync). An exception it throws is logged and swallowed.
+  void SubmitAsync(model::Interaction interaction, SubmitCallback done);
 
   // True between Start and Stop: submissions are accepted (readiness).
   bool running() const;
@@ -89,11 +106,15 @@ class InboxWriter {
   size_t queued() const;
 
  private:
-  struct Slot;  // one waiting Submit, on its caller's stack
+  // One submitted interaction and whom to tell.
+  struct Slot {
+    model::Interaction interaction;
+    SubmitCallback done;
+  };
 
   void Run();
   // Commits one batch and completes its slots (writer thread).
-  void CommitBatch(std::deque<Slot*>& batch);
+  void CommitBatch(std::vector<Slot>& batch);
 
   storage::InteractionStore& store_;
   const core::Clock& clock_;
@@ -111,7 +132,7 @@ class InboxWriter {
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // writer waits: pending_ non-empty or stopping_
-  std::deque<Slot*> pending_;        // guarded by mu_
+  std::deque<Slot> pending_;         // guarded by mu_
   size_t in_flight_ = 0;             // guarded by mu_: slots in the batch being committed
   bool running_ = false;             // guarded by mu_: accepting submissions
   bool started_ = false;             // guarded by mu_

@@ -1,5 +1,10 @@
 #include "src/server/http_server.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -8,10 +13,14 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -23,13 +32,16 @@ namespace {
 
 constexpr char kUnmatchedRoute[] = "unmatched";
 
-// Extra workers (above ServerOptions::threads) exit after this long without a connection.
-constexpr std::chrono::milliseconds kIdleWorkerTimeout{10'000};
+// The handler pool has a fixed size (ServerOptions::threads), so its workers never idle out.
+constexpr std::chrono::milliseconds kIdleWorkerTimeout{60'000};
+
+// Longest request target (path and query) served; longer ones get 414, as from most servers.
+constexpr size_t kMaxTargetBytes = 8192;
 
 // How much of a body beyond max_body_bytes we read and throw away before answering 413. Reading
 // it keeps the connection in sync and lets a client that writes its whole body before reading
 // (httplib, curl without Expect) see the 413 instead of a reset; past this we stop reading and
-// close the connection rather than spend a worker on an endless upload.
+// close the connection rather than spend the event loop on an endless upload.
 constexpr int64_t kMaxDrainBytes = int64_t{1} << 20;
 
 // Latency buckets in seconds, 0.5 ms to 5 s.
@@ -141,18 +153,6 @@ std::string ErrorJson(std::string_view code, std::string_view message,
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// Bytes of the response body on the wire (after compression, if any).
-size_t ResponseBytes(const httplib::Response& res) {
-  const std::string length = res.get_header_value("Content-Length");
-  if (length.empty()) return res.body.size();
-  size_t value = 0;
-  for (char c : length) {
-    if (c < '0' || c > '9') return res.body.size();
-    value = value * 10 + static_cast<size_t>(c - '0');
-  }
-  return value;
-}
-
 std::string DescribeException(const std::exception_ptr& ep) {
   try {
     if (ep) std::rethrow_exception(ep);
@@ -183,41 +183,69 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// httplib::Server with access to the listening socket, which 0.11.4 keeps protected.
-class ListeningServer final : public httplib::Server {
- public:
-  // httplib 0.11.4 listens with a hard-coded backlog of 5: a burst of new connections (webhook
-  // retries after an outage) overflows it and each dropped SYN costs the client a 1 s retry.
-  // Linux lets listen() be called again on a listening socket to change the backlog.
-  void RaiseBacklog() {
-    const socket_t sock = svr_sock_;
-    if (sock != INVALID_SOCKET) ::listen(sock, SOMAXCONN);
-  }
-  // Closes a socket bound by Bind() that never reached listen_after_bind (which closes its own
-  // through stop()); httplib's destructor does not.
-  void CloseUnservedSocket() {
-    const socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
-    if (sock != INVALID_SOCKET) ::close(sock);
-  }
+struct Route {
+  std::string method;  // "GET", "POST", "PUT", "PATCH" or "DELETE"
+  std::regex pattern;
+  std::string name;            // the metrics label; also RequestContext::route
+  Handler handler;             // set for an ordinary route
+  AsyncHandler async_handler;  // set for an async route
 };
 
-// Names looked up on every request, built once: httplib's lookups take a const std::string&,
-// and a literal longer than the small-string buffer would be allocated on each call.
-struct HeaderNames {
-  const std::string content_length = "Content-Length";
-  const std::string transfer_encoding = "Transfer-Encoding";
-  const std::string request_id = kRequestIdHeader;
-};
-
-struct RequestState {
-  std::string request_id;
-  // Points at a route name owned by a registered handler (or at kUnmatchedRoute); handlers live
-  // as long as the server.
-  const char* route = kUnmatchedRoute;
-  std::chrono::steady_clock::time_point start;
+// libmicrohttpd's per-connection context (MHD_OPTION_NOTIFY_CONNECTION): event thread only.
+struct ConnectionState {
+  int requests = 0;  // requests begun on this connection (keep_alive_max)
 };
 
 }  // namespace
+
+namespace internal {
+
+// One request, from its request line to the end of its response. Owned by libmicrohttpd's request
+// context (a heap shared_ptr, deleted when the request completes), by the handler task or
+// Responder while they may still answer, and by Impl::pending while it waits for an answer.
+struct Exchange {
+  enum class Phase {
+    kHeaders,   // request line seen, headers not processed yet
+    kBody,      // reading the body (or waiting for its end)
+    kHandling,  // a handler has the request; the connection is suspended unless answered
+    kQueued,    // the response is queued with libmicrohttpd
+  };
+
+  // Set on creation; the event thread owns everything below until `mu`.
+  HttpServer::Impl* impl = nullptr;
+  std::chrono::steady_clock::time_point start;
+  httplib::Request req;
+  std::string request_id;
+  const Route* route = nullptr;
+  Phase phase = Phase::kHeaders;
+  int pending_status = 0;  // an answer decided on the headers, given once the body is read
+  bool too_large = false;  // the body went over max_body_bytes: answer 413 at its end
+  int64_t body_bytes = 0;  // seen so far, kept or not
+  bool close_after = false;
+  int status = 0;    // as queued
+  size_t bytes = 0;  // body bytes as queued
+
+  // Shared with whoever answers (a handler worker, a Responder on any thread, Stop).
+  std::mutex mu;
+  MHD_Connection* connection = nullptr;  // nullptr once libmicrohttpd completed the request
+  bool answered = false;                 // `res` holds the answer
+  bool suspended = false;                // the connection waits for MHD_resume_connection
+  httplib::Response res;
+};
+
+// Shared by every copy of one Responder: the last copy gone without a Send answers 500.
+struct Completion {
+  explicit Completion(std::shared_ptr<Exchange> e) : exchange(std::move(e)) {}
+  ~Completion();
+  Completion(const Completion&) = delete;
+  Completion& operator=(const Completion&) = delete;
+
+  std::shared_ptr<Exchange> exchange;
+};
+
+}  // namespace internal
+
+using internal::Exchange;
 
 void WriteJsonError(httplib::Response& res, int status, std::string_view code,
                     std::string_view message, std::string_view request_id) {
@@ -264,126 +292,182 @@ class HttpServer::Impl {
        std::shared_ptr<spdlog::logger> logger, core::MetricsRegistry& metrics)
       : options(std::move(opts)),
         clock(clk),
-        random(rnd),
         request_id_seed(rnd.NextU64()),
         log(std::move(logger)),
         requests_total(metrics.Counter("scrmd_http_requests_total",
                                        "HTTP requests answered, by route, method and status.",
                                        {"route", "method", "status"})),
         request_duration(metrics.Histogram("scrmd_http_request_duration_seconds",
-                                           "Time from request headers read to response written.",
-                                           {"route"}, DurationBuckets())) {
-    Configure();
-  }
+                                           "Time from request line read to response written.",
+                                           {"route"}, DurationBuckets())) {}
 
-  void Configure();
   core::Status ValidateOptions() const;
-
-  // Per-request state lives here, keyed by the address of httplib's Request: every hook for
-  // one request (pre-routing, handler, error, exception, post-routing, logger) runs on the same
-  // worker thread with the same Request object, and httplib gives hooks no other way to share
-  // data. Pre-routing creates the entry and the logger, which runs after every response,
-  // removes it. Requests that fail before pre-routing (a malformed request line) get their
-  // entry from whichever hook sees them first.
-
-  // Starts the request's entry and sets X-Request-Id on the response; returns the id.
-  std::string BeginRequest(const httplib::Request& req, httplib::Response& res);
-  std::string RequestIdFor(const httplib::Request& req, httplib::Response& res);
-  RequestContext EnterRoute(const httplib::Request& req, const httplib::Response& res,
-                            const std::string& route);
-  RequestState TakeState(const httplib::Request& req);
-  std::string NewRequestId(const httplib::Request& req);
-
-  httplib::Server::HandlerResponse PreRouting(const httplib::Request& req, httplib::Response& res);
-  httplib::Server::HandlerResponse OnError(const httplib::Request& req, httplib::Response& res);
-  void OnException(const httplib::Request& req, httplib::Response& res,
-                   const std::exception_ptr& ep);
-  void PostRouting(const httplib::Request& req, httplib::Response& res);
-  void OnComplete(const httplib::Request& req, const httplib::Response& res);
-
-  // Reads the body into `body`, at most max_body_bytes; on failure writes the error response
-  // and returns false.
-  bool ReadBody(const httplib::Request& req, httplib::Response& res,
-                const httplib::ContentReader& reader, const std::string& request_id,
-                std::string& body);
-  // Answers with a JSON error and closes the connection after it: for requests whose body is
-  // left (partly) unread, so the next bytes on the connection are not a request line.
-  void RespondAndClose(httplib::Response& res, int status, const std::string& request_id,
-                       std::string_view message = {});
-  // Registers a handler for a method with a body (POST, PUT, PATCH, DELETE) whose body goes
-  // through ReadBody.
-  void AddBodyRoute(const std::string& method, const std::string& pattern,
-                    httplib::Server::HandlerWithContentReader handler);
+  void AddRoute(const std::string& method, const std::string& pattern, const std::string& name,
+                Handler handler, AsyncHandler async_handler);
   bool IsServedMethod(const std::string& method) const;
   std::string AllowHeader() const;
+  std::string NewRequestId(const httplib::Request& req);
+
+  core::Status BindSocket(int& port);
+  // Starts libmicrohttpd on the bound socket and the handler pool. run_mu held.
+  core::Status StartDaemonLocked();
+
+  // libmicrohttpd callbacks (event threads).
+  void* OnRequestLine(const char* uri, MHD_Connection* connection);
+  MHD_Result OnAccess(MHD_Connection* connection, const char* url, const char* method,
+                      const char* version, const char* upload_data, size_t* upload_data_size,
+                      void** request_context);
+  void OnCompleted(MHD_Connection* connection, void** request_context,
+                   MHD_RequestTerminationCode code);
+
+  // Request phases (event thread).
+  MHD_Result BeginRequest(Exchange& ex, MHD_Connection* connection, const char* url,
+                          const char* method, const char* version);
+  MHD_Result ReadBody(Exchange& ex, MHD_Connection* connection, const char* data, size_t size);
+  MHD_Result Dispatch(const std::shared_ptr<Exchange>& ex, MHD_Connection* connection);
+  // Answers 413 on a body that went past the drain budget mid-way, and aborts the connection.
+  MHD_Result AbortTooLarge(Exchange& ex, MHD_Connection* connection);
+  // Answers at once with a JSON error; `close` when the rest of the request stays unread.
+  MHD_Result AnswerNow(Exchange& ex, MHD_Connection* connection, int status, bool close,
+                       std::string_view message = {});
+  // Turns ex.res into a libmicrohttpd response and queues it.
+  MHD_Result Queue(Exchange& ex, MHD_Connection* connection);
+  void Record(const Exchange& ex);
+
+  // Takes `res` as the answer unless the request was answered already; resumes the connection if
+  // it is suspended. `why_logged`, when set, is logged as an error if this call answers. Any
+  // thread. Static: it reaches the Impl (through ex.impl) only when it answers, which cannot
+  // happen once Stop has returned (Stop answers every pending request), so a late Send on a
+  // Responder that outlived the server is safe.
+  static bool Finish(Exchange& ex, httplib::Response res, const char* why_logged = nullptr);
+  // Runs an ordinary handler (handler pool).
+  void RunHandler(const std::shared_ptr<Exchange>& ex);
+
+  void SetTimeout(MHD_Connection* connection, int seconds) const;
 
   const ServerOptions options;
   const core::Clock& clock;
-  core::Random& random;
   // Generated request ids: Mix64(seed + n * odd constant) for n = 0, 1, ... Unique within the
   // process (a bijection of a counter) and unpredictable across processes, for one atomic add
   // instead of a call into the CSPRNG per request. They correlate log lines; they are not
   // secrets.
   const uint64_t request_id_seed;
   std::atomic<uint64_t> request_id_counter{0};
-  const HeaderNames headers;
   const std::shared_ptr<spdlog::logger> log;
   core::CounterFamily& requests_total;
   core::HistogramFamily& request_duration;
-  ListeningServer http;
 
-  std::mutex states_mu;
-  std::unordered_map<const httplib::Request*, RequestState> states;
-
-  // Lifecycle. run_mu orders Run's start against Stop so that Stop never misses a Run that is
-  // about to listen.
-  std::mutex run_mu;
-  bool bound = false;
-  bool run_started = false;
-  bool stopping = false;
-  bool catch_all_registered = false;
-  // Methods with a body besides POST ("PUT", "PATCH", "DELETE") that some route uses: written
-  // while routes are registered (before Start/Run), only read once serving.
+  // Written while routes are registered (before Start/Run), only read once serving.
+  std::vector<std::unique_ptr<Route>> routes;
+  // Methods with a body besides POST ("PUT", "PATCH", "DELETE") that some route uses.
   std::vector<std::string> extra_body_methods;
-  std::atomic<bool> in_run{false};
-  std::atomic<bool> run_finished{false};
-  std::mutex thread_mu;  // guards `thread` (Start and Stop may race)
-  std::thread thread;
+
+  // Lifecycle, guarded by run_mu.
+  std::mutex run_mu;
+  std::condition_variable run_cv;  // Run waits for `finished`
+  int listen_fd = -1;
+  bool bound = false;
+  bool started = false;
+  bool finished = false;
+  MHD_Daemon* daemon = nullptr;
+  std::unique_ptr<ElasticTaskQueue> pool;
+  std::atomic<bool> stopping{false};
+  std::mutex stop_mu;  // serialises Stop calls
+
+  // Requests begun (request line read) and not completed; Stop waits for zero.
+  std::mutex active_mu;
+  std::condition_variable active_cv;
+  size_t active = 0;
+
+  // Requests handed to a handler and not answered yet, for Stop's grace.
+  std::mutex pending_mu;
+  std::unordered_map<Exchange*, std::shared_ptr<Exchange>> pending;
 };
 
-void HttpServer::Impl::Configure() {
-  http.set_payload_max_length(static_cast<size_t>(std::max<int64_t>(options.max_body_bytes, 0)));
-  http.set_keep_alive_max_count(static_cast<size_t>(std::max(options.keep_alive_max, 1)));
-  http.set_keep_alive_timeout(options.keep_alive_timeout_s);
-  http.set_read_timeout(options.read_timeout_s);
-  http.set_write_timeout(options.write_timeout_s);
-  http.set_tcp_nodelay(true);
-  // httplib's default sets SO_REUSEPORT, with which a second scrmd on the same port binds
-  // silently and takes part of the traffic. SO_REUSEADDR alone still allows a restart while old
-  // connections sit in TIME_WAIT, and makes a port in use fail Bind().
-  http.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
+namespace {
 
-  const auto min_threads = static_cast<size_t>(std::max(options.threads, 1));
-  const auto max_threads = static_cast<size_t>(std::max(options.max_connections, 1));
-  // Why not httplib's ThreadPool: see ElasticTaskQueue (a fixed pool starves keep-alive
-  // connections beyond its size). httplib owns and deletes the queue when listen ends.
-  http.new_task_queue = [min_threads, max_threads] {
-    return new ElasticTaskQueue(min_threads, max_threads, kIdleWorkerTimeout);
-  };
+// libmicrohttpd's C callbacks, forwarding to the Impl given as their closure.
+MHD_Result AcceptThunk(void* cls, const sockaddr*, socklen_t) {
+  // Once Stop has begun, new connections are closed as soon as they are accepted.
+  return static_cast<HttpServer::Impl*>(cls)->stopping.load(std::memory_order_relaxed) ? MHD_NO
+                                                                                       : MHD_YES;
+}
 
-  http.set_pre_routing_handler(
-      [this](const httplib::Request& req, httplib::Response& res) { return PreRouting(req, res); });
-  http.set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request& req, httplib::Response& res) { return OnError(req, res); }));
-  http.set_exception_handler([this](const httplib::Request& req, httplib::Response& res,
-                                    std::exception_ptr ep) { OnException(req, res, ep); });
-  http.set_post_routing_handler(
-      [this](const httplib::Request& req, httplib::Response& res) { PostRouting(req, res); });
-  http.set_logger(
-      [this](const httplib::Request& req, const httplib::Response& res) { OnComplete(req, res); });
+void* RequestLineThunk(void* cls, const char* uri, MHD_Connection* connection) {
+  return static_cast<HttpServer::Impl*>(cls)->OnRequestLine(uri, connection);
+}
+
+MHD_Result AccessThunk(void* cls, MHD_Connection* connection, const char* url, const char* method,
+                       const char* version, const char* upload_data, size_t* upload_data_size,
+                       void** request_context) {
+  return static_cast<HttpServer::Impl*>(cls)->OnAccess(
+      connection, url, method, version, upload_data, upload_data_size, request_context);
+}
+
+void CompletedThunk(void* cls, MHD_Connection* connection, void** request_context,
+                    MHD_RequestTerminationCode code) {
+  static_cast<HttpServer::Impl*>(cls)->OnCompleted(connection, request_context, code);
+}
+
+void ConnectionThunk(void*, MHD_Connection*, void** socket_context,
+                     MHD_ConnectionNotificationCode code) {
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    *socket_context = new ConnectionState();
+  } else {
+    delete static_cast<ConnectionState*>(*socket_context);
+    *socket_context = nullptr;
+  }
+}
+
+// libmicrohttpd's own diagnostics (accept failures, resource limits). They name no bodies; control
+// characters are replaced so that a line stays a line.
+void MhdLogThunk(void* cls, const char* format, va_list args) {
+  auto* log = static_cast<spdlog::logger*>(cls);
+  char line[512];
+  std::vsnprintf(line, sizeof line, format, args);
+  std::string text(line);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  log->warn("libmicrohttpd: {}", text);
+}
+
+MHD_Result AddHeader(void* cls, MHD_ValueKind, const char* key, const char* value) {
+  static_cast<httplib::Headers*>(cls)->emplace(key, value == nullptr ? "" : value);
+  return MHD_YES;
+}
+
+MHD_Result AddParam(void* cls, MHD_ValueKind, const char* key, const char* value) {
+  static_cast<httplib::Params*>(cls)->emplace(key, value == nullptr ? "" : value);
+  return MHD_YES;
+}
+
+void FreeString(void* cls) { delete static_cast<std::string*>(cls); }
+
+// Response headers libmicrohttpd writes itself (framing, connection management).
+bool IsManagedHeader(const std::string& name) {
+  return EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding") ||
+         EqualsIgnoreCase(name, "Connection") || EqualsIgnoreCase(name, "Keep-Alive") ||
+         EqualsIgnoreCase(name, "Date") || EqualsIgnoreCase(name, kRequestIdHeader);
+}
+
+}  // namespace
+
+internal::Completion::~Completion() {
+  if (exchange == nullptr) return;
+  httplib::Response res;
+  res.status = 500;
+  HttpServer::Impl::Finish(*exchange, std::move(res),
+                           "async handler dropped its responder without answering");
+}
+
+Responder::Responder(std::shared_ptr<internal::Completion> completion)
+    : completion_(std::move(completion)) {}
+
+bool Responder::Send(httplib::Response res) const {
+  if (completion_ == nullptr) return false;
+  return HttpServer::Impl::Finish(*completion_->exchange, std::move(res));
 }
 
 core::Status HttpServer::Impl::ValidateOptions() const {
@@ -393,6 +477,9 @@ core::Status HttpServer::Impl::ValidateOptions() const {
   if (options.threads < 1) return core::InvalidArgumentError("threads must be at least 1");
   if (options.max_connections < options.threads) {
     return core::InvalidArgumentError("max_connections must be at least threads");
+  }
+  if (options.event_threads < 1 || options.event_threads > 64) {
+    return core::InvalidArgumentError("event_threads must be in 1..64");
   }
   if (options.keep_alive_max < 1) {
     return core::InvalidArgumentError("keep_alive_max must be at least 1");
@@ -405,207 +492,25 @@ core::Status HttpServer::Impl::ValidateOptions() const {
   if (options.max_body_bytes < 0) {
     return core::InvalidArgumentError("max_body_bytes must be >= 0");
   }
+  if (options.stop_grace_s < 0) return core::InvalidArgumentError("stop_grace_s must be >= 0");
   return core::OkStatus();
 }
 
-std::string HttpServer::Impl::NewRequestId(const httplib::Request& req) {
-  // A well-formed client id lets a caller correlate its logs with ours; anything else could be
-  // used to inject into our logs, so it is replaced.
-  const auto client_id = req.headers.find(headers.request_id);
-  if (client_id != req.headers.end() && IsValidRequestId(client_id->second)) {
-    return client_id->second;
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  // The golden-ratio step of splitmix64: odd, so n -> n * step is a bijection too.
-  constexpr uint64_t kStep = 0x9e3779b97f4a7c15ULL;
-  const uint64_t n = request_id_counter.fetch_add(1, std::memory_order_relaxed);
-  uint64_t value = Mix64(request_id_seed + n * kStep);
-  std::string id(16, '0');
-  for (size_t i = id.size(); i-- > 0; value >>= 4) id[i] = kHex[value & 0x0f];
-  return id;
-}
-
-std::string HttpServer::Impl::BeginRequest(const httplib::Request& req, httplib::Response& res) {
-  RequestState fresh;
-  fresh.request_id = NewRequestId(req);
-  fresh.start = clock.SteadyNow();
-  res.headers.erase(kRequestIdHeader);
-  res.set_header(kRequestIdHeader, fresh.request_id);
-  std::string id = fresh.request_id;
-  std::lock_guard lock(states_mu);
-  // Overwrites: the address of a finished request's Request is reused by the next one.
-  states[&req] = std::move(fresh);
-  return id;
-}
-
-std::string HttpServer::Impl::RequestIdFor(const httplib::Request& req, httplib::Response& res) {
-  std::string id = res.get_header_value(kRequestIdHeader);
-  if (!id.empty()) return id;
-  // Failed before pre-routing (malformed request line or headers).
-  return BeginRequest(req, res);
-}
-
-RequestContext HttpServer::Impl::EnterRoute(const httplib::Request& req,
-                                            const httplib::Response& res,
-                                            const std::string& route) {
-  std::lock_guard lock(states_mu);
-  RequestState& state = states[&req];  // created by PreRouting, which runs before any route
-  state.route = route.c_str();
-  if (state.request_id.empty()) state.request_id = res.get_header_value(kRequestIdHeader);
-  return RequestContext{state.request_id, route};
-}
-
-RequestState HttpServer::Impl::TakeState(const httplib::Request& req) {
-  std::lock_guard lock(states_mu);
-  auto it = states.find(&req);
-  if (it == states.end()) return RequestState{};
-  RequestState state = std::move(it->second);
-  states.erase(it);
-  return state;
-}
-
-httplib::Server::HandlerResponse HttpServer::Impl::PreRouting(const httplib::Request& req,
-                                                              httplib::Response& res) {
-  using HandlerResponse = httplib::Server::HandlerResponse;
-  const std::string request_id = BeginRequest(req, res);
-
-  // Decide on the body before httplib reads any of it. httplib 0.11.4 enforces
-  // payload_max_length only for a Content-Length body; a chunked body, or one with neither
-  // header (read until the peer closes), would be buffered without limit. So every body goes
-  // through ReadBody, which only the POST handlers call, and the framing is checked here.
-  // Each header is looked up once; the values are read in place.
-  const auto lengths = req.headers.equal_range(headers.content_length);
-  const auto encodings = req.headers.equal_range(headers.transfer_encoding);
-  const bool has_length = lengths.first != lengths.second;
-  const bool has_encoding = encodings.first != encodings.second;
-  const bool has_body = has_encoding || (has_length && lengths.first->second != "0");
-
-  if (!IsServedMethod(req.method)) {
-    if (has_body) {
-      RespondAndClose(res, 405, request_id);
-    } else {
-      res.status = 405;
-    }
-    res.set_header("Allow", AllowHeader());
-    return HandlerResponse::Handled;
-  }
-  if (req.method == "GET" || req.method == "HEAD") {
-    // httplib does not read a GET body: its bytes would be parsed as the next request.
-    if (has_body) {
-      RespondAndClose(res, 400, request_id, "a GET or HEAD request must not carry a body");
-      return HandlerResponse::Handled;
-    }
-    return HandlerResponse::Unhandled;
-  }
-
-  // RFC 9112 section 6: Transfer-Encoding together with Content-Length is a request-smuggling
-  // signal, and httplib knows only a lone "chunked" coding (anything else it would read until
-  // the peer closes). Several Content-Length headers, or a non-numeric one, which httplib would
-  // read as 0, leave the message length unknown.
-  if (has_encoding) {
-    if (has_length || std::next(encodings.first) != encodings.second ||
-        !EqualsIgnoreCase(encodings.first->second, "chunked")) {
-      RespondAndClose(res, 400, request_id, "unsupported Transfer-Encoding");
-      return HandlerResponse::Handled;
-    }
-  } else if (has_length) {
-    const std::string& length = lengths.first->second;
-    if (std::next(lengths.first) != lengths.second || !IsAllDigits(length)) {
-      RespondAndClose(res, 400, request_id, "invalid Content-Length");
-      return HandlerResponse::Handled;
-    }
-    // Within max_body_bytes + kMaxDrainBytes httplib answers 413 itself after skipping the
-    // body (ReadBody); beyond it, skipping would cost more than closing.
-    if (std::stoll(length) > options.max_body_bytes + kMaxDrainBytes) {
-      RespondAndClose(res, 413, request_id);
-      return HandlerResponse::Handled;
-    }
-  }
-  return HandlerResponse::Unhandled;
-}
-
-bool HttpServer::Impl::ReadBody(const httplib::Request& req, httplib::Response& res,
-                                const httplib::ContentReader& reader, const std::string& request_id,
-                                std::string& body) {
-  // RFC 9112 section 6.3: a request with neither Content-Length nor Transfer-Encoding has an
-  // empty body. httplib would instead read until the peer closes.
-  if (!req.has_header(headers.content_length) && !req.has_header(headers.transfer_encoding)) {
-    return true;
-  }
-
-  const int64_t limit = options.max_body_bytes;
-  int64_t total = 0;
-  bool too_large = false;
-  const bool complete = reader([&](const char* data, size_t size) {
-    total += static_cast<int64_t>(size);
-    if (!too_large && total <= limit) {
-      body.append(data, size);
-      return true;
-    }
-    if (!too_large) {
-      too_large = true;
-      std::string().swap(body);
-    }
-    // Read and discard up to the drain budget (see kMaxDrainBytes), then give up.
-    return total <= limit + kMaxDrainBytes;
-  });
-
-  if (complete && !too_large) return true;
-  if (complete) {
-    // A chunked body over the limit, read to its end: the connection can serve the next request.
-    res.status = 413;
-    return false;
-  }
-  if (too_large) {
-    RespondAndClose(res, 413, request_id);
-  } else if (res.status == 413) {
-    // httplib saw a Content-Length over payload_max_length and skipped the body itself.
-    res.status = 413;
-    res.body.clear();
-  } else {
-    // Truncated body, bad chunk framing, undecodable Content-Encoding or a read timeout.
-    RespondAndClose(res, 400, request_id, "request body could not be read");
-  }
-  return false;
-}
-
-void HttpServer::Impl::RespondAndClose(httplib::Response& res, int status,
-                                       const std::string& request_id, std::string_view message) {
-  const std::string text = message.empty() ? DefaultMessageForStatus(status, options.max_body_bytes)
-                                           : std::string(message);
-  auto json =
-      std::make_shared<const std::string>(ErrorJson(ErrorCodeForStatus(status), text, request_id));
-  res.status = status;
-  res.body.clear();
-  res.headers.erase("Content-Type");
-  res.set_header("Connection", "close");
-  // httplib 0.11.4 offers a handler no way to close the connection: it keeps serving unless the
-  // response write fails. A content provider that returns false after writing the whole body is
-  // such a failure: the client gets a complete response, then httplib closes the socket.
-  res.set_content_provider(json->size(), "application/json",
-                           [json](size_t offset, size_t length, httplib::DataSink& sink) {
-                             sink.write(json->data() + offset, length);
-                             return false;
-                           });
-}
-
-void HttpServer::Impl::AddBodyRoute(const std::string& method, const std::string& pattern,
-                                    httplib::Server::HandlerWithContentReader handler) {
-  if (method == "POST") {
-    http.Post(pattern, std::move(handler));
-    return;
-  }
-  if (std::find(extra_body_methods.begin(), extra_body_methods.end(), method) ==
-      extra_body_methods.end()) {
+void HttpServer::Impl::AddRoute(const std::string& method, const std::string& pattern,
+                                const std::string& name, Handler handler,
+                                AsyncHandler async_handler) {
+  if (method != "GET" && method != "POST" &&
+      std::find(extra_body_methods.begin(), extra_body_methods.end(), method) ==
+          extra_body_methods.end()) {
     extra_body_methods.push_back(method);
   }
-  if (method == "PUT") {
-    http.Put(pattern, std::move(handler));
-  } else if (method == "PATCH") {
-    http.Patch(pattern, std::move(handler));
-  } else {
-    http.Delete(pattern, std::move(handler));
-  }
+  auto route = std::make_unique<Route>();
+  route->method = method;
+  route->pattern = std::regex(pattern);
+  route->name = name;
+  route->handler = std::move(handler);
+  route->async_handler = std::move(async_handler);
+  routes.push_back(std::move(route));
 }
 
 bool HttpServer::Impl::IsServedMethod(const std::string& method) const {
@@ -620,66 +525,461 @@ std::string HttpServer::Impl::AllowHeader() const {
   return allow;
 }
 
-httplib::Server::HandlerResponse HttpServer::Impl::OnError(const httplib::Request& req,
-                                                           httplib::Response& res) {
-  // A body (or a content provider, which sets Content-Type) is the handler's own answer.
-  if (!res.body.empty() || res.has_header("Content-Type")) {
-    return httplib::Server::HandlerResponse::Unhandled;
+std::string HttpServer::Impl::NewRequestId(const httplib::Request& req) {
+  // A well-formed client id lets a caller correlate its logs with ours; anything else could be
+  // used to inject into our logs, so it is replaced.
+  const auto client_id = req.headers.find(kRequestIdHeader);
+  if (client_id != req.headers.end() && IsValidRequestId(client_id->second)) {
+    return client_id->second;
   }
-  if (!res.has_header(kRequestIdHeader)) {
-    // httplib failed the request before routing (malformed request line or headers, target too
-    // long): where the next request would start is unknown, so answer and close.
-    RespondAndClose(res, res.status, RequestIdFor(req, res));
-    return httplib::Server::HandlerResponse::Handled;
-  }
-  const std::string request_id = RequestIdFor(req, res);
-  WriteJsonError(res, res.status, ErrorCodeForStatus(res.status),
-                 DefaultMessageForStatus(res.status, options.max_body_bytes), request_id);
-  return httplib::Server::HandlerResponse::Handled;
+  static constexpr char kHex[] = "0123456789abcdef";
+  // The golden-ratio step of splitmix64: odd, so n -> n * step is a bijection too.
+  constexpr uint64_t kStep = 0x9e3779b97f4a7c15ULL;
+  const uint64_t n = request_id_counter.fetch_add(1, std::memory_order_relaxed);
+  uint64_t value = Mix64(request_id_seed + n * kStep);
+  std::string id(16, '0');
+  for (size_t i = id.size(); i-- > 0; value >>= 4) id[i] = kHex[value & 0x0f];
+  return id;
 }
 
-void HttpServer::Impl::OnException(const httplib::Request& req, httplib::Response& res,
-                                   const std::exception_ptr& ep) {
-  const std::string request_id = RequestIdFor(req, res);
-  log->error("request_id={} method={} path={} handler threw: {}", request_id,
-             LogSafe(req.method, 16), LogSafe(req.path), DescribeException(ep));
-  // Whatever the handler had put into the response is dropped: the client gets the generic
-  // error only (httplib would otherwise answer with the status the handler left, even 200).
-  res = httplib::Response();
-  res.version = "HTTP/1.1";
-  res.set_header(kRequestIdHeader, request_id);
-  WriteJsonError(res, 500, "internal", "internal error", request_id);
+void HttpServer::Impl::SetTimeout(MHD_Connection* connection, int seconds) const {
+  // libmicrohttpd's timeout is one inactivity limit per connection (0 would mean none); it is
+  // switched here between the read, write and keep-alive phases.
+  MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT,
+                            static_cast<unsigned int>(std::max(seconds, 1)));
 }
 
-void HttpServer::Impl::PostRouting(const httplib::Request& req, httplib::Response& res) {
-  if (!res.has_header(kRequestIdHeader)) {
-    res.set_header(kRequestIdHeader, RequestIdFor(req, res));
+void* HttpServer::Impl::OnRequestLine(const char* uri, MHD_Connection* connection) {
+  // Called once per request, when its request line has been read: the request's state starts
+  // here and ends in OnCompleted.
+  auto ex = std::make_shared<Exchange>();
+  ex->impl = this;
+  ex->start = clock.SteadyNow();
+  ex->connection = connection;
+  ex->req.target = uri == nullptr ? "" : uri;
+  SetTimeout(connection, options.read_timeout_s);
+  {
+    std::lock_guard lock(active_mu);
+    ++active;
   }
-  // httplib adds "Keep-Alive: timeout=..." to every response it does not close itself; a
-  // response from RespondAndClose must not advertise a connection that is about to close.
-  if (res.get_header_value("Connection") == "close") {
-    res.headers.erase("Keep-Alive");
-    res.headers.erase("Connection");
-    res.set_header("Connection", "close");
-  }
+  return new std::shared_ptr<Exchange>(std::move(ex));
 }
 
-void HttpServer::Impl::OnComplete(const httplib::Request& req, const httplib::Response& res) {
-  RequestState state = TakeState(req);
+MHD_Result HttpServer::Impl::OnAccess(MHD_Connection* connection, const char* url,
+                                      const char* method, const char* version,
+                                      const char* upload_data, size_t* upload_data_size,
+                                      void** request_context) {
+  auto* holder = static_cast<std::shared_ptr<Exchange>*>(*request_context);
+  // OnRequestLine runs for every request before this; refusing is the safe answer otherwise.
+  if (holder == nullptr) return MHD_NO;
+  Exchange& ex = **holder;
+  switch (ex.phase) {
+    case Exchange::Phase::kHeaders: return BeginRequest(ex, connection, url, method, version);
+    case Exchange::Phase::kBody:
+      if (*upload_data_size > 0) {
+        const size_t size = *upload_data_size;
+        *upload_data_size = 0;  // all of it is consumed (kept or discarded)
+        return ReadBody(ex, connection, upload_data, size);
+      }
+      return Dispatch(*holder, connection);
+    case Exchange::Phase::kHandling: {
+      // Resumed: the answer is in ex.res.
+      std::unique_lock lock(ex.mu);
+      // Only Finish resumes a connection, after it stored the answer; nothing else calls here.
+      if (!ex.answered) return MHD_YES;
+      lock.unlock();
+      return Queue(ex, connection);
+    }
+    case Exchange::Phase::kQueued:
+      // Body bytes that arrive after an early answer are not read further.
+      *upload_data_size = 0;
+      return MHD_YES;
+  }
+  return MHD_NO;
+}
+
+MHD_Result HttpServer::Impl::BeginRequest(Exchange& ex, MHD_Connection* connection, const char* url,
+                                          const char* method, const char* version) {
+  httplib::Request& req = ex.req;
+  req.method = method;
+  req.path = url;  // decoded, without the query string
+  req.version = version;
+  MHD_get_connection_values(connection, MHD_HEADER_KIND, &AddHeader, &req.headers);
+  MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &AddParam, &req.params);
+  if (const MHD_ConnectionInfo* info =
+          MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+      info != nullptr && info->client_addr != nullptr) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const sockaddr* addr = info->client_addr;
+    if (addr->sa_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+      ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+      req.remote_port = ntohs(in->sin_port);
+    } else if (addr->sa_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
+      ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+      req.remote_port = ntohs(in6->sin6_port);
+    }
+    req.remote_addr = text;
+  }
+  ex.request_id = NewRequestId(req);
+  ex.phase = Exchange::Phase::kBody;
+
+  if (const MHD_ConnectionInfo* info =
+          MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+      info != nullptr && info->socket_context != nullptr) {
+    auto* state = static_cast<ConnectionState*>(info->socket_context);
+    if (++state->requests >= options.keep_alive_max) ex.close_after = true;
+  }
+  if (stopping.load(std::memory_order_relaxed)) ex.close_after = true;
+
+  // Decide on the body before any of it is read. Each header is looked up once.
+  const auto lengths = req.headers.equal_range("Content-Length");
+  const auto encodings = req.headers.equal_range("Transfer-Encoding");
+  const bool has_length = lengths.first != lengths.second;
+  const bool has_encoding = encodings.first != encodings.second;
+  const bool has_body = has_encoding || (has_length && lengths.first->second != "0");
+
+  if (req.target.size() > kMaxTargetBytes) return AnswerNow(ex, connection, 414, true);
+  if (!IsServedMethod(req.method)) {
+    ex.res.set_header("Allow", AllowHeader());
+    if (has_body) return AnswerNow(ex, connection, 405, true);
+    ex.pending_status = 405;
+    return MHD_YES;
+  }
+  if ((req.method == "GET" || req.method == "HEAD") && has_body) {
+    return AnswerNow(ex, connection, 400, true, "a GET or HEAD request must not carry a body");
+  }
+  // RFC 9112 section 6: Transfer-Encoding together with Content-Length is a request-smuggling
+  // signal, and only a lone "chunked" coding is understood. Several Content-Length headers, or a
+  // non-numeric one, leave the message length unknown.
+  if (has_encoding) {
+    if (has_length || std::next(encodings.first) != encodings.second ||
+        !EqualsIgnoreCase(encodings.first->second, "chunked")) {
+      return AnswerNow(ex, connection, 400, true, "unsupported Transfer-Encoding");
+    }
+  } else if (has_length) {
+    const std::string& length = lengths.first->second;
+    if (std::next(lengths.first) != lengths.second || !IsAllDigits(length)) {
+      return AnswerNow(ex, connection, 400, true, "invalid Content-Length");
+    }
+    const int64_t announced = std::stoll(length);
+    // Within the drain budget the body is read and discarded (ReadBody) so that the connection
+    // stays usable; beyond it, reading would cost more than closing.
+    if (announced > options.max_body_bytes + kMaxDrainBytes) {
+      return AnswerNow(ex, connection, 413, true);
+    }
+    if (announced <= options.max_body_bytes) req.body.reserve(static_cast<size_t>(announced));
+  }
+
+  const std::string& lookup = req.method == "HEAD" ? std::string("GET") : req.method;
+  for (const auto& route : routes) {
+    if (route->method == lookup && std::regex_match(req.path, req.matches, route->pattern)) {
+      ex.route = route.get();
+      return MHD_YES;
+    }
+  }
+  req.matches = httplib::Match();
+  ex.pending_status = 404;
+  return MHD_YES;
+}
+
+MHD_Result HttpServer::Impl::ReadBody(Exchange& ex, MHD_Connection* connection, const char* data,
+                                      size_t size) {
+  const int64_t limit = options.max_body_bytes;
+  ex.body_bytes += static_cast<int64_t>(size);
+  if (!ex.too_large && ex.body_bytes <= limit) {
+    ex.req.body.append(data, size);
+    return MHD_YES;
+  }
+  if (!ex.too_large) {
+    ex.too_large = true;
+    std::string().swap(ex.req.body);
+  }
+  // Read and discard up to the drain budget (see kMaxDrainBytes), then give up on the body.
+  if (ex.body_bytes > limit + kMaxDrainBytes) return AbortTooLarge(ex, connection);
+  return MHD_YES;
+}
+
+MHD_Result HttpServer::Impl::AbortTooLarge(Exchange& ex, MHD_Connection* connection) {
+  // libmicrohttpd 0.9.75 queues a response only before the body is read or after its end
+  // (MHD_queue_response refuses in between), and only this chunked body's end is unknown. So the
+  // 413 is written straight to the socket, whose write side is idle while a body is read (a
+  // 100 Continue, if any, went out before), and the connection is then aborted. A send that
+  // cannot take the ~200 bytes at once is not retried: the close tells the client enough.
+  const std::string body = ErrorJson(
+      ErrorCodeForStatus(413), DefaultMessageForStatus(413, options.max_body_bytes), ex.request_id);
+  std::string wire = "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n";
+  wire += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  wire += std::string(kRequestIdHeader) + ": " + ex.request_id + "\r\nConnection: close\r\n\r\n";
+  wire += body;
+  if (const MHD_ConnectionInfo* info =
+          MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+      info != nullptr) {
+    const ssize_t sent =
+        ::send(info->connect_fd, wire.data(), wire.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    static_cast<void>(sent);
+  }
+  {
+    std::lock_guard lock(ex.mu);
+    ex.answered = true;
+  }
+  ex.status = 413;
+  ex.bytes = body.size();
+  ex.phase = Exchange::Phase::kQueued;  // logged and counted when libmicrohttpd closes it
+  return MHD_NO;
+}
+
+MHD_Result HttpServer::Impl::Dispatch(const std::shared_ptr<Exchange>& shared,
+                                      MHD_Connection* connection) {
+  Exchange& ex = *shared;
+  // The body has been read to its end: the connection stays in sync whatever the answer.
+  if (ex.too_large) return AnswerNow(ex, connection, 413, false);
+  if (ex.pending_status != 0) return AnswerNow(ex, connection, ex.pending_status, false);
+
+  ex.phase = Exchange::Phase::kHandling;
+  {
+    std::lock_guard lock(pending_mu);
+    pending.emplace(&ex, shared);
+  }
+  const Route& route = *ex.route;
+  if (route.async_handler) {
+    // An answer given while the handler runs (on this thread or another) only lands in ex.res:
+    // the connection is not suspended yet, so Finish does not resume it.
+    try {
+      route.async_handler(ex.req, RequestContext{ex.request_id, route.name},
+                          Responder(std::make_shared<internal::Completion>(shared)));
+    } catch (...) {
+      log->error("request_id={} method={} path={} handler threw: {}", ex.request_id,
+                 LogSafe(ex.req.method, 16), LogSafe(ex.req.path),
+                 DescribeException(std::current_exception()));
+      httplib::Response res;
+      res.status = 500;
+      Finish(ex, std::move(res));
+    }
+    std::unique_lock lock(ex.mu);
+    if (ex.answered) {
+      lock.unlock();
+      return Queue(ex, connection);
+    }
+    // Answered later from another thread: Finish resumes the connection.
+    ex.suspended = true;
+    MHD_suspend_connection(connection);
+    return MHD_YES;
+  }
+  {
+    std::lock_guard lock(ex.mu);
+    ex.suspended = true;
+    MHD_suspend_connection(connection);
+  }
+  // Ordinary handlers may block (SQLite): never on an event thread.
+  pool->enqueue([this, shared] { RunHandler(shared); });
+  return MHD_YES;
+}
+
+void HttpServer::Impl::RunHandler(const std::shared_ptr<Exchange>& shared) {
+  Exchange& ex = *shared;
+  httplib::Response res;
+  try {
+    ex.route->handler(ex.req, res, RequestContext{ex.request_id, ex.route->name});
+  } catch (...) {
+    log->error("request_id={} method={} path={} handler threw: {}", ex.request_id,
+               LogSafe(ex.req.method, 16), LogSafe(ex.req.path),
+               DescribeException(std::current_exception()));
+    // Whatever the handler had put into the response is dropped: the client gets the generic
+    // error only.
+    res = httplib::Response();
+    res.status = 500;
+  }
+  Finish(ex, std::move(res));
+}
+
+bool HttpServer::Impl::Finish(Exchange& ex, httplib::Response res, const char* why_logged) {
+  std::lock_guard lock(ex.mu);
+  if (ex.answered) return false;
+  ex.answered = true;
+  ex.res = std::move(res);
+  Impl& impl = *ex.impl;
+  if (why_logged != nullptr) {
+    impl.log->error("request_id={} method={} path={}: {}", ex.request_id,
+                    LogSafe(ex.req.method, 16), LogSafe(ex.req.path), why_logged);
+  }
+  {
+    std::lock_guard pending_lock(impl.pending_mu);
+    impl.pending.erase(&ex);
+  }
+  if (ex.suspended) {
+    ex.suspended = false;
+    // libmicrohttpd then calls OnAccess again on the connection's event thread, which queues
+    // the answer. The connection cannot complete while suspended, so it is still valid here.
+    if (ex.connection != nullptr) MHD_resume_connection(ex.connection);
+  }
+  return true;
+}
+
+MHD_Result HttpServer::Impl::AnswerNow(Exchange& ex, MHD_Connection* connection, int status,
+                                       bool close, std::string_view message) {
+  const std::string text = message.empty() ? DefaultMessageForStatus(status, options.max_body_bytes)
+                                           : std::string(message);
+  WriteJsonError(ex.res, status, ErrorCodeForStatus(status), text, ex.request_id);
+  if (close) ex.close_after = true;
+  {
+    std::lock_guard lock(ex.mu);
+    ex.answered = true;
+  }
+  return Queue(ex, connection);
+}
+
+MHD_Result HttpServer::Impl::Queue(Exchange& ex, MHD_Connection* connection) {
+  httplib::Response& res = ex.res;
+  if (res.status == -1) res.status = 200;  // httplib's "not set"
+  if (res.status < 100 || res.status > 999) {
+    log->error("request_id={} path={}: handler set status {}", ex.request_id, LogSafe(ex.req.path),
+               res.status);
+    res = httplib::Response();
+    res.status = 500;
+  }
+  // A body (or a Content-Type) is the handler's own answer; an empty error gets the JSON one.
+  if (res.status >= 400 && res.body.empty() && !res.has_header("Content-Type")) {
+    WriteJsonError(res, res.status, ErrorCodeForStatus(res.status),
+                   DefaultMessageForStatus(res.status, options.max_body_bytes), ex.request_id);
+  }
+  auto* body = new std::string(std::move(res.body));
+  MHD_Response* response = MHD_create_response_from_buffer_with_free_callback_cls(
+      body->size(), body->data(), &FreeString, body);
+  if (response == nullptr) {
+    delete body;
+    return MHD_NO;
+  }
+  ex.bytes = body->size();
+  for (const auto& [name, value] : res.headers) {
+    if (IsManagedHeader(name)) continue;
+    // Refused (MHD_NO) for names or values with control characters: such a header is dropped.
+    MHD_add_response_header(response, name.c_str(), value.c_str());
+  }
+  MHD_add_response_header(response, kRequestIdHeader, ex.request_id.c_str());
+  if (ex.close_after || stopping.load(std::memory_order_relaxed)) {
+    // libmicrohttpd closes the connection after a response that says so.
+    MHD_add_response_header(response, "Connection", "close");
+  }
+  SetTimeout(connection, options.write_timeout_s);
+  ex.status = res.status;
+  ex.phase = Exchange::Phase::kQueued;
+  const MHD_Result queued =
+      MHD_queue_response(connection, static_cast<unsigned int>(res.status), response);
+  MHD_destroy_response(response);
+  return queued;
+}
+
+void HttpServer::Impl::OnCompleted(MHD_Connection* connection, void** request_context,
+                                   MHD_RequestTerminationCode code) {
+  auto* holder = static_cast<std::shared_ptr<Exchange>*>(*request_context);
+  if (holder == nullptr) return;
+  *request_context = nullptr;
+  Exchange& ex = **holder;
+  {
+    std::lock_guard lock(ex.mu);
+    ex.connection = nullptr;
+  }
+  if (ex.phase == Exchange::Phase::kQueued) Record(ex);
+  if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+    SetTimeout(connection, options.keep_alive_timeout_s);
+  delete holder;
+  {
+    std::lock_guard lock(active_mu);
+    --active;
+  }
+  active_cv.notify_all();
+}
+
+void HttpServer::Impl::Record(const Exchange& ex) {
   const auto now = clock.SteadyNow();
-  if (state.start == std::chrono::steady_clock::time_point{}) state.start = now;
-  const double seconds = std::chrono::duration<double>(now - state.start).count();
-
-  requests_total.Inc(
-      {state.route, std::string(MethodLabel(req.method)), std::to_string(res.status)});
-  request_duration.Observe({state.route}, seconds);
+  const double seconds = std::chrono::duration<double>(now - ex.start).count();
+  const char* route =
+      ex.route != nullptr && ex.pending_status == 0 ? ex.route->name.c_str() : kUnmatchedRoute;
+  requests_total.Inc({route, std::string(MethodLabel(ex.req.method)), std::to_string(ex.status)});
+  request_duration.Observe({route}, seconds);
   // The arguments below cost allocations and copies: only when the line is written.
   if (!log->should_log(spdlog::level::info)) return;
-  const std::string request_id = res.get_header_value(kRequestIdHeader);
   // req.path never includes the query string, which can carry signatures.
   log->info("method={} path={} status={} bytes={} duration_ms={:.3f} request_id={} remote={}",
-            LogSafe(req.method, 16), LogSafe(req.path), res.status, ResponseBytes(res),
-            seconds * 1000.0, LogSafe(request_id, 64), LogSafe(req.remote_addr, 64));
+            LogSafe(ex.req.method, 16), LogSafe(ex.req.path), ex.status, ex.bytes, seconds * 1000.0,
+            LogSafe(ex.request_id, 64), LogSafe(ex.req.remote_addr, 64));
+}
+
+core::Status HttpServer::Impl::BindSocket(int& port) {
+  const std::string address = options.host + ":" + std::to_string(options.port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(options.port);
+  if (const int rc = ::getaddrinfo(options.host.c_str(), service.c_str(), &hints, &found);
+      rc != 0 || found == nullptr) {
+    return core::UnavailableError("cannot listen on " + address + ": " + ::gai_strerror(rc));
+  }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(found, &::freeaddrinfo);
+  const int fd = ::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                          found->ai_protocol);
+  if (fd < 0) {
+    return core::UnavailableError("cannot listen on " + address + ": " + std::strerror(errno));
+  }
+  // SO_REUSEADDR lets a restart bind while old connections sit in TIME_WAIT; no SO_REUSEPORT, so
+  // a second scrmd on the same port fails here instead of silently taking part of the traffic.
+  int yes = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  if (::bind(fd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return core::UnavailableError("cannot listen on " + address + ": " + std::strerror(error));
+  }
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return core::UnavailableError("cannot listen on " + address + ": " + std::strerror(error));
+  }
+  port = local.ss_family == AF_INET6
+             ? ntohs(reinterpret_cast<const sockaddr_in6*>(&local)->sin6_port)
+             : ntohs(reinterpret_cast<const sockaddr_in*>(&local)->sin_port);
+  listen_fd = fd;
+  return core::OkStatus();
+}
+
+core::Status HttpServer::Impl::StartDaemonLocked() {
+  const auto threads = static_cast<size_t>(options.threads);
+  pool = std::make_unique<ElasticTaskQueue>(threads, threads, kIdleWorkerTimeout);
+  // Epoll in libmicrohttpd's own threads; suspend/resume lets a connection wait for its answer
+  // (a handler on the pool, an inbox commit) without a thread waiting with it.
+  unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  if (::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&local), &length) == 0 &&
+      local.ss_family == AF_INET6) {
+    flags |= MHD_USE_IPv6;
+  }
+  // A pool of one is no pool: libmicrohttpd then runs its single internal thread.
+  const auto pool_size =
+      static_cast<unsigned int>(options.event_threads > 1 ? options.event_threads : 0);
+  // The logger comes first: options before it would log to stderr.
+  daemon = MHD_start_daemon(
+      flags, 0, &AcceptThunk, this, &AccessThunk, this, MHD_OPTION_EXTERNAL_LOGGER, &MhdLogThunk,
+      log.get(), MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(listen_fd),
+      MHD_OPTION_THREAD_POOL_SIZE, pool_size, MHD_OPTION_CONNECTION_LIMIT,
+      static_cast<unsigned int>(options.max_connections), MHD_OPTION_CONNECTION_TIMEOUT,
+      static_cast<unsigned int>(std::max(options.keep_alive_timeout_s, 1)),
+      MHD_OPTION_URI_LOG_CALLBACK, &RequestLineThunk, this, MHD_OPTION_NOTIFY_COMPLETED,
+      &CompletedThunk, this, MHD_OPTION_NOTIFY_CONNECTION, &ConnectionThunk, this, MHD_OPTION_END);
+  if (daemon == nullptr) {
+    pool->shutdown();
+    pool.reset();
+    return core::UnavailableError("cannot start the HTTP server on " + options.host + ":" +
+                                  std::to_string(options.port));
+  }
+  started = true;
+  return core::OkStatus();
 }
 
 HttpServer::HttpServer(ServerOptions options, const core::Clock& clock, core::Random& random,
@@ -690,164 +990,127 @@ HttpServer::HttpServer(ServerOptions options, const core::Clock& clock, core::Ra
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Get(const std::string& pattern, const std::string& route, Handler handler) {
-  Impl* impl = impl_.get();
-  impl->http.Get(pattern, [impl, route, handler = std::move(handler)](const httplib::Request& req,
-                                                                      httplib::Response& res) {
-    handler(req, res, impl->EnterRoute(req, res, route));
-  });
+  impl_->AddRoute("GET", pattern, route, std::move(handler), nullptr);
 }
 
 void HttpServer::Post(const std::string& pattern, const std::string& route, Handler handler) {
-  AddBodyRoute("POST", pattern, route, std::move(handler));
+  impl_->AddRoute("POST", pattern, route, std::move(handler), nullptr);
 }
 
 void HttpServer::Put(const std::string& pattern, const std::string& route, Handler handler) {
-  AddBodyRoute("PUT", pattern, route, std::move(handler));
+  impl_->AddRoute("PUT", pattern, route, std::move(handler), nullptr);
 }
 
 void HttpServer::Patch(const std::string& pattern, const std::string& route, Handler handler) {
-  AddBodyRoute("PATCH", pattern, route, std::move(handler));
+  impl_->AddRoute("PATCH", pattern, route, std::move(handler), nullptr);
 }
 
 void HttpServer::Delete(const std::string& pattern, const std::string& route, Handler handler) {
-  AddBodyRoute("DELETE", pattern, route, std::move(handler));
+  impl_->AddRoute("DELETE", pattern, route, std::move(handler), nullptr);
 }
 
-void HttpServer::AddBodyRoute(const std::string& method, const std::string& pattern,
-                              const std::string& route, Handler handler) {
-  Impl* impl = impl_.get();
-  // A content-reader handler, so that ReadBody, not httplib, reads (and limits) the body.
-  impl->AddBodyRoute(method, pattern,
-                     [impl, route, handler = std::move(handler)](
-                         const httplib::Request& req, httplib::Response& res,
-                         const httplib::ContentReader& reader) {
-                       const RequestContext context = impl->EnterRoute(req, res, route);
-                       std::string body;
-                       if (!impl->ReadBody(req, res, reader, context.request_id, body)) return;
-                       // Handlers expect req.body; httplib hands content-reader handlers a const
-                       // Request without one. httplib 0.11.4 builds that Request as a non-const
-                       // local of Server::process_request (and passes it on by const reference
-                       // only), so setting the body in place is defined, and spares a copy of every
-                       // header, parameter and match per request.
-                       const_cast<httplib::Request&>(req).body = std::move(body);
-                       handler(req, res, context);
-                     });
+void HttpServer::GetAsync(const std::string& pattern, const std::string& route,
+                          AsyncHandler handler) {
+  impl_->AddRoute("GET", pattern, route, nullptr, std::move(handler));
+}
+
+void HttpServer::PostAsync(const std::string& pattern, const std::string& route,
+                           AsyncHandler handler) {
+  impl_->AddRoute("POST", pattern, route, nullptr, std::move(handler));
 }
 
 core::Status HttpServer::Bind() {
   std::lock_guard lock(impl_->run_mu);
   if (impl_->bound) return core::FailedPreconditionError("server is already bound");
   SCRM_RETURN_IF_ERROR(impl_->ValidateOptions());
-  const ServerOptions& options = impl_->options;
-  const std::string address = options.host + ":" + std::to_string(options.port);
-  errno = 0;
-  int port = -1;
-  if (options.port == 0) {
-    port = impl_->http.bind_to_any_port(options.host);
-  } else if (impl_->http.bind_to_port(options.host, options.port)) {
-    port = options.port;
-  }
-  if (port < 0) {
-    const int error = errno;
-    return core::UnavailableError(
-        "cannot listen on " + address + ": " +
-        (error != 0 ? std::strerror(error) : "address invalid, not local or in use"));
-  }
-  impl_->http.RaiseBacklog();
+  int port = 0;
+  SCRM_RETURN_IF_ERROR(impl_->BindSocket(port));
   bound_port_ = port;
   impl_->bound = true;
   return core::OkStatus();
 }
 
 void HttpServer::Run() {
-  {
-    std::lock_guard lock(impl_->run_mu);
-    if (!impl_->bound || impl_->run_started || impl_->stopping) {
-      if (!impl_->bound) impl_->log->error("HttpServer::Run called without a successful Bind");
-      impl_->run_finished = true;
-      return;
-    }
-    impl_->run_started = true;
-    impl_->in_run = true;
-    if (!impl_->catch_all_registered) {
-      impl_->catch_all_registered = true;
-      Impl* impl = impl_.get();
-      // Registered last, so it matches only requests with a body that no route took: their
-      // body still has to go through ReadBody (httplib would buffer a chunked one without
-      // limit) before the 404. "[\s\S]*" and not ".*": a decoded path may contain a newline.
-      const auto catch_all = [impl](const httplib::Request& req, httplib::Response& res,
-                                    const httplib::ContentReader& reader) {
-        const std::string request_id = impl->RequestIdFor(req, res);
-        std::string body;
-        if (!impl->ReadBody(req, res, reader, request_id, body)) return;
-        res.status = 404;
-      };
-      const std::vector<std::string> methods = impl->extra_body_methods;
-      impl->AddBodyRoute("POST", R"([\s\S]*)", catch_all);
-      for (const std::string& method : methods) {
-        impl->AddBodyRoute(method, R"([\s\S]*)", catch_all);
-      }
-    }
+  std::unique_lock lock(impl_->run_mu);
+  if (!impl_->bound || impl_->started || impl_->stopping) {
+    if (!impl_->bound) impl_->log->error("HttpServer::Run called without a successful Bind");
+    return;
   }
-  if (!impl_->http.listen_after_bind()) {
-    impl_->log->error("HTTP server on {}:{} stopped: accept failed", impl_->options.host,
-                      bound_port_);
+  if (const core::Status started = impl_->StartDaemonLocked(); !started.ok()) {
+    impl_->log->error("HTTP server: {}", started.message());
+    return;
   }
-  impl_->in_run = false;
-  impl_->run_finished = true;
+  impl_->run_cv.wait(lock, [&] { return impl_->finished; });
 }
 
 core::Status HttpServer::Start() {
   bool need_bind = false;
   {
     std::lock_guard lock(impl_->run_mu);
-    if (impl_->thread.joinable() || impl_->run_started) {
-      return core::FailedPreconditionError("server is already started");
-    }
+    if (impl_->started) return core::FailedPreconditionError("server is already started");
     need_bind = !impl_->bound;
   }
   if (need_bind) SCRM_RETURN_IF_ERROR(Bind());
-  {
-    std::lock_guard lock(impl_->thread_mu);
-    impl_->run_finished = false;
-    impl_->thread = std::thread([this] { Run(); });
-  }
-  // httplib 0.11.4 has no wait_until_ready; is_running() turns true as listen starts.
-  while (!impl_->http.is_running()) {
-    if (impl_->run_finished) {
-      std::lock_guard lock(impl_->thread_mu);
-      if (impl_->thread.joinable()) impl_->thread.join();
-      return core::UnavailableError("HTTP server stopped before it accepted connections");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return core::OkStatus();
+  std::lock_guard lock(impl_->run_mu);
+  if (impl_->started) return core::FailedPreconditionError("server is already started");
+  if (impl_->stopping) return core::UnavailableError("HTTP server was stopped");
+  return impl_->StartDaemonLocked();
 }
 
 void HttpServer::Stop() {
-  bool ran = false;
+  Impl& impl = *impl_;
+  std::lock_guard stop_lock(impl.stop_mu);
+  MHD_Daemon* daemon = nullptr;
   {
-    std::lock_guard lock(impl_->run_mu);
-    impl_->stopping = true;
-    ran = impl_->run_started;
+    std::lock_guard lock(impl.run_mu);
+    if (impl.finished) return;
+    impl.stopping = true;
+    daemon = impl.daemon;
   }
-  // Between Run's start and httplib setting is_running, httplib's stop() would be a no-op.
-  while (impl_->in_run && !impl_->http.is_running()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (daemon != nullptr) {
+    // From here on, AcceptThunk closes every new connection at once. (MHD_quiesce_daemon would
+    // stop accepting altogether, but with a pool of epoll threads libmicrohttpd 0.9.75 races
+    // with its own threads over the listening socket's epoll registration and aborts.) Open
+    // connections keep being served; their answers say "Connection: close".
+    std::unique_lock lock(impl.active_mu);
+    const auto grace = std::chrono::seconds(impl.options.stop_grace_s);
+    if (!impl.active_cv.wait_for(lock, grace, [&] { return impl.active == 0; })) {
+      lock.unlock();
+      // Requests still unanswered after the grace get 503 (a handler still running finishes,
+      // but its answer is dropped); libmicrohttpd must not stop with a suspended connection.
+      std::vector<std::shared_ptr<Exchange>> late;
+      {
+        std::lock_guard pending_lock(impl.pending_mu);
+        for (const auto& [key, exchange] : impl.pending) late.push_back(exchange);
+      }
+      for (const auto& exchange : late) {
+        httplib::Response res;
+        res.status = 503;
+        impl.Finish(*exchange, std::move(res), "unanswered when the server stopped: 503");
+      }
+      lock.lock();
+      impl.active_cv.wait(lock, [&] { return impl.active == 0; });
+    }
+    lock.unlock();
+    MHD_stop_daemon(daemon);
+    // Handlers still running (answers given up above) finish before the pool is joined.
+    impl.pool->shutdown();
   }
-  // Closes the listening socket; listen then shuts the worker pool down, which lets every
-  // in-flight request finish (and waits for idle keep-alive connections up to
-  // keep_alive_timeout_s, since httplib 0.11.4 does not interrupt that wait).
-  impl_->http.stop();
   {
-    std::lock_guard lock(impl_->thread_mu);
-    if (impl_->thread.joinable()) impl_->thread.join();
+    std::lock_guard lock(impl.run_mu);
+    impl.daemon = nullptr;
+    // A daemon closes the listening socket it was given when it stops; one never started did not
+    // take it.
+    if (daemon == nullptr && impl.listen_fd >= 0) ::close(impl.listen_fd);
+    impl.listen_fd = -1;
+    impl.finished = true;
   }
-  // Run on a caller's thread: wait for it to finish its in-flight requests too.
-  while (impl_->in_run) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (!ran) impl_->http.CloseUnservedSocket();
+  impl.run_cv.notify_all();
 }
 
-bool HttpServer::IsRunning() const { return impl_->http.is_running(); }
+bool HttpServer::IsRunning() const {
+  std::lock_guard lock(impl_->run_mu);
+  return impl_->daemon != nullptr && !impl_->stopping;
+}
 
 }  // namespace scrm::server

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -350,6 +351,124 @@ TEST_CASE("InboxWriter calls the listener after a commit that stored a new row",
   f.writer.Stop();  // joins the writer thread: every listener call has returned
   CHECK(calls.load() == 1);
   CHECK(f.metrics.Histogram("scrmd_inbox_batch_size", "", {}, {1}).Count({}) == 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SubmitAsync
+
+// Collects SubmitAsync answers; callbacks may run on the writer thread.
+struct AsyncAnswers {
+  std::mutex mu;
+  std::vector<core::StatusOr<SubmitResult>> results;
+  std::vector<int64_t> interaction_ids;
+  std::vector<std::thread::id> threads;
+
+  SubmitCallback Callback() {
+    return [this](core::StatusOr<SubmitResult> result, const model::Interaction& interaction) {
+      std::lock_guard<std::mutex> lock(mu);
+      results.push_back(std::move(result));
+      interaction_ids.push_back(interaction.id);
+      threads.push_back(std::this_thread::get_id());
+    };
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mu);
+    return results.size();
+  }
+};
+
+TEST_CASE("InboxWriter SubmitAsync calls back on the writer thread once the row is committed",
+          "[db]") {
+  Fixture f;
+  REQUIRE(f.writer.Start().ok());
+  AsyncAnswers answers;
+  std::atomic<bool> visible_in_callback{false};
+  f.writer.SubmitAsync(MakeMessage("1"), [&](core::StatusOr<SubmitResult> result,
+                                             const model::Interaction& interaction) {
+    // Another connection already sees the row when the callback runs.
+    auto other = OpenMigrated(f.dir.File("scrmd.db"));
+    storage::InteractionStore other_store(*other);
+    auto rows = other_store.ReadAfter(0, 10);
+    visible_in_callback = rows.ok() && rows->size() == 1 && result.ok() &&
+                          rows->front().id == result->id && interaction.id == result->id;
+    answers.Callback()(std::move(result), interaction);
+  });
+  REQUIRE(WaitUntil([&] { return answers.size() == 1; }));
+  CHECK(visible_in_callback);
+  REQUIRE(answers.results[0].ok());
+  CHECK_FALSE(answers.results[0]->duplicate);
+  CHECK(answers.threads[0] != std::this_thread::get_id());
+}
+
+TEST_CASE("InboxWriter SubmitAsync calls back exactly once per submission and marks duplicates",
+          "[db]") {
+  Fixture f;
+  REQUIRE(f.writer.Start().ok());
+  AsyncAnswers answers;
+  constexpr int kSubmissions = 200;
+  for (int i = 0; i < kSubmissions; ++i) {
+    f.writer.SubmitAsync(MakeMessage(std::to_string(i % 100)), answers.Callback());
+  }
+  f.writer.Stop();  // drains: every callback has run when it returns
+  REQUIRE(answers.size() == kSubmissions);
+  int duplicates = 0;
+  std::set<int64_t> stored_ids;
+  for (const auto& result : answers.results) {
+    REQUIRE(result.ok());
+    if (result->duplicate) {
+      ++duplicates;
+    } else {
+      stored_ids.insert(result->id);
+    }
+  }
+  CHECK(duplicates == 100);
+  CHECK(stored_ids.size() == 100);
+  CHECK(f.store.Count().value() == 100);
+}
+
+TEST_CASE("InboxWriter SubmitAsync answers a rejection at once on the caller's thread", "[db]") {
+  Fixture f;
+  AsyncAnswers answers;
+  auto message = MakeMessage("1");
+  StatusCode expected = StatusCode::kOk;
+  SECTION("not started") { expected = StatusCode::kUnavailable; }
+  SECTION("stopped") {
+    REQUIRE(f.writer.Start().ok());
+    f.writer.Stop();
+    expected = StatusCode::kUnavailable;
+  }
+  SECTION("no dedupe key") {
+    REQUIRE(f.writer.Start().ok());
+    message.dedupe_key.clear();
+    expected = StatusCode::kInvalidArgument;
+  }
+  f.writer.SubmitAsync(message, answers.Callback());
+  REQUIRE(answers.size() == 1);  // before SubmitAsync returned
+  CHECK(answers.results[0].status().code() == expected);
+  CHECK(answers.threads[0] == std::this_thread::get_id());
+  CHECK(f.store.Count().value() == 0);
+}
+
+TEST_CASE("InboxWriter SubmitAsync answers Unavailable when the transaction fails", "[db]") {
+  Fixture f;
+  REQUIRE(f.writer.Start().ok());
+  Exec(*f.db, kHideTable);
+  AsyncAnswers answers;
+  f.writer.SubmitAsync(MakeMessage("1"), answers.Callback());
+  REQUIRE(WaitUntil([&] { return answers.size() == 1; }));
+  CHECK(answers.results[0].status().code() == StatusCode::kUnavailable);
+}
+
+TEST_CASE("InboxWriter keeps committing when a SubmitAsync callback throws", "[db]") {
+  Fixture f;
+  REQUIRE(f.writer.Start().ok());
+  f.writer.SubmitAsync(MakeMessage("1"),
+                       [](core::StatusOr<SubmitResult>, const model::Interaction&) {
+                         throw std::runtime_error("callback bug");
+                       });
+  const SubmitResult next = SubmitOrDie(f.writer, MakeMessage("2"));
+  CHECK_FALSE(next.duplicate);
+  CHECK(f.store.Count().value() == 2);
 }
 
 }  // namespace
