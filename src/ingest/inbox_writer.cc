@@ -149,6 +149,7 @@ void InboxWriter::SubmitAsync(model::Interaction interaction, SubmitCallback don
     return;
   }
   if (interaction.received_at_ms == 0) interaction.received_at_ms = clock_.NowUnixMillis();
+  storage::InsertEncoding encoding = storage::EncodeForInsert(interaction);
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (!running_) {
@@ -156,7 +157,7 @@ void InboxWriter::SubmitAsync(model::Interaction interaction, SubmitCallback don
       done(core::UnavailableError("inbox is not running"), interaction);
       return;
     }
-    pending_.push_back(Slot{std::move(interaction), std::move(done)});
+    pending_.push_back(Slot{std::move(interaction), std::move(encoding), std::move(done)});
   }
   // No system call unless the writer is asleep (glibc checks for waiters first); a writer busy
   // committing finds the slot when it next takes the pending ones.
@@ -201,17 +202,20 @@ void InboxWriter::CommitBatch(std::vector<Slot>& batch) {
   // be descheduled while a later id commits and the worker moves its cursor past it, and then
   // commit its smaller id behind the cursor, never to be processed.
   std::vector<model::Interaction> items;
+  std::vector<storage::InsertEncoding> encodings;
   items.reserve(batch.size());
+  encodings.reserve(batch.size());
   for (Slot& slot : batch) {
     int64_t id = ids_.Next();
     if (id <= last_id_) id = last_id_ + 1;  // the clock stepped back across a restart
     last_id_ = id;
     slot.interaction.id = id;
     items.push_back(std::move(slot.interaction));
+    encodings.push_back(std::move(slot.encoding));
   }
 
   const auto started = clock_.SteadyNow();
-  StatusOr<std::vector<storage::InsertOutcome>> outcomes = store_.InsertBatch(items);
+  StatusOr<std::vector<storage::InsertOutcome>> outcomes = store_.InsertBatch(items, encodings);
   commit_seconds_.Observe({}, SecondsBetween(started, clock_.SteadyNow()));
   batch_size_.Observe({}, static_cast<double>(batch.size()));
 

@@ -109,6 +109,8 @@ class InboxWriter {
   // One submitted interaction and whom to tell.
   struct Slot {
     model::Interaction interaction;
+    // Computed by SubmitAsync on the submitting thread, so the writer's transaction only inserts.
+    storage::InsertEncoding encoding;
     SubmitCallback done;
   };
 

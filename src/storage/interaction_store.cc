@@ -155,12 +155,9 @@ std::optional<int64_t> TryInsert(SQLite::Statement& insert, int64_t id, int64_t 
 
 // Inserts one interaction inside the caller's transaction.
 StatusOr<InsertOutcome> InsertOne(SQLite::Statement& insert, SQLite::Statement& by_hash,
-                                  const model::Interaction& it) {
-  const uint64_t hash = DedupeHash(it.account_id, it.dedupe_key);
-  const std::string payload_json =
-      model::PayloadToJson(it.payload)
-          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  BindInsert(insert, it, hash, payload_json);
+                                  const model::Interaction& it, const InsertEncoding& encoding) {
+  const uint64_t hash = encoding.dedupe_hash;
+  BindInsert(insert, it, hash, encoding.payload_json);
   if (std::optional<int64_t> id = TryInsert(insert, it.id, 0)) return InsertOutcome{false, *id};
 
   // Hash hit: the same key is a duplicate; a different key is a collision, stored under the
@@ -265,8 +262,29 @@ uint64_t DedupeHash(std::string_view account_id, std::string_view dedupe_key) {
   return Mix64(h);
 }
 
+InsertEncoding EncodeForInsert(const model::Interaction& interaction) {
+  return InsertEncoding{DedupeHash(interaction.account_id, interaction.dedupe_key),
+                        model::PayloadToJson(interaction.payload)
+                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
 StatusOr<std::vector<InsertOutcome>> InteractionStore::InsertBatch(
     std::span<const model::Interaction> interactions) {
+  std::vector<InsertEncoding> encodings;
+  encodings.reserve(interactions.size());
+  for (const model::Interaction& interaction : interactions) {
+    encodings.push_back(EncodeForInsert(interaction));
+  }
+  return InsertBatch(interactions, encodings);
+}
+
+StatusOr<std::vector<InsertOutcome>> InteractionStore::InsertBatch(
+    std::span<const model::Interaction> interactions, std::span<const InsertEncoding> encodings) {
+  if (encodings.size() != interactions.size()) {
+    return core::InvalidArgumentError("InsertBatch: " + std::to_string(interactions.size()) +
+                                      " interactions but " + std::to_string(encodings.size()) +
+                                      " encodings");
+  }
   for (size_t i = 0; i < interactions.size(); ++i) {
     SCRM_RETURN_IF_ERROR(ValidateForInsert(interactions[i], i));
   }
@@ -278,8 +296,9 @@ StatusOr<std::vector<InsertOutcome>> InteractionStore::InsertBatch(
         SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
         SQLite::Statement& insert = statements.Get(kInsertInteraction);
         SQLite::Statement& by_hash = statements.Get(kSelectByDedupeHash);
-        for (const model::Interaction& it : interactions) {
-          SCRM_ASSIGN_OR_RETURN(InsertOutcome outcome, InsertOne(insert, by_hash, it));
+        for (size_t i = 0; i < interactions.size(); ++i) {
+          SCRM_ASSIGN_OR_RETURN(InsertOutcome outcome,
+                                InsertOne(insert, by_hash, interactions[i], encodings[i]));
           outcomes.push_back(outcome);
         }
         transaction.commit();

@@ -22,6 +22,13 @@ struct InsertOutcome {
   int64_t id = 0;          // the new row's id, or the id of the row it duplicates
 };
 
+// The columns an insert derives from an interaction: its dedupe hash and its payload as JSON.
+struct InsertEncoding {
+  uint64_t dedupe_hash = 0;  // DedupeHash(account_id, dedupe_key)
+  std::string payload_json;
+};
+InsertEncoding EncodeForInsert(const model::Interaction& interaction);
+
 // What SummarizeAfter found after an id.
 struct RowsAfter {
   int64_t count = 0;    // rows with a larger id
@@ -72,6 +79,12 @@ class InteractionStore {
   // empty dedupe_key. Any storage error rolls the whole batch back.
   core::StatusOr<std::vector<InsertOutcome>> InsertBatch(
       std::span<const model::Interaction> interactions);
+  // The same with each item's encoding already computed: encodings[i] must be
+  // EncodeForInsert(interactions[i]) (InvalidArgument when the spans' sizes differ). The inbox
+  // writer encodes on the submitting threads, so its transaction holds the writer lock only for
+  // the inserts.
+  core::StatusOr<std::vector<InsertOutcome>> InsertBatch(
+      std::span<const model::Interaction> interactions, std::span<const InsertEncoding> encodings);
 
   // Interactions matching the filter with id > after_id, ascending by id, at most limit.
   // InvalidArgument when limit is 0 or above kMaxListLimit.
