@@ -20,11 +20,11 @@ struct LogConfig {
   core::LogFormat format = core::LogFormat::kText;  // "text" | "json"
 };
 
-// `http`: the cpp-httplib server. See DEPENDENCIES.md for the keep-alive starvation trap.
+// `http`: the libmicrohttpd server (src/server). Event threads serve the connections; `threads`
+// workers run the ordinary (blocking) handlers, and a connection never holds a worker.
 struct HttpConfig {
-  int threads = 8;            // workers kept warm; 1..900
-  int max_connections = 512;  // concurrent connections served (workers grow to this); threads..900
-                              // and <= 65536
+  int threads = 8;            // workers for the ordinary handlers; 1..900
+  int max_connections = 512;  // open connections at once (more are refused at accept); threads..900
   int keep_alive_max = 1000;  // requests per keep-alive connection; 1..1000000
   int keep_alive_timeout_s = 5;      // idle keep-alive connection closed after; 1..3600
   int read_timeout_s = 10;           // 1..3600
