@@ -19,6 +19,7 @@
 #include "src/api/customer_routes.h"
 #include "src/api/interaction_routes.h"
 #include "src/api/routes.h"
+#include "src/api/tag_routes.h"
 #include "src/api/tag_rule_routes.h"
 #include "src/config/config.h"
 #include "src/core/clock.h"
@@ -283,6 +284,7 @@ int Serve(const CommonFlags& flags) {
   api::RegisterInteractionRoutes(router, interactions, worker);
   api::RegisterCustomerRoutes(router, profiles);
   api::RegisterTagRuleRoutes(router, tag_rules);
+  api::RegisterTagRoutes(router, profiles);
 
   if (auto started = http.Start(); !started.ok()) {
     return Fail(kExitFailure, "http: " + started.message());

@@ -114,6 +114,12 @@ constexpr char kSelectTagByWecomId[] =
 constexpr char kSelectAllTags[] =
     "SELECT " SCRM_TAG_DETAIL_COLUMNS
     " FROM tags t JOIN tag_groups g ON g.id = t.group_id ORDER BY g.id, t.id";
+constexpr char kSelectTagsPage[] =
+    "SELECT " SCRM_TAG_DETAIL_COLUMNS
+    " FROM tags t JOIN tag_groups g ON g.id = t.group_id WHERE (?1 IS NULL OR g.name = ?1) AND "
+    "t.id > ?2 ORDER BY t.id LIMIT ?3";
+constexpr char kSelectAllTagGroups[] =
+    "SELECT " SCRM_TAG_GROUP_COLUMNS " FROM tag_groups ORDER BY id";
 constexpr char kSelectTagGroupByName[] =
     "SELECT " SCRM_TAG_GROUP_COLUMNS " FROM tag_groups WHERE name = ?";
 constexpr char kInsertTagGroup[] =
@@ -154,6 +160,9 @@ constexpr char kSelectCustomerTagDetails[] =
     "ct.evidence_interaction_id, " SCRM_TAG_DETAIL_COLUMNS
     " FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id JOIN tag_groups g ON g.id = t.group_id"
     " WHERE ct.customer_id = ? ORDER BY ct.tag_id";
+constexpr char kSelectLocalTagHolders[] =
+    "SELECT " SCRM_CUSTOMER_TAG_COLUMNS
+    " FROM customer_tags WHERE tag_id = ? AND source <> 'platform' ORDER BY customer_id";
 constexpr char kMoveCustomerTag[] =
     "UPDATE customer_tags SET customer_id = ? WHERE customer_id = ? AND tag_id = ?";
 
@@ -1148,6 +1157,20 @@ StatusOr<std::vector<model::CustomerTag>> ProfileTxn::ListCustomerTags(int64_t c
   return Guarded([&] { return QueryCustomerTags(impl_->session, customer_id); });
 }
 
+StatusOr<std::vector<model::CustomerTag>> ProfileTxn::ListLocalTagHolders(int64_t tag_id) {
+  return Guarded([&]() -> StatusOr<std::vector<model::CustomerTag>> {
+    SQLite::Statement& q = impl_->session(kSelectLocalTagHolders);
+    Done done(q);
+    q.bind(1, tag_id);
+    std::vector<model::CustomerTag> out;
+    while (q.executeStep()) {
+      SCRM_ASSIGN_OR_RETURN(model::CustomerTag tag, ReadCustomerTag(q));
+      out.push_back(tag);
+    }
+    return out;
+  });
+}
+
 Status ProfileTxn::MoveCustomerTag(int64_t from_customer, int64_t to_customer, int64_t tag_id) {
   return Guarded([&]() -> Status {
     SQLite::Statement& update = impl_->session(kMoveCustomerTag);
@@ -1547,6 +1570,30 @@ StatusOr<std::vector<model::TagDetail>> ProfileStore::ListTags() {
   SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
     SQLite::Statement q(db, kSelectAllTags);
     while (q.executeStep()) out.push_back(ReadTagDetail(q, 0));
+    return core::OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::vector<model::TagDetail>> ProfileStore::ListTags(const TagFilter& filter) {
+  SCRM_RETURN_IF_ERROR(ValidateLimit(filter.limit));
+  std::vector<model::TagDetail> out;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement q(db, kSelectTagsPage);
+    BindOptionalText(q, 1, filter.group);
+    q.bind(2, filter.after_id);
+    q.bind(3, static_cast<int64_t>(filter.limit));
+    while (q.executeStep()) out.push_back(ReadTagDetail(q, 0));
+    return core::OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::vector<model::TagGroup>> ProfileStore::ListTagGroups() {
+  std::vector<model::TagGroup> out;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement q(db, kSelectAllTagGroups);
+    while (q.executeStep()) out.push_back(ReadTagGroup(q));
     return core::OkStatus();
   }));
   return out;

@@ -47,6 +47,14 @@ struct CustomerFilter {
   size_t limit = 50;  // 1..ProfileStore::kMaxListLimit
 };
 
+// ListTags(TagFilter): tags ascending by id, optionally of one group. Page by passing the last
+// id seen as after_id.
+struct TagFilter {
+  std::optional<std::string> group;  // the group's name
+  int64_t after_id = 0;
+  size_t limit = 50;  // 1..ProfileStore::kMaxListLimit
+};
+
 // Tasks of one owner, by id.
 struct TaskFilter {
   std::string owner_userid;
@@ -124,6 +132,9 @@ class ProfileTxn {
   // False when there was no such row.
   core::StatusOr<bool> DeleteCustomerTag(int64_t customer_id, int64_t tag_id);
   core::StatusOr<std::vector<model::CustomerTag>> ListCustomerTags(int64_t customer_id);
+  // The rows on the tag whose source is not "platform" (the ones a tag push may concern), by
+  // customer id. Served by customer_tags_tag (tag_id, customer_id).
+  core::StatusOr<std::vector<model::CustomerTag>> ListLocalTagHolders(int64_t tag_id);
   // Moves one row to another customer (who must not have the tag).
   core::Status MoveCustomerTag(int64_t from_customer, int64_t to_customer, int64_t tag_id);
 
@@ -232,6 +243,10 @@ class ProfileStore {
   core::StatusOr<std::optional<model::TagDetail>> GetTag(int64_t tag_id);
   // Every tag with its group, by group id then tag id.
   core::StatusOr<std::vector<model::TagDetail>> ListTags();
+  // A page of tags with their groups (TagFilter). InvalidArgument for a limit out of range.
+  core::StatusOr<std::vector<model::TagDetail>> ListTags(const TagFilter& filter);
+  // Every tag group, by id.
+  core::StatusOr<std::vector<model::TagGroup>> ListTagGroups();
   core::StatusOr<std::vector<model::FollowUpTask>> ListTasks(const TaskFilter& filter);
   core::StatusOr<StoredMerge> GetMerge(int64_t merge_id);  // NotFound
 
