@@ -1368,6 +1368,57 @@ StatusOr<model::TagGroup> ProfileService::ConfigureTagGroup(std::string_view nam
   return result;
 }
 
+StatusOr<FadedTagSweepPage> ProfileService::QueueFadedTagPushes(const storage::PushedTagKey& after,
+                                                                size_t limit) {
+  SCRM_ASSIGN_OR_RETURN(const std::vector<storage::PushedTagState> rows,
+                        store_.ListPushedTagStates(after, limit));
+  FadedTagSweepPage page;
+  page.scanned = rows.size();
+  page.done = rows.size() < limit;
+  page.next = rows.empty() ? after : rows.back().key;
+  const int64_t now_ms = clock_.NowUnixMillis();
+  std::set<std::pair<int64_t, std::string>> faded;
+  for (const storage::PushedTagState& state : rows) {
+    if (!options_.tag_push_accounts.contains(state.key.account_id)) continue;
+    // Remapped or unmapped since the push: the push job forgets it, there is nothing to remove.
+    const bool still_mapped =
+        (!state.wecom_tag_id.empty() && state.platform_tag_id == state.wecom_tag_id) ||
+        (state.oa_tag_id != 0 && state.platform_tag_id == std::to_string(state.oa_tag_id));
+    if (!still_mapped) continue;
+    if (state.row.has_value() && state.row->source == model::TagSource::kPlatform) continue;
+    model::TagGroup decay;
+    decay.half_life_days = state.half_life_days;
+    const bool held =
+        state.row.has_value() &&
+        tagger::IsHeld(tagger::DecayedScore(state.row->score, state.row->updated_at_ms, now_ms,
+                                            HalfLifeMs(decay)),
+                       state.threshold);
+    if (!held) faded.emplace(state.key.customer_id, state.key.account_id);
+  }
+  if (faded.empty()) return page;
+  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    page.pushes_queued = 0;  // a retried transaction counts again
+    for (const auto& [customer_id, account_id] : faded) {
+      auto customer = txn.GetCustomer(customer_id);
+      if (!customer.ok() && customer.status().code() == core::StatusCode::kNotFound) continue;
+      SCRM_RETURN_IF_ERROR(customer.status());
+      // A merged customer's push job ends as "merged"; its survivor got its own push.
+      if (customer->merged_into.has_value()) continue;
+      storage::OutboxJob job;
+      job.kind = kTagPushJobKind;
+      job.account_id = account_id;
+      job.dedupe_key = TagPushKeyPrefix(account_id, customer_id);
+      job.payload_json = nlohmann::json{{"customer_id", customer_id}}.dump();
+      job.due_at_ms = now_ms;
+      SCRM_RETURN_IF_ERROR(txn.EnqueueCoalescedJob(job, now_ms).status());
+      ++page.pushes_queued;
+    }
+    return core::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return page;
+}
+
 Status ProfileService::SetTaskStatus(int64_t task_id, model::TaskStatus status) {
   return store_.RunInTransaction(
       [&](storage::ProfileTxn& txn) { return txn.UpdateTaskStatus(task_id, status); });

@@ -106,6 +106,14 @@ struct TagGroupChange {
   std::optional<double> threshold;    // finite
 };
 
+// One page of the decay sweep (ProfileService::QueueFadedTagPushes).
+struct FadedTagSweepPage {
+  storage::PushedTagKey next;  // pass as `after` for the next page
+  bool done = false;           // the last page: nothing after `next`
+  size_t scanned = 0;          // pushed tags read
+  int64_t pushes_queued = 0;   // (customer, account) pairs that got a push queued
+};
+
 // Where the ingest worker's cursor goes when a chunk commits.
 struct CursorUpdate {
   std::string name;
@@ -265,6 +273,14 @@ class ProfileService {
   // ProfileServiceOptions::default_tag_group). InvalidArgument when it sets nothing.
   core::StatusOr<model::TagGroup> ConfigureTagGroup(std::string_view name,
                                                     const TagGroupChange& change);
+  // The decay sweep (docs/outbound.md "Decay"): reads up to `limit` (1..1000) tags scrmd
+  // pushed (tag_pushes) after `after` and queues a tag push for each (customer, account) where
+  // one of them is no longer held now — faded below its threshold by time alone, which changes
+  // no row and so queued nothing. Tags whose mapping changed since the push (the push job
+  // forgets them), tags the platform holds (source platform), merged customers and accounts no
+  // longer in tag_push_accounts are left alone.
+  core::StatusOr<FadedTagSweepPage> QueueFadedTagPushes(const storage::PushedTagKey& after,
+                                                        size_t limit);
   // NotFound for an unknown task.
   core::Status SetTaskStatus(int64_t task_id, model::TaskStatus status);
 

@@ -118,6 +118,16 @@ constexpr char kSelectTagsPage[] =
     "SELECT " SCRM_TAG_DETAIL_COLUMNS
     " FROM tags t JOIN tag_groups g ON g.id = t.group_id WHERE (?1 IS NULL OR g.name = ?1) AND "
     "t.id > ?2 ORDER BY t.id LIMIT ?3";
+// Pushed tags (tag_pushes, migration 7) after a key, with the customer's stored score on the tag
+// (NULL when the row is gone) and the tag's decay and mapping now, for the decay sweep.
+constexpr char kSelectPushedTagStates[] =
+    "SELECT p.customer_id, p.account_id, p.target, p.tag_id, p.platform_tag_id, ct.score, "
+    "ct.updated_at_ms, ct.source, g.half_life_days, COALESCE(t.threshold, g.threshold), "
+    "t.wecom_tag_id, t.oa_tag_id FROM tag_pushes p JOIN tags t ON t.id = p.tag_id "
+    "JOIN tag_groups g ON g.id = t.group_id "
+    "LEFT JOIN customer_tags ct ON ct.customer_id = p.customer_id AND ct.tag_id = p.tag_id "
+    "WHERE (p.customer_id, p.account_id, p.target, p.tag_id) > (?, ?, ?, ?) "
+    "ORDER BY p.customer_id, p.account_id, p.target, p.tag_id LIMIT ?";
 constexpr char kSelectAllTagGroups[] =
     "SELECT " SCRM_TAG_GROUP_COLUMNS " FROM tag_groups ORDER BY id";
 constexpr char kSelectTagGroupByName[] =
@@ -1584,6 +1594,50 @@ StatusOr<std::vector<model::TagDetail>> ProfileStore::ListTags(const TagFilter& 
     q.bind(2, filter.after_id);
     q.bind(3, static_cast<int64_t>(filter.limit));
     while (q.executeStep()) out.push_back(ReadTagDetail(q, 0));
+    return core::OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::vector<PushedTagState>> ProfileStore::ListPushedTagStates(const PushedTagKey& after,
+                                                                        size_t limit) {
+  SCRM_RETURN_IF_ERROR(ValidateLimit(limit));
+  std::vector<PushedTagState> out;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement q(db, kSelectPushedTagStates);
+    q.bind(1, after.customer_id);
+    q.bind(2, after.account_id);
+    q.bind(3, after.target);
+    q.bind(4, after.tag_id);
+    q.bind(5, static_cast<int64_t>(limit));
+    while (q.executeStep()) {
+      PushedTagState state;
+      state.key.customer_id = q.getColumn(0).getInt64();
+      state.key.account_id = q.getColumn(1).getString();
+      state.key.target = q.getColumn(2).getString();
+      state.key.tag_id = q.getColumn(3).getInt64();
+      state.platform_tag_id = q.getColumn(4).getString();
+      if (!q.getColumn(5).isNull()) {
+        model::CustomerTag row;
+        row.customer_id = state.key.customer_id;
+        row.tag_id = state.key.tag_id;
+        row.score = q.getColumn(5).getDouble();
+        row.updated_at_ms = q.getColumn(6).getInt64();
+        const std::optional<model::TagSource> source =
+            model::ParseTagSource(q.getColumn(7).getString());
+        if (!source.has_value()) {
+          return core::InternalError("customer tag (" + std::to_string(row.customer_id) + ", " +
+                                     std::to_string(row.tag_id) + ") has unknown source");
+        }
+        row.source = *source;
+        state.row = row;
+      }
+      state.half_life_days = q.getColumn(8).getInt();
+      state.threshold = q.getColumn(9).getDouble();
+      state.wecom_tag_id = q.getColumn(10).getString();
+      state.oa_tag_id = q.getColumn(11).getInt64();
+      out.push_back(std::move(state));
+    }
     return core::OkStatus();
   }));
   return out;

@@ -55,6 +55,28 @@ struct TagFilter {
   size_t limit = 50;  // 1..ProfileStore::kMaxListLimit
 };
 
+// The key of a tag_pushes row (migration 7): customer, platform account, target (a WeCom
+// member's userid or an OA openid), local tag. Ordered as stored.
+struct PushedTagKey {
+  int64_t customer_id = 0;
+  std::string account_id;
+  std::string target;
+  int64_t tag_id = 0;
+};
+
+// A tag scrmd pushed to a target, with what decides whether it should still be there: the
+// customer's stored score on the tag (unset when the row is gone), the tag's decay and its
+// mapping now.
+struct PushedTagState {
+  PushedTagKey key;
+  std::string platform_tag_id;  // what was pushed
+  std::optional<model::CustomerTag> row;
+  int half_life_days = 0;
+  double threshold = 1.0;  // the tag's override, else its group's
+  std::string wecom_tag_id;
+  int64_t oa_tag_id = 0;
+};
+
 // Tasks of one owner, by id.
 struct TaskFilter {
   std::string owner_userid;
@@ -247,6 +269,10 @@ class ProfileStore {
   core::StatusOr<std::vector<model::TagDetail>> ListTags(const TagFilter& filter);
   // Every tag group, by id.
   core::StatusOr<std::vector<model::TagGroup>> ListTagGroups();
+  // Up to `limit` (1..kMaxListLimit) pushed tags with keys after `after`, ascending by key
+  // (start with a default key). Reads tag_pushes with the profile tables it refers to.
+  core::StatusOr<std::vector<PushedTagState>> ListPushedTagStates(const PushedTagKey& after,
+                                                                  size_t limit);
   core::StatusOr<std::vector<model::FollowUpTask>> ListTasks(const TaskFilter& filter);
   core::StatusOr<StoredMerge> GetMerge(int64_t merge_id);  // NotFound
 
