@@ -19,6 +19,7 @@
 #include "src/api/customer_routes.h"
 #include "src/api/interaction_routes.h"
 #include "src/api/routes.h"
+#include "src/api/tag_routes.h"
 #include "src/api/tag_rule_routes.h"
 #include "src/config/config.h"
 #include "src/core/clock.h"
@@ -32,6 +33,7 @@
 #include "src/jobs/enrich_handler.h"
 #include "src/jobs/outbox_runner.h"
 #include "src/jobs/tag_push_handler.h"
+#include "src/jobs/tag_sweep.h"
 #include "src/net/curl_http_client.h"
 #include "src/platform/api_caller.h"
 #include "src/platform/credential.h"
@@ -254,6 +256,14 @@ int Serve(const CommonFlags& flags) {
   jobs::OutboxRunner outbox_runner(outbox, clock, metrics, log);
   outbox_runner.AddHandler(profiles::kEnrichJobKind, enrich);
   outbox_runner.AddHandler(profiles::kTagPushJobKind, tag_push);
+  jobs::TagSweepHandler tag_sweep(profiles, outbox, clock, log);
+  if (!profile_options.tag_push_accounts.empty()) {
+    // The decay sweep takes faded tags off the platforms (docs/outbound.md "Decay").
+    outbox_runner.AddHandler(jobs::kTagSweepJobKind, tag_sweep);
+    if (auto s = jobs::ScheduleTagSweep(outbox, clock.NowUnixMillis()); !s.ok()) {
+      return Fail(kExitFailure, "outbox: " + s.ToString());
+    }
+  }
   ingest::ProfileChunkProcessor profile_pipeline(profiles);
   storage::InboxLagReader lag_reader(**db);
   ingest::IngestWorkerOptions worker_options;
@@ -283,6 +293,7 @@ int Serve(const CommonFlags& flags) {
   api::RegisterInteractionRoutes(router, interactions, worker);
   api::RegisterCustomerRoutes(router, profiles);
   api::RegisterTagRuleRoutes(router, tag_rules);
+  api::RegisterTagRoutes(router, profiles);
 
   if (auto started = http.Start(); !started.ok()) {
     return Fail(kExitFailure, "http: " + started.message());

@@ -87,17 +87,39 @@ JobResult EnrichHandler::RunWecom(const storage::OutboxJob& job, int64_t custome
   platform::CallOptions call;
   call.priority = platform::Priority::kBulk;
   call.time_budget = options_.call_budget;
-  // The first page of follow_user: it holds 500 members; a customer followed by more keeps the
-  // corp tags of the first 500 (later pages are not read yet).
+  // follow_user comes in pages of 500 members with next_cursor (PROTOCOL §4.1): every page is
+  // read before the tags are synced, since SyncPlatformTags removes the platform tags it is not
+  // given — a partial list would take away the corp tags of the members on later pages. A page
+  // that fails retries the whole job (reads are safe to repeat).
   auto detail = client->second->GetExternalContact(external_userid, "", call);
   if (!detail.ok()) return PlatformFailure(job, customer_id, detail.error());
-  const platform::WecomExternalContact& contact = detail.value().contact;
+  const platform::WecomExternalContact contact = detail.value().contact;
+  std::vector<platform::WecomFollowUser> follow_users = std::move(detail.value().follow_users);
+  std::string cursor = detail.value().next_cursor;
+  for (int pages = 1; !cursor.empty(); ++pages) {
+    // A platform reply is untrusted: a cursor that does not move, or more pages than any corp
+    // has members for, must not keep the runner in this job.
+    if (pages >= options_.max_follow_user_pages) {
+      return JobResult::Failed("bad_reply", "externalcontact/get: more than " +
+                                                std::to_string(options_.max_follow_user_pages) +
+                                                " pages of follow_user");
+    }
+    auto page = client->second->GetExternalContact(external_userid, cursor, call);
+    if (!page.ok()) return PlatformFailure(job, customer_id, page.error());
+    if (page.value().next_cursor == cursor) {
+      return JobResult::Failed("bad_reply", "externalcontact/get: next_cursor did not move");
+    }
+    for (platform::WecomFollowUser& follow : page.value().follow_users) {
+      follow_users.push_back(std::move(follow));
+    }
+    cursor = page.value().next_cursor;
+  }
   std::map<std::string, std::string> attributes;
   SetIfPresent(attributes, "wecom.name", contact.name);
   SetIfPresent(attributes, "wecom.position", contact.position);
   SetIfPresent(attributes, "wecom.corp_name", contact.corp_name);
   std::vector<model::PlatformTag> tags;
-  for (const platform::WecomFollowUser& follow : detail.value().follow_users) {
+  for (const platform::WecomFollowUser& follow : follow_users) {
     for (const platform::WecomFollowTag& tag : follow.tags) {
       tags.push_back(
           model::PlatformTag{tag.group_name, tag.tag_name, tag.tag_id, static_cast<int>(tag.type)});

@@ -1,7 +1,8 @@
 // EnrichHandler: the "enrich" jobs of the outbox (docs/outbound.md "Outbox"): asks the platform
 // about a customer created from an openid / external_userid (OA user/info, WeCom
-// externalcontact/get) and applies the answer to the profile — the unionid (which merges the
-// customers of one person), WeCom corp tags and a few facts as attributes.
+// externalcontact/get, every page of follow_user) and applies the answer to the profile — the
+// unionid (which merges the customers of one person), WeCom corp tags and a few facts as
+// attributes.
 #pragma once
 
 #include <spdlog/logger.h>
@@ -24,6 +25,9 @@ inline constexpr char kRefusedAttributePrefix[] = "enrich_refused:";  // + accou
 struct EnrichHandlerOptions {
   // Each platform call's budget (governor waits, token fetch, retries): well below the lease.
   std::chrono::milliseconds call_budget{std::chrono::seconds(30)};
+  // externalcontact/get pages of follow_user (500 members each) read at most; more fails the
+  // job as a bad reply. 200 pages = 100,000 members following one customer.
+  int max_follow_user_pages = 200;
 };
 
 // Called on the runner's thread only (not thread-safe). Holds references to the profile service

@@ -29,6 +29,8 @@ constexpr size_t kMaxTagNameBytes = 64;
 constexpr size_t kMaxMergeReasonBytes = 256;
 constexpr double kMaxManualWeight = 1000;
 constexpr int kMaxHalfLifeDays = 3650;
+constexpr size_t kMaxPlatformTagIdBytes = 128;  // a WeCom corp tag id ("et..." ~ 32 bytes)
+constexpr int64_t kMaxOaTagId = 2147483647;     // OA tag ids are 32-bit (tags/create)
 // A merged customer's chain is followed this far at most (merges are one level deep unless a
 // survivor is merged again; the bound only guards against a corrupt cycle).
 constexpr int kMaxMergeHops = 16;
@@ -97,9 +99,12 @@ bool MappedOn(const model::TagDetail& tag, std::string_view platform) {
 // Queues a tag push (kTagPushJobKind) for every push account the customer has an identity on —
 // only those where `tag` is mapped, when one is given. Coalesced: a job that waits unclaimed
 // for the customer and account already will read this change when it runs.
-Status QueueTagPush(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
-                    int64_t customer_id, const model::TagDetail* tag, int64_t now_ms) {
-  if (options.tag_push_accounts.empty()) return core::OkStatus();
+// Returns for how many accounts a job was queued or is waiting already.
+StatusOr<size_t> QueueTagPushCounted(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
+                                     int64_t customer_id, const model::TagDetail* tag,
+                                     int64_t now_ms) {
+  size_t accounts = 0;
+  if (options.tag_push_accounts.empty()) return accounts;
   SCRM_ASSIGN_OR_RETURN(const std::vector<model::Identity> identities,
                         txn.ListIdentities(customer_id));
   for (const model::Identity& identity : identities) {
@@ -114,8 +119,14 @@ Status QueueTagPush(storage::ProfileTxn& txn, const ProfileServiceOptions& optio
     job.payload_json = nlohmann::json{{"customer_id", customer_id}}.dump();
     job.due_at_ms = now_ms;
     SCRM_RETURN_IF_ERROR(txn.EnqueueCoalescedJob(job, now_ms).status());
+    ++accounts;
   }
-  return core::OkStatus();
+  return accounts;
+}
+
+Status QueueTagPush(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
+                    int64_t customer_id, const model::TagDetail* tag, int64_t now_ms) {
+  return QueueTagPushCounted(txn, options, customer_id, tag, now_ms).status();
 }
 
 // Whether the push job would put the tag on the platform: held at now_ms (decayed score >=
@@ -154,6 +165,26 @@ StatusOr<bool> HoldsPushableTag(storage::ProfileTxn& txn, int64_t customer_id,
     if (MappedOn(tag, platform) && Pushable(row, tag, now_ms)) return true;
   }
   return false;
+}
+
+// A tag just mapped (or remapped) on some platform: the customers who hold it through a local
+// source get a push, which adds it under its new id (docs/outbound.md "Tag push"). `newly` is
+// the tag with only the mappings that are new in this change, so that only the accounts of
+// those platforms are queued. Returns how many customers got a push queued.
+StatusOr<int64_t> QueueHolderPushes(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
+                                    const model::TagDetail& newly, int64_t now_ms) {
+  int64_t customers = 0;
+  if (options.tag_push_accounts.empty()) return customers;
+  if (!MappedOn(newly, "wecom") && !MappedOn(newly, "oa")) return customers;
+  SCRM_ASSIGN_OR_RETURN(const std::vector<model::CustomerTag> rows,
+                        txn.ListLocalTagHolders(newly.tag.id));
+  for (const model::CustomerTag& row : rows) {
+    if (!Pushable(row, newly, now_ms)) continue;
+    SCRM_ASSIGN_OR_RETURN(const size_t accounts,
+                          QueueTagPushCounted(txn, options, row.customer_id, &newly, now_ms));
+    if (accounts > 0) ++customers;
+  }
+  return customers;
 }
 
 bool IsMessageKind(InteractionKind kind) { return model::KindName(kind).starts_with("message."); }
@@ -1008,6 +1039,21 @@ StatusOr<std::vector<model::TagDetail>> ProfileService::ListTags() const {
   return store_.ListTags();
 }
 
+StatusOr<std::vector<model::TagDetail>> ProfileService::ListTags(
+    const storage::TagFilter& filter) const {
+  return store_.ListTags(filter);
+}
+
+StatusOr<model::TagDetail> ProfileService::GetTag(int64_t tag_id) const {
+  SCRM_ASSIGN_OR_RETURN(std::optional<model::TagDetail> tag, store_.GetTag(tag_id));
+  if (!tag.has_value()) return core::NotFoundError("no tag " + std::to_string(tag_id));
+  return std::move(tag).value();
+}
+
+StatusOr<std::vector<model::TagGroup>> ProfileService::ListTagGroups() const {
+  return store_.ListTagGroups();
+}
+
 StatusOr<std::optional<model::TagDetail>> ProfileService::FindTag(const model::TagRef& tag) const {
   return store_.FindTag(tag.group, tag.name);
 }
@@ -1217,15 +1263,75 @@ Status ProfileService::SetAttributes(int64_t customer_id,
 
 StatusOr<model::TagDetail> ProfileService::MapTag(const model::TagRef& ref,
                                                   std::string wecom_tag_id, int64_t oa_tag_id) {
+  TagMappingChange change;
+  change.wecom_tag_id = std::move(wecom_tag_id);
+  change.oa_tag_id = oa_tag_id;
+  SCRM_ASSIGN_OR_RETURN(MappedTag mapped, UpdateTagMapping(ref, change));
+  return std::move(mapped.tag);
+}
+
+namespace {
+
+Status ValidateMappingChange(const TagMappingChange& change) {
+  if (!change.wecom_tag_id.has_value() && !change.oa_tag_id.has_value()) {
+    return core::InvalidArgumentError("a mapping change must set wecom_tag_id or oa_tag_id");
+  }
+  if (change.wecom_tag_id.has_value() && change.wecom_tag_id->size() > kMaxPlatformTagIdBytes) {
+    return core::InvalidArgumentError("wecom_tag_id must be at most 128 bytes");
+  }
+  if (change.oa_tag_id.has_value() && (*change.oa_tag_id < 0 || *change.oa_tag_id > kMaxOaTagId)) {
+    return core::InvalidArgumentError("oa_tag_id must be within 0..2147483647");
+  }
+  return core::OkStatus();
+}
+
+}  // namespace
+
+StatusOr<MappedTag> ProfileService::UpdateTagMapping(storage::ProfileTxn& txn, model::TagDetail tag,
+                                                     const TagMappingChange& change) const {
+  const int64_t now_ms = clock_.NowUnixMillis();
+  model::TagDetail newly = tag;  // only the mappings this change adds or replaces
+  newly.tag.wecom_tag_id.clear();
+  newly.tag.oa_tag_id = 0;
+  if (change.wecom_tag_id.has_value()) {
+    if (*change.wecom_tag_id != tag.tag.wecom_tag_id) newly.tag.wecom_tag_id = *change.wecom_tag_id;
+    tag.tag.wecom_tag_id = *change.wecom_tag_id;
+  }
+  if (change.oa_tag_id.has_value()) {
+    if (*change.oa_tag_id != tag.tag.oa_tag_id) newly.tag.oa_tag_id = *change.oa_tag_id;
+    tag.tag.oa_tag_id = *change.oa_tag_id;
+  }
+  // AlreadyExists when the WeCom id is another tag's (tags_wecom is UNIQUE).
+  SCRM_RETURN_IF_ERROR(txn.UpdateTag(tag.tag));
+  MappedTag result;
+  SCRM_ASSIGN_OR_RETURN(result.pushes_queued, QueueHolderPushes(txn, options_, newly, now_ms));
+  result.tag = std::move(tag);
+  return result;
+}
+
+StatusOr<MappedTag> ProfileService::UpdateTagMapping(const model::TagRef& ref,
+                                                     const TagMappingChange& change) {
   SCRM_RETURN_IF_ERROR(ValidateTagRef(ref));
-  if (oa_tag_id < 0) return core::InvalidArgumentError("oa_tag_id must be >= 0");
-  model::TagDetail result;
+  SCRM_RETURN_IF_ERROR(ValidateMappingChange(change));
+  MappedTag result;
   const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(result,
+    SCRM_ASSIGN_OR_RETURN(model::TagDetail tag,
                           txn.GetOrCreateTag(ref.group, ref.name, options_.default_tag_group));
-    result.tag.wecom_tag_id = wecom_tag_id;
-    result.tag.oa_tag_id = oa_tag_id;
-    return txn.UpdateTag(result.tag);
+    SCRM_ASSIGN_OR_RETURN(result, UpdateTagMapping(txn, std::move(tag), change));
+    return core::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+StatusOr<MappedTag> ProfileService::UpdateTagMapping(int64_t tag_id,
+                                                     const TagMappingChange& change) {
+  SCRM_RETURN_IF_ERROR(ValidateMappingChange(change));
+  MappedTag result;
+  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(model::TagDetail tag, txn.GetTag(tag_id));  // NotFound
+    SCRM_ASSIGN_OR_RETURN(result, UpdateTagMapping(txn, std::move(tag), change));
+    return core::OkStatus();
   });
   if (!status.ok()) return status;
   return result;
@@ -1233,22 +1339,84 @@ StatusOr<model::TagDetail> ProfileService::MapTag(const model::TagRef& ref,
 
 StatusOr<model::TagGroup> ProfileService::ConfigureTagGroup(std::string_view name,
                                                             int half_life_days, double threshold) {
+  return ConfigureTagGroup(name, TagGroupChange{half_life_days, threshold});
+}
+
+StatusOr<model::TagGroup> ProfileService::ConfigureTagGroup(std::string_view name,
+                                                            const TagGroupChange& change) {
   if (name.empty() || name.size() > kMaxTagNameBytes) {
     return core::InvalidArgumentError("tag group must be 1..64 bytes");
   }
-  if (half_life_days < 0 || half_life_days > kMaxHalfLifeDays) {
+  if (!change.half_life_days.has_value() && !change.threshold.has_value()) {
+    return core::InvalidArgumentError("a group change must set half_life_days or threshold");
+  }
+  if (change.half_life_days.has_value() &&
+      (*change.half_life_days < 0 || *change.half_life_days > kMaxHalfLifeDays)) {
     return core::InvalidArgumentError("half_life_days must be within 0..3650");
   }
-  if (!std::isfinite(threshold)) return core::InvalidArgumentError("threshold must be finite");
+  if (change.threshold.has_value() && !std::isfinite(*change.threshold)) {
+    return core::InvalidArgumentError("threshold must be finite");
+  }
   model::TagGroup result;
   const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
     SCRM_ASSIGN_OR_RETURN(result, txn.GetOrCreateTagGroup(name, options_.default_tag_group));
-    result.half_life_days = half_life_days;
-    result.threshold = threshold;
+    if (change.half_life_days.has_value()) result.half_life_days = *change.half_life_days;
+    if (change.threshold.has_value()) result.threshold = *change.threshold;
     return txn.UpdateTagGroup(result);
   });
   if (!status.ok()) return status;
   return result;
+}
+
+StatusOr<FadedTagSweepPage> ProfileService::QueueFadedTagPushes(const storage::PushedTagKey& after,
+                                                                size_t limit) {
+  SCRM_ASSIGN_OR_RETURN(const std::vector<storage::PushedTagState> rows,
+                        store_.ListPushedTagStates(after, limit));
+  FadedTagSweepPage page;
+  page.scanned = rows.size();
+  page.done = rows.size() < limit;
+  page.next = rows.empty() ? after : rows.back().key;
+  const int64_t now_ms = clock_.NowUnixMillis();
+  std::set<std::pair<int64_t, std::string>> faded;
+  for (const storage::PushedTagState& state : rows) {
+    if (!options_.tag_push_accounts.contains(state.key.account_id)) continue;
+    // Remapped or unmapped since the push: the push job forgets it, there is nothing to remove.
+    const bool still_mapped =
+        (!state.wecom_tag_id.empty() && state.platform_tag_id == state.wecom_tag_id) ||
+        (state.oa_tag_id != 0 && state.platform_tag_id == std::to_string(state.oa_tag_id));
+    if (!still_mapped) continue;
+    if (state.row.has_value() && state.row->source == model::TagSource::kPlatform) continue;
+    model::TagGroup decay;
+    decay.half_life_days = state.half_life_days;
+    const bool held =
+        state.row.has_value() &&
+        tagger::IsHeld(tagger::DecayedScore(state.row->score, state.row->updated_at_ms, now_ms,
+                                            HalfLifeMs(decay)),
+                       state.threshold);
+    if (!held) faded.emplace(state.key.customer_id, state.key.account_id);
+  }
+  if (faded.empty()) return page;
+  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+    page.pushes_queued = 0;  // a retried transaction counts again
+    for (const auto& [customer_id, account_id] : faded) {
+      auto customer = txn.GetCustomer(customer_id);
+      if (!customer.ok() && customer.status().code() == core::StatusCode::kNotFound) continue;
+      SCRM_RETURN_IF_ERROR(customer.status());
+      // A merged customer's push job ends as "merged"; its survivor got its own push.
+      if (customer->merged_into.has_value()) continue;
+      storage::OutboxJob job;
+      job.kind = kTagPushJobKind;
+      job.account_id = account_id;
+      job.dedupe_key = TagPushKeyPrefix(account_id, customer_id);
+      job.payload_json = nlohmann::json{{"customer_id", customer_id}}.dump();
+      job.due_at_ms = now_ms;
+      SCRM_RETURN_IF_ERROR(txn.EnqueueCoalescedJob(job, now_ms).status());
+      ++page.pushes_queued;
+    }
+    return core::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return page;
 }
 
 Status ProfileService::SetTaskStatus(int64_t task_id, model::TaskStatus status) {

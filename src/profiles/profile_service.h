@@ -87,6 +87,33 @@ struct CustomerView {
   friend bool operator==(const CustomerView&, const CustomerView&) = default;
 };
 
+// A change of a tag's platform mapping: a member that is set replaces the stored value ("" / 0
+// unmaps), one that is unset keeps it.
+struct TagMappingChange {
+  std::optional<std::string> wecom_tag_id;  // WeCom corp tag id ("et..."), <= 128 bytes
+  std::optional<int64_t> oa_tag_id;         // OA tag id, 0..2^31-1
+};
+
+// The tag after a mapping change, and how many customers who hold it got a tag push queued.
+struct MappedTag {
+  model::TagDetail tag;
+  int64_t pushes_queued = 0;
+};
+
+// A change of a tag group's decay: a member that is set replaces the stored value.
+struct TagGroupChange {
+  std::optional<int> half_life_days;  // 0..3650, 0 = no decay
+  std::optional<double> threshold;    // finite
+};
+
+// One page of the decay sweep (ProfileService::QueueFadedTagPushes).
+struct FadedTagSweepPage {
+  storage::PushedTagKey next;  // pass as `after` for the next page
+  bool done = false;           // the last page: nothing after `next`
+  size_t scanned = 0;          // pushed tags read
+  int64_t pushes_queued = 0;   // (customer, account) pairs that got a push queued
+};
+
 // Where the ingest worker's cursor goes when a chunk commits.
 struct CursorUpdate {
   std::string name;
@@ -148,6 +175,12 @@ class ProfileService {
                                                       model::IdentityKind kind,
                                                       std::string_view value) const;
   core::StatusOr<std::vector<model::TagDetail>> ListTags() const;
+  // A page of tags by id (GET /api/v1/tags). InvalidArgument for a limit out of range.
+  core::StatusOr<std::vector<model::TagDetail>> ListTags(const storage::TagFilter& filter) const;
+  // NotFound for an unknown id.
+  core::StatusOr<model::TagDetail> GetTag(int64_t tag_id) const;
+  // Every tag group, by id.
+  core::StatusOr<std::vector<model::TagGroup>> ListTagGroups() const;
   // The tag with this group and name; nullopt when it was never used.
   core::StatusOr<std::optional<model::TagDetail>> FindTag(const model::TagRef& tag) const;
   core::StatusOr<std::vector<model::FollowUpTask>> ListTasks(
@@ -219,13 +252,35 @@ class ProfileService {
   core::Status SetAttributes(int64_t customer_id,
                              const std::map<std::string, std::string>& attributes);
   // Maps a local tag (created when missing) to a WeCom corp tag id and / or an OA tag id ("" / 0
-  // unmaps). AlreadyExists when the WeCom id is mapped to another tag.
+  // unmaps): UpdateTagMapping with both members set.
   core::StatusOr<model::TagDetail> MapTag(const model::TagRef& tag, std::string wecom_tag_id,
                                           int64_t oa_tag_id);
+  // Changes the mapping of a tag (by group and name, created when missing; or by id, NotFound
+  // when unknown). In the same transaction, every customer who holds the tag now through a local
+  // source gets a tag push on the accounts of each platform whose mapping is new or changed, so
+  // that mapping a tag puts it on the customers who have it already (docs/outbound.md "Tag
+  // push"); unmapping queues nothing (the pushed tag is forgotten, not removed). AlreadyExists
+  // when the WeCom id is mapped to another tag; InvalidArgument for a bad id or a change that
+  // sets nothing.
+  core::StatusOr<MappedTag> UpdateTagMapping(const model::TagRef& tag,
+                                             const TagMappingChange& change);
+  core::StatusOr<MappedTag> UpdateTagMapping(int64_t tag_id, const TagMappingChange& change);
   // Sets a group's half-life (0..3650 days, 0 = no decay) and threshold (finite), creating the
   // group when missing.
   core::StatusOr<model::TagGroup> ConfigureTagGroup(std::string_view name, int half_life_days,
                                                     double threshold);
+  // The same with only the members the change sets (a new group starts from
+  // ProfileServiceOptions::default_tag_group). InvalidArgument when it sets nothing.
+  core::StatusOr<model::TagGroup> ConfigureTagGroup(std::string_view name,
+                                                    const TagGroupChange& change);
+  // The decay sweep (docs/outbound.md "Decay"): reads up to `limit` (1..1000) tags scrmd
+  // pushed (tag_pushes) after `after` and queues a tag push for each (customer, account) where
+  // one of them is no longer held now — faded below its threshold by time alone, which changes
+  // no row and so queued nothing. Tags whose mapping changed since the push (the push job
+  // forgets them), tags the platform holds (source platform), merged customers and accounts no
+  // longer in tag_push_accounts are left alone.
+  core::StatusOr<FadedTagSweepPage> QueueFadedTagPushes(const storage::PushedTagKey& after,
+                                                        size_t limit);
   // NotFound for an unknown task.
   core::Status SetTaskStatus(int64_t task_id, model::TaskStatus status);
 
@@ -234,6 +289,8 @@ class ProfileService {
   // "unionid", unless an operator undid that merge before: then nullopt and nothing changes.
   core::StatusOr<std::optional<model::MergeRecord>> MergeByUnionid(storage::ProfileTxn& txn,
                                                                    int64_t a, int64_t b) const;
+  core::StatusOr<MappedTag> UpdateTagMapping(storage::ProfileTxn& txn, model::TagDetail tag,
+                                             const TagMappingChange& change) const;
   core::Status ApplyMerge(storage::ProfileTxn& txn, int64_t survivor_id, int64_t merged_id,
                           const std::string& reason, model::MergeRecord* record) const;
 

@@ -114,6 +114,22 @@ constexpr char kSelectTagByWecomId[] =
 constexpr char kSelectAllTags[] =
     "SELECT " SCRM_TAG_DETAIL_COLUMNS
     " FROM tags t JOIN tag_groups g ON g.id = t.group_id ORDER BY g.id, t.id";
+constexpr char kSelectTagsPage[] =
+    "SELECT " SCRM_TAG_DETAIL_COLUMNS
+    " FROM tags t JOIN tag_groups g ON g.id = t.group_id WHERE (?1 IS NULL OR g.name = ?1) AND "
+    "t.id > ?2 ORDER BY t.id LIMIT ?3";
+// Pushed tags (tag_pushes, migration 7) after a key, with the customer's stored score on the tag
+// (NULL when the row is gone) and the tag's decay and mapping now, for the decay sweep.
+constexpr char kSelectPushedTagStates[] =
+    "SELECT p.customer_id, p.account_id, p.target, p.tag_id, p.platform_tag_id, ct.score, "
+    "ct.updated_at_ms, ct.source, g.half_life_days, COALESCE(t.threshold, g.threshold), "
+    "t.wecom_tag_id, t.oa_tag_id FROM tag_pushes p JOIN tags t ON t.id = p.tag_id "
+    "JOIN tag_groups g ON g.id = t.group_id "
+    "LEFT JOIN customer_tags ct ON ct.customer_id = p.customer_id AND ct.tag_id = p.tag_id "
+    "WHERE (p.customer_id, p.account_id, p.target, p.tag_id) > (?, ?, ?, ?) "
+    "ORDER BY p.customer_id, p.account_id, p.target, p.tag_id LIMIT ?";
+constexpr char kSelectAllTagGroups[] =
+    "SELECT " SCRM_TAG_GROUP_COLUMNS " FROM tag_groups ORDER BY id";
 constexpr char kSelectTagGroupByName[] =
     "SELECT " SCRM_TAG_GROUP_COLUMNS " FROM tag_groups WHERE name = ?";
 constexpr char kInsertTagGroup[] =
@@ -154,6 +170,9 @@ constexpr char kSelectCustomerTagDetails[] =
     "ct.evidence_interaction_id, " SCRM_TAG_DETAIL_COLUMNS
     " FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id JOIN tag_groups g ON g.id = t.group_id"
     " WHERE ct.customer_id = ? ORDER BY ct.tag_id";
+constexpr char kSelectLocalTagHolders[] =
+    "SELECT " SCRM_CUSTOMER_TAG_COLUMNS
+    " FROM customer_tags WHERE tag_id = ? AND source <> 'platform' ORDER BY customer_id";
 constexpr char kMoveCustomerTag[] =
     "UPDATE customer_tags SET customer_id = ? WHERE customer_id = ? AND tag_id = ?";
 
@@ -1148,6 +1167,20 @@ StatusOr<std::vector<model::CustomerTag>> ProfileTxn::ListCustomerTags(int64_t c
   return Guarded([&] { return QueryCustomerTags(impl_->session, customer_id); });
 }
 
+StatusOr<std::vector<model::CustomerTag>> ProfileTxn::ListLocalTagHolders(int64_t tag_id) {
+  return Guarded([&]() -> StatusOr<std::vector<model::CustomerTag>> {
+    SQLite::Statement& q = impl_->session(kSelectLocalTagHolders);
+    Done done(q);
+    q.bind(1, tag_id);
+    std::vector<model::CustomerTag> out;
+    while (q.executeStep()) {
+      SCRM_ASSIGN_OR_RETURN(model::CustomerTag tag, ReadCustomerTag(q));
+      out.push_back(tag);
+    }
+    return out;
+  });
+}
+
 Status ProfileTxn::MoveCustomerTag(int64_t from_customer, int64_t to_customer, int64_t tag_id) {
   return Guarded([&]() -> Status {
     SQLite::Statement& update = impl_->session(kMoveCustomerTag);
@@ -1547,6 +1580,74 @@ StatusOr<std::vector<model::TagDetail>> ProfileStore::ListTags() {
   SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
     SQLite::Statement q(db, kSelectAllTags);
     while (q.executeStep()) out.push_back(ReadTagDetail(q, 0));
+    return core::OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::vector<model::TagDetail>> ProfileStore::ListTags(const TagFilter& filter) {
+  SCRM_RETURN_IF_ERROR(ValidateLimit(filter.limit));
+  std::vector<model::TagDetail> out;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement q(db, kSelectTagsPage);
+    BindOptionalText(q, 1, filter.group);
+    q.bind(2, filter.after_id);
+    q.bind(3, static_cast<int64_t>(filter.limit));
+    while (q.executeStep()) out.push_back(ReadTagDetail(q, 0));
+    return core::OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::vector<PushedTagState>> ProfileStore::ListPushedTagStates(const PushedTagKey& after,
+                                                                        size_t limit) {
+  SCRM_RETURN_IF_ERROR(ValidateLimit(limit));
+  std::vector<PushedTagState> out;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement q(db, kSelectPushedTagStates);
+    q.bind(1, after.customer_id);
+    q.bind(2, after.account_id);
+    q.bind(3, after.target);
+    q.bind(4, after.tag_id);
+    q.bind(5, static_cast<int64_t>(limit));
+    while (q.executeStep()) {
+      PushedTagState state;
+      state.key.customer_id = q.getColumn(0).getInt64();
+      state.key.account_id = q.getColumn(1).getString();
+      state.key.target = q.getColumn(2).getString();
+      state.key.tag_id = q.getColumn(3).getInt64();
+      state.platform_tag_id = q.getColumn(4).getString();
+      if (!q.getColumn(5).isNull()) {
+        model::CustomerTag row;
+        row.customer_id = state.key.customer_id;
+        row.tag_id = state.key.tag_id;
+        row.score = q.getColumn(5).getDouble();
+        row.updated_at_ms = q.getColumn(6).getInt64();
+        const std::optional<model::TagSource> source =
+            model::ParseTagSource(q.getColumn(7).getString());
+        if (!source.has_value()) {
+          return core::InternalError("customer tag (" + std::to_string(row.customer_id) + ", " +
+                                     std::to_string(row.tag_id) + ") has unknown source");
+        }
+        row.source = *source;
+        state.row = row;
+      }
+      state.half_life_days = q.getColumn(8).getInt();
+      state.threshold = q.getColumn(9).getDouble();
+      state.wecom_tag_id = q.getColumn(10).getString();
+      state.oa_tag_id = q.getColumn(11).getInt64();
+      out.push_back(std::move(state));
+    }
+    return core::OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::vector<model::TagGroup>> ProfileStore::ListTagGroups() {
+  std::vector<model::TagGroup> out;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement q(db, kSelectAllTagGroups);
+    while (q.executeStep()) out.push_back(ReadTagGroup(q));
     return core::OkStatus();
   }));
   return out;

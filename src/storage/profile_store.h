@@ -47,6 +47,36 @@ struct CustomerFilter {
   size_t limit = 50;  // 1..ProfileStore::kMaxListLimit
 };
 
+// ListTags(TagFilter): tags ascending by id, optionally of one group. Page by passing the last
+// id seen as after_id.
+struct TagFilter {
+  std::optional<std::string> group;  // the group's name
+  int64_t after_id = 0;
+  size_t limit = 50;  // 1..ProfileStore::kMaxListLimit
+};
+
+// The key of a tag_pushes row (migration 7): customer, platform account, target (a WeCom
+// member's userid or an OA openid), local tag. Ordered as stored.
+struct PushedTagKey {
+  int64_t customer_id = 0;
+  std::string account_id;
+  std::string target;
+  int64_t tag_id = 0;
+};
+
+// A tag scrmd pushed to a target, with what decides whether it should still be there: the
+// customer's stored score on the tag (unset when the row is gone), the tag's decay and its
+// mapping now.
+struct PushedTagState {
+  PushedTagKey key;
+  std::string platform_tag_id;  // what was pushed
+  std::optional<model::CustomerTag> row;
+  int half_life_days = 0;
+  double threshold = 1.0;  // the tag's override, else its group's
+  std::string wecom_tag_id;
+  int64_t oa_tag_id = 0;
+};
+
 // Tasks of one owner, by id.
 struct TaskFilter {
   std::string owner_userid;
@@ -124,6 +154,9 @@ class ProfileTxn {
   // False when there was no such row.
   core::StatusOr<bool> DeleteCustomerTag(int64_t customer_id, int64_t tag_id);
   core::StatusOr<std::vector<model::CustomerTag>> ListCustomerTags(int64_t customer_id);
+  // The rows on the tag whose source is not "platform" (the ones a tag push may concern), by
+  // customer id. Served by customer_tags_tag (tag_id, customer_id).
+  core::StatusOr<std::vector<model::CustomerTag>> ListLocalTagHolders(int64_t tag_id);
   // Moves one row to another customer (who must not have the tag).
   core::Status MoveCustomerTag(int64_t from_customer, int64_t to_customer, int64_t tag_id);
 
@@ -232,6 +265,14 @@ class ProfileStore {
   core::StatusOr<std::optional<model::TagDetail>> GetTag(int64_t tag_id);
   // Every tag with its group, by group id then tag id.
   core::StatusOr<std::vector<model::TagDetail>> ListTags();
+  // A page of tags with their groups (TagFilter). InvalidArgument for a limit out of range.
+  core::StatusOr<std::vector<model::TagDetail>> ListTags(const TagFilter& filter);
+  // Every tag group, by id.
+  core::StatusOr<std::vector<model::TagGroup>> ListTagGroups();
+  // Up to `limit` (1..kMaxListLimit) pushed tags with keys after `after`, ascending by key
+  // (start with a default key). Reads tag_pushes with the profile tables it refers to.
+  core::StatusOr<std::vector<PushedTagState>> ListPushedTagStates(const PushedTagKey& after,
+                                                                  size_t limit);
   core::StatusOr<std::vector<model::FollowUpTask>> ListTasks(const TaskFilter& filter);
   core::StatusOr<StoredMerge> GetMerge(int64_t merge_id);  // NotFound
 

@@ -14,6 +14,7 @@
 
 #include "src/api/auth.h"
 #include "src/api/customer_routes.h"
+#include "src/api/tag_routes.h"
 #include "src/api/tag_rule_routes.h"
 #include "src/core/logging.h"
 #include "src/core/metrics.h"
@@ -47,8 +48,9 @@ inline server::ServerOptions LoopbackOptions() {
 // stops before anything its handlers use goes away.
 struct ApiFixture {
   explicit ApiFixture(
-      std::unique_ptr<profiles::RuleSetHolder> rules = std::make_unique<profiles::RuleSetHolder>())
-      : p(std::move(rules)) {
+      std::unique_ptr<profiles::RuleSetHolder> rules = std::make_unique<profiles::RuleSetHolder>(),
+      profiles::ProfileServiceOptions options = {})
+      : p(std::move(rules), std::move(options)) {
     for (model::Role role : {model::Role::kAdmin, model::Role::kMarketing, model::Role::kSales,
                              model::Role::kReadonly}) {
       auto issued = IssueApiKey(keys, random, p.clock, std::string(model::RoleName(role)), role);
@@ -57,6 +59,7 @@ struct ApiFixture {
     }
     RegisterCustomerRoutes(router, p.service);
     RegisterTagRuleRoutes(router, rule_service);
+    RegisterTagRoutes(router, p.service);
     const core::Status started = http.Start();
     INFO(started.ToString());
     REQUIRE(started.ok());

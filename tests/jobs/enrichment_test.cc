@@ -3,6 +3,9 @@
 // platform clients and applies the answers.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "tests/jobs/jobs_test_helpers.h"
 
@@ -70,6 +73,85 @@ TEST_CASE("OutboxRunner merges an OA follower and a WeCom contact sharing a unio
   CHECK(f.sim.platform.Requests("user/info").size() == 1);
   CHECK(f.sim.platform.Requests("externalcontact/get").size() == 1);
   CHECK(f.RunOnce() == 0);
+}
+
+// The test world plus wmMANY, followed by `members` staff members: the first has corp tag
+// etTAG1 (产品A), the last etTAG2 (产品B), so with more than 500 the second tag is on a later
+// follow_user page (PROTOCOL §4.1).
+sim::World ManyFollowersWorld(int members) {
+  sim::World world = sim::testing::TestWorld();
+  sim::ExternalContact contact;
+  contact.external_userid = "wmMANY";
+  contact.name = "赵六";
+  for (int i = 0; i < members; ++i) {
+    sim::FollowUser follow;
+    follow.userid = "member" + std::to_string(i);
+    follow.createtime = 1767225000;
+    if (i == 0) follow.tags = {"etTAG1"};
+    if (i == members - 1) follow.tags = {"etTAG2"};
+    contact.follow_user.push_back(follow);
+  }
+  world.wecom.external_contacts.push_back(contact);
+  return world;
+}
+
+// The local tags the customer holds with source platform, as "group/name".
+std::set<std::string> PlatformTags(const profiles::CustomerView& view) {
+  std::set<std::string> out;
+  for (const profiles::TagView& tag : view.tags) {
+    if (tag.held && tag.detail.value.source == model::TagSource::kPlatform) {
+      out.insert(tag.detail.tag.group.name + "/" + tag.detail.tag.tag.name);
+    }
+  }
+  return out;
+}
+
+TEST_CASE("OutboxRunner reads every follow_user page of a customer followed by over 500 members",
+          "[integration]") {
+  Fixture f(testing::EnrichingOptions(), ManyFollowersWorld(1201));
+  f.Apply({f.WecomAdd("wmMANY", "member0")});
+  CHECK(f.RunOnce() == 1);
+  CHECK(f.Job("enrich:wecom:acme:wmMANY").state == OutboxState::kDone);
+  // Three pages: 500, 500 and 201 members, each asked for with the cursor of the one before.
+  const std::vector<sim::RecordedRequest> calls = f.sim.platform.Requests("externalcontact/get");
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[0].query.find("cursor=") == std::string::npos);
+  CHECK(calls[1].query.find("cursor=500") != std::string::npos);
+  CHECK(calls[2].query.find("cursor=1000") != std::string::npos);
+  // The tag of member 1200 (third page) is kept with the one of member 0.
+  CHECK(PlatformTags(f.View(f.ByExternal("wmMANY"))) ==
+        std::set<std::string>{"意向/产品A", "意向/产品B"});
+  CHECK(f.View(f.ByExternal("wmMANY")).customer.attributes.at("wecom.name") == "赵六");
+}
+
+TEST_CASE("OutboxRunner syncs no tags when a later follow_user page fails and reads all again",
+          "[integration]") {
+  Fixture f(testing::EnrichingOptions(), ManyFollowersWorld(501));
+  f.Apply({f.WecomAdd("wmMANY", "member0")});
+  // Calls of the attempt: gettoken, page 1, page 2 — the second page is frequency-blocked.
+  sim::FaultRule blocked;
+  blocked.kind = "errcode";
+  blocked.api = "externalcontact/get";
+  blocked.call = static_cast<int64_t>(f.sim.platform.Requests().size()) + 3;
+  blocked.errcode = 45009;
+  f.sim.platform.SetFaults({blocked});
+  CHECK(f.RunOnce() == 1);
+  const std::vector<sim::RecordedRequest> first = f.sim.platform.Requests("externalcontact/get");
+  REQUIRE(first.size() == 2);
+  REQUIRE(first[1].seq == blocked.call);
+  CHECK(first[1].query.find("cursor=500") != std::string::npos);
+  storage::OutboxJob job = f.Job("enrich:wecom:acme:wmMANY");
+  CHECK(job.state == OutboxState::kPending);
+  CHECK(job.last_errcode == 45009);
+  // Page 1 alone was not applied: it would have been synced without the tag of page 2.
+  CHECK(PlatformTags(f.View(f.ByExternal("wmMANY"))).empty());
+
+  f.sim.clock.Advance(std::chrono::minutes(2));
+  CHECK(f.RunOnce() == 1);
+  CHECK(f.Job("enrich:wecom:acme:wmMANY").state == OutboxState::kDone);
+  CHECK(f.sim.platform.Requests("externalcontact/get").size() == 4);  // both pages again
+  CHECK(PlatformTags(f.View(f.ByExternal("wmMANY"))) ==
+        std::set<std::string>{"意向/产品A", "意向/产品B"});
 }
 
 TEST_CASE("OutboxRunner fails a refused enrichment records it and does not retry it",

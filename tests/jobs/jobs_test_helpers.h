@@ -1,7 +1,7 @@
 // Fixture for the outbox tests: the profile service and the outbox on a migrated SQLite file,
 // the real platform clients (CurlHttpClient, TokenService, RateGovernor, ApiCaller) against the
-// in-process simulator on loopback, the enrichment and tag push handlers and a runner — all on
-// one FakeClock.
+// in-process simulator on loopback, the enrichment, tag push and sweep handlers and a runner — all
+// on one FakeClock.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -16,6 +16,7 @@
 #include "src/jobs/enrich_handler.h"
 #include "src/jobs/outbox_runner.h"
 #include "src/jobs/tag_push_handler.h"
+#include "src/jobs/tag_sweep.h"
 #include "src/net/curl_http_client.h"
 #include "src/platform/api_caller.h"
 #include "src/platform/oa_client.h"
@@ -85,6 +86,7 @@ struct Fixture {
     auto made = std::make_unique<OutboxRunner>(outbox, sim.clock, metrics, log, options);
     made->AddHandler(profiles::kEnrichJobKind, handler);
     made->AddHandler(profiles::kTagPushJobKind, tag_push);
+    made->AddHandler(kTagSweepJobKind, tag_sweep);
     return made;
   }
 
@@ -171,6 +173,7 @@ struct Fixture {
   EnrichHandler handler{service, log};
   storage::TagPushStore pushes{*db};
   TagPushHandler tag_push{service, pushes, sim.clock, log};
+  TagSweepHandler tag_sweep{service, outbox, sim.clock, log};
   std::unique_ptr<OutboxRunner> runner;
 
  private:

@@ -475,6 +475,34 @@ TEST_CASE("TagPushHandler forgets a pushed tag unmapped since instead of removin
   CHECK((*pushed)[0].platform_tag_id == "etTAG1");
 }
 
+TEST_CASE("TagPushHandler marks a tag on the customers who held it before it was mapped",
+          "[integration]") {
+  Fixture f(PushingOptions());
+  f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
+  f.Apply({f.OaSubscribe("oOPEN001")});
+  const int64_t contact = f.ByExternal("wmEXT001");
+  const int64_t follower = f.ByOpenid("oOPEN001");
+  AddTag(f, contact, kProductB);
+  AddTag(f, follower, kStar);
+  CHECK(PendingPushes(f).empty());  // nothing is mapped yet
+  CHECK(f.RunOnce() == 0);
+
+  auto mapped_b =
+      f.service.UpdateTagMapping(kProductB, {.wecom_tag_id = "etTAG2", .oa_tag_id = {}});
+  REQUIRE(mapped_b.ok());
+  CHECK(mapped_b->pushes_queued == 1);
+  auto mapped_star = f.service.UpdateTagMapping(kStar, {.wecom_tag_id = {}, .oa_tag_id = 100});
+  REQUIRE(mapped_star.ok());
+  CHECK(mapped_star->pushes_queued == 1);
+  CHECK(f.RunOnce() == 2);
+
+  CHECK(Has(RelationTags(f, "wmEXT001", "zhangsan"), "etTAG2"));
+  const std::vector<int64_t> oa_tags = FollowerTags(f, "oOPEN001");
+  CHECK(std::find(oa_tags.begin(), oa_tags.end(), 100) != oa_tags.end());
+  CHECK(Bodies(f, "externalcontact/mark_tag").size() == 1);
+  CHECK(Bodies(f, "tags/members/batchtagging").size() == 1);
+}
+
 TEST_CASE("TagPushHandler pushes nothing for a tag without a platform mapping", "[integration]") {
   Fixture f(PushingOptions());
   f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});

@@ -77,15 +77,17 @@ inline std::unique_ptr<RuleSetHolder> ExampleRules() {
 // A database, the store, a fake clock and the service over `rules` (none by default).
 // Members are initialised in declaration order.
 struct Fixture {
-  explicit Fixture(std::unique_ptr<RuleSetHolder> rule_set = std::make_unique<RuleSetHolder>())
-      : rules(std::move(rule_set)) {}
+  explicit Fixture(std::unique_ptr<RuleSetHolder> rule_set = std::make_unique<RuleSetHolder>(),
+                   ProfileServiceOptions service_options = {})
+      : rules(std::move(rule_set)), options(std::move(service_options)) {}
 
   scrm::testing::TempDir dir;
   std::unique_ptr<storage::Database> db = OpenMigrated(dir.File("scrmd.db"));
   storage::ProfileStore store{*db};
   core::FakeClock clock{kT0};
   std::unique_ptr<RuleSetHolder> rules;
-  ProfileService service{store, *rules, clock};
+  ProfileServiceOptions options;
+  ProfileService service{store, *rules, clock, options};
   int64_t next_id = kT0 << 16;
 
   // A fresh interaction id (time-ordered like the inbox's).

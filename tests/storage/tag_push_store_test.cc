@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "src/storage/profile_store.h"
 #include "tests/storage/storage_test_helpers.h"
 
 namespace scrm::storage {
@@ -57,6 +58,78 @@ TEST_CASE("TagPushStore refuses a row recorded under another target", "[db]") {
       f.store.Record(7, "acme", "lisi", std::vector<TagPush>{Push("bob", 1, "etA")}, {});
   CHECK(status.code() == core::StatusCode::kInvalidArgument);
   CHECK(f.List().empty());
+}
+
+TEST_CASE("ProfileStore lists pushed tags with their scores in key order across pages", "[db]") {
+  Fixture f;
+  ProfileStore profiles(*f.db);
+  model::TagGroup defaults;
+  defaults.half_life_days = 7;
+  int64_t tag_a = 0;
+  int64_t tag_b = 0;
+  REQUIRE(profiles
+              .RunInTransaction([&](ProfileTxn& txn) -> core::Status {
+                SCRM_ASSIGN_OR_RETURN(model::TagDetail a, txn.GetOrCreateTag("g", "a", defaults));
+                SCRM_ASSIGN_OR_RETURN(model::TagDetail b, txn.GetOrCreateTag("g", "b", defaults));
+                a.tag.wecom_tag_id = "etA";
+                a.tag.threshold = 2.5;
+                SCRM_RETURN_IF_ERROR(txn.UpdateTag(a.tag));
+                tag_a = a.tag.id;
+                tag_b = b.tag.id;
+                model::CustomerTag row;
+                row.customer_id = 7;
+                row.tag_id = tag_a;
+                row.score = 3;
+                row.updated_at_ms = kNowMs;
+                row.source = model::TagSource::kManual;
+                return txn.PutCustomerTag(row);
+              })
+              .ok());
+  // Customer 7: tag a on two targets (one with a score row), tag b on one; customer 9: tag a.
+  REQUIRE(
+      f.store.Record(7, "acme", "lisi", std::vector<TagPush>{Push("lisi", tag_a, "etA")}, {}).ok());
+  REQUIRE(f.store
+              .Record(7, "acme", "bob",
+                      std::vector<TagPush>{Push("bob", tag_a, "etA"), Push("bob", tag_b, "etB")},
+                      {})
+              .ok());
+  TagPush other = Push("zhao", tag_a, "etA");
+  other.customer_id = 9;
+  REQUIRE(f.store.Record(9, "acme", "zhao", std::vector<TagPush>{other}, {}).ok());
+
+  for (const size_t limit : {1, 2, 3, 10}) {
+    INFO(limit);
+    std::vector<PushedTagState> all;
+    PushedTagKey after;
+    for (int pages = 0; pages < 10; ++pages) {
+      auto page = profiles.ListPushedTagStates(after, limit);
+      REQUIRE(page.ok());
+      all.insert(all.end(), page->begin(), page->end());
+      if (page->size() < limit) break;
+      after = page->back().key;
+    }
+    REQUIRE(all.size() == 4);
+    CHECK(all[0].key.customer_id == 7);
+    CHECK(all[0].key.target == "bob");
+    CHECK(all[0].key.tag_id == tag_a);
+    CHECK(all[1].key.target == "bob");
+    CHECK(all[1].key.tag_id == tag_b);
+    CHECK(all[2].key.target == "lisi");
+    CHECK(all[3].key.customer_id == 9);
+    // Customer 7's score on tag a is there; the rest have none.
+    REQUIRE(all[0].row.has_value());
+    CHECK(all[0].row->score == 3);
+    CHECK(all[0].row->source == model::TagSource::kManual);
+    CHECK_FALSE(all[1].row.has_value());
+    CHECK_FALSE(all[3].row.has_value());
+    CHECK(all[0].threshold == 2.5);  // the tag's override
+    CHECK(all[1].threshold == 1.0);  // the group's
+    CHECK(all[0].half_life_days == 7);
+    CHECK(all[0].wecom_tag_id == "etA");
+    CHECK(all[1].wecom_tag_id.empty());
+    CHECK(all[1].platform_tag_id == "etB");
+  }
+  CHECK(profiles.ListPushedTagStates({}, 0).status().code() == core::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

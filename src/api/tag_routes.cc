@@ -1,0 +1,257 @@
+#include "src/api/tag_routes.h"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "src/api/api_json.h"
+#include "src/storage/profile_store.h"
+
+namespace scrm::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kDefaultPageSize = 50;
+constexpr size_t kMaxNameBytes = 64;         // tag and group names (ProfileService's limit)
+constexpr size_t kMaxWecomTagIdBytes = 128;  // a corp tag id is "et" + ~30 characters
+constexpr int64_t kMaxOaTagId = 2147483647;  // OA tag ids are 32-bit (PROTOCOL §4.2 tags/create)
+constexpr int64_t kMaxHalfLifeDays = 3650;
+
+json TagJson(const model::TagDetail& tag) {
+  return json{{"id", tag.tag.id},
+              {"group", tag.group.name},
+              {"group_id", tag.group.id},
+              {"name", tag.tag.name},
+              {"threshold", tag.Threshold()},
+              {"threshold_override", tag.tag.threshold ? json(*tag.tag.threshold) : json(nullptr)},
+              {"half_life_days", tag.group.half_life_days},
+              {"wecom_tag_id", tag.tag.wecom_tag_id},
+              {"oa_tag_id", tag.tag.oa_tag_id}};
+}
+
+json GroupJson(const model::TagGroup& group) {
+  return json{{"id", group.id},
+              {"name", group.name},
+              {"half_life_days", group.half_life_days},
+              {"threshold", group.threshold},
+              {"wecom_group_id", group.wecom_group_id}};
+}
+
+bool Check(const core::Status& status, httplib::Response& res, const ApiContext& ctx) {
+  if (status.ok()) return true;
+  server::WriteStatusError(res, status, ctx.request_id);
+  return false;
+}
+
+// Refuses members other than `allowed` (a typo must not be silently ignored).
+core::Status OnlyMembers(const json& body, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : body.items()) {
+    bool known = false;
+    for (std::string_view name : allowed) known = known || key == name;
+    if (!known) return core::InvalidArgumentError(key + ": unknown member");
+  }
+  return core::OkStatus();
+}
+
+// A required string member, 1..max_bytes.
+core::StatusOr<std::string> NameMember(const json& body, const std::string& name) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return core::InvalidArgumentError(name + ": required");
+  if (!it->is_string()) return core::InvalidArgumentError(name + ": must be a string");
+  std::string value = it->get<std::string>();
+  if (value.empty() || value.size() > kMaxNameBytes) {
+    return core::InvalidArgumentError(name + ": must be 1.." + std::to_string(kMaxNameBytes) +
+                                      " bytes");
+  }
+  return value;
+}
+
+// An integer member within [min, max]; nullopt when absent. Floats and numbers out of range are
+// refused (a JSON number above 2^63 must not wrap).
+core::StatusOr<std::optional<int64_t>> IntMember(const json& body, const std::string& name,
+                                                 int64_t min, int64_t max) {
+  const auto it = body.find(name);
+  if (it == body.end()) return std::optional<int64_t>();
+  const std::string range =
+      name + ": must be an integer in " + std::to_string(min) + ".." + std::to_string(max);
+  if (!it->is_number_integer()) return core::InvalidArgumentError(range);
+  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(max)) {
+    return core::InvalidArgumentError(range);
+  }
+  const int64_t value = it->get<int64_t>();
+  if (value < min || value > max) return core::InvalidArgumentError(range);
+  return std::optional<int64_t>(value);
+}
+
+// {"wecom_tag_id"?, "oa_tag_id"?}: "" / 0 / null unmaps, an absent member keeps the mapping.
+core::StatusOr<profiles::TagMappingChange> MappingFrom(const json& body) {
+  profiles::TagMappingChange change;
+  if (const auto it = body.find("wecom_tag_id"); it != body.end()) {
+    if (it->is_null()) {
+      change.wecom_tag_id = "";
+    } else if (!it->is_string()) {
+      return core::InvalidArgumentError("wecom_tag_id: must be a string or null");
+    } else {
+      std::string id = it->get<std::string>();
+      if (id.size() > kMaxWecomTagIdBytes) {
+        return core::InvalidArgumentError("wecom_tag_id: longer than " +
+                                          std::to_string(kMaxWecomTagIdBytes) + " bytes");
+      }
+      // Corp tag ids are printable ASCII ("etXXXX…", PROTOCOL §4.1); anything else is a paste
+      // error that mark_tag would refuse on every push.
+      for (const char c : id) {
+        if (c <= 0x20 || c >= 0x7f) {
+          return core::InvalidArgumentError("wecom_tag_id: must be printable ASCII without spaces");
+        }
+      }
+      change.wecom_tag_id = std::move(id);
+    }
+  }
+  if (const auto it = body.find("oa_tag_id"); it != body.end() && it->is_null()) {
+    change.oa_tag_id = 0;
+  } else {
+    SCRM_ASSIGN_OR_RETURN(change.oa_tag_id, IntMember(body, "oa_tag_id", 0, kMaxOaTagId));
+  }
+  if (!change.wecom_tag_id.has_value() && !change.oa_tag_id.has_value()) {
+    return core::InvalidArgumentError("body: must set wecom_tag_id or oa_tag_id");
+  }
+  return change;
+}
+
+void ListTags(profiles::ProfileService& profiles, const httplib::Request& req,
+              httplib::Response& res, const ApiContext& ctx) {
+  storage::TagFilter filter;
+  auto group = TextParam(req, "group", kMaxNameBytes);
+  if (!Check(group.status(), res, ctx)) return;
+  filter.group = std::move(*group);
+  auto after = IntParam(req, "after", 0, 0, INT64_MAX);
+  if (!Check(after.status(), res, ctx)) return;
+  auto limit = IntParam(req, "limit", kDefaultPageSize, 1,
+                        static_cast<int64_t>(storage::ProfileStore::kMaxListLimit));
+  if (!Check(limit.status(), res, ctx)) return;
+  filter.after_id = *after;
+  filter.limit = static_cast<size_t>(*limit);
+  auto tags = profiles.ListTags(filter);
+  if (!Check(tags.status(), res, ctx)) return;
+  json items = json::array();
+  for (const auto& tag : *tags) items.push_back(TagJson(tag));
+  json body = {{"items", std::move(items)}};
+  // A full page may have more after it; a short page is the end.
+  body["next_after"] = tags->size() == filter.limit ? json(tags->back().tag.id) : json(nullptr);
+  WriteJson(res, body);
+}
+
+void GetTag(profiles::ProfileService& profiles, const httplib::Request& req, httplib::Response& res,
+            const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto tag = profiles.GetTag(*id);
+  if (!Check(tag.status(), res, ctx)) return;
+  WriteJson(res, TagJson(*tag));
+}
+
+void WriteMapped(const profiles::MappedTag& mapped, httplib::Response& res) {
+  json body = TagJson(mapped.tag);
+  body["pushes_queued"] = mapped.pushes_queued;
+  WriteJson(res, body);
+}
+
+void MapTagById(profiles::ProfileService& profiles, const httplib::Request& req,
+                httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(req, 1, "id");
+  if (!Check(id.status(), res, ctx)) return;
+  auto body = JsonObjectBody(req);
+  if (!Check(body.status(), res, ctx)) return;
+  if (!Check(OnlyMembers(*body, {"wecom_tag_id", "oa_tag_id"}), res, ctx)) return;
+  auto change = MappingFrom(*body);
+  if (!Check(change.status(), res, ctx)) return;
+  auto mapped = profiles.UpdateTagMapping(*id, *change);
+  if (!Check(mapped.status(), res, ctx)) return;
+  WriteMapped(*mapped, res);
+}
+
+void MapTagByName(profiles::ProfileService& profiles, const httplib::Request& req,
+                  httplib::Response& res, const ApiContext& ctx) {
+  auto body = JsonObjectBody(req);
+  if (!Check(body.status(), res, ctx)) return;
+  if (!Check(OnlyMembers(*body, {"group", "name", "wecom_tag_id", "oa_tag_id"}), res, ctx)) return;
+  model::TagRef ref;
+  auto group = NameMember(*body, "group");
+  if (!Check(group.status(), res, ctx)) return;
+  auto name = NameMember(*body, "name");
+  if (!Check(name.status(), res, ctx)) return;
+  ref.group = std::move(*group);
+  ref.name = std::move(*name);
+  auto change = MappingFrom(*body);
+  if (!Check(change.status(), res, ctx)) return;
+  auto mapped = profiles.UpdateTagMapping(ref, *change);
+  if (!Check(mapped.status(), res, ctx)) return;
+  WriteMapped(*mapped, res);
+}
+
+void ListGroups(profiles::ProfileService& profiles, httplib::Response& res, const ApiContext& ctx) {
+  auto groups = profiles.ListTagGroups();
+  if (!Check(groups.status(), res, ctx)) return;
+  json items = json::array();
+  for (const auto& group : *groups) items.push_back(GroupJson(group));
+  WriteJson(res, json{{"groups", std::move(items)}});
+}
+
+void ConfigureGroup(profiles::ProfileService& profiles, const httplib::Request& req,
+                    httplib::Response& res, const ApiContext& ctx) {
+  // The path is URL-decoded before routing: "兴趣" arrives as %E5%85%B4%E8%B6%A3.
+  const std::string name = req.matches.size() > 1 ? req.matches[1].str() : "";
+  if (name.empty() || name.size() > kMaxNameBytes) {
+    Check(
+        core::InvalidArgumentError("name: must be 1.." + std::to_string(kMaxNameBytes) + " bytes"),
+        res, ctx);
+    return;
+  }
+  auto body = JsonObjectBody(req);
+  if (!Check(body.status(), res, ctx)) return;
+  if (!Check(OnlyMembers(*body, {"half_life_days", "threshold"}), res, ctx)) return;
+  profiles::TagGroupChange change;
+  auto half_life = IntMember(*body, "half_life_days", 0, kMaxHalfLifeDays);
+  if (!Check(half_life.status(), res, ctx)) return;
+  if (half_life->has_value()) change.half_life_days = static_cast<int>(**half_life);
+  if (const auto it = body->find("threshold"); it != body->end()) {
+    if (!it->is_number() || !std::isfinite(it->get<double>())) {
+      Check(core::InvalidArgumentError("threshold: must be a number"), res, ctx);
+      return;
+    }
+    change.threshold = it->get<double>();
+  }
+  if (!change.half_life_days.has_value() && !change.threshold.has_value()) {
+    Check(core::InvalidArgumentError("body: must set half_life_days or threshold"), res, ctx);
+    return;
+  }
+  auto group = profiles.ConfigureTagGroup(name, change);
+  if (!Check(group.status(), res, ctx)) return;
+  WriteJson(res, GroupJson(*group));
+}
+
+}  // namespace
+
+void RegisterTagRoutes(ApiRouter& router, profiles::ProfileService& profiles) {
+  using Req = const httplib::Request&;
+  using Res = httplib::Response&;
+  using Ctx = const ApiContext&;
+  auto* p = &profiles;
+  router.Get("/api/v1/tags", "/api/v1/tags", kAnyRole,
+             [p](Req req, Res res, Ctx ctx) { ListTags(*p, req, res, ctx); });
+  router.Get(R"(/api/v1/tags/([0-9]+))", "/api/v1/tags/{id}", kAnyRole,
+             [p](Req req, Res res, Ctx ctx) { GetTag(*p, req, res, ctx); });
+  router.Put(R"(/api/v1/tags/([0-9]+)/mapping)", "/api/v1/tags/{id}/mapping", kTagAdminWriters,
+             [p](Req req, Res res, Ctx ctx) { MapTagById(*p, req, res, ctx); });
+  router.Put("/api/v1/tags/mapping", "/api/v1/tags/mapping", kTagAdminWriters,
+             [p](Req req, Res res, Ctx ctx) { MapTagByName(*p, req, res, ctx); });
+  router.Get("/api/v1/tag-groups", "/api/v1/tag-groups", kAnyRole,
+             [p](Req, Res res, Ctx ctx) { ListGroups(*p, res, ctx); });
+  // (.+): a group name may hold any character, a decoded "/" included.
+  router.Put(R"(/api/v1/tag-groups/(.+))", "/api/v1/tag-groups/{name}", kTagAdminWriters,
+             [p](Req req, Res res, Ctx ctx) { ConfigureGroup(*p, req, res, ctx); });
+}
+
+}  // namespace scrm::api
