@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "src/server/http_server.h"
+
 namespace scrm::api {
 
 core::StatusOr<int64_t> IntParam(const httplib::Request& req, const std::string& name,
@@ -53,6 +55,35 @@ void WriteJson(httplib::Response& res, const nlohmann::json& body, int status) {
   res.status = status;
   res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                   "application/json");
+}
+
+bool Check(const core::Status& status, httplib::Response& res, const ApiContext& ctx) {
+  if (status.ok()) return true;
+  server::WriteStatusError(res, status, ctx.request_id);
+  return false;
+}
+
+core::StatusOr<std::string> StringMember(const nlohmann::json& body, const std::string& name,
+                                         size_t max_bytes) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return core::InvalidArgumentError(name + ": required");
+  if (!it->is_string()) return core::InvalidArgumentError(name + ": must be a string");
+  std::string value = it->get<std::string>();
+  if (value.empty() || value.size() > max_bytes) {
+    return core::InvalidArgumentError(name + ": must be 1.." + std::to_string(max_bytes) +
+                                      " bytes");
+  }
+  return value;
+}
+
+core::Status OnlyMembers(const nlohmann::json& body,
+                         std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : body.items()) {
+    bool known = false;
+    for (std::string_view name : allowed) known = known || key == name;
+    if (!known) return core::InvalidArgumentError(key + ": unknown member");
+  }
+  return core::OkStatus();
 }
 
 }  // namespace scrm::api

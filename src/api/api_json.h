@@ -5,11 +5,15 @@
 
 #include <httplib.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "src/api/auth.h"
 #include "src/core/status.h"
 
 namespace scrm::api {
@@ -28,5 +32,14 @@ core::StatusOr<nlohmann::json> JsonObjectBody(const httplib::Request& req,
                                               bool allow_empty = false);
 // Writes `body` with the status; invalid UTF-8 in strings is replaced, never thrown.
 void WriteJson(httplib::Response& res, const nlohmann::json& body, int status = 200);
+// Answers the error (server::WriteStatusError) and returns false when `status` is not ok.
+bool Check(const core::Status& status, httplib::Response& res, const ApiContext& ctx);
+
+// A required string member of a body, 1..max_bytes long.
+core::StatusOr<std::string> StringMember(const nlohmann::json& body, const std::string& name,
+                                         size_t max_bytes);
+// Refuses members other than `allowed` (a typo must not be silently ignored).
+core::Status OnlyMembers(const nlohmann::json& body,
+                         std::initializer_list<std::string_view> allowed);
 
 }  // namespace scrm::api

@@ -108,37 +108,6 @@ json TimelineJson(const model::TimelineEntry& e) {
               {"summary", e.summary}};
 }
 
-// Answers the error and returns false when `status` is not ok.
-bool Check(const core::Status& status, httplib::Response& res, const ApiContext& ctx) {
-  if (status.ok()) return true;
-  server::WriteStatusError(res, status, ctx.request_id);
-  return false;
-}
-
-// A required string member of a body, 1..max_bytes long.
-core::StatusOr<std::string> StringMember(const json& body, const std::string& name,
-                                         size_t max_bytes) {
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return core::InvalidArgumentError(name + ": required");
-  if (!it->is_string()) return core::InvalidArgumentError(name + ": must be a string");
-  std::string value = it->get<std::string>();
-  if (value.empty() || value.size() > max_bytes) {
-    return core::InvalidArgumentError(name + ": must be 1.." + std::to_string(max_bytes) +
-                                      " bytes");
-  }
-  return value;
-}
-
-// Refuses members other than `allowed` (a typo must not be silently ignored).
-core::Status OnlyMembers(const json& body, std::initializer_list<std::string_view> allowed) {
-  for (const auto& [key, value] : body.items()) {
-    bool known = false;
-    for (std::string_view name : allowed) known = known || key == name;
-    if (!known) return core::InvalidArgumentError(key + ": unknown member");
-  }
-  return core::OkStatus();
-}
-
 // {"group","name"} from the body, or ?group=&name= when the body is empty (DELETE).
 core::StatusOr<model::TagRef> TagRefFrom(const httplib::Request& req, const json& body) {
   model::TagRef tag;

@@ -39,35 +39,6 @@ json GroupJson(const model::TagGroup& group) {
               {"wecom_group_id", group.wecom_group_id}};
 }
 
-bool Check(const core::Status& status, httplib::Response& res, const ApiContext& ctx) {
-  if (status.ok()) return true;
-  server::WriteStatusError(res, status, ctx.request_id);
-  return false;
-}
-
-// Refuses members other than `allowed` (a typo must not be silently ignored).
-core::Status OnlyMembers(const json& body, std::initializer_list<std::string_view> allowed) {
-  for (const auto& [key, value] : body.items()) {
-    bool known = false;
-    for (std::string_view name : allowed) known = known || key == name;
-    if (!known) return core::InvalidArgumentError(key + ": unknown member");
-  }
-  return core::OkStatus();
-}
-
-// A required string member, 1..max_bytes.
-core::StatusOr<std::string> NameMember(const json& body, const std::string& name) {
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return core::InvalidArgumentError(name + ": required");
-  if (!it->is_string()) return core::InvalidArgumentError(name + ": must be a string");
-  std::string value = it->get<std::string>();
-  if (value.empty() || value.size() > kMaxNameBytes) {
-    return core::InvalidArgumentError(name + ": must be 1.." + std::to_string(kMaxNameBytes) +
-                                      " bytes");
-  }
-  return value;
-}
-
 // An integer member within [min, max]; nullopt when absent. Floats and numbers out of range are
 // refused (a JSON number above 2^63 must not wrap).
 core::StatusOr<std::optional<int64_t>> IntMember(const json& body, const std::string& name,
@@ -178,9 +149,9 @@ void MapTagByName(profiles::ProfileService& profiles, const httplib::Request& re
   if (!Check(body.status(), res, ctx)) return;
   if (!Check(OnlyMembers(*body, {"group", "name", "wecom_tag_id", "oa_tag_id"}), res, ctx)) return;
   model::TagRef ref;
-  auto group = NameMember(*body, "group");
+  auto group = StringMember(*body, "group", kMaxNameBytes);
   if (!Check(group.status(), res, ctx)) return;
-  auto name = NameMember(*body, "name");
+  auto name = StringMember(*body, "name", kMaxNameBytes);
   if (!Check(name.status(), res, ctx)) return;
   ref.group = std::move(*group);
   ref.name = std::move(*name);

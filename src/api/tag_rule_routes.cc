@@ -19,12 +19,6 @@ json RuleJson(const profiles::StoredRule& stored) {
   return body;
 }
 
-bool Check(const core::Status& status, httplib::Response& res, const ApiContext& ctx) {
-  if (status.ok()) return true;
-  server::WriteStatusError(res, status, ctx.request_id);
-  return false;
-}
-
 void ListRules(profiles::TagRuleService& rules, httplib::Response& res, const ApiContext& ctx) {
   auto list = rules.List();
   if (!Check(list.status(), res, ctx)) return;
