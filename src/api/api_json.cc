@@ -57,6 +57,14 @@ void WriteJson(httplib::Response& res, const nlohmann::json& body, int status) {
                   "application/json");
 }
 
+core::StatusOr<PageParams> PageParamsOf(const httplib::Request& req, int64_t default_limit,
+                                        size_t max_limit) {
+  SCRM_ASSIGN_OR_RETURN(const int64_t after, IntParam(req, "after", 0, 0, INT64_MAX));
+  SCRM_ASSIGN_OR_RETURN(const int64_t limit,
+                        IntParam(req, "limit", default_limit, 1, static_cast<int64_t>(max_limit)));
+  return PageParams{after, static_cast<size_t>(limit)};
+}
+
 bool Check(const core::Status& status, httplib::Response& res, const ApiContext& ctx) {
   if (status.ok()) return true;
   server::WriteStatusError(res, status, ctx.request_id);

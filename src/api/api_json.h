@@ -24,6 +24,14 @@ core::StatusOr<int64_t> IntParam(const httplib::Request& req, const std::string&
 // A query parameter as text of at most max_bytes; nullopt when absent.
 core::StatusOr<std::optional<std::string>> TextParam(const httplib::Request& req,
                                                      const std::string& name, size_t max_bytes);
+// A list route's cursor paging: `after` (an id, >= 0, default 0) and `limit` (1..max_limit,
+// default_limit when absent), checked in that order.
+struct PageParams {
+  int64_t after_id = 0;
+  size_t limit = 0;
+};
+core::StatusOr<PageParams> PageParamsOf(const httplib::Request& req, int64_t default_limit,
+                                        size_t max_limit);
 // The path capture req.matches[index] as a positive id ("<what>: ..." when out of range).
 core::StatusOr<int64_t> PathId(const httplib::Request& req, size_t index, const std::string& what);
 // The body as a JSON object ("body: must be a JSON object"). An empty body is an empty object

@@ -138,22 +138,18 @@ void GetTimeline(profiles::ProfileService& profiles, const httplib::Request& req
                  httplib::Response& res, const ApiContext& ctx) {
   auto id = PathId(req, 1, "id");
   if (!Check(id.status(), res, ctx)) return;
-  auto after = IntParam(req, "after", 0, 0, INT64_MAX);
-  if (!Check(after.status(), res, ctx)) return;
-  auto limit = IntParam(req, "limit", kDefaultPageSize, 1,
-                        static_cast<int64_t>(storage::ProfileStore::kMaxListLimit));
-  if (!Check(limit.status(), res, ctx)) return;
+  auto page = PageParamsOf(req, kDefaultPageSize, storage::ProfileStore::kMaxListLimit);
+  if (!Check(page.status(), res, ctx)) return;
   // An unknown customer is a 404, not an empty timeline.
   auto customer = profiles.GetCustomer(*id);
   if (!Check(customer.status(), res, ctx)) return;
-  auto entries = profiles.ListTimeline(*id, *after, static_cast<size_t>(*limit));
+  auto entries = profiles.ListTimeline(*id, page->after_id, page->limit);
   if (!Check(entries.status(), res, ctx)) return;
   json items = json::array();
   for (const auto& entry : *entries) items.push_back(TimelineJson(entry));
   json body = {{"customer_id", *id}, {"items", std::move(items)}};
   // A full page may have more after it; a short page is the end.
-  body["next_after"] =
-      entries->size() == static_cast<size_t>(*limit) ? json(entries->back().id) : json(nullptr);
+  body["next_after"] = entries->size() == page->limit ? json(entries->back().id) : json(nullptr);
   WriteJson(res, body);
 }
 
@@ -207,13 +203,10 @@ void ListCustomers(profiles::ProfileService& profiles, const httplib::Request& r
   auto updated_after = IntParam(req, "updated_after", 0, 0, INT64_MAX);
   if (!Check(updated_after.status(), res, ctx)) return;
   if (req.has_param("updated_after")) filter.updated_after_ms = *updated_after;
-  auto after = IntParam(req, "after", 0, 0, INT64_MAX);
-  if (!Check(after.status(), res, ctx)) return;
-  auto limit = IntParam(req, "limit", kDefaultPageSize, 1,
-                        static_cast<int64_t>(storage::ProfileStore::kMaxListLimit));
-  if (!Check(limit.status(), res, ctx)) return;
-  filter.after_id = *after;
-  filter.limit = static_cast<size_t>(*limit);
+  auto page = PageParamsOf(req, kDefaultPageSize, storage::ProfileStore::kMaxListLimit);
+  if (!Check(page.status(), res, ctx)) return;
+  filter.after_id = page->after_id;
+  filter.limit = page->limit;
 
   profiles::TagMatch match = profiles::TagMatch::kHeld;
   if (req.has_param("held")) {
@@ -430,13 +423,10 @@ void ListTasks(profiles::ProfileService& profiles, const httplib::Request& req,
       return;
     }
   }
-  auto after = IntParam(req, "after", 0, 0, INT64_MAX);
-  if (!Check(after.status(), res, ctx)) return;
-  auto limit = IntParam(req, "limit", kDefaultPageSize, 1,
-                        static_cast<int64_t>(storage::ProfileStore::kMaxListLimit));
-  if (!Check(limit.status(), res, ctx)) return;
-  filter.after_id = *after;
-  filter.limit = static_cast<size_t>(*limit);
+  auto page = PageParamsOf(req, kDefaultPageSize, storage::ProfileStore::kMaxListLimit);
+  if (!Check(page.status(), res, ctx)) return;
+  filter.after_id = page->after_id;
+  filter.limit = page->limit;
   auto tasks = profiles.ListTasks(filter);
   if (!Check(tasks.status(), res, ctx)) return;
   json items = json::array();

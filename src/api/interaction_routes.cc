@@ -24,17 +24,13 @@ void ListInteractions(storage::InteractionStore& store, const httplib::Request& 
       return;
     }
   }
-  auto after = IntParam(req, "after", 0, 0, INT64_MAX);
-  auto limit = IntParam(req, "limit", 100, 1,
-                        static_cast<int64_t>(storage::InteractionStore::kMaxListLimit));
-  for (const auto* parsed : {&after, &limit}) {
-    if (!parsed->ok()) {
-      server::WriteStatusError(res, parsed->status(), ctx.request_id);
-      return;
-    }
+  auto page = PageParamsOf(req, 100, storage::InteractionStore::kMaxListLimit);
+  if (!page.ok()) {
+    server::WriteStatusError(res, page.status(), ctx.request_id);
+    return;
   }
-  filter.after_id = *after;
-  filter.limit = static_cast<size_t>(*limit);
+  filter.after_id = page->after_id;
+  filter.limit = page->limit;
   auto items = store.List(filter);
   if (!items.ok()) {
     server::WriteStatusError(res, items.status(), ctx.request_id);

@@ -97,13 +97,10 @@ void ListTags(profiles::ProfileService& profiles, const httplib::Request& req,
   auto group = TextParam(req, "group", kMaxNameBytes);
   if (!Check(group.status(), res, ctx)) return;
   filter.group = std::move(*group);
-  auto after = IntParam(req, "after", 0, 0, INT64_MAX);
-  if (!Check(after.status(), res, ctx)) return;
-  auto limit = IntParam(req, "limit", kDefaultPageSize, 1,
-                        static_cast<int64_t>(storage::ProfileStore::kMaxListLimit));
-  if (!Check(limit.status(), res, ctx)) return;
-  filter.after_id = *after;
-  filter.limit = static_cast<size_t>(*limit);
+  auto page = PageParamsOf(req, kDefaultPageSize, storage::ProfileStore::kMaxListLimit);
+  if (!Check(page.status(), res, ctx)) return;
+  filter.after_id = page->after_id;
+  filter.limit = page->limit;
   auto tags = profiles.ListTags(filter);
   if (!Check(tags.status(), res, ctx)) return;
   json items = json::array();
