@@ -495,6 +495,30 @@ TEST_CASE("Config puts the database under data_dir when storage.path is empty", 
   CHECK(ParseOk(json{{"data_dir", "/srv/scrmd"}}).DatabasePath() == "/srv/scrmd/scrmd.db");
 }
 
+TEST_CASE("Config puts the inbox next to the database when storage.inbox_path is empty", "[unit]") {
+  CHECK(ParseOk(json{{"data_dir", "/srv/scrmd"}}).InboxDatabasePath() ==
+        "/srv/scrmd/scrmd-inbox.db");
+  CHECK(ParseOk(json{{"storage", {{"path", "/data/main.sqlite"}}}}).InboxDatabasePath() ==
+        "/data/main-inbox.sqlite");
+  CHECK(ParseOk(json{{"storage", {{"path", "/data/main"}}}}).InboxDatabasePath() ==
+        "/data/main-inbox");
+  CHECK(ParseOk(json{{"storage", {{"path", ":memory:"}}}}).InboxDatabasePath() == ":memory:");
+}
+
+TEST_CASE("Config uses storage.inbox_path when it is set", "[unit]") {
+  const Config config =
+      ParseOk(json{{"storage", {{"path", "/data/main.db"}, {"inbox_path", "/fast/inbox.db"}}}});
+  CHECK(config.DatabasePath() == "/data/main.db");
+  CHECK(config.InboxDatabasePath() == "/fast/inbox.db");
+}
+
+TEST_CASE("Config rejects storage.inbox_path when it names the database file", "[unit]") {
+  CHECK(ErrorOf(json{{"storage", {{"path", "/data/x.db"}, {"inbox_path", "/data/./x.db"}}}}) ==
+        "storage.inbox_path: must differ from the database path");
+  CHECK(ErrorOf(json{{"data_dir", "/d"}, {"storage", {{"inbox_path", "/d/scrmd.db"}}}}) ==
+        "storage.inbox_path: must differ from the database path");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Files
 
