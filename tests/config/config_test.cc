@@ -145,6 +145,7 @@ TEST_CASE("LoadConfig returns the embedded defaults when no config file is given
   const Config config = LoadOk(ConfigSources{});
   CHECK(config.listen == "127.0.0.1:8080");
   CHECK(config.DatabasePath() == "./var/scrmd.db");
+  CHECK(config.InboxDatabasePath() == "./var/scrmd-inbox.db");
   CHECK(config.accounts.empty());
 }
 
@@ -510,6 +511,15 @@ TEST_CASE("Config uses storage.inbox_path when it is set", "[unit]") {
       ParseOk(json{{"storage", {{"path", "/data/main.db"}, {"inbox_path", "/fast/inbox.db"}}}});
   CHECK(config.DatabasePath() == "/data/main.db");
   CHECK(config.InboxDatabasePath() == "/fast/inbox.db");
+}
+
+TEST_CASE("LoadConfig sets storage.inbox_path from SCRMD_STORAGE__INBOX_PATH when it is set",
+          "[unit]") {
+  ConfigSources sources;
+  sources.env = {{"SCRMD_STORAGE__INBOX_PATH", "/fast/inbox.db"}};
+  const Config config = LoadOk(sources);
+  CHECK(config.InboxDatabasePath() == "/fast/inbox.db");
+  CHECK(config.DatabasePath() == "./var/scrmd.db");
 }
 
 TEST_CASE("Config rejects storage.inbox_path when it names the database file", "[unit]") {
