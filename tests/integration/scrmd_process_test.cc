@@ -198,6 +198,28 @@ TEST_CASE("scrmd migrate moves the interactions of a store from before the split
   CHECK((*main)->Close().ok());
 }
 
+TEST_CASE("scrmd serve warns at start when the inbox file does not go with the main file",
+          "[integration]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("var"));
+  WriteStoreBeforeSplit(dir.File("var") + "/scrmd.db", 3);  // the cursor at the second row
+  {
+    // The inbox file that belongs with it (made by the upgrade): no warning.
+    ScrmdServer server(WriteConfig(dir));
+    server.Stop();
+    CHECK(server.process.Stderr().find("past the newest interaction") == std::string::npos);
+  }
+  // Another inbox file (storage.inbox_path changed): it starts, and says what looks wrong.
+  const std::string elsewhere = dir.File("elsewhere-inbox.db");
+  ScrmdServer server(WriteConfig(dir, {{"storage", {{"inbox_path", elsewhere}}}}));
+  auto ready = server.Client().Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+  server.Stop();
+  const std::string err = server.process.Stderr();
+  CHECK(err.find("past the newest interaction in " + elsewhere) != std::string::npos);
+}
+
 TEST_CASE("scrmd serve answers health, readiness and metrics when started", "[integration]") {
   TempDir dir;
   ScrmdServer server(WriteConfig(dir));
