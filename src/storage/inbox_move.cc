@@ -93,14 +93,17 @@ std::vector<Row> ReadBatch(SQLite::Database& source, int64_t after_id) {
   return batch;
 }
 
-// Whether the inbox's row `row`'s id is the same interaction; false when the id is not stored.
+// Whether the inbox holds the same interaction as `row` under row's id (same account, dedupe key
+// and CreateTime); false when it holds none there.
 bool StoredAlike(SQLite::Statement& by_id, const Row& row) {
   by_id.reset();
   by_id.bind(1, row[kIdColumn].integer);
-  if (!by_id.executeStep()) return false;
-  return by_id.getColumn(0).getString() == row[kAccountColumn].bytes &&
-         by_id.getColumn(1).getString() == row[kDedupeKeyColumn].bytes &&
-         by_id.getColumn(2).getInt64() == row[kOccurredColumn].integer;
+  const bool alike = by_id.executeStep() &&
+                     by_id.getColumn(0).getString() == row[kAccountColumn].bytes &&
+                     by_id.getColumn(1).getString() == row[kDedupeKeyColumn].bytes &&
+                     by_id.getColumn(2).getInt64() == row[kOccurredColumn].integer;
+  by_id.reset();  // no read left running in the transaction
+  return alike;
 }
 
 // Inserts one batch into the inbox in one transaction; how many rows were new.
