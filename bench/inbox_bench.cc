@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
 
   scrm::storage::DatabaseOptions options;
   options.path = (dir / "inbox.db").string();
+  options.schema = scrm::storage::Schema::kInbox;
   options.synchronous = "normal";
   auto db = scrm::storage::Database::Open(options);
   if (!db.ok()) return Fail("open", db.status());

@@ -262,6 +262,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const fs::path db_path = dir.path() / "scrmd.db";
+  // storage.inbox_path is left to its default, next to the main file.
+  const fs::path inbox_path = dir.path() / "scrmd-inbox.db";
   const fs::path config_path = dir.path() / "scrmd.json";
   const nlohmann::json config = {
       {"listen", "127.0.0.1:0"},
@@ -306,7 +308,8 @@ int main(int argc, char** argv) {
   int64_t stored = -1;
   {
     scrm::storage::DatabaseOptions options;
-    options.path = db_path.string();
+    options.path = inbox_path.string();
+    options.schema = scrm::storage::Schema::kInbox;
     options.synchronous = "normal";
     auto db = scrm::storage::Database::Open(options);
     if (db.ok()) {

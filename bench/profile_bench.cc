@@ -40,6 +40,7 @@
 #include "src/model/interaction.h"
 #include "src/profiles/profile_service.h"
 #include "src/profiles/rule_set.h"
+#include "src/storage/cursor_store.h"
 #include "src/storage/database.h"
 #include "src/storage/interaction_store.h"
 #include "src/storage/profile_store.h"
@@ -175,11 +176,14 @@ int Fail(const std::string& what, const Status& status) {
   return 1;
 }
 
-std::unique_ptr<scrm::storage::Database> OpenFresh(const std::string& path, Status* status) {
+std::unique_ptr<scrm::storage::Database> OpenFresh(
+    const std::string& path, Status* status,
+    scrm::storage::Schema schema = scrm::storage::Schema::kMain) {
   std::error_code ec;
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
   scrm::storage::DatabaseOptions options;
   options.path = path;
+  options.schema = schema;
   if (const char* pages = std::getenv("PROFILE_BENCH_CHECKPOINT_PAGES")) {
     options.checkpoint_pages = std::atoi(pages);
     options.wal_restart_pages = std::max(options.wal_restart_pages, 4 * options.checkpoint_pages);
@@ -224,7 +228,12 @@ int RunThroughput(const std::string& dir, uint64_t interactions, size_t chunk_si
   Status status;
   auto db = OpenFresh(path, &status);
   if (db == nullptr) return Fail("open", status);
-  scrm::storage::InteractionStore inbox(*db);
+  // The inbox in its own file, as scrmd serve has it (docs/architecture.md "Storage").
+  auto inbox_db =
+      OpenFresh(dir + "/profile_bench_throughput-inbox.db", &status, scrm::storage::Schema::kInbox);
+  if (inbox_db == nullptr) return Fail("open inbox", status);
+  scrm::storage::InteractionStore inbox(*inbox_db);
+  scrm::storage::CursorStore cursors(*db);
 
   const uint64_t customers = std::max<uint64_t>(1, interactions / 4);
   scrm::core::SystemClock clock;
@@ -254,8 +263,8 @@ int RunThroughput(const std::string& dir, uint64_t interactions, size_t chunk_si
   scrm::core::MetricsRegistry metrics;
   scrm::ingest::IngestWorkerOptions options;
   options.chunk_size = chunk_size;
-  scrm::ingest::IngestWorker worker(inbox, pipeline, clock, metrics, scrm::core::MakeNullLogger(),
-                                    options);
+  scrm::ingest::IngestWorker worker(inbox, cursors, pipeline, clock, metrics,
+                                    scrm::core::MakeNullLogger(), options);
   rusage before{};
   getrusage(RUSAGE_SELF, &before);
   const auto t0 = std::chrono::steady_clock::now();

@@ -28,23 +28,24 @@ void WriteJson(httplib::Response& res, const json& body) {
 
 std::string ApiKeyJson(const model::ApiKey& key) { return KeyToJson(key).dump(); }
 
-void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db,
+void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db, storage::Database& inbox,
                        core::MetricsRegistry& metrics) {
   server.Get("/healthz", "/healthz",
              [](const httplib::Request&, httplib::Response& res, const server::RequestContext&) {
                res.set_content(R"({"status":"ok"})", "application/json");
              });
-  server.Get(
-      "/readyz", "/readyz",
-      [&db](const httplib::Request&, httplib::Response& res, const server::RequestContext& ctx) {
-        const core::Status ready = db.CheckReady();
-        if (!ready.ok()) {
-          // Not ready is an expected state, not an internal error: say why.
-          server::WriteJsonError(res, 503, "unavailable", ready.message(), ctx.request_id);
-          return;
-        }
-        res.set_content(R"({"status":"ready"})", "application/json");
-      });
+  server.Get("/readyz", "/readyz",
+             [&db, &inbox](const httplib::Request&, httplib::Response& res,
+                           const server::RequestContext& ctx) {
+               core::Status ready = db.CheckReady();
+               if (ready.ok()) ready = inbox.CheckReady();
+               if (!ready.ok()) {
+                 // Not ready is an expected state, not an internal error: say why.
+                 server::WriteJsonError(res, 503, "unavailable", ready.message(), ctx.request_id);
+                 return;
+               }
+               res.set_content(R"({"status":"ready"})", "application/json");
+             });
   server.Get(
       "/metrics", "/metrics",
       [&metrics](const httplib::Request&, httplib::Response& res, const server::RequestContext&) {

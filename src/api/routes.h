@@ -11,9 +11,9 @@
 
 namespace scrm::api {
 
-// /healthz (process up), /readyz (database open and migrated), /metrics (Prometheus text).
-// The references must outlive the server.
-void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db,
+// /healthz (process up), /readyz (both databases, the main one and the inbox, open and
+// migrated), /metrics (Prometheus text). The references must outlive the server.
+void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db, storage::Database& inbox,
                        core::MetricsRegistry& metrics);
 
 // GET /api/v1/me (any role): who the caller is.

@@ -48,6 +48,7 @@
 #include "src/profiles/tag_rule_service.h"
 #include "src/server/http_server.h"
 #include "src/storage/api_key_store.h"
+#include "src/storage/cursor_store.h"
 #include "src/storage/database.h"
 #include "src/storage/inbox_lag.h"
 #include "src/storage/interaction_store.h"
@@ -84,9 +85,10 @@ core::StatusOr<config::Config> LoadConfigFrom(const CommonFlags& flags) {
   return config::LoadConfig(sources);
 }
 
-storage::DatabaseOptions DatabaseOptionsFrom(const config::Config& cfg) {
+storage::DatabaseOptions DatabaseOptionsFrom(const config::Config& cfg, storage::Schema schema) {
   storage::DatabaseOptions options;
-  options.path = cfg.DatabasePath();
+  options.schema = schema;
+  options.path = schema == storage::Schema::kInbox ? cfg.InboxDatabasePath() : cfg.DatabasePath();
   options.synchronous = cfg.storage.synchronous;
   options.read_connections = cfg.storage.read_connections;
   options.busy_timeout_ms = cfg.storage.busy_timeout_ms;
@@ -107,14 +109,42 @@ server::ServerOptions ServerOptionsFrom(const config::Config& cfg) {
   return options;
 }
 
-// Opens the database and applies pending migrations (every command that touches data does).
-core::StatusOr<std::unique_ptr<storage::Database>> OpenMigrated(const config::Config& cfg,
-                                                                const core::Clock& clock,
-                                                                spdlog::logger& log) {
-  SCRM_ASSIGN_OR_RETURN(auto db, storage::Database::Open(DatabaseOptionsFrom(cfg)));
-  SCRM_ASSIGN_OR_RETURN(const int applied, db->Migrate(clock.NowUnixMillis()));
-  if (applied > 0) log.info("applied {} migration(s) to {}", applied, db->path());
-  return db;
+// The two database files (docs/architecture.md "Storage"): the main one and the durable inbox,
+// each with its own writer connection, lock, page cache, WAL and checkpointer.
+struct Databases {
+  std::unique_ptr<storage::Database> main;
+  std::unique_ptr<storage::Database> inbox;
+  int main_applied = 0;  // migrations applied by OpenMigrated
+  int inbox_applied = 0;
+
+  // Closes the inbox first (nothing writes it once the inbox writer and the worker stopped),
+  // then the main file; both are closed even when the first fails. The first failure.
+  core::Status Close() {
+    core::Status inbox_closed = inbox->Close();
+    core::Status main_closed = main->Close();
+    return inbox_closed.ok() ? main_closed : inbox_closed;
+  }
+};
+
+// Opens both databases and applies pending migrations (every command that touches data does):
+// the inbox file's first, because main migration 8 moves an older store's interactions into it.
+core::StatusOr<Databases> OpenMigrated(const config::Config& cfg, const core::Clock& clock,
+                                       spdlog::logger& log) {
+  Databases dbs;
+  SCRM_ASSIGN_OR_RETURN(dbs.inbox,
+                        storage::Database::Open(DatabaseOptionsFrom(cfg, storage::Schema::kInbox)));
+  SCRM_ASSIGN_OR_RETURN(dbs.main,
+                        storage::Database::Open(DatabaseOptionsFrom(cfg, storage::Schema::kMain)));
+  SCRM_ASSIGN_OR_RETURN(dbs.inbox_applied, dbs.inbox->Migrate(clock.NowUnixMillis()));
+  if (dbs.inbox_applied > 0) {
+    log.info("applied {} migration(s) to {}", dbs.inbox_applied, dbs.inbox->path());
+  }
+  SCRM_ASSIGN_OR_RETURN(dbs.main_applied,
+                        dbs.main->Migrate(clock.NowUnixMillis(), {dbs.inbox.get()}));
+  if (dbs.main_applied > 0) {
+    log.info("applied {} migration(s) to {}", dbs.main_applied, dbs.main->path());
+  }
+  return dbs;
 }
 
 // One adapter per configured account; a key that passed config validation but that the crypto
@@ -203,8 +233,9 @@ int Serve(const CommonFlags& flags) {
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
   auto adapters = BuildAdapters(*cfg, clock, random);
   if (!adapters.ok()) return Fail(kExitConfig, adapters.status().message());
-  storage::ApiKeyStore keys(**db);
-  storage::InteractionStore interactions(**db);
+  storage::ApiKeyStore keys(*db->main);
+  storage::InteractionStore interactions(*db->inbox);
+  storage::CursorStore cursors(*db->main);
   api::Authenticator authenticator(keys, clock);
 
   // The profile pipeline (identity -> tagger -> profile -> triggers) runs in the ingest worker,
@@ -219,7 +250,7 @@ int Serve(const CommonFlags& flags) {
     file_rules = std::move(loaded).value();
   }
   profiles::RuleSetHolder rules;
-  storage::TagRuleStore tag_rule_store(**db);
+  storage::TagRuleStore tag_rule_store(*db->main);
   profiles::TagRuleService tag_rules(tag_rule_store, rules, clock);
   auto seeded = tag_rules.LoadAndSeed(file_rules);
   if (!seeded.ok()) return Fail(kExitConfig, "tag rules: " + seeded.status().ToString());
@@ -234,16 +265,16 @@ int Serve(const CommonFlags& flags) {
         "account {} has no API secret: its customers are not enriched and no tags are pushed to it",
         account);
   }
-  storage::ProfileStore profile_store(**db);
+  storage::ProfileStore profile_store(*db->main);
   profiles::ProfileServiceOptions profile_options;
   profile_options.enrichment_accounts = outbound.AccountsWithClients();
   // Mapped tags that customers start or stop holding are pushed to the same accounts
   // (docs/outbound.md "Tag push").
   profile_options.tag_push_accounts = outbound.AccountsWithClients();
   profiles::ProfileService profiles(profile_store, rules, clock, profile_options);
-  storage::OutboxStore outbox(**db);
+  storage::OutboxStore outbox(*db->main);
   jobs::EnrichHandler enrich(profiles, log);
-  storage::TagPushStore tag_pushes(**db);
+  storage::TagPushStore tag_pushes(*db->main);
   jobs::TagPushHandler tag_push(profiles, tag_pushes, clock, log);
   for (const auto& [id, client] : outbound.wecom) {
     enrich.AddWecom(id, *client);
@@ -265,20 +296,35 @@ int Serve(const CommonFlags& flags) {
     }
   }
   ingest::ProfileChunkProcessor profile_pipeline(profiles);
-  storage::InboxLagReader lag_reader(**db);
+  storage::InboxLagReader lag_reader(*db->inbox);
   ingest::IngestWorkerOptions worker_options;
   // Every commit rewrites each page it touched (customer rows and the timeline index are keyed
   // by customer, so nearly one page per interaction), and each page costs syscalls to write and
   // to checkpoint: bigger chunks amortise them (bench/profile_bench: ~8k/s at 256, ~20k/s at
-  // 2048, ~23k/s at 4096 on 2 vCPUs). The inbox writer waits for the writer lock while a chunk
-  // commits, so a chunk also bounds that wait (~100 ms at 2048).
+  // 2048, ~23k/s at 4096 on 2 vCPUs). The inbox writer does not wait for a chunk (the inbox is a
+  // file of its own); API writes and the outbox runner do, up to ProfileChunkProcessor's yield.
   worker_options.chunk_size = 2048;
   // Coalesce the inbox's commits (one every millisecond or so under load) into fewer, larger
   // chunks: the profile lags by at most this much more, and the ingest path keeps the CPU
   // (bench/ingest_bench).
   worker_options.batch_delay = std::chrono::milliseconds(50);
-  ingest::IngestWorker worker(interactions, profile_pipeline, clock, metrics, log, worker_options);
+  ingest::IngestWorker worker(interactions, cursors, profile_pipeline, clock, metrics, log,
+                              worker_options);
   worker.EnableLagMetrics(lag_reader);
+  {
+    // The cursor (main file) names an inbox id; an inbox file that holds nothing up to it is
+    // most likely not the one that goes with this main file (storage.inbox_path changed, or one
+    // file restored without the other: docs/operations.md "Backups"). New interactions are still
+    // processed (their ids are newer), so this is a warning, not a refusal.
+    const auto cursor = cursors.GetCursor(worker_options.cursor_name);
+    const auto max_id = interactions.MaxId();
+    if (cursor.ok() && max_id.ok() && *cursor > *max_id) {
+      log->warn(
+          "the ingest cursor ({}) is past the newest interaction in {} ({}): is it the inbox "
+          "file that belongs with {}?",
+          *cursor, db->inbox->path(), *max_id, db->main->path());
+    }
+  }
   ingest::InboxWriter inbox(interactions, clock, metrics, log);
   inbox.SetCommitListener([&worker] { worker.Notify(); });
   if (auto s = worker.Start(); !s.ok()) return Fail(kExitFailure, "ingest: " + s.ToString());
@@ -286,7 +332,7 @@ int Serve(const CommonFlags& flags) {
   if (auto s = inbox.Start(); !s.ok()) return Fail(kExitFailure, "inbox: " + s.ToString());
 
   server::HttpServer http(ServerOptionsFrom(*cfg), clock, random, access_log, metrics);
-  api::RegisterOpsRoutes(http, **db, metrics);
+  api::RegisterOpsRoutes(http, *db->main, *db->inbox, metrics);
   api::RegisterCallbackRoutes(http, api::CallbackDeps{*adapters, inbox, clock, metrics, log});
   api::ApiRouter router(http, authenticator);
   api::RegisterKeyRoutes(router, keys);
@@ -298,8 +344,9 @@ int Serve(const CommonFlags& flags) {
   if (auto started = http.Start(); !started.ok()) {
     return Fail(kExitFailure, "http: " + started.message());
   }
-  log->info("scrmd {} listening on http://{}:{} (database {}, {} account(s))", SCRM_VERSION,
-            cfg->ListenHost(), http.port(), (*db)->path(), adapters->size());
+  log->info("scrmd {} listening on http://{}:{} (database {}, inbox {}, {} account(s))",
+            SCRM_VERSION, cfg->ListenHost(), http.port(), db->main->path(), db->inbox->path(),
+            adapters->size());
   std::printf("scrmd listening on http://%s:%d\n", cfg->ListenHost().c_str(), http.port());
   std::fflush(stdout);
 
@@ -313,7 +360,7 @@ int Serve(const CommonFlags& flags) {
   // The runner before the worker: it finishes the call in hand and gives the rest back.
   outbox_runner.Stop();
   worker.Stop();
-  if (auto closed = (*db)->Close(); !closed.ok()) {
+  if (auto closed = db->Close(); !closed.ok()) {
     log->error("closing the database failed: {}", closed.ToString());
     return kExitFailure;
   }
@@ -326,13 +373,15 @@ int Migrate(const CommonFlags& flags) {
   if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
   core::SystemClock clock;
   auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
-  auto db = storage::Database::Open(DatabaseOptionsFrom(*cfg));
-  if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  auto applied = (*db)->Migrate(clock.NowUnixMillis());
-  if (!applied.ok()) return Fail(kExitFailure, "migrate: " + applied.status().ToString());
-  std::printf("applied %d migration(s); schema version %d\n", *applied,
-              storage::Database::LatestVersion());
-  return (*db)->Close().ok() ? kExitOk : kExitFailure;
+  // Logs how many migrations each file took; the interactions of an older store move to the
+  // inbox file here (main migration 8).
+  auto db = OpenMigrated(*cfg, clock, *log);
+  if (!db.ok()) return Fail(kExitFailure, "migrate: " + db.status().ToString());
+  std::printf("applied %d migration(s); schema version %d (%s)\n", db->main_applied,
+              db->main->LatestVersion(), db->main->path().c_str());
+  std::printf("applied %d inbox migration(s); inbox schema version %d (%s)\n", db->inbox_applied,
+              db->inbox->LatestVersion(), db->inbox->path().c_str());
+  return db->Close().ok() ? kExitOk : kExitFailure;
 }
 
 struct BackfillFlags {
@@ -362,7 +411,7 @@ int Backfill(const CommonFlags& flags, const BackfillFlags& backfill) {
   auto db = OpenMigrated(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
   Outbound outbound(*cfg, clock, random, metrics, log);
-  storage::ProfileStore profile_store(**db);
+  storage::ProfileStore profile_store(*db->main);
   profiles::RuleSetHolder rules;  // backfill applies no interaction: no rules needed
   profiles::ProfileServiceOptions profile_options;
   profile_options.enrichment_accounts = outbound.AccountsWithClients();
@@ -375,7 +424,7 @@ int Backfill(const CommonFlags& flags, const BackfillFlags& backfill) {
               backfill.account.c_str(), static_cast<long long>(report->pages),
               static_cast<long long>(report->contacts), static_cast<long long>(report->created),
               static_cast<long long>(report->merged));
-  return (*db)->Close().ok() ? kExitOk : kExitFailure;
+  return db->Close().ok() ? kExitOk : kExitFailure;
 }
 
 struct KeyFlags {
@@ -395,7 +444,7 @@ int KeysCreate(const CommonFlags& flags, const KeyFlags& key_flags) {
   auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
   auto db = OpenMigrated(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  storage::ApiKeyStore keys(**db);
+  storage::ApiKeyStore keys(*db->main);
   auto issued = api::IssueApiKey(keys, random, clock, key_flags.name, *role);
   if (!issued.ok()) return Fail(kExitFailure, "keys create: " + issued.status().ToString());
   // The secret alone on stdout, so `KEY=$(scrmd keys create ...)` works; it is shown once.
@@ -403,7 +452,7 @@ int KeysCreate(const CommonFlags& flags, const KeyFlags& key_flags) {
   std::fprintf(stderr, "created key %lld '%s' (role %s); store it now, it is not shown again\n",
                static_cast<long long>(issued->key.id), issued->key.name.c_str(),
                key_flags.role.c_str());
-  return (*db)->Close().ok() ? kExitOk : kExitFailure;
+  return db->Close().ok() ? kExitOk : kExitFailure;
 }
 
 int KeysList(const CommonFlags& flags, const KeyFlags& key_flags) {
@@ -413,7 +462,7 @@ int KeysList(const CommonFlags& flags, const KeyFlags& key_flags) {
   auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
   auto db = OpenMigrated(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  storage::ApiKeyStore keys(**db);
+  storage::ApiKeyStore keys(*db->main);
   auto list = keys.List();
   if (!list.ok()) return Fail(kExitFailure, "keys list: " + list.status().ToString());
   if (!key_flags.json)
@@ -427,7 +476,7 @@ int KeysList(const CommonFlags& flags, const KeyFlags& key_flags) {
                   key.revoked_at_ms ? "revoked" : "active");
     }
   }
-  return (*db)->Close().ok() ? kExitOk : kExitFailure;
+  return db->Close().ok() ? kExitOk : kExitFailure;
 }
 
 int KeysRevoke(const CommonFlags& flags, const KeyFlags& key_flags) {
@@ -440,13 +489,13 @@ int KeysRevoke(const CommonFlags& flags, const KeyFlags& key_flags) {
   auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
   auto db = OpenMigrated(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  storage::ApiKeyStore keys(**db);
+  storage::ApiKeyStore keys(*db->main);
   const core::Status revoked = key_flags.id != 0
                                    ? keys.Revoke(key_flags.id, clock.NowUnixMillis())
                                    : keys.RevokeByName(key_flags.name, clock.NowUnixMillis());
   if (!revoked.ok()) return Fail(kExitFailure, "keys revoke: " + revoked.ToString());
   std::fprintf(stderr, "revoked\n");
-  return (*db)->Close().ok() ? kExitOk : kExitFailure;
+  return db->Close().ok() ? kExitOk : kExitFailure;
 }
 
 void AddCommonFlags(CLI::App& cmd, CommonFlags& flags) {

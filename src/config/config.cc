@@ -188,6 +188,7 @@ const Field<HttpConfig> kHttpFields[] = {
 
 const Field<StorageConfig> kStorageFields[] = {
     {"path", &StorageConfig::path},
+    {"inbox_path", &StorageConfig::inbox_path},
     {"synchronous", &StorageConfig::synchronous},
     {"read_connections", &StorageConfig::read_connections, {1, 64}},
     {"busy_timeout_ms", &StorageConfig::busy_timeout_ms, {0, 600000}},
@@ -681,6 +682,14 @@ class Validator {
     if (config_.storage.synchronous != kModes[0] && config_.storage.synchronous != kModes[1]) {
       return Fail("storage.synchronous", "must be " + Alternatives(kModes));
     }
+    // Two Database objects on one file would be two writers fighting over one lock, and the
+    // inbox migration would copy a table onto itself.
+    const std::string main_path = config_.DatabasePath();
+    if (main_path != ":memory:" &&
+        std::filesystem::path(config_.InboxDatabasePath()).lexically_normal() ==
+            std::filesystem::path(main_path).lexically_normal()) {
+      return Fail("storage.inbox_path", "must differ from the database path");
+    }
     return CheckRanges<StorageConfig>(kStorageFields, "storage", config_.storage);
   }
 
@@ -911,6 +920,15 @@ std::string Config::DatabasePath() const {
   if (!storage.path.empty()) return storage.path;
   if (data_dir.ends_with('/')) return data_dir + "scrmd.db";
   return data_dir + "/scrmd.db";
+}
+
+std::string Config::InboxDatabasePath() const {
+  if (!storage.inbox_path.empty()) return storage.inbox_path;
+  const std::string main_path = DatabasePath();
+  if (main_path == ":memory:") return main_path;
+  const std::filesystem::path path(main_path);
+  return (path.parent_path() / (path.stem().string() + "-inbox" + path.extension().string()))
+      .string();
 }
 
 const AccountConfig* Config::FindAccount(std::string_view id) const {

@@ -32,9 +32,10 @@ struct HttpConfig {
   int64_t max_body_bytes = 1 << 20;  // larger bodies get 413; 1..(64 MiB)
 };
 
-// `storage`: the SQLite database.
+// `storage`: the SQLite databases: the main file and the inbox file.
 struct StorageConfig {
   std::string path;                    // default: <data_dir>/scrmd.db
+  std::string inbox_path;              // default: next to path, "<stem>-inbox<extension>"
   std::string synchronous = "normal";  // "normal" | "full"
   int read_connections = 4;            // 1..64
   int busy_timeout_ms = 5000;          // 0..600000
@@ -108,6 +109,10 @@ struct Config {
   int ListenPort() const;
   // storage.path, or <data_dir>/scrmd.db when empty.
   std::string DatabasePath() const;
+  // storage.inbox_path, or when empty the file next to DatabasePath() with "-inbox" after its
+  // stem: <data_dir>/scrmd-inbox.db by default, /srv/x/main.db -> /srv/x/main-inbox.db,
+  // ":memory:" -> ":memory:" (a database of its own).
+  std::string InboxDatabasePath() const;
   // The account with this id, or nullptr. The pointer lives as long as this Config is unchanged.
   const AccountConfig* FindAccount(std::string_view id) const;
 };

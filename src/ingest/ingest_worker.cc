@@ -31,11 +31,12 @@ std::vector<double> LagSecondsBuckets() {
 
 }  // namespace
 
-IngestWorker::IngestWorker(storage::InteractionStore& store,
+IngestWorker::IngestWorker(storage::InteractionStore& store, storage::CursorStore& cursors,
                            std::vector<std::reference_wrapper<InteractionProcessor>> processors,
                            const core::Clock& clock, core::MetricsRegistry& metrics,
                            std::shared_ptr<spdlog::logger> logger, IngestWorkerOptions options)
     : store_(store),
+      cursors_(cursors),
       processors_(std::move(processors)),
       clock_(clock),
       logger_(std::move(logger)),
@@ -57,10 +58,11 @@ IngestWorker::IngestWorker(storage::InteractionStore& store,
           metrics.Gauge("scrmd_ingest_oldest_pending_age_seconds",
                         "Age of the oldest interaction not processed yet (0 when none)", {})) {}
 
-IngestWorker::IngestWorker(storage::InteractionStore& store, ChunkProcessor& chunk_processor,
-                           const core::Clock& clock, core::MetricsRegistry& metrics,
-                           std::shared_ptr<spdlog::logger> logger, IngestWorkerOptions options)
-    : IngestWorker(store, {}, clock, metrics, std::move(logger), std::move(options)) {
+IngestWorker::IngestWorker(storage::InteractionStore& store, storage::CursorStore& cursors,
+                           ChunkProcessor& chunk_processor, const core::Clock& clock,
+                           core::MetricsRegistry& metrics, std::shared_ptr<spdlog::logger> logger,
+                           IngestWorkerOptions options)
+    : IngestWorker(store, cursors, {}, clock, metrics, std::move(logger), std::move(options)) {
   chunk_processor_ = &chunk_processor;
 }
 
@@ -85,7 +87,7 @@ Status IngestWorker::Start() {
       return core::FailedPreconditionError("ingest worker was already started or stopped");
     }
   }
-  SCRM_ASSIGN_OR_RETURN(const int64_t cursor, store_.GetCursor(options_.cursor_name));
+  SCRM_ASSIGN_OR_RETURN(const int64_t cursor, cursors_.GetCursor(options_.cursor_name));
   std::lock_guard<std::mutex> lock(mu_);
   cursor_.store(cursor);
   recorded_cursor_ = cursor;  // before the thread starts
@@ -232,7 +234,7 @@ IngestWorker::ChunkOutcome IngestWorker::ProcessChunk() {
     errors_total_.Inc({failed_processor});
   }
   if (processed > 0) {
-    const Status saved = store_.SetCursor(options_.cursor_name, done);
+    const Status saved = cursors_.SetCursor(options_.cursor_name, done);
     if (!saved.ok()) {
       // Not advanced: the chunk is delivered again (processors are idempotent).
       logger_->error("ingest: recording cursor {} failed, will retry: {}", done, saved.ToString());
@@ -379,7 +381,7 @@ void IngestWorker::FlushCursor(bool force, std::optional<int64_t> to) {
   if (!force && recorded_at_.has_value() && now - *recorded_at_ < kIdleCursorFlushInterval) {
     return;
   }
-  const Status saved = store_.SetCursor(options_.cursor_name, cursor);
+  const Status saved = cursors_.SetCursor(options_.cursor_name, cursor);
   if (!saved.ok()) {
     // The next flush tries again; at worst a restart starts from an older cursor.
     logger_->error("ingest: recording cursor {} failed, will retry: {}", cursor, saved.ToString());

@@ -23,6 +23,7 @@
 #include "src/core/metrics.h"
 #include "src/core/status.h"
 #include "src/ingest/processor.h"
+#include "src/storage/cursor_store.h"
 #include "src/storage/inbox_lag.h"
 #include "src/storage/interaction_store.h"
 
@@ -86,12 +87,13 @@ struct ReplayResult {
 // of a chunk is ever half applied.
 //
 // Threads: Start/Stop by the owner (src/app); Notify, Replay, cursor and WaitForCursor from any
-// thread. Processors run on the worker thread only. Does not own the store, processors, clock or
-// metrics registry, which must outlive it.
+// thread. Processors run on the worker thread only. Does not own the stores (the inbox's
+// interactions in the inbox file, the cursors in the main file), processors, clock or metrics
+// registry, which must outlive it.
 class IngestWorker {
  public:
   // `processors` run in this order. `logger`: shared with whoever else logs to it.
-  IngestWorker(storage::InteractionStore& store,
+  IngestWorker(storage::InteractionStore& store, storage::CursorStore& cursors,
                std::vector<std::reference_wrapper<InteractionProcessor>> processors,
                const core::Clock& clock, core::MetricsRegistry& metrics,
                std::shared_ptr<spdlog::logger> logger, IngestWorkerOptions options = {});
@@ -100,9 +102,10 @@ class IngestWorker {
   // failure never leaves half a chunk applied. A failed chunk is retried one interaction at a
   // time to get past the interactions before the failing one. Replays run one interaction per
   // transaction without moving the cursor.
-  IngestWorker(storage::InteractionStore& store, ChunkProcessor& chunk_processor,
-               const core::Clock& clock, core::MetricsRegistry& metrics,
-               std::shared_ptr<spdlog::logger> logger, IngestWorkerOptions options = {});
+  IngestWorker(storage::InteractionStore& store, storage::CursorStore& cursors,
+               ChunkProcessor& chunk_processor, const core::Clock& clock,
+               core::MetricsRegistry& metrics, std::shared_ptr<spdlog::logger> logger,
+               IngestWorkerOptions options = {});
   ~IngestWorker();  // Stop()
   IngestWorker(const IngestWorker&) = delete;
   IngestWorker& operator=(const IngestWorker&) = delete;
@@ -178,6 +181,7 @@ class IngestWorker {
   void NoteSuccess();
 
   storage::InteractionStore& store_;
+  storage::CursorStore& cursors_;
   const std::vector<std::reference_wrapper<InteractionProcessor>> processors_;
   const core::Clock& clock_;
   std::shared_ptr<spdlog::logger> logger_;

@@ -16,8 +16,9 @@ namespace scrm::ingest {
 // transaction. Called on the worker thread only. Does not own the service.
 class ProfileChunkProcessor final : public ChunkProcessor {
  public:
-  // A chunk gives way to a waiting writer (the inbox) after this many interactions; enough that
-  // the worker still moves forward while callbacks stream in.
+  // A chunk gives way to a waiting writer of the main file (API writes, the outbox runner) after
+  // this many interactions; enough that the worker still moves forward while they write. The
+  // inbox writer does not wait for it: the inbox has its own file and writer lock.
   static constexpr size_t kMinBeforeYield = 64;
 
   explicit ProfileChunkProcessor(const profiles::ProfileService& service) : service_(service) {}
@@ -25,7 +26,7 @@ class ProfileChunkProcessor final : public ChunkProcessor {
   std::string_view name() const override { return "profiles"; }
   core::Status ProcessChunk(std::span<const model::Interaction> chunk,
                             const ChunkCursor* cursor) override;
-  // ProfileService::ApplyChunkPrefix: commits early when the inbox writer waits.
+  // ProfileService::ApplyChunkPrefix: commits early when another writer of the main file waits.
   core::StatusOr<size_t> ProcessChunkPrefix(std::span<const model::Interaction> chunk,
                                             const ChunkCursor& cursor) override;
   // Identity, rules and effects read the typed payload only.

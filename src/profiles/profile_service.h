@@ -149,10 +149,10 @@ class ProfileService {
   core::Status ApplyChunk(std::span<const model::Interaction> chunk,
                           const std::optional<CursorUpdate>& cursor) const;
   // ApplyChunk for the ingest worker's chunks, which may give way: once at least
-  // `min_before_yield` (>= 1) interactions are applied and another thread waits to write (the
-  // inbox writer, whose group commit platform callbacks wait on), it records the cursor at the
-  // last one applied and commits that prefix. Returns how many of the chunk committed (all of it
-  // when nobody waited); on an error nothing did.
+  // `min_before_yield` (>= 1) interactions are applied and another thread waits to write to the
+  // main file (an API write, the outbox runner; the inbox writer has a file of its own), it
+  // records the cursor at the last one applied and commits that prefix. Returns how many of the
+  // chunk committed (all of it when nobody waited); on an error nothing did.
   core::StatusOr<size_t> ApplyChunkPrefix(std::span<const model::Interaction> chunk,
                                           std::string_view cursor_name,
                                           size_t min_before_yield) const;

@@ -106,10 +106,14 @@ int ReadSchemaVersion(SQLite::Database& db) {
   return db.execAndGet(kSelectMaxVersion).getInt();
 }
 
-std::string NewerSchemaMessage(int version) {
-  return "database schema version " + std::to_string(version) +
-         " is newer than this binary knows (" + std::to_string(Database::LatestVersion()) +
-         "): run a newer scrmd";
+// How messages name the file: operators have two of them.
+std::string SchemaLabel(Schema schema) {
+  return schema == Schema::kInbox ? "inbox database" : "database";
+}
+
+std::string NewerSchemaMessage(Schema schema, int version, int latest) {
+  return SchemaLabel(schema) + " schema version " + std::to_string(version) +
+         " is newer than this binary knows (" + std::to_string(latest) + "): run a newer scrmd";
 }
 
 }  // namespace
@@ -392,21 +396,30 @@ Status Database::WithReader(const std::function<Status(SQLite::Database&)>& fn) 
   return status;
 }
 
-int Database::LatestVersion() {
-  const auto migrations = AllMigrations();
+int Database::LatestVersion() const {
+  const auto migrations = MigrationsOf(options_.schema);
   return migrations.empty() ? 0 : migrations.back().version;
 }
 
-StatusOr<int> Database::Migrate(int64_t now_ms) {
-  SCRM_RETURN_IF_ERROR(WithWriter([](SQLite::Database& db) -> Status {
+StatusOr<int> Database::Migrate(int64_t now_ms, const MigrationContext& context) {
+  if (context.inbox != nullptr &&
+      (context.inbox == this || context.inbox->schema() != Schema::kInbox ||
+       options_.schema != Schema::kMain ||
+       (!IsMemoryPath(options_.path) && context.inbox->path() == options_.path))) {
+    return core::InvalidArgumentError(
+        "migrate: the inbox must be a separate inbox database, given to the main database");
+  }
+  const int latest = LatestVersion();
+  SCRM_RETURN_IF_ERROR(WithWriter([&](SQLite::Database& db) -> Status {
     db.exec(kCreateMigrationsTable);
     const int version = ReadSchemaVersion(db);
-    if (version > LatestVersion())
-      return core::FailedPreconditionError(NewerSchemaMessage(version));
+    if (version > latest) {
+      return core::FailedPreconditionError(NewerSchemaMessage(options_.schema, version, latest));
+    }
     return core::OkStatus();
   }));
   int applied = 0;
-  for (const Migration& migration : AllMigrations()) {
+  for (const Migration& migration : MigrationsOf(options_.schema)) {
     bool did_apply = false;
     const Status status = WithWriter([&](SQLite::Database& db) -> Status {
       SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
@@ -416,6 +429,9 @@ StatusOr<int> Database::Migrate(int64_t now_ms) {
       if (applied_query.executeStep() && applied_query.getColumn(0).getInt() > 0) {
         return core::OkStatus();
       }
+      // A statement still running would keep a migration from dropping a table (SQLITE_LOCKED).
+      applied_query.reset();
+      if (migration.before != nullptr) SCRM_RETURN_IF_ERROR(migration.before(db, context));
       db.exec(migration.sql);
       if (migration.edits_schema_text) {
         const int64_t schema_version = db.execAndGet(kPragmaSchemaVersion).getInt64();
@@ -431,8 +447,9 @@ StatusOr<int> Database::Migrate(int64_t now_ms) {
       return core::OkStatus();
     });
     if (!status.ok()) {
-      return Status(status.code(), "migration " + std::to_string(migration.version) + " (" +
-                                       migration.name + ") failed: " + status.message());
+      return Status(status.code(), SchemaLabel(options_.schema) + " migration " +
+                                       std::to_string(migration.version) + " (" + migration.name +
+                                       ") failed: " + status.message());
     }
     if (did_apply) ++applied;
   }
@@ -464,13 +481,19 @@ Status Database::CheckReady() {
     return core::OkStatus();
   });
   if (status.code() == core::StatusCode::kFailedPrecondition) return status;  // closed
-  if (!status.ok()) return core::UnavailableError("database does not answer: " + status.message());
-  if (version < LatestVersion()) {
-    return core::FailedPreconditionError(
-        "database schema is at version " + std::to_string(version) + ", this binary needs " +
-        std::to_string(LatestVersion()) + ": migrations have not been applied");
+  if (!status.ok()) {
+    return core::UnavailableError(SchemaLabel(options_.schema) +
+                                  " does not answer: " + status.message());
   }
-  if (version > LatestVersion()) return core::FailedPreconditionError(NewerSchemaMessage(version));
+  const int latest = LatestVersion();
+  if (version < latest) {
+    return core::FailedPreconditionError(
+        SchemaLabel(options_.schema) + " schema is at version " + std::to_string(version) +
+        ", this binary needs " + std::to_string(latest) + ": migrations have not been applied");
+  }
+  if (version > latest) {
+    return core::FailedPreconditionError(NewerSchemaMessage(options_.schema, version, latest));
+  }
   return core::OkStatus();
 }
 

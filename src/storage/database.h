@@ -1,6 +1,7 @@
-// Database: the SQLite file in WAL mode, one writer connection, a pool of read connections, the
-// background WAL checkpointer, and the numbered, append-only schema migrations. The only module
-// that includes SQLiteCpp.
+// Database: one SQLite file in WAL mode, one writer connection, a pool of read connections, the
+// background WAL checkpointer, and the file's numbered, append-only schema migrations. scrmd
+// opens two: the main file (profiles, outbox, keys, rules, ingest cursors) and the inbox file
+// (the durable inbox, `interactions`). The only module that includes SQLiteCpp.
 #pragma once
 
 #include <atomic>
@@ -24,8 +25,15 @@ class Statement;
 
 namespace scrm::storage {
 
+// Which file a Database holds, and so which migrations apply to it (migrations.h).
+enum class Schema {
+  kMain,   // everything but the inbox; the ingest cursors too
+  kInbox,  // the durable inbox (table interactions) only
+};
+
 struct DatabaseOptions {
   std::string path;                    // file path; ":memory:" is allowed for tests (single conn)
+  Schema schema = Schema::kMain;       // which migrations apply (the path names the file)
   std::string synchronous = "normal";  // "normal" | "full" (set explicitly: Debian defaults FULL)
   int read_connections = 4;            // pool size, >= 0; 0 sends reads to the writer connection
   int busy_timeout_ms = 5000;          // >= 0; how long a connection waits for another process
@@ -83,6 +91,16 @@ struct MigrationRecord {
   int64_t applied_at_ms = 0;
 };
 
+class Database;
+
+// What a migration of the main file may need besides that file.
+struct MigrationContext {
+  // The inbox database (Schema::kInbox, already migrated). Main migration 8 moves the rows of an
+  // older store's interactions table into it before dropping the table (inbox_move.h). Without
+  // it, migration 8 only runs on a store whose interactions table is empty.
+  Database* inbox = nullptr;
+};
+
 // Owns the connections. Thread-safe: WithWriter serialises writers on one mutex; WithReader
 // hands each caller its own read connection from a pool (or the writer for ":memory:").
 // Read connections are opened lazily, at most read_connections of them; a caller waits when all
@@ -110,14 +128,18 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // Applies every pending migration, each in its own transaction, recording it in
-  // schema_migrations. Idempotent. Returns how many were applied. FailedPrecondition when the
-  // database records a version newer than LatestVersion() (a newer binary migrated it).
-  core::StatusOr<int> Migrate(int64_t now_ms);
+  // Applies every pending migration of the file's schema, each in its own transaction, recording
+  // it in schema_migrations. Idempotent. Returns how many were applied. FailedPrecondition when
+  // the database records a version newer than LatestVersion() (a newer binary migrated it), and
+  // from main migration 8 when the main file still holds interactions and context.inbox is unset
+  // (nothing of that migration is applied then). InvalidArgument when context.inbox is this
+  // database, holds another schema or has this file's path.
+  core::StatusOr<int> Migrate(int64_t now_ms, const MigrationContext& context = {});
   // Migrations recorded as applied, ascending (empty before the first Migrate).
   core::StatusOr<std::vector<MigrationRecord>> AppliedMigrations();
-  // Highest version this binary knows.
-  static int LatestVersion();
+  // Highest version this binary knows for this file's schema.
+  int LatestVersion() const;
+  Schema schema() const { return options_.schema; }
   // True when the database answers and every known migration is applied (/readyz).
   // Unavailable when the database does not answer; FailedPrecondition when the schema is behind
   // or ahead of this binary, or after Close.
@@ -140,8 +162,8 @@ class Database {
   core::Status WithWriterStatements(
       const std::function<core::Status(SQLite::Database&, StatementCache&)>& fn);
   // Whether another thread is waiting for the writer lock right now. A hint for long
-  // transactions (the ingest worker's chunks): commit early and let the short ones through (the
-  // inbox writer's group commits, which platform callbacks wait on).
+  // transactions (the ingest worker's chunks on the main file): commit early and let the short
+  // ones through (API writes, the outbox runner). The inbox writer has a file of its own.
   bool WriterWanted() const { return writer_waiters_.load(std::memory_order_relaxed) > 0; }
   // Same with a read connection (never blocks on the writer in WAL mode). The connection is
   // opened SQLite::OPEN_READONLY: writing through it fails with Internal.

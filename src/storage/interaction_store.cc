@@ -77,11 +77,6 @@ constexpr char kSummarizeAfter[] =
 constexpr char kCountInteractions[] = "SELECT COUNT(*) FROM interactions";
 constexpr char kSelectMaxInteractionId[] = "SELECT COALESCE(MAX(id), 0) FROM interactions";
 
-constexpr char kSelectCursor[] = "SELECT last_id FROM ingest_cursors WHERE processor = ?";
-constexpr char kUpsertCursor[] =
-    "INSERT INTO ingest_cursors (processor, last_id) VALUES (?, ?) "
-    "ON CONFLICT (processor) DO UPDATE SET last_id = excluded.last_id";
-
 // FNV-1a 64 (http://www.isthe.com/chongo/tech/comp/fnv/) and the splitmix64 finaliser, which
 // spreads FNV's weak low bits (keys often differ only in their last digits).
 constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
@@ -379,28 +374,6 @@ StatusOr<std::vector<model::Interaction>> InteractionStore::ReadRange(int64_t fr
     return core::OkStatus();
   }));
   return result;
-}
-
-StatusOr<int64_t> InteractionStore::GetCursor(std::string_view name) {
-  int64_t last_id = 0;
-  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
-    SQLite::Statement query(db, kSelectCursor);
-    query.bind(1, std::string(name));
-    if (query.executeStep()) last_id = query.getColumn(0).getInt64();
-    return core::OkStatus();
-  }));
-  return last_id;
-}
-
-Status InteractionStore::SetCursor(std::string_view name, int64_t id) {
-  if (name.empty()) return core::InvalidArgumentError("cursor name is empty");
-  return db_.WithWriterStatements([&](SQLite::Database&, StatementCache& statements) -> Status {
-    SQLite::Statement& upsert = statements.Get(kUpsertCursor);
-    upsert.bind(1, std::string(name));
-    upsert.bind(2, id);
-    upsert.exec();
-    return core::OkStatus();
-  });
 }
 
 StatusOr<int64_t> InteractionStore::Count() {

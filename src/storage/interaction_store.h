@@ -1,5 +1,5 @@
-// InteractionStore: the durable inbox (table interactions, deduplicated by the database) and the
-// ingest cursors (table ingest_cursors) that the ingest worker advances.
+// InteractionStore: the durable inbox (table interactions in the inbox file, deduplicated by the
+// database). The ingest cursors are in the main file (cursor_store.h).
 #pragma once
 
 #include <cstddef>
@@ -56,8 +56,9 @@ inline constexpr std::string_view kDedupeScheme =
 // rewrites dedupe_hash. Exposed for tests that need to fabricate a collision.
 uint64_t DedupeHash(std::string_view account_id, std::string_view dedupe_key);
 
-// Thread-safe (all access through Database). Does not own the Database. Every call may also
-// fail with the codes of Database::WithWriter/WithReader (FailedPrecondition after Close,
+// Thread-safe (all access through Database). Does not own the Database, which is the inbox one
+// (Schema::kInbox, its own file, writer and lock; docs/architecture.md "Storage"). Every call may
+// also fail with the codes of Database::WithWriter/WithReader (FailedPrecondition after Close,
 // Unavailable when busy, Internal otherwise). A stored row this binary cannot read back (an
 // unknown platform or kind, payload_json that does not parse) is Internal naming its id.
 // Whether a read fills Interaction::raw_body.
@@ -103,11 +104,6 @@ class InteractionStore {
   // callers page through large ranges.
   core::StatusOr<std::vector<model::Interaction>> ReadRange(int64_t from_ms, int64_t to_ms,
                                                             int64_t after_id, size_t limit);
-
-  // The last id a processor (or the worker) recorded under `name`; 0 when never set.
-  core::StatusOr<int64_t> GetCursor(std::string_view name);
-  // Records `id` under `name` (created or replaced). InvalidArgument for an empty name.
-  core::Status SetCursor(std::string_view name, int64_t id);
 
   // Number of stored interactions.
   core::StatusOr<int64_t> Count();

@@ -1,5 +1,7 @@
 #include "src/storage/migrations.h"
 
+#include "src/storage/inbox_move.h"
+
 namespace scrm::storage {
 namespace {
 
@@ -299,6 +301,17 @@ CREATE TABLE tag_pushes (
 ) WITHOUT ROWID;
 )sql";
 
+// 8: the durable inbox lives in a file of its own since 2026-11 (docs/architecture.md "Storage"):
+// its writer connection, lock, page cache and WAL are no longer the profile worker's. Before the
+// table is dropped, MoveInteractionsBeforeDrop copies its rows into the inbox file (ids and
+// columns unchanged) and commits them there; this transaction then drops the table and records
+// the migration. A crash in between leaves both copies, and the next start copies again (a row
+// already there is checked, not inserted twice) before dropping. ingest_cursors stays here: the
+// profile transaction advances the worker's cursor together with the profile changes.
+constexpr char kMigration8DropInteractions[] = R"sql(
+DROP TABLE interactions;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
@@ -307,10 +320,53 @@ constexpr Migration kMigrations[] = {
     {5, "create_outbox", kMigration5CreateOutbox},
     {6, "checks_without_in_lists", kMigration6ChecksWithoutInLists, true},
     {7, "create_tag_pushes", kMigration7CreateTagPushes},
+    {8, "move_interactions_to_inbox_file", kMigration8DropInteractions, false,
+     &MoveInteractionsBeforeDrop},
+};
+
+// The inbox file.
+
+// 1: the durable inbox, as main migration 2 created it there (see its comment for the dedupe
+// index and why occurred_at_ms leads it), without ingest_cursors, which stays in the main file.
+constexpr char kInboxMigration1CreateInteractions[] = R"sql(
+CREATE TABLE interactions (
+  id INTEGER PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  dedupe_hash INTEGER NOT NULL,
+  dedupe_seq INTEGER NOT NULL,
+  msg_id TEXT NOT NULL,
+  openid TEXT NOT NULL,
+  unionid TEXT NOT NULL,
+  external_userid TEXT NOT NULL,
+  userid TEXT NOT NULL,
+  chat_id TEXT NOT NULL,
+  to_user TEXT NOT NULL,
+  occurred_at_ms INTEGER NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  payload_json TEXT NOT NULL,
+  raw_format TEXT NOT NULL,
+  raw_body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX interactions_dedupe
+  ON interactions (occurred_at_ms, dedupe_hash, dedupe_seq);
+CREATE INDEX interactions_received_at ON interactions (received_at_ms);
+)sql";
+
+constexpr Migration kInboxMigrations[] = {
+    {1, "create_interactions", kInboxMigration1CreateInteractions},
 };
 
 }  // namespace
 
 std::span<const Migration> AllMigrations() { return kMigrations; }
+
+std::span<const Migration> InboxMigrations() { return kInboxMigrations; }
+
+std::span<const Migration> MigrationsOf(Schema schema) {
+  return schema == Schema::kInbox ? InboxMigrations() : AllMigrations();
+}
 
 }  // namespace scrm::storage

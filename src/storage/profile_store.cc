@@ -249,6 +249,11 @@ constexpr char kSelectMergeExclusion[] =
 // became pread() calls: ~1.6x slower on bench/profile_bench. 64 MiB is a cap (pages are
 // allocated as used), the OS page cache holds the rest. Set once per connection (it lasts as
 // long as the connection); belongs with DatabaseOptions once storage grows per-connection tuning.
+// Only the main file's writer has it: the inbox writer (its own file and connection) keeps
+// SQLite's default, because each of its commits walks a structure that grows with its
+// connection's page cache (most likely pcache1's hash table, truncated at the end of each
+// transaction), which cost the inbox writer ~20 % of its time at 64 MiB (docs/performance.md
+// "Durable ingest").
 constexpr char kPragmaWriterCacheSize[] = "PRAGMA cache_size=-65536";
 
 // ingest cursor (the table of migration 2, written here inside the profile transaction)

@@ -97,7 +97,8 @@ class ProfileTxn {
   ProfileTxn(const ProfileTxn&) = delete;
   ProfileTxn& operator=(const ProfileTxn&) = delete;
 
-  // Another thread waits to write (Database::WriterWanted): a long transaction may end early.
+  // Another thread waits to write to the main file (Database::WriterWanted): a long transaction
+  // may end early.
   bool OthersWaiting() const;
 
   // --- customers

@@ -145,6 +145,7 @@ TEST_CASE("LoadConfig returns the embedded defaults when no config file is given
   const Config config = LoadOk(ConfigSources{});
   CHECK(config.listen == "127.0.0.1:8080");
   CHECK(config.DatabasePath() == "./var/scrmd.db");
+  CHECK(config.InboxDatabasePath() == "./var/scrmd-inbox.db");
   CHECK(config.accounts.empty());
 }
 
@@ -493,6 +494,39 @@ TEST_CASE("Config returns no host and port -1 when listen was never validated", 
 TEST_CASE("Config puts the database under data_dir when storage.path is empty", "[unit]") {
   CHECK(ParseOk(json{{"data_dir", "/srv/scrmd/"}}).DatabasePath() == "/srv/scrmd/scrmd.db");
   CHECK(ParseOk(json{{"data_dir", "/srv/scrmd"}}).DatabasePath() == "/srv/scrmd/scrmd.db");
+}
+
+TEST_CASE("Config puts the inbox next to the database when storage.inbox_path is empty", "[unit]") {
+  CHECK(ParseOk(json{{"data_dir", "/srv/scrmd"}}).InboxDatabasePath() ==
+        "/srv/scrmd/scrmd-inbox.db");
+  CHECK(ParseOk(json{{"storage", {{"path", "/data/main.sqlite"}}}}).InboxDatabasePath() ==
+        "/data/main-inbox.sqlite");
+  CHECK(ParseOk(json{{"storage", {{"path", "/data/main"}}}}).InboxDatabasePath() ==
+        "/data/main-inbox");
+  CHECK(ParseOk(json{{"storage", {{"path", ":memory:"}}}}).InboxDatabasePath() == ":memory:");
+}
+
+TEST_CASE("Config uses storage.inbox_path when it is set", "[unit]") {
+  const Config config =
+      ParseOk(json{{"storage", {{"path", "/data/main.db"}, {"inbox_path", "/fast/inbox.db"}}}});
+  CHECK(config.DatabasePath() == "/data/main.db");
+  CHECK(config.InboxDatabasePath() == "/fast/inbox.db");
+}
+
+TEST_CASE("LoadConfig sets storage.inbox_path from SCRMD_STORAGE__INBOX_PATH when it is set",
+          "[unit]") {
+  ConfigSources sources;
+  sources.env = {{"SCRMD_STORAGE__INBOX_PATH", "/fast/inbox.db"}};
+  const Config config = LoadOk(sources);
+  CHECK(config.InboxDatabasePath() == "/fast/inbox.db");
+  CHECK(config.DatabasePath() == "./var/scrmd.db");
+}
+
+TEST_CASE("Config rejects storage.inbox_path when it names the database file", "[unit]") {
+  CHECK(ErrorOf(json{{"storage", {{"path", "/data/x.db"}, {"inbox_path", "/data/./x.db"}}}}) ==
+        "storage.inbox_path: must differ from the database path");
+  CHECK(ErrorOf(json{{"data_dir", "/d"}, {"storage", {{"inbox_path", "/d/scrmd.db"}}}}) ==
+        "storage.inbox_path: must differ from the database path");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ using core::StatusCode;
 using scrm::testing::TempDir;
 using testing::kNowMs;
 using testing::MakeMessage;
-using testing::OpenMigrated;
+using testing::OpenInbox;
 using testing::WaitUntil;
 
 // Test-only SQL: makes the inbox table disappear and come back, as a broken disk would.
@@ -38,7 +38,7 @@ constexpr char kRestoreTable[] = "ALTER TABLE interactions_hidden RENAME TO inte
 // Members are initialised in declaration order.
 struct Fixture {
   TempDir dir;
-  std::unique_ptr<storage::Database> db = OpenMigrated(dir.File("scrmd.db"));
+  std::unique_ptr<storage::Database> db = OpenInbox(dir.File("scrmd-inbox.db"));
   storage::InteractionStore store{*db};
   core::FakeClock clock{kNowMs};
   core::MetricsRegistry metrics;
@@ -208,7 +208,7 @@ TEST_CASE("InboxWriter Submit returns only after the row is visible to another c
   const SubmitResult result = SubmitOrDie(f.writer, MakeMessage("1"));
   CHECK_FALSE(result.duplicate);
   // A second Database on the same file: it sees only what has been committed.
-  auto other = OpenMigrated(f.dir.File("scrmd.db"));
+  auto other = OpenInbox(f.dir.File("scrmd-inbox.db"));
   storage::InteractionStore other_store(*other);
   auto rows = other_store.ReadAfter(0, 10);
   REQUIRE(rows.ok());
@@ -386,7 +386,7 @@ TEST_CASE("InboxWriter SubmitAsync calls back on the writer thread once the row 
   f.writer.SubmitAsync(MakeMessage("1"), [&](core::StatusOr<SubmitResult> result,
                                              const model::Interaction& interaction) {
     // Another connection already sees the row when the callback runs.
-    auto other = OpenMigrated(f.dir.File("scrmd.db"));
+    auto other = OpenInbox(f.dir.File("scrmd-inbox.db"));
     storage::InteractionStore other_store(*other);
     auto rows = other_store.ReadAfter(0, 10);
     visible_in_callback = rows.ok() && rows->size() == 1 && result.ok() &&

@@ -43,6 +43,20 @@ inline std::unique_ptr<storage::Database> OpenMigrated(const std::string& path) 
   return std::move(db).value();
 }
 
+// The inbox file at path (Schema::kInbox), migrated.
+inline std::unique_ptr<storage::Database> OpenInbox(const std::string& path) {
+  storage::DatabaseOptions options;
+  options.path = path;
+  options.schema = storage::Schema::kInbox;
+  auto db = storage::Database::Open(options);
+  INFO(db.status().ToString());
+  REQUIRE(db.ok());
+  auto applied = (*db)->Migrate(kNowMs);
+  INFO(applied.status().ToString());
+  REQUIRE(applied.ok());
+  return std::move(db).value();
+}
+
 // A WeCom text message with dedupe key derived from `key`.
 inline model::Interaction MakeMessage(const std::string& key, const std::string& account = "acct") {
   model::Interaction it;

@@ -11,6 +11,7 @@
 #include "src/core/logging.h"
 #include "src/core/metrics.h"
 #include "src/ingest/inbox_writer.h"
+#include "src/storage/cursor_store.h"
 #include "src/storage/database.h"
 #include "src/storage/interaction_store.h"
 #include "tests/ingest/ingest_test_helpers.h"
@@ -25,6 +26,7 @@ using testing::CallLog;
 using testing::kNowMs;
 using testing::kPatience;
 using testing::MakeMessage;
+using testing::OpenInbox;
 using testing::OpenMigrated;
 using testing::RecordingProcessor;
 
@@ -36,7 +38,9 @@ constexpr int64_t kBaseId = kNowMs << 16;
 struct Fixture {
   TempDir dir;
   std::unique_ptr<storage::Database> db = OpenMigrated(dir.File("scrmd.db"));
-  storage::InteractionStore store{*db};
+  std::unique_ptr<storage::Database> inbox_db = OpenInbox(dir.File("scrmd-inbox.db"));
+  storage::InteractionStore store{*inbox_db};
+  storage::CursorStore cursors{*db};
   core::FakeClock clock{kNowMs};
   core::MetricsRegistry metrics;
   CallLog log;
@@ -53,8 +57,8 @@ struct Fixture {
     options.retry_interval = std::chrono::seconds(1);
     options.max_retry_interval = std::chrono::seconds(8);
     return std::make_unique<IngestWorker>(
-        store, std::vector<std::reference_wrapper<InteractionProcessor>>{first, second}, clock,
-        metrics, core::MakeNullLogger(), options);
+        store, cursors, std::vector<std::reference_wrapper<InteractionProcessor>>{first, second},
+        clock, metrics, core::MakeNullLogger(), options);
   }
 
   // Stores interactions n = from..to with ids kBaseId + n, received at kNowMs + n.
@@ -94,7 +98,7 @@ TEST_CASE("IngestWorker runs every processor in order on each interaction when s
   REQUIRE(worker->WaitForCursor(kBaseId + 6, kPatience));
   worker->Stop();
   CHECK(f.log.calls() == Expected({1, 2, 3, 4, 5, 6}));
-  CHECK(f.store.GetCursor("worker").value() == kBaseId + 6);
+  CHECK(f.cursors.GetCursor("worker").value() == kBaseId + 6);
   CHECK(f.metrics.Counter("scrmd_ingest_processed_total", "", {}).Value({}) == 6);
 }
 
@@ -110,8 +114,11 @@ TEST_CASE("IngestWorker resumes after the stored cursor when a new worker starts
   f.log.Clear();
   // A restarted process: its own Database on the same file.
   auto reopened = OpenMigrated(f.dir.File("scrmd.db"));
-  storage::InteractionStore store(*reopened);
-  IngestWorker worker(store, {f.first, f.second}, f.clock, f.metrics, core::MakeNullLogger());
+  auto reopened_inbox = OpenInbox(f.dir.File("scrmd-inbox.db"));
+  storage::InteractionStore store(*reopened_inbox);
+  storage::CursorStore cursors(*reopened);
+  IngestWorker worker(store, cursors, {f.first, f.second}, f.clock, f.metrics,
+                      core::MakeNullLogger());
   REQUIRE(worker.Start().ok());
   CHECK(worker.cursor() >= kBaseId + 3);
   REQUIRE(worker.WaitForCursor(kBaseId + 5, kPatience));
@@ -133,7 +140,7 @@ TEST_CASE("IngestWorker retries the failed interaction and skips nothing when a 
   worker->Notify();
   worker->Notify();
   CHECK(worker->cursor() == kBaseId + 2);
-  CHECK(f.store.GetCursor("worker").value() == kBaseId + 2);
+  CHECK(f.cursors.GetCursor("worker").value() == kBaseId + 2);
   CHECK(f.Errors("second") == 1);
 
   f.second.Heal();
@@ -219,17 +226,17 @@ TEST_CASE("IngestWorker without processors moves the cursor to the newest row an
   IngestWorkerOptions options;
   options.chunk_size = 2;  // not a limit here: nothing is read row by row
   options.poll_interval = std::chrono::hours(1);
-  IngestWorker worker(f.store, {}, f.clock, f.metrics, core::MakeNullLogger(), options);
+  IngestWorker worker(f.store, f.cursors, {}, f.clock, f.metrics, core::MakeNullLogger(), options);
   REQUIRE(worker.Start().ok());
   // The first pass records it, then publishes it.
-  REQUIRE(testing::WaitUntil([&] { return f.store.GetCursor("worker").value() == kBaseId + 5; }));
+  REQUIRE(testing::WaitUntil([&] { return f.cursors.GetCursor("worker").value() == kBaseId + 5; }));
   CHECK(worker.WaitForCursor(kBaseId + 5, kPatience));  // published right after it is recorded
 
   // Within kIdleCursorFlushInterval the cursor moves in memory only.
   f.Store(6, 8);
   worker.Notify();
   REQUIRE(worker.WaitForCursor(kBaseId + 8, kPatience));
-  CHECK(f.store.GetCursor("worker").value() == kBaseId + 5);
+  CHECK(f.cursors.GetCursor("worker").value() == kBaseId + 5);
   CHECK(f.metrics.Counter("scrmd_ingest_processed_total", "", {}).Value({}) == 8);
 
   // Once the interval has passed on the clock, the next pass records it.
@@ -237,14 +244,14 @@ TEST_CASE("IngestWorker without processors moves the cursor to the newest row an
   f.Store(9, 9);
   worker.Notify();
   REQUIRE(worker.WaitForCursor(kBaseId + 9, kPatience));
-  REQUIRE(testing::WaitUntil([&] { return f.store.GetCursor("worker").value() == kBaseId + 9; }));
+  REQUIRE(testing::WaitUntil([&] { return f.cursors.GetCursor("worker").value() == kBaseId + 9; }));
 
   // Stop records whatever is left.
   f.Store(10, 10);
   worker.Notify();
   REQUIRE(worker.WaitForCursor(kBaseId + 10, kPatience));
   worker.Stop();
-  CHECK(f.store.GetCursor("worker").value() == kBaseId + 10);
+  CHECK(f.cursors.GetCursor("worker").value() == kBaseId + 10);
   CHECK(f.log.calls().empty());
 }
 
@@ -278,7 +285,7 @@ TEST_CASE("IngestWorker Replay re-processes only the requested range", "[db]") {
   CHECK(result->up_to_id == kBaseId + 8);
   CHECK(f.log.calls() == expected);
   CHECK(worker->cursor() == kBaseId + 8);
-  CHECK(f.store.GetCursor("worker").value() == kBaseId + 8);
+  CHECK(f.cursors.GetCursor("worker").value() == kBaseId + 8);
 }
 
 TEST_CASE("IngestWorker Replay leaves interactions after the cursor to the normal path", "[db]") {
@@ -367,7 +374,7 @@ TEST_CASE("IngestWorker Stop cuts a batch delay short and loses nothing", "[db]"
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   worker->Stop();  // would wait an hour if the delay held it
   CHECK(f.log.calls() == Expected({1}));
-  CHECK(f.store.GetCursor("worker").value() == kBaseId + 1);
+  CHECK(f.cursors.GetCursor("worker").value() == kBaseId + 1);
   // The next worker finds the rest after the cursor.
   auto next = f.MakeWorker(/*chunk_size=*/16);
   REQUIRE(next->Start().ok());
@@ -384,7 +391,8 @@ TEST_CASE("IngestWorker Start returns InvalidArgument when the options are inval
   SECTION("poll interval") { options.poll_interval = std::chrono::milliseconds(0); }
   SECTION("retry bounds") { options.max_retry_interval = options.retry_interval / 2; }
   SECTION("batch delay") { options.batch_delay = std::chrono::milliseconds(-1); }
-  IngestWorker worker(f.store, {f.first}, f.clock, f.metrics, core::MakeNullLogger(), options);
+  IngestWorker worker(f.store, f.cursors, {f.first}, f.clock, f.metrics, core::MakeNullLogger(),
+                      options);
   CHECK(worker.Start().code() == StatusCode::kInvalidArgument);
 }
 

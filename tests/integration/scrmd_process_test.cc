@@ -1,4 +1,5 @@
 // Process-level tests: the real scrmd binary, a real SQLite file, HTTP on loopback.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <httplib.h>
 #include <signal.h>
 
@@ -8,7 +9,11 @@
 #include <regex>
 #include <string>
 
+#include "src/model/interaction.h"
+#include "src/storage/cursor_store.h"
 #include "src/storage/database.h"
+#include "src/storage/interaction_store.h"
+#include "src/storage/migrations.h"
 #include "tests/integration/scrmd_fixture.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_support.h"
@@ -98,6 +103,121 @@ TEST_CASE("scrmd migrate applies the schema once when run twice", "[integration]
   auto second = Run({ScrmdBinary(), "migrate", "--config", config});
   REQUIRE(second.exit_code == 0);
   CHECK(second.out.find("applied 0 migration(s)") != std::string::npos);
+}
+
+// A main file as the release before the split left it (migrations 1..7, the inbox in it) with
+// `count` interactions and the worker's cursor at the second.
+std::vector<int64_t> WriteStoreBeforeSplit(const std::string& path, int count) {
+  auto db = storage::Database::Open({path});
+  REQUIRE(db.ok());
+  REQUIRE((*db)
+              ->WithWriter([](SQLite::Database& conn) {
+                conn.exec(
+                    "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT "
+                    "NULL, applied_at_ms INTEGER NOT NULL)");
+                for (const storage::Migration& migration : storage::AllMigrations()) {
+                  if (migration.version > 7) break;
+                  conn.exec(migration.sql);
+                  if (migration.edits_schema_text) {  // as Migrate does
+                    const int64_t version = conn.execAndGet("PRAGMA schema_version").getInt64();
+                    conn.exec("PRAGMA schema_version=" + std::to_string(version + 1));
+                  }
+                  SQLite::Statement record(conn, "INSERT INTO schema_migrations VALUES (?, ?, 0)");
+                  record.bind(1, migration.version);
+                  record.bind(2, migration.name);
+                  record.exec();
+                }
+                return core::OkStatus();
+              })
+              .ok());
+  std::vector<model::Interaction> items;
+  std::vector<int64_t> ids;
+  for (int n = 1; n <= count; ++n) {
+    model::Interaction it;
+    it.id = (int64_t{1767225600000} << 16) + n;
+    it.platform = model::Platform::kWecom;
+    it.account_id = "corp1";
+    it.kind = model::InteractionKind::kMessageText;
+    it.msg_id = std::to_string(n);
+    it.dedupe_key = "msg\x1f" + it.msg_id;
+    it.userid = "zhangsan";
+    it.occurred_at_ms = 1767225600000 + n;
+    it.received_at_ms = 1767225600000 + n;
+    it.payload = model::TextPayload{"old " + std::to_string(n)};
+    it.raw_body = "<xml/>";
+    items.push_back(it);
+    ids.push_back(it.id);
+  }
+  storage::InteractionStore old_inbox(**db);
+  REQUIRE(old_inbox.InsertBatch(items).ok());
+  REQUIRE(storage::CursorStore(**db).SetCursor("worker", ids.at(1)).ok());
+  REQUIRE((*db)->Close().ok());
+  return ids;
+}
+
+TEST_CASE("scrmd migrate moves the interactions of a store from before the split to the inbox",
+          "[integration]") {
+  TempDir dir;
+  const std::string config = WriteConfig(dir);
+  const std::string main_path = dir.File("var") + "/scrmd.db";
+  std::filesystem::create_directories(dir.File("var"));
+  const std::vector<int64_t> ids = WriteStoreBeforeSplit(main_path, 3);
+
+  auto migrated = Run({ScrmdBinary(), "migrate", "--config", config});
+  INFO(migrated.err);
+  REQUIRE(migrated.exit_code == 0);
+  CHECK(migrated.out.find("applied 1 migration(s)") != std::string::npos);
+  CHECK(migrated.out.find("applied 1 inbox migration(s)") != std::string::npos);
+
+  storage::DatabaseOptions inbox_options;
+  inbox_options.path = dir.File("var") + "/scrmd-inbox.db";
+  inbox_options.schema = storage::Schema::kInbox;
+  auto inbox = storage::Database::Open(inbox_options);
+  REQUIRE(inbox.ok());
+  CHECK((*inbox)->CheckReady().ok());
+  auto moved = storage::InteractionStore(**inbox).ReadAfter(0, 10);
+  REQUIRE(moved.ok());
+  REQUIRE(moved->size() == ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) CHECK(moved->at(i).id == ids[i]);
+  CHECK(moved->at(2).dedupe_key ==
+        "msg\x1f"
+        "3");
+  CHECK((*inbox)->Close().ok());
+  auto main = storage::Database::Open({main_path});
+  REQUIRE(main.ok());
+  CHECK((*main)->CheckReady().ok());
+  CHECK(storage::CursorStore(**main).GetCursor("worker").value() == ids.at(1));
+  CHECK((*main)
+            ->WithReader([](SQLite::Database& conn) {
+              CHECK(
+                  conn.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'interactions'")
+                      .getInt() == 0);
+              return core::OkStatus();
+            })
+            .ok());
+  CHECK((*main)->Close().ok());
+}
+
+TEST_CASE("scrmd serve warns at start when the inbox file does not go with the main file",
+          "[integration]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("var"));
+  WriteStoreBeforeSplit(dir.File("var") + "/scrmd.db", 3);  // the cursor at the second row
+  {
+    // The inbox file that belongs with it (made by the upgrade): no warning.
+    ScrmdServer server(WriteConfig(dir));
+    server.Stop();
+    CHECK(server.process.Stderr().find("past the newest interaction") == std::string::npos);
+  }
+  // Another inbox file (storage.inbox_path changed): it starts, and says what looks wrong.
+  const std::string elsewhere = dir.File("elsewhere-inbox.db");
+  ScrmdServer server(WriteConfig(dir, {{"storage", {{"inbox_path", elsewhere}}}}));
+  auto ready = server.Client().Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+  server.Stop();
+  const std::string err = server.process.Stderr();
+  CHECK(err.find("past the newest interaction in " + elsewhere) != std::string::npos);
 }
 
 TEST_CASE("scrmd serve answers health, readiness and metrics when started", "[integration]") {
@@ -197,6 +317,18 @@ TEST_CASE("scrmd shuts down on SIGTERM leaving a consistent database", "[integra
   REQUIRE(db.ok());
   CHECK((*db)->CheckReady().ok());
   CHECK((*db)->Close().ok());
+  // The inbox file next to it (storage.inbox_path's default), checkpointed and migrated too.
+  const std::string inbox_path = dir.File("var") + "/scrmd-inbox.db";
+  const std::string inbox_wal = inbox_path + "-wal";
+  REQUIRE(std::filesystem::exists(inbox_path));
+  CHECK((!std::filesystem::exists(inbox_wal) || std::filesystem::file_size(inbox_wal) == 0));
+  storage::DatabaseOptions inbox_options;
+  inbox_options.path = inbox_path;
+  inbox_options.schema = storage::Schema::kInbox;
+  auto inbox = storage::Database::Open(inbox_options);
+  REQUIRE(inbox.ok());
+  CHECK((*inbox)->CheckReady().ok());
+  CHECK((*inbox)->Close().ok());
   auto listed = Run({ScrmdBinary(), "keys", "list", "--config", config, "--json"});
   CHECK(listed.out.find("\"ops\"") != std::string::npos);
 }

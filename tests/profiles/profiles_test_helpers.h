@@ -56,6 +56,20 @@ inline std::unique_ptr<storage::Database> OpenMigrated(const std::string& path) 
   return std::move(db).value();
 }
 
+// The inbox file at path (Schema::kInbox), migrated.
+inline std::unique_ptr<storage::Database> OpenInbox(const std::string& path) {
+  storage::DatabaseOptions options;
+  options.path = path;
+  options.schema = storage::Schema::kInbox;
+  auto db = storage::Database::Open(options);
+  INFO(db.status().ToString());
+  REQUIRE(db.ok());
+  auto applied = (*db)->Migrate(kT0);
+  INFO(applied.status().ToString());
+  REQUIRE(applied.ok());
+  return std::move(db).value();
+}
+
 inline std::unique_ptr<RuleSetHolder> Rules(std::string_view rules_json) {
   auto rules = tagger::ParseTagRules(rules_json);
   INFO(rules.status().ToString());

@@ -16,6 +16,7 @@
 #include "src/core/metrics.h"
 #include "src/ingest/ingest_worker.h"
 #include "src/ingest/profile_chunk_processor.h"
+#include "src/storage/cursor_store.h"
 #include "src/storage/inbox_lag.h"
 #include "src/storage/interaction_store.h"
 #include "tests/profiles/profiles_test_helpers.h"
@@ -61,8 +62,8 @@ TEST_CASE(
     "interaction in it fails",
     "[db]") {
   Fixture f(testing::ExampleRules());
-  storage::InteractionStore inbox(*f.db);
-  REQUIRE(inbox.SetCursor("worker", 7).ok());
+  storage::CursorStore cursors(*f.db);
+  REQUIRE(cursors.SetCursor("worker", 7).ok());
   Exec(*f.db, kCreatePoisonTrigger);
   const std::vector<model::Interaction> chunk = {f.OaText("o1", "产品A"), f.OaText("o2", "poison"),
                                                  f.OaText("o3", "产品B")};
@@ -72,12 +73,12 @@ TEST_CASE(
   CHECK(Scalar(*f.db, kCountCustomers) == 0);
   CHECK(Scalar(*f.db, kCountEffects) == 0);
   CHECK(Scalar(*f.db, kCountTimeline) == 0);
-  CHECK(inbox.GetCursor("worker").value() == 7);
+  CHECK(cursors.GetCursor("worker").value() == 7);
 
   Exec(*f.db, kDropPoisonTrigger);
   REQUIRE(f.service.ApplyChunk(chunk, CursorUpdate{"worker", chunk.back().id}).ok());
   CHECK(Scalar(*f.db, kCountCustomers) == 3);
-  CHECK(inbox.GetCursor("worker").value() == chunk.back().id);
+  CHECK(cursors.GetCursor("worker").value() == chunk.back().id);
 }
 
 // A clock at kT0 that runs `hook` once, on the first reading after it is set (the profile
@@ -109,8 +110,8 @@ TEST_CASE(
   std::vector<model::Interaction> items;
   for (int i = 0; i < 200; ++i) items.push_back(f.OaText("oY" + std::to_string(i), "你好"));
 
-  // Inside the transaction another thread starts to wait for the writer (as the inbox writer
-  // does with a group commit); the chunk gives way after the minimum of 64.
+  // Inside the transaction another thread starts to wait for the main file's writer (as an API
+  // write or the outbox runner does); the chunk gives way after the minimum of 64.
   std::thread waiter;
   bool waited = false;
   clock.SetHook([&] {
@@ -125,8 +126,8 @@ TEST_CASE(
   INFO(first.status().ToString());
   REQUIRE(first.ok());
   CHECK(*first == 64);
-  storage::InteractionStore inbox(*f.db);
-  CHECK(inbox.GetCursor("worker").value() == items[63].id);
+  storage::CursorStore cursors(*f.db);
+  CHECK(cursors.GetCursor("worker").value() == items[63].id);
   CHECK(Scalar(*f.db, kCountCustomers) == 64);
   CHECK_FALSE(f.db->WriterWanted());
 
@@ -135,12 +136,12 @@ TEST_CASE(
   auto second = service.ApplyChunkPrefix(rest, "worker", 64);
   REQUIRE(second.ok());
   CHECK(*second == rest.size());
-  CHECK(inbox.GetCursor("worker").value() == items.back().id);
+  CHECK(cursors.GetCursor("worker").value() == items.back().id);
   CHECK(Scalar(*f.db, kCountCustomers) == 200);
 }
 
-// Commits only the first half of each chunk (at least one), as a pipeline giving way to the
-// inbox writer does.
+// Commits only the first half of each chunk (at least one), as a pipeline giving way to another
+// writer of the main file does.
 class HalfChunkProcessor final : public ingest::ChunkProcessor {
  public:
   explicit HalfChunkProcessor(ingest::ChunkProcessor& inner) : inner_(inner) {}
@@ -163,11 +164,14 @@ class HalfChunkProcessor final : public ingest::ChunkProcessor {
   ingest::ChunkProcessor& inner_;
 };
 
-// The worker over the inbox of a Fixture, with the profile pipeline as its chunk processor.
+// The worker over an inbox file next to a Fixture's main file (its cursor there), with the
+// profile pipeline as its chunk processor.
 struct WorkerFixture {
   Fixture f{testing::ExampleRules()};
-  storage::InteractionStore inbox{*f.db};
-  storage::InboxLagReader lag{*f.db};
+  std::unique_ptr<storage::Database> inbox_db = testing::OpenInbox(f.dir.File("scrmd-inbox.db"));
+  storage::InteractionStore inbox{*inbox_db};
+  storage::CursorStore cursors{*f.db};
+  storage::InboxLagReader lag{*inbox_db};
   core::MetricsRegistry metrics;
   ingest::ProfileChunkProcessor pipeline{f.service};
 
@@ -177,7 +181,7 @@ struct WorkerFixture {
     options.poll_interval = std::chrono::hours(1);
     options.retry_interval = std::chrono::seconds(1);
     options.max_retry_interval = std::chrono::seconds(8);
-    auto worker = std::make_unique<ingest::IngestWorker>(inbox, pipeline, f.clock, metrics,
+    auto worker = std::make_unique<ingest::IngestWorker>(inbox, cursors, pipeline, f.clock, metrics,
                                                          core::MakeNullLogger(), options);
     worker->EnableLagMetrics(lag);
     return worker;
@@ -212,7 +216,7 @@ TEST_CASE(
   REQUIRE(worker->WaitForCursor(items[1].id, kPatience));
   REQUIRE(testing::WaitUntil([&] { return w.Errors() == 1; }));
   CHECK(worker->cursor() == items[1].id);
-  CHECK(w.inbox.GetCursor("worker").value() == items[1].id);
+  CHECK(w.cursors.GetCursor("worker").value() == items[1].id);
   CHECK(Scalar(*f.db, kCountCustomers) == 2);
   REQUIRE(testing::WaitUntil([&] { return w.Gauge("scrmd_ingest_lag_interactions") == 3; }));
 
@@ -223,7 +227,7 @@ TEST_CASE(
   REQUIRE(testing::WaitUntil([&] { return w.Gauge("scrmd_ingest_lag_interactions") == 0; }));
   worker->Stop();
   CHECK(Scalar(*f.db, kCountCustomers) == 5);
-  CHECK(w.inbox.GetCursor("worker").value() == items[4].id);
+  CHECK(w.cursors.GetCursor("worker").value() == items[4].id);
   CHECK(w.metrics.Counter("scrmd_ingest_processed_total", "", {}).Value({}) == 5);
   CHECK(w.Gauge("scrmd_ingest_oldest_pending_age_seconds") == 0);
 }
@@ -311,12 +315,13 @@ TEST_CASE("IngestWorker goes on after a chunk processor commits only a prefix of
   ingest::IngestWorkerOptions options;
   options.chunk_size = 16;
   options.poll_interval = std::chrono::hours(1);
-  ingest::IngestWorker worker(w.inbox, halves, f.clock, w.metrics, core::MakeNullLogger(), options);
+  ingest::IngestWorker worker(w.inbox, w.cursors, halves, f.clock, w.metrics,
+                              core::MakeNullLogger(), options);
   REQUIRE(worker.Start().ok());
   // No notification and an hour's poll: only the worker's own "more is due" gets it to the end.
   REQUIRE(worker.WaitForCursor(items.back().id, kPatience));
   worker.Stop();
-  CHECK(w.inbox.GetCursor("worker").value() == items.back().id);
+  CHECK(w.cursors.GetCursor("worker").value() == items.back().id);
   CHECK(Scalar(*f.db, kCountCustomers) == 40);
   CHECK(Scalar(*f.db, "SELECT SUM(interaction_count) FROM customers") == 40);  // each once
   CHECK(w.metrics.Counter("scrmd_ingest_processed_total", "", {}).Value({}) == 40);

@@ -9,6 +9,7 @@
 
 #include "src/model/interaction.h"
 #include "src/model/interaction_json.h"
+#include "src/storage/cursor_store.h"
 #include "src/storage/database.h"
 #include "src/storage/migrations.h"
 #include "tests/storage/storage_test_helpers.h"
@@ -21,6 +22,7 @@ using core::StatusCode;
 using model::Interaction;
 using model::InteractionKind;
 using scrm::testing::TempDir;
+using testing::InboxOptions;
 using testing::kNowMs;
 using testing::OpenFileOrDie;
 using testing::OpenMigratedOrDie;
@@ -51,10 +53,10 @@ DatabaseOptions FileOptions(const TempDir& dir) {
   return options;
 }
 
-// Members are initialised in declaration order: dir, then db, then store.
+// Members are initialised in declaration order: dir, then db, then store. The inbox file.
 struct Fixture {
   TempDir dir;
-  std::unique_ptr<Database> db = OpenMigratedOrDie(FileOptions(dir));
+  std::unique_ptr<Database> db = OpenMigratedOrDie(InboxOptions(dir));
   InteractionStore store{*db};
 };
 
@@ -483,17 +485,19 @@ TEST_CASE("InteractionStore ReadRange returns rows received in the half-open ran
         StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("InteractionStore cursors start at 0 and keep the last value set", "[db]") {
-  Fixture f;
-  auto initial = f.store.GetCursor("worker");
+TEST_CASE("CursorStore cursors start at 0 and keep the last value set", "[db]") {
+  TempDir dir;
+  std::unique_ptr<Database> db = OpenMigratedOrDie(FileOptions(dir));
+  CursorStore cursors(*db);
+  auto initial = cursors.GetCursor("worker");
   REQUIRE(initial.ok());
   CHECK(initial.value() == 0);
-  REQUIRE(f.store.SetCursor("worker", 42).ok());
-  REQUIRE(f.store.SetCursor("worker", 43).ok());
-  REQUIRE(f.store.SetCursor("other", 7).ok());
-  CHECK(f.store.GetCursor("worker").value() == 43);
-  CHECK(f.store.GetCursor("other").value() == 7);
-  CHECK(f.store.SetCursor("", 1).code() == StatusCode::kInvalidArgument);
+  REQUIRE(cursors.SetCursor("worker", 42).ok());
+  REQUIRE(cursors.SetCursor("worker", 43).ok());
+  REQUIRE(cursors.SetCursor("other", 7).ok());
+  CHECK(cursors.GetCursor("worker").value() == 43);
+  CHECK(cursors.GetCursor("other").value() == 7);
+  CHECK(cursors.SetCursor("", 1).code() == StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("InteractionStore Count and MaxId describe the stored rows", "[db]") {
@@ -527,7 +531,8 @@ TEST_CASE("InteractionStore SummarizeAfter counts the rows after an id and finds
   CHECK(past_end->last_id == kBaseId + 5);  // the id asked about
 }
 
-TEST_CASE("Database Migrate adds the inbox tables when the database is at version 1", "[db]") {
+TEST_CASE("Database Migrate brings a version 1 store to the split layout when it is opened",
+          "[db]") {
   TempDir dir;
   {
     // A database as the previous release left it: migration 1 applied, one api key stored.
@@ -543,13 +548,17 @@ TEST_CASE("Database Migrate adds the inbox tables when the database is at versio
                 return core::OkStatus();
               }).ok());
   }
+  auto inbox = OpenMigratedOrDie(InboxOptions(dir));
   auto db = OpenFileOrDie(dir);
-  auto applied = db->Migrate(kNowMs);
+  auto applied = db->Migrate(kNowMs, {inbox.get()});
   REQUIRE(applied.ok());
-  CHECK(applied.value() == Database::LatestVersion() - 1);
+  CHECK(applied.value() == db->LatestVersion() - 1);
   CHECK(db->CheckReady().ok());
   CHECK(testing::ReaderScalar(*db, kCountApiKeys) == "1");
-  InteractionStore store(*db);
+  // The interactions table came (migration 2) and went (migration 8): the inbox file has it.
+  CHECK(testing::ReaderScalar(
+            *db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'interactions'") == "0");
+  InteractionStore store(*inbox);
   InsertOrDie(store, {MakeText(1)});
   CHECK(CountOrDie(store) == 1);
 }

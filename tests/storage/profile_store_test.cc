@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "src/storage/cursor_store.h"
 #include "src/storage/database.h"
 #include "src/storage/interaction_store.h"
 #include "src/storage/space_usage.h"
@@ -76,8 +77,8 @@ TEST_CASE("ProfileStore RunInTransaction rolls everything back when fn fails", "
     CHECK(txn.RecordEffectOnce(9, "base").value());  // not there: rolled back
     return core::OkStatus();
   });
-  InteractionStore inbox(*f.db);
-  CHECK(inbox.GetCursor("worker").value() == 0);
+  CursorStore cursors(*f.db);
+  CHECK(cursors.GetCursor("worker").value() == 0);
 }
 
 TEST_CASE("ProfileTxn round-trips a customer when it is created, updated and read", "[db]") {

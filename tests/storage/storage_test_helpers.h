@@ -40,6 +40,15 @@ inline std::unique_ptr<Database> OpenMigratedOrDie(DatabaseOptions options) {
   return db;
 }
 
+// Options of the inbox file `name` in dir (Schema::kInbox).
+inline DatabaseOptions InboxOptions(const scrm::testing::TempDir& dir,
+                                    const std::string& name = "scrmd-inbox.db") {
+  DatabaseOptions options;
+  options.path = dir.File(name);
+  options.schema = Schema::kInbox;
+  return options;
+}
+
 // The first column of the first row of a PRAGMA or query, as text, read on the writer.
 inline std::string WriterScalar(Database& db, const char* sql) {
   std::string value;
