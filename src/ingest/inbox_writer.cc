@@ -1,4 +1,5 @@
 #include "src/ingest/inbox_writer.h"
+#include "src/core/thread_name.h"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -175,6 +176,7 @@ size_t InboxWriter::queued() const {
 }
 
 void InboxWriter::Run() {
+  core::NameThisThread("inbox-writer");
   std::vector<Slot> batch;
   for (;;) {
     {

@@ -1,4 +1,5 @@
 #include "src/ingest/ingest_worker.h"
+#include "src/core/thread_name.h"
 
 #include <algorithm>
 #include <exception>
@@ -156,6 +157,7 @@ bool IngestWorker::WaitForCursor(int64_t id, std::chrono::milliseconds timeout) 
 }
 
 void IngestWorker::Run() {
+  core::NameThisThread("ingest-worker");
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu_);

@@ -1,4 +1,5 @@
 #include "src/jobs/outbox_runner.h"
+#include "src/core/thread_name.h"
 
 #include <algorithm>
 #include <utility>
@@ -95,6 +96,7 @@ void OutboxRunner::Stop() {
 }
 
 void OutboxRunner::Loop() {
+  core::NameThisThread("outbox");
   for (;;) {
     {
       std::lock_guard lock(mu_);

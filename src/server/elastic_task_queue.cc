@@ -1,4 +1,5 @@
 #include "src/server/elastic_task_queue.h"
+#include "src/core/thread_name.h"
 
 #include <algorithm>
 #include <system_error>
@@ -79,6 +80,7 @@ void ElasticTaskQueue::shutdown() {
 }
 
 void ElasticTaskQueue::WorkerLoop(size_t id) {
+  core::NameThisThread("http-pool");
   std::unique_lock lock(mu_);
   // idle_ counts this worker whenever it is not running a task (see SpawnLocked).
   for (;;) {

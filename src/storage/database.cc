@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "src/core/thread_name.h"
 #include "src/storage/migrations.h"
 
 namespace scrm::storage {
@@ -234,6 +235,7 @@ Status Database::StartCheckpointer() {
 }
 
 void Database::RunCheckpointer(std::unique_ptr<SQLite::Database> conn) {
+  core::NameThisThread(options_.schema == Schema::kInbox ? "ckpt-inbox" : "ckpt-main");
   const std::chrono::milliseconds interval(options_.checkpoint_interval_ms);
   uint64_t commits_seen = wal_commits_.load();
   std::unique_lock<std::mutex> lock(checkpoint_mu_);
