@@ -87,7 +87,11 @@ InboxWriter::InboxWriter(storage::InteractionStore& store, const core::Clock& cl
                                     {}, BatchSizeBuckets())),
       commit_seconds_(metrics.Histogram("scrmd_inbox_commit_seconds",
                                         "Duration of one inbox transaction", {},
-                                        CommitSecondsBuckets())) {}
+                                        CommitSecondsBuckets())),
+      index_seconds_(metrics.Histogram("scrmd_inbox_key_index_seconds",
+                                       "Duration of one transaction moving dedupe keys to the "
+                                       "key index",
+                                       {}, CommitSecondsBuckets())) {}
 
 InboxWriter::~InboxWriter() { Stop(); }
 
@@ -97,6 +101,9 @@ void InboxWriter::SetCommitListener(std::function<void()> listener) {
 
 Status InboxWriter::Start() {
   if (options_.max_batch == 0) return core::InvalidArgumentError("inbox max_batch must be >= 1");
+  if (options_.index_keys_every == 0) {
+    return core::InvalidArgumentError("inbox index_keys_every must be >= 1");
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (started_ || stopping_) {
@@ -261,6 +268,16 @@ void InboxWriter::CommitBatch(std::vector<Slot>& batch) {
   if (inserted > 0) committed_total_.Inc({}, inserted);
   if (duplicates > 0) duplicates_total_.Inc({}, duplicates);
   if (inserted > 0 && listener_) listener_();
+  // Between batches, after the answers: the keys of the rows stored since the last time go to
+  // the key index in one sorted transaction (storage/inbox_keys.h). A failure leaves them pending
+  // (still deduplicated, from memory) for the next time.
+  if (store_.PendingKeys() >= options_.index_keys_every) {
+    const auto index_started = clock_.SteadyNow();
+    if (core::Status indexed = store_.IndexKeys(); !indexed.ok()) {
+      logger_->error("inbox: indexing the dedupe keys failed: {}", indexed.ToString());
+    }
+    index_seconds_.Observe({}, SecondsBetween(index_started, clock_.SteadyNow()));
+  }
 }
 
 }  // namespace scrm::ingest

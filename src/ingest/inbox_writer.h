@@ -28,6 +28,10 @@ struct InboxWriterOptions {
   // Most interactions per transaction (>= 1). The writer never waits to fill a batch: it commits
   // whatever is pending, so batches are 1 when idle and grow with load on their own.
   size_t max_batch = 1024;
+  // Between two batches, once the store holds this many dedupe keys in memory (>= 1), the writer
+  // moves them to the key index in one transaction (storage/inbox_keys.h). Larger: fewer, longer
+  // pauses, each page of the index rewritten for more keys.
+  size_t index_keys_every = storage::InteractionStore::kIndexKeysEvery;
 };
 
 // The answer Submit gives once the interaction is durable.
@@ -128,6 +132,7 @@ class InboxWriter {
   core::CounterFamily& failed_total_;
   core::HistogramFamily& batch_size_;
   core::HistogramFamily& commit_seconds_;
+  core::HistogramFamily& index_seconds_;
   std::function<void()> listener_;  // set before Start, then read by the writer thread only
 
   int64_t last_id_ = 0;  // writer thread only (set by Start before the thread exists)

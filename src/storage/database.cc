@@ -32,6 +32,12 @@ constexpr char kPragmaWalAutocheckpointOff[] = "PRAGMA wal_autocheckpoint=0";
 // https://www.sqlite.org/pragma.html#pragma_wal_checkpoint
 constexpr char kPragmaSchemaVersion[] = "PRAGMA schema_version";
 constexpr char kPragmaWalCheckpointTruncate[] = "PRAGMA wal_checkpoint(TRUNCATE)";
+
+// Takes its value inline (no bound parameters in a PRAGMA); the caller passes a validated int.
+void SetMmapSize(SQLite::Database& conn, int64_t bytes) {
+  if (bytes > 0) conn.exec("PRAGMA mmap_size=" + std::to_string(bytes));
+}
+
 constexpr char kRollback[] = "ROLLBACK";
 constexpr char kMainSchema[] = "main";
 
@@ -143,6 +149,7 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& option
         "database checkpoint_pages and checkpoint_interval_ms must be >= 1 and "
         "wal_restart_pages >= checkpoint_pages");
   }
+  if (options.mmap_bytes < 0) return core::InvalidArgumentError("database mmap_bytes must be >= 0");
   const bool memory = IsMemoryPath(options.path);
   if (!memory) {
     const std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
@@ -194,6 +201,7 @@ Status Database::OpenWriter() {
     // Debian's SQLite defaults to FULL even in WAL mode, so this is always set explicitly.
     db.exec(options_.synchronous == "full" ? kPragmaSynchronousFull : kPragmaSynchronousNormal);
     db.exec(kPragmaForeignKeysOn);
+    SetMmapSize(db, options_.mmap_bytes);
     return core::OkStatus();
   }));
   writer_statements_ = std::make_unique<StatementCache>(*writer_);
@@ -339,8 +347,10 @@ StatusOr<std::unique_ptr<SQLite::Database>> Database::AcquireReader() {
     ++open_readers_;  // reserve the slot; the file is opened outside the lock
   }
   try {
-    return std::make_unique<SQLite::Database>(options_.path, SQLite::OPEN_READONLY,
-                                              options_.busy_timeout_ms);
+    auto reader = std::make_unique<SQLite::Database>(options_.path, SQLite::OPEN_READONLY,
+                                                     options_.busy_timeout_ms);
+    SetMmapSize(*reader, options_.mmap_bytes);
+    return reader;
   } catch (const SQLite::Exception& e) {
     {
       std::lock_guard<std::mutex> lock(readers_mu_);

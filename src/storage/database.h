@@ -47,6 +47,10 @@ struct DatabaseOptions {
   // next writer first runs a RESTART checkpoint (copies the frames that round left and fsyncs
   // the database file: a short stall), and its commit starts the WAL over. Bounds the WAL file.
   int wal_restart_pages = 16000;
+  // >= 0. Bytes of the file every connection reads through a memory map (PRAGMA mmap_size) instead
+  // of a read() per page that its page cache does not hold; 0 = read(). The inbox's dedupe
+  // lookups land on random pages of its key index: mapped, they cost no system call.
+  int64_t mmap_bytes = 0;
 };
 
 // What the checkpointer has done (tests, diagnostics).

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "src/storage/inbox_keys.h"
+
 namespace scrm::storage {
 namespace {
 
@@ -24,6 +26,8 @@ constexpr int kColumnCount = 19;
 constexpr int kIdColumn = 0;
 constexpr int kAccountColumn = 1;
 constexpr int kDedupeKeyColumn = 4;
+constexpr int kDedupeHashColumn = 5;
+constexpr int kDedupeSeqColumn = 6;
 constexpr int kOccurredColumn = 14;
 
 constexpr char kSelectBatchAfter[] =
@@ -32,6 +36,14 @@ constexpr char kSelectBatchAfter[] =
 constexpr char kInsertCopy[] =
     "INSERT INTO interactions (" SCRM_INBOX_COLUMNS
     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+// The copied row's key, so that a row of the same key under another id is refused (the rows
+// above keys_indexed_upto are indexed at the end of the copy, IndexInboxKeys).
+constexpr char kInsertKey[] =
+    "INSERT INTO interaction_keys (occurred_at_ms, dedupe_hash, dedupe_seq, id) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
+constexpr char kSelectKeyId[] =
+    "SELECT id FROM interaction_keys WHERE occurred_at_ms = ? AND dedupe_hash = ? AND "
+    "dedupe_seq = ?";
 constexpr char kSelectIdentityById[] =
     "SELECT account_id, dedupe_key, occurred_at_ms FROM interactions WHERE id = ?";
 constexpr char kAnyInteraction[] = "SELECT EXISTS (SELECT 1 FROM interactions)";
@@ -106,18 +118,44 @@ bool StoredAlike(SQLite::Statement& by_id, const Row& row) {
   return alike;
 }
 
+// Stores the key of a copied row; false when the inbox holds that key under another id.
+bool InsertKey(SQLite::Statement& insert_key, SQLite::Statement& key_id, const Row& row) {
+  insert_key.reset();
+  insert_key.bind(1, row[kOccurredColumn].integer);
+  insert_key.bind(2, row[kDedupeHashColumn].integer);
+  insert_key.bind(3, row[kDedupeSeqColumn].integer);
+  insert_key.bind(4, row[kIdColumn].integer);
+  if (insert_key.exec() > 0) return true;
+  key_id.reset();
+  key_id.bind(1, row[kOccurredColumn].integer);
+  key_id.bind(2, row[kDedupeHashColumn].integer);
+  key_id.bind(3, row[kDedupeSeqColumn].integer);
+  const bool same =
+      key_id.executeStep() && key_id.getColumn(0).getInt64() == row[kIdColumn].integer;
+  key_id.reset();
+  return same;
+}
+
 // Inserts one batch into the inbox in one transaction; how many rows were new.
 StatusOr<int64_t> InsertBatch(Database& inbox, const std::vector<Row>& batch) {
   int64_t inserted = 0;
   SCRM_RETURN_IF_ERROR(inbox.WithWriter([&](SQLite::Database& db) -> Status {
     SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement insert(db, kInsertCopy);
+    SQLite::Statement insert_key(db, kInsertKey);
+    SQLite::Statement key_id(db, kSelectKeyId);
     SQLite::Statement by_id(db, kSelectIdentityById);
     for (const Row& row : batch) {
       insert.reset();
       insert.clearBindings();
       for (int i = 0; i < kColumnCount; ++i) BindValue(insert, i + 1, row[i]);
       if (insert.exec() > 0) {
+        if (!InsertKey(insert_key, key_id, row)) {
+          return core::FailedPreconditionError(
+              "interaction " + std::to_string(row[kIdColumn].integer) +
+              " of the main database has a dedupe key the inbox database holds under another "
+              "id: the inbox was not moved");
+        }
         ++inserted;
         continue;
       }
@@ -148,6 +186,14 @@ StatusOr<InboxCopyReport> CopyInteractions(SQLite::Database& source, Database& i
     report.inserted += inserted;
     after_id = batch.back()[kIdColumn].integer;
   }
+  // Every copied row's key is in interaction_keys: move the mark past them, so that no store
+  // holds them in memory (inbox_keys.h).
+  SCRM_RETURN_IF_ERROR(inbox.WithWriter([&](SQLite::Database& db) -> Status {
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    IndexInboxKeys(db);
+    transaction.commit();
+    return core::OkStatus();
+  }));
   return report;
 }
 

@@ -3,11 +3,14 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 
+#include "src/core/random.h"
 #include "src/model/interaction_json.h"
+#include "src/storage/inbox_keys.h"
 
 namespace scrm::storage {
 namespace {
@@ -15,26 +18,33 @@ namespace {
 using core::Status;
 using core::StatusOr;
 
-// The fast path of an insert is this one statement with dedupe_seq = 0. ON CONFLICT DO NOTHING
-// (SQLite >= 3.24, PostgreSQL) reports a duplicate as "no row changed": an expected outcome, not
-// an exception. The id is ours (bound), so no RETURNING: SQLite would collect its row in an
-// ephemeral table, opened and dropped for every insert. Ids never conflict (the inbox writer
-// assigns them above MAX(id)), so a conflict is on (occurred_at_ms, dedupe_hash, dedupe_seq). OR
-// FAIL instead of the default ABORT for the other constraints (NOT NULL): it spares a statement
-// journal per row (SQLite copies every page the statement touches, ~12 KiB of allocations per row,
-// measured), and it changes nothing here: the statement writes one row, and SQLite checks every
-// constraint before it writes anything, so a failing statement has nothing to keep; the error then
-// rolls the whole batch's transaction back. https://sqlite.org/lang_conflict.html
+// One statement per new row, with the dedupe_seq the store found free. ON CONFLICT DO NOTHING
+// (SQLite >= 3.24, PostgreSQL) reports a taken id as "no row changed" (the inbox writer assigns
+// ids above MAX(id), so that is a bug, reported as Internal). The id is ours (bound), so no
+// RETURNING: SQLite would collect its row in an ephemeral table, opened and dropped for every
+// insert. OR FAIL instead of the default ABORT for the other constraints (NOT NULL): it spares a
+// statement journal per row (SQLite copies every page the statement touches, ~12 KiB of
+// allocations per row, measured), and it changes nothing here: the statement writes one row, and
+// SQLite checks every constraint before it writes anything, so a failing statement has nothing to
+// keep; the error then rolls the whole batch's transaction back.
+// https://sqlite.org/lang_conflict.html
 constexpr char kInsertInteraction[] =
     "INSERT OR FAIL INTO interactions (id, account_id, platform, kind, dedupe_key, dedupe_hash, "
     "dedupe_seq, msg_id, openid, unionid, external_userid, userid, chat_id, to_user, "
     "occurred_at_ms, received_at_ms, payload_json, raw_format, raw_body) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT DO NOTHING";
-// Every row sharing the time and hash: the true duplicate, if any, and genuine collisions.
-constexpr char kSelectByDedupeHash[] =
-    "SELECT id, account_id, dedupe_key, dedupe_seq FROM interactions "
-    "WHERE occurred_at_ms = ? AND dedupe_hash = ? ORDER BY dedupe_seq";
+// Every indexed key sharing the time and hash: the true duplicate, if any, and genuine
+// collisions. The row is read only on such a hit (rare); a key whose row is gone still holds its
+// dedupe_seq.
+constexpr char kSelectIndexedByHash[] =
+    "SELECT k.dedupe_seq, k.id, i.account_id, i.dedupe_key FROM interaction_keys AS k "
+    "LEFT JOIN interactions AS i ON i.id = k.id "
+    "WHERE k.occurred_at_ms = ? AND k.dedupe_hash = ?";
+// The keys of the rows above the mark, to hold in memory.
+constexpr char kSelectKeysAbove[] =
+    "SELECT id, occurred_at_ms, dedupe_hash, dedupe_seq, account_id, dedupe_key "
+    "FROM interactions WHERE id > ? ORDER BY id LIMIT ?";
 
 // The column list ReadInteraction expects, in order.
 #define SCRM_INTERACTION_COLUMNS                                                           \
@@ -61,10 +71,13 @@ constexpr char kSelectAfterByKind[] =
 constexpr char kSelectAfterByAccountAndKind[] =
     "SELECT " SCRM_INTERACTION_COLUMNS
     " FROM interactions WHERE account_id = ? AND kind = ? AND id > ? ORDER BY id LIMIT ?";
+// A range of ids (the table's own b-tree), then the exact test on received_at_ms: there is no
+// index on received_at_ms (one page more rewritten by every inbox commit), and ids are
+// time-ordered (ReceivedRangeIds).
 constexpr char kSelectReceivedRange[] =
     "SELECT " SCRM_INTERACTION_COLUMNS
-    " FROM interactions WHERE received_at_ms >= ? AND received_at_ms < ? AND id > ? "
-    "ORDER BY id LIMIT ?";
+    " FROM interactions WHERE id > ? AND id >= ? AND id < ? AND received_at_ms >= ? AND "
+    "received_at_ms < ? ORDER BY id LIMIT ?";
 
 #undef SCRM_INTERACTION_COLUMNS
 #undef SCRM_INTERACTION_COLUMNS_WITHOUT_BODY
@@ -139,49 +152,6 @@ void BindInsert(SQLite::Statement& insert, const model::Interaction& it, uint64_
   insert.bindNoCopy(19, it.raw_body);
 }
 
-// Runs the bound insert of `id` with dedupe_seq = seq; the id, or nullopt on a conflict.
-std::optional<int64_t> TryInsert(SQLite::Statement& insert, int64_t id, int64_t seq) {
-  insert.reset();
-  insert.bind(7, seq);
-  const int changed = insert.exec();
-  insert.reset();
-  return changed == 0 ? std::nullopt : std::optional<int64_t>(id);
-}
-
-// Inserts one interaction inside the caller's transaction.
-StatusOr<InsertOutcome> InsertOne(SQLite::Statement& insert, SQLite::Statement& by_hash,
-                                  const model::Interaction& it, const InsertEncoding& encoding) {
-  const uint64_t hash = encoding.dedupe_hash;
-  BindInsert(insert, it, hash, encoding.payload_json);
-  if (std::optional<int64_t> id = TryInsert(insert, it.id, 0)) return InsertOutcome{false, *id};
-
-  // Hash hit: the same key is a duplicate; a different key is a collision, stored under the
-  // next free dedupe_seq so that a genuine event is never dropped.
-  by_hash.reset();
-  by_hash.bind(1, it.occurred_at_ms);
-  by_hash.bind(2, static_cast<int64_t>(hash));
-  int64_t max_seq = -1;
-  while (by_hash.executeStep()) {
-    if (by_hash.getColumn(1).getString() == it.account_id &&
-        by_hash.getColumn(2).getString() == it.dedupe_key) {
-      const int64_t existing = by_hash.getColumn(0).getInt64();
-      by_hash.reset();
-      return InsertOutcome{true, existing};
-    }
-    max_seq = by_hash.getColumn(3).getInt64();
-  }
-  by_hash.reset();
-  if (max_seq < 0) {
-    // The conflict was not on the dedupe index: the id is taken, which the inbox writer rules
-    // out by assigning ids above MAX(id).
-    return core::InternalError("interaction id " + std::to_string(it.id) + " is already taken");
-  }
-  if (std::optional<int64_t> id = TryInsert(insert, it.id, max_seq + 1)) {
-    return InsertOutcome{false, *id};
-  }
-  return core::InternalError("interaction id " + std::to_string(it.id) + " is already taken");
-}
-
 // Reads the current row of a query over SCRM_INTERACTION_COLUMNS.
 StatusOr<model::Interaction> ReadInteraction(const SQLite::Statement& row) {
   model::Interaction it;
@@ -229,6 +199,23 @@ Status ValidateLimit(size_t limit, size_t max) {
     return core::InvalidArgumentError("limit must be between 1 and " + std::to_string(max));
   }
   return core::OkStatus();
+}
+
+// The ids a row received in [from_ms, to_ms) can have: [first, end). The inbox writer assigns
+// the id when it commits, from the same clock that stamped received_at_ms a moment before
+// (core::IdGenerator: an id's time is never behind its clock), so an id's time is received_at_ms
+// plus the wait for the commit. kReceivedToIdSlackMs on both sides covers that wait and a clock
+// stepped back between the two readings, with room to spare.
+std::pair<int64_t, int64_t> ReceivedRangeIds(int64_t from_ms, int64_t to_ms) {
+  constexpr int64_t kMaxMillis = INT64_MAX >> 16;  // core::IdGenerator::UnixMillisOf(INT64_MAX)
+  const int64_t first_ms = std::clamp<int64_t>(from_ms, 0, kMaxMillis);
+  const int64_t end_ms = std::clamp<int64_t>(to_ms, 0, kMaxMillis);
+  const int64_t first =
+      core::IdGenerator::FirstIdAt(std::max<int64_t>(0, first_ms - kReceivedToIdSlackMs));
+  const int64_t end = end_ms > kMaxMillis - kReceivedToIdSlackMs
+                          ? INT64_MAX
+                          : core::IdGenerator::FirstIdAt(end_ms + kReceivedToIdSlackMs);
+  return {first, end};
 }
 
 // SQLite binds 64-bit signed integers; limits are validated far below that.
@@ -289,17 +276,117 @@ StatusOr<std::vector<InsertOutcome>> InteractionStore::InsertBatch(
   SCRM_RETURN_IF_ERROR(
       db_.WithWriterStatements([&](SQLite::Database& db, StatementCache& statements) -> Status {
         SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+        SyncPending(db);
+        // From here until the commit, pending_ runs ahead of the file: a rollback (an error
+        // returned or thrown) leaves it to be reloaded.
+        pending_known_ = false;
         SQLite::Statement& insert = statements.Get(kInsertInteraction);
-        SQLite::Statement& by_hash = statements.Get(kSelectByDedupeHash);
+        SQLite::Statement& by_key = statements.Get(kSelectIndexedByHash);
+        int64_t max_id = known_max_id_;
         for (size_t i = 0; i < interactions.size(); ++i) {
           SCRM_ASSIGN_OR_RETURN(InsertOutcome outcome,
-                                InsertOne(insert, by_hash, interactions[i], encodings[i]));
+                                InsertOne(insert, by_key, interactions[i], encodings[i]));
+          if (!outcome.duplicate) max_id = std::max(max_id, outcome.id);
           outcomes.push_back(outcome);
         }
+        if (pending_.size() > kMaxPendingKeys) IndexPending(db);
         transaction.commit();
+        known_max_id_ = max_id;
+        pending_known_ = true;
+        pending_count_.store(pending_.size(), std::memory_order_relaxed);
         return core::OkStatus();
       }));
   return outcomes;
+}
+
+Status InteractionStore::IndexKeys() {
+  return db_.WithWriter([&](SQLite::Database& db) -> Status {
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SyncPending(db);
+    pending_known_ = false;
+    IndexPending(db);
+    transaction.commit();
+    pending_known_ = true;
+    pending_count_.store(0, std::memory_order_relaxed);
+    return core::OkStatus();
+  });
+}
+
+void InteractionStore::SyncPending(SQLite::Database& conn) {
+  const InboxKeyState state = ReadInboxKeyState(conn);
+  if (pending_known_ && state.max_id == known_max_id_ &&
+      state.indexed_upto == known_indexed_upto_) {
+    return;
+  }
+  pending_.clear();
+  known_max_id_ = state.max_id;
+  known_indexed_upto_ = state.indexed_upto;
+  if (state.max_id > state.indexed_upto) {
+    SQLite::Statement keys(conn, kSelectKeysAbove);
+    keys.bind(1, state.indexed_upto);
+    keys.bind(2, static_cast<int64_t>(kMaxPendingKeys) + 1);
+    while (keys.executeStep()) {
+      PendingKey key{keys.getColumn(0).getInt64(), keys.getColumn(3).getInt64(),
+                     keys.getColumn(4).getString(), keys.getColumn(5).getString()};
+      pending_.emplace(TimeAndHash{keys.getColumn(1).getInt64(),
+                                   static_cast<uint64_t>(keys.getColumn(2).getInt64())},
+                       std::move(key));
+    }
+    // More than the store holds (an upgrade copied many rows, or a writer that never indexed):
+    // index them all now instead.
+    if (pending_.size() > kMaxPendingKeys) IndexPending(conn);
+  }
+  pending_known_ = true;
+}
+
+void InteractionStore::IndexPending(SQLite::Database& conn) {
+  IndexInboxKeys(conn);
+  pending_.clear();
+  known_indexed_upto_ = ReadInboxKeyState(conn).indexed_upto;
+}
+
+StatusOr<InsertOutcome> InteractionStore::InsertOne(SQLite::Statement& insert,
+                                                    SQLite::Statement& by_key,
+                                                    const model::Interaction& it,
+                                                    const InsertEncoding& encoding) {
+  const uint64_t hash = encoding.dedupe_hash;
+  const TimeAndHash key{it.occurred_at_ms, hash};
+  // A hash hit with the same key is a duplicate; with a different key a collision, stored under
+  // the next free dedupe_seq so that a genuine event is never dropped.
+  int64_t max_seq = -1;
+  const auto [first, last] = pending_.equal_range(key);
+  for (auto e = first; e != last; ++e) {
+    if (e->second.account_id == it.account_id && e->second.dedupe_key == it.dedupe_key) {
+      return InsertOutcome{true, e->second.id};
+    }
+    max_seq = std::max(max_seq, e->second.seq);
+  }
+  by_key.reset();
+  by_key.bind(1, it.occurred_at_ms);
+  by_key.bind(2, static_cast<int64_t>(hash));
+  while (by_key.executeStep()) {
+    const int64_t seq = by_key.getColumn(0).getInt64();
+    if (!by_key.getColumn(2).isNull() && by_key.getColumn(2).getString() == it.account_id &&
+        by_key.getColumn(3).getString() == it.dedupe_key) {
+      const int64_t existing = by_key.getColumn(1).getInt64();
+      by_key.reset();
+      return InsertOutcome{true, existing};
+    }
+    max_seq = std::max(max_seq, seq);
+  }
+  by_key.reset();
+
+  const int64_t seq = max_seq + 1;
+  insert.reset();
+  BindInsert(insert, it, hash, encoding.payload_json);
+  insert.bind(7, seq);
+  const int changed = insert.exec();
+  insert.reset();
+  if (changed == 0) {
+    return core::InternalError("interaction id " + std::to_string(it.id) + " is already taken");
+  }
+  pending_.emplace(key, PendingKey{it.id, seq, it.account_id, it.dedupe_key});
+  return InsertOutcome{false, it.id};
 }
 
 StatusOr<std::vector<model::Interaction>> InteractionStore::List(const InteractionFilter& filter) {
@@ -365,11 +452,14 @@ StatusOr<std::vector<model::Interaction>> InteractionStore::ReadRange(int64_t fr
   SCRM_RETURN_IF_ERROR(ValidateLimit(limit, kMaxReadLimit));
   StatusOr<std::vector<model::Interaction>> result = core::InternalError("read did not run");
   SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    const auto [first_id, end_id] = ReceivedRangeIds(from_ms, to_ms);
     SQLite::Statement query(db, kSelectReceivedRange);
-    query.bind(1, from_ms);
-    query.bind(2, to_ms);
-    query.bind(3, after_id);
-    query.bind(4, AsSqlLimit(limit));
+    query.bind(1, after_id);
+    query.bind(2, first_id);
+    query.bind(3, end_id);
+    query.bind(4, from_ms);
+    query.bind(5, to_ms);
+    query.bind(6, AsSqlLimit(limit));
     result = ReadAll(query, limit);
     return core::OkStatus();
   }));

@@ -2,12 +2,14 @@
 // database). The ingest cursors are in the main file (cursor_store.h).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "src/core/status.h"
@@ -44,12 +46,14 @@ struct InteractionFilter {
 };
 
 // How duplicates are found, as printed by bench/inbox_bench: a 64-bit hash of (account_id,
-// dedupe_key) under a unique index on (occurred_at_ms, dedupe_hash, dedupe_seq). The full key is
-// compared on a hash hit and a genuine collision is stored under the next dedupe_seq, so it is
-// never dropped. occurred_at_ms (the platform's CreateTime) leads the index to keep inserts in its
-// recent end; it is part of the identity, which holds because a re-delivery repeats the payload.
+// dedupe_key); (occurred_at_ms, dedupe_hash, dedupe_seq) is unique, in interaction_keys for the
+// rows up to keys_indexed_upto and in the store's memory for the newer ones (inbox_keys.h). The
+// full key is compared on a hash hit and a genuine collision is stored under the next
+// dedupe_seq, so it is never dropped. occurred_at_ms (the platform's CreateTime) is part of the
+// identity, which holds because a re-delivery repeats the payload.
 inline constexpr std::string_view kDedupeScheme =
-    "hash64 unique(occurred_at_ms,dedupe_hash,dedupe_seq)";
+    "hash64 unique(occurred_at_ms,dedupe_hash,dedupe_seq): indexed in sorted batches, newest in "
+    "memory";
 
 // The stored 64-bit dedupe hash of (account_id, dedupe_key): FNV-1a over a length-prefixed
 // encoding, then a splitmix64 finaliser. It is on disk: changing it needs a migration that
@@ -64,11 +68,22 @@ uint64_t DedupeHash(std::string_view account_id, std::string_view dedupe_key);
 // Whether a read fills Interaction::raw_body.
 enum class RawBody { kRead, kSkip };
 
+// How far an interaction's id (its commit time) may be from its received_at_ms for ReadRange to
+// find it: a commit waits milliseconds, a platform gives up on its request after 5 s.
+inline constexpr int64_t kReceivedToIdSlackMs = 10 * 60 * 1000;
+
 class InteractionStore {
  public:
   static constexpr size_t kMaxListLimit = 1000;
+  // The inbox writer indexes the pending keys (IndexKeys) once this many are pending.
+  static constexpr size_t kIndexKeysEvery = 16384;
+  // InsertBatch indexes them itself, in its transaction, once more than this many are pending
+  // (a caller that never calls IndexKeys): bounds the memory they take.
+  static constexpr size_t kMaxPendingKeys = 65536;
 
   explicit InteractionStore(Database& db) : db_(db) {}
+  InteractionStore(const InteractionStore&) = delete;
+  InteractionStore& operator=(const InteractionStore&) = delete;
 
   // Inserts every interaction in ONE transaction and returns one outcome per item, in order.
   // Assigns nothing: ids come in the structs (the inbox writer assigns them, strictly
@@ -100,8 +115,10 @@ class InteractionStore {
   core::StatusOr<RowsAfter> SummarizeAfter(int64_t after_id);
   // Interactions with from_ms <= received_at_ms < to_ms and id > after_id, ascending by id, at
   // most limit (1..100000). InvalidArgument when from_ms > to_ms or the limit is out of range.
-  // Served by the received_at_ms index, then sorted by id: cost grows with the range, so
-  // callers page through large ranges.
+  // Served by the ids of the range's time (ids are time-ordered) widened by kReceivedToIdSlackMs
+  // on both sides: cost grows with the rows stored in that time, so callers page through large
+  // ranges. A row committed more than kReceivedToIdSlackMs after it was received (or with a
+  // clock stepped back by more than that in between) is not found.
   core::StatusOr<std::vector<model::Interaction>> ReadRange(int64_t from_ms, int64_t to_ms,
                                                             int64_t after_id, size_t limit);
 
@@ -110,8 +127,49 @@ class InteractionStore {
   // Highest stored id, 0 when empty (the inbox writer never assigns an id at or below it).
   core::StatusOr<int64_t> MaxId();
 
+  // Dedupe keys of stored rows that are held in memory, not yet in interaction_keys (an
+  // estimate from the last write; any thread).
+  size_t PendingKeys() const { return pending_count_.load(std::memory_order_relaxed); }
+  // Writes the pending keys to interaction_keys in one sorted transaction and forgets them.
+  // Errors of Database::WithWriter (nothing changes; they stay pending).
+  core::Status IndexKeys();
+
  private:
+  // A stored row whose key is not in interaction_keys yet.
+  struct PendingKey {
+    int64_t id = 0;
+    int64_t seq = 0;
+    std::string account_id;
+    std::string dedupe_key;
+  };
+  struct TimeAndHash {
+    int64_t occurred_at_ms = 0;
+    uint64_t hash = 0;
+    bool operator==(const TimeAndHash&) const = default;
+  };
+  struct TimeAndHashHasher {
+    size_t operator()(const TimeAndHash& k) const {
+      return static_cast<size_t>(k.hash ^
+                                 (static_cast<uint64_t>(k.occurred_at_ms) * 0x9e3779b97f4a7c15ULL));
+    }
+  };
+
+  // The rest runs under the writer lock, inside a transaction on the writer connection.
+  // Makes pending_ hold the keys of exactly the rows above keys_indexed_upto: reloads them from
+  // the rows unless what this store saw last is still what the file holds.
+  void SyncPending(SQLite::Database& conn);
+  // The keys above the mark go to interaction_keys; pending_ is emptied.
+  void IndexPending(SQLite::Database& conn);
+  core::StatusOr<InsertOutcome> InsertOne(SQLite::Statement& insert, SQLite::Statement& by_key,
+                                          const model::Interaction& it,
+                                          const InsertEncoding& encoding);
+
   Database& db_;
+  std::unordered_multimap<TimeAndHash, PendingKey, TimeAndHashHasher> pending_;
+  bool pending_known_ = false;  // false: reload before use (start, failed transaction)
+  int64_t known_max_id_ = 0;    // MAX(id) and the mark as of this store's last commit
+  int64_t known_indexed_upto_ = 0;
+  std::atomic<size_t> pending_count_{0};
 };
 
 }  // namespace scrm::storage

@@ -326,8 +326,12 @@ constexpr Migration kMigrations[] = {
 
 // The inbox file.
 
-// 1: the durable inbox, as main migration 2 created it there (see its comment for the dedupe
-// index and why occurred_at_ms leads it), without ingest_cursors, which stays in the main file.
+// 1: the durable inbox, as main migration 2 created it there, without ingest_cursors (it stays in
+// the main file) and without its two indexes. received_at_ms: replays by time range read the ids
+// of that time instead (InteractionStore::ReadRange). The unique dedupe index: the identity
+// (occurred_at_ms, dedupe_hash, dedupe_seq) is unique in interaction_keys instead, filled in sorted
+// batches, and inbox_meta.keys_indexed_upto names the last id whose key is there (inbox_keys.h says
+// why).
 constexpr char kInboxMigration1CreateInteractions[] = R"sql(
 CREATE TABLE interactions (
   id INTEGER PRIMARY KEY,
@@ -350,9 +354,18 @@ CREATE TABLE interactions (
   raw_format TEXT NOT NULL,
   raw_body TEXT NOT NULL
 );
-CREATE UNIQUE INDEX interactions_dedupe
-  ON interactions (occurred_at_ms, dedupe_hash, dedupe_seq);
-CREATE INDEX interactions_received_at ON interactions (received_at_ms);
+CREATE TABLE interaction_keys (
+  occurred_at_ms INTEGER NOT NULL,
+  dedupe_hash INTEGER NOT NULL,
+  dedupe_seq INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  PRIMARY KEY (occurred_at_ms, dedupe_hash, dedupe_seq)
+) WITHOUT ROWID;
+CREATE TABLE inbox_meta (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO inbox_meta (name, value) VALUES ('keys_indexed_upto', 0);
 )sql";
 
 constexpr Migration kInboxMigrations[] = {

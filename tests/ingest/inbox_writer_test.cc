@@ -340,6 +340,30 @@ TEST_CASE("InboxWriter Start returns InvalidArgument when max_batch is 0", "[db]
   CHECK(writer.Start().code() == StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("InboxWriter Start returns InvalidArgument when index_keys_every is 0", "[db]") {
+  Fixture f;
+  InboxWriter writer(f.store, f.clock, f.metrics, core::MakeNullLogger(),
+                     {.max_batch = 16, .index_keys_every = 0});
+  CHECK(writer.Start().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("InboxWriter moves the dedupe keys to the key index once enough are pending", "[db]") {
+  Fixture f;
+  InboxWriter writer(f.store, f.clock, f.metrics, core::MakeNullLogger(),
+                     {.max_batch = 1024, .index_keys_every = 10});
+  REQUIRE(writer.Start().ok());
+  for (int i = 0; i < 25; ++i) SubmitOrDie(writer, MakeMessage("k" + std::to_string(i)));
+  // Indexed after the 10th and the 20th (one batch each: Submit waits for its commit).
+  CHECK(f.store.PendingKeys() == 5);
+  CHECK(testing::InboxScalar(*f.db, "SELECT COUNT(*) FROM interaction_keys") == 20);
+  CHECK(f.metrics.Histogram("scrmd_inbox_key_index_seconds", "", {}, {}).Count({}) == 2);
+  // A re-delivery of an indexed key and of a pending one are both duplicates.
+  CHECK(SubmitOrDie(writer, MakeMessage("k3")).duplicate);
+  CHECK(SubmitOrDie(writer, MakeMessage("k22")).duplicate);
+  writer.Stop();
+  CHECK(f.Counter("scrmd_inbox_committed_total") == 25);
+}
+
 TEST_CASE("InboxWriter calls the listener after a commit that stored a new row", "[db]") {
   Fixture f;
   std::atomic<int> calls{0};

@@ -2,6 +2,8 @@
 // recording processor.
 #pragma once
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -55,6 +57,18 @@ inline std::unique_ptr<storage::Database> OpenInbox(const std::string& path) {
   INFO(applied.status().ToString());
   REQUIRE(applied.ok());
   return std::move(db).value();
+}
+
+// The first column of the first row of `sql`, as an integer, read on the writer connection.
+inline int64_t InboxScalar(storage::Database& db, const char* sql) {
+  int64_t value = 0;
+  const core::Status status = db.WithWriter([&](SQLite::Database& conn) -> core::Status {
+    value = conn.execAndGet(sql).getInt64();
+    return core::OkStatus();
+  });
+  INFO(status.ToString());
+  REQUIRE(status.ok());
+  return value;
 }
 
 // A WeCom text message with dedupe key derived from `key`.

@@ -15,6 +15,7 @@
 #include "src/storage/interaction_store.h"
 #include "src/storage/migrations.h"
 #include "tests/integration/scrmd_fixture.h"
+#include "tests/storage/storage_test_helpers.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_support.h"
 
@@ -148,8 +149,7 @@ std::vector<int64_t> WriteStoreBeforeSplit(const std::string& path, int count) {
     items.push_back(it);
     ids.push_back(it.id);
   }
-  storage::InteractionStore old_inbox(**db);
-  REQUIRE(old_inbox.InsertBatch(items).ok());
+  storage::testing::InsertRowsAsBeforeSplit(**db, items);
   REQUIRE(storage::CursorStore(**db).SetCursor("worker", ids.at(1)).ok());
   REQUIRE((*db)->Close().ok());
   return ids;

@@ -101,6 +101,23 @@ TEST_CASE("Database open sets synchronous FULL when synchronous is full", "[db]"
   CHECK(WriterScalar(*db, "PRAGMA journal_mode") == "wal");
 }
 
+TEST_CASE("Database open maps the file on every connection when mmap_bytes is set", "[db]") {
+  TempDir dir;
+  DatabaseOptions options;
+  options.path = dir.File("scrmd.db");
+  SECTION("set") {
+    options.mmap_bytes = int64_t{64} << 20;
+    auto db = OpenOrDie(options);
+    CHECK(WriterScalar(*db, "PRAGMA mmap_size") == std::to_string(int64_t{64} << 20));
+    CHECK(ReaderScalar(*db, "PRAGMA mmap_size") == std::to_string(int64_t{64} << 20));
+  }
+  SECTION("left at 0") {
+    auto db = OpenOrDie(options);
+    CHECK(WriterScalar(*db, "PRAGMA mmap_size") == "0");
+    CHECK(ReaderScalar(*db, "PRAGMA mmap_size") == "0");
+  }
+}
+
 TEST_CASE("Database open returns InvalidArgument when an option is invalid", "[db]") {
   TempDir dir;
   DatabaseOptions options;
@@ -110,6 +127,7 @@ TEST_CASE("Database open returns InvalidArgument when an option is invalid", "[d
   SECTION("negative read_connections") { options.read_connections = -1; }
   SECTION("negative busy_timeout_ms") { options.busy_timeout_ms = -1; }
   SECTION("zero checkpoint_pages") { options.checkpoint_pages = 0; }
+  SECTION("negative mmap_bytes") { options.mmap_bytes = -1; }
   SECTION("zero checkpoint_interval_ms") { options.checkpoint_interval_ms = 0; }
   SECTION("wal_restart_pages below checkpoint_pages") {
     options.checkpoint_pages = 100;

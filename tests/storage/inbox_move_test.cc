@@ -101,17 +101,9 @@ Interaction MakeOld(int64_t n) {
 void WriteOldStore(const TempDir& dir, int64_t cursor) {
   MigrateMainUpTo(dir, kVersionBeforeSplit);
   auto db = OpenFileOrDie(dir);
-  InteractionStore old_inbox(*db);
-  std::vector<Interaction> batch;
-  for (int64_t n = 1; n <= kOldRows; ++n) {
-    batch.push_back(MakeOld(n));
-    if (batch.size() == 1000 || n == kOldRows) {
-      auto stored = old_inbox.InsertBatch(batch);
-      INFO(stored.status().ToString());
-      REQUIRE(stored.ok());
-      batch.clear();
-    }
-  }
+  std::vector<Interaction> rows;
+  for (int64_t n = 1; n <= kOldRows; ++n) rows.push_back(MakeOld(n));
+  testing::InsertRowsAsBeforeSplit(*db, rows);
   REQUIRE(CursorStore(*db).SetCursor("worker", cursor).ok());
   REQUIRE(db->Close().ok());
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "src/core/random.h"
 #include "src/model/interaction.h"
 #include "src/model/interaction_json.h"
 #include "src/storage/cursor_store.h"
@@ -273,6 +274,130 @@ TEST_CASE("InteractionStore InsertBatch stores a genuine event when its hash col
   CHECK(CountOrDie(f.store) == 2);
 }
 
+int64_t InboxScalar(Database& db, const char* sql) {
+  return std::stoll(testing::WriterScalar(db, sql));
+}
+
+constexpr char kCountKeys[] = "SELECT COUNT(*) FROM interaction_keys";
+constexpr char kIndexedUpto[] = "SELECT value FROM inbox_meta WHERE name = 'keys_indexed_upto'";
+
+TEST_CASE("InteractionStore IndexKeys moves the pending keys to the key index", "[db]") {
+  Fixture f;
+  InsertOrDie(f.store, {MakeText(1), MakeText(2)});
+  CHECK(f.store.PendingKeys() == 2);
+  CHECK(InboxScalar(*f.db, kCountKeys) == 0);
+
+  REQUIRE(f.store.IndexKeys().ok());
+  CHECK(f.store.PendingKeys() == 0);
+  CHECK(InboxScalar(*f.db, kCountKeys) == 2);
+  CHECK(InboxScalar(*f.db, kIndexedUpto) == kBaseId + 2);
+
+  // A re-delivery of an indexed row is found in the key index; a new row is pending again.
+  Interaction retry = MakeText(1);
+  retry.id = kBaseId + 10;
+  const auto outcomes = InsertOrDie(f.store, {retry, MakeText(3)});
+  CHECK(outcomes[0].duplicate);
+  CHECK(outcomes[0].id == kBaseId + 1);
+  CHECK_FALSE(outcomes[1].duplicate);
+  CHECK(f.store.PendingKeys() == 1);
+  CHECK(IdsOf(ReadAllOrDie(f.store)) ==
+        std::vector<int64_t>{kBaseId + 1, kBaseId + 2, kBaseId + 3});
+}
+
+TEST_CASE("InteractionStore InsertBatch finds a duplicate that another store wrote", "[db]") {
+  Fixture f;
+  InsertOrDie(f.store, {MakeText(1)});  // pending in f.store's memory only
+
+  // A second store on the file: a restart after a crash, or another writer.
+  InteractionStore other(*f.db);
+  Interaction retry = MakeText(1);
+  retry.id = kBaseId + 5;
+  const auto first = InsertOrDie(other, {retry, MakeText(6)});
+  CHECK(first[0].duplicate);
+  CHECK(first[0].id == kBaseId + 1);
+  CHECK_FALSE(first[1].duplicate);
+
+  // Back to the first store: it was not there when MakeText(6) was stored.
+  Interaction retry6 = MakeText(6);
+  retry6.id = kBaseId + 7;
+  const auto second = InsertOrDie(f.store, {retry6});
+  CHECK(second[0].duplicate);
+  CHECK(second[0].id == kBaseId + 6);
+  CHECK(CountOrDie(f.store) == 2);
+}
+
+TEST_CASE("InteractionStore InsertBatch forgets the keys of a batch that rolled back", "[db]") {
+  Fixture f;
+  InsertOrDie(f.store, {MakeText(1)});
+  Interaction reused_id = MakeText(3);
+  reused_id.id = kBaseId + 1;  // taken: the batch fails after MakeText(2) was inserted
+  REQUIRE(f.store.InsertBatch(std::vector<Interaction>{MakeText(2), reused_id}).status().code() ==
+          StatusCode::kInternal);
+  const auto outcomes = InsertOrDie(f.store, {MakeText(2)});
+  CHECK_FALSE(outcomes[0].duplicate);
+  CHECK(IdsOf(ReadAllOrDie(f.store)) == std::vector<int64_t>{kBaseId + 1, kBaseId + 2});
+}
+
+TEST_CASE(
+    "InteractionStore InsertBatch stores a genuine event when its hash collides with an "
+    "indexed key",
+    "[db]") {
+  Fixture f;
+  const Interaction real = MakeText(1);
+  REQUIRE(f.db->WithWriter([&](SQLite::Database& conn) {
+                SQLite::Statement insert(conn, kInsertCollidingRow);
+                insert.bind(1, kBaseId);
+                insert.bind(2, static_cast<int64_t>(DedupeHash(real.account_id, real.dedupe_key)));
+                insert.bind(3, real.occurred_at_ms);
+                insert.exec();
+                return core::OkStatus();
+              })
+              .ok());
+  REQUIRE(f.store.IndexKeys().ok());
+  REQUIRE(InboxScalar(*f.db, kCountKeys) == 1);
+
+  const auto first = InsertOrDie(f.store, {real});
+  CHECK_FALSE(first[0].duplicate);
+  CHECK(InboxScalar(*f.db,
+                    "SELECT dedupe_seq FROM interactions WHERE dedupe_key <> "
+                    "'some other key'") == 1);
+  REQUIRE(f.store.IndexKeys().ok());
+  Interaction retry = real;
+  retry.id = kBaseId + 9;
+  const auto second = InsertOrDie(f.store, {retry});
+  CHECK(second[0].duplicate);
+  CHECK(second[0].id == real.id);
+  CHECK(CountOrDie(f.store) == 2);
+  CHECK(InboxScalar(*f.db, kCountKeys) == 2);
+}
+
+TEST_CASE("InteractionStore InsertBatch indexes the keys itself when too many are pending",
+          "[db]") {
+  Fixture f;
+  constexpr int64_t kRows = InteractionStore::kMaxPendingKeys + 5000;
+  std::vector<Interaction> batch;
+  for (int64_t n = 1; n <= kRows; ++n) {
+    batch.push_back(MakeText(n, "acct", "oUser" + std::to_string(n % 7)));
+    if (batch.size() == 5000 || n == kRows) {
+      InsertOrDie(f.store, batch);
+      batch.clear();
+      CHECK(f.store.PendingKeys() <= InteractionStore::kMaxPendingKeys);
+    }
+  }
+  const int64_t indexed = InboxScalar(*f.db, kCountKeys);
+  CHECK(indexed > 0);
+  CHECK(indexed + static_cast<int64_t>(f.store.PendingKeys()) == kRows);
+  // Re-deliveries of an indexed and of a pending row are both found.
+  Interaction early = MakeText(1, "acct", "oUser1");
+  early.id = kBaseId + kRows + 1;
+  Interaction late = MakeText(kRows, "acct", "oUser" + std::to_string(kRows % 7));
+  late.id = kBaseId + kRows + 2;
+  const auto outcomes = InsertOrDie(f.store, {early, late});
+  CHECK(outcomes[0].duplicate);
+  CHECK(outcomes[1].duplicate);
+  CHECK(CountOrDie(f.store) == kRows);
+}
+
 TEST_CASE("InteractionStore InsertBatch returns InvalidArgument when an item is incomplete",
           "[db]") {
   Fixture f;
@@ -483,6 +608,31 @@ TEST_CASE("InteractionStore ReadRange returns rows received in the half-open ran
 
   CHECK(f.store.ReadRange(kNowMs + 5, kNowMs + 2, 0, 10).status().code() ==
         StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("InteractionStore ReadRange finds rows by the time of their ids within the slack",
+          "[db]") {
+  Fixture f;
+  // Committed a minute after it was received (inside the slack), and one committed an hour
+  // later (outside it: ReadRange documents that it is not found).
+  Interaction late = MakeText(1);
+  late.id = core::IdGenerator::FirstIdAt(kNowMs + 60 * 1000);
+  late.received_at_ms = kNowMs;
+  Interaction very_late = MakeText(2);
+  very_late.id = core::IdGenerator::FirstIdAt(kNowMs + 3600 * 1000);
+  very_late.received_at_ms = kNowMs;
+  InsertOrDie(f.store, {late, very_late});
+
+  auto range = f.store.ReadRange(kNowMs, kNowMs + 1, 0, 100);
+  REQUIRE(range.ok());
+  CHECK(IdsOf(*range) == std::vector<int64_t>{late.id});
+  // Ranges at the ends of the representable times neither overflow nor miss what they hold.
+  auto all = f.store.ReadRange(0, INT64_MAX, 0, 100);
+  REQUIRE(all.ok());
+  CHECK(IdsOf(*all) == std::vector<int64_t>{late.id, very_late.id});
+  auto none = f.store.ReadRange(INT64_MIN, 0, 0, 100);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
 }
 
 TEST_CASE("CursorStore cursors start at 0 and keep the last value set", "[db]") {
