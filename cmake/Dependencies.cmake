@@ -14,6 +14,10 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 # libmicrohttpd: scrmd's HTTP server (event-driven, suspend/resume); no CMake config either.
 pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
+# jemalloc (libjemalloc-dev): scrmd's malloc, linked into the binary only (SCRM_JEMALLOC).
+if(SCRM_JEMALLOC)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+endif()
 if(SCRM_BUILD_TESTS)
   find_package(Catch2 2 REQUIRED)
   include(Catch)
