@@ -101,6 +101,19 @@ std::vector<int64_t> IdsOf(const std::vector<Interaction>& items) {
   return ids;
 }
 
+// A row under id kBaseId with another key but the same 64-bit hash and CreateTime as `real`, as
+// a real collision would leave.
+void InsertCollidingRow(Database& db, const Interaction& real) {
+  REQUIRE(db.WithWriter([&](SQLite::Database& conn) {
+              SQLite::Statement insert(conn, kInsertCollidingRow);
+              insert.bind(1, kBaseId);
+              insert.bind(2, static_cast<int64_t>(DedupeHash(real.account_id, real.dedupe_key)));
+              insert.bind(3, real.occurred_at_ms);
+              insert.exec();
+              return core::OkStatus();
+            }).ok());
+}
+
 int64_t CountOrDie(InteractionStore& store) {
   auto count = store.Count();
   REQUIRE(count.ok());
@@ -252,16 +265,7 @@ TEST_CASE("InteractionStore InsertBatch keeps both copies when occurred_at_ms di
 TEST_CASE("InteractionStore InsertBatch stores a genuine event when its hash collides", "[db]") {
   Fixture f;
   const Interaction real = MakeText(1);
-  // A row with another key but the same 64-bit hash, as a real collision would leave.
-  REQUIRE(f.db->WithWriter([&](SQLite::Database& conn) {
-                SQLite::Statement insert(conn, kInsertCollidingRow);
-                insert.bind(1, kBaseId);
-                insert.bind(2, static_cast<int64_t>(DedupeHash(real.account_id, real.dedupe_key)));
-                insert.bind(3, real.occurred_at_ms);
-                insert.exec();
-                return core::OkStatus();
-              })
-              .ok());
+  InsertCollidingRow(*f.db, real);
 
   const auto first = InsertOrDie(f.store, {real});
   CHECK_FALSE(first[0].duplicate);
@@ -344,15 +348,7 @@ TEST_CASE(
     "[db]") {
   Fixture f;
   const Interaction real = MakeText(1);
-  REQUIRE(f.db->WithWriter([&](SQLite::Database& conn) {
-                SQLite::Statement insert(conn, kInsertCollidingRow);
-                insert.bind(1, kBaseId);
-                insert.bind(2, static_cast<int64_t>(DedupeHash(real.account_id, real.dedupe_key)));
-                insert.bind(3, real.occurred_at_ms);
-                insert.exec();
-                return core::OkStatus();
-              })
-              .ok());
+  InsertCollidingRow(*f.db, real);
   REQUIRE(f.store.IndexKeys().ok());
   REQUIRE(InboxScalar(*f.db, kCountKeys) == 1);
 
