@@ -30,17 +30,18 @@ InboxKeyState ReadInboxKeyState(SQLite::Database& conn) {
   return state;
 }
 
-int64_t IndexInboxKeys(SQLite::Database& conn) {
-  const InboxKeyState state = ReadInboxKeyState(conn);
-  if (state.max_id <= state.indexed_upto) return 0;
+InboxKeyState IndexInboxKeys(SQLite::Database& conn) {
+  InboxKeyState state = ReadInboxKeyState(conn);
+  if (state.max_id <= state.indexed_upto) return state;
   SQLite::Statement index(conn, kIndexKeysAbove);
   index.bind(1, state.indexed_upto);
   index.bind(2, state.max_id);
-  const int inserted = index.exec();
+  index.exec();
   SQLite::Statement mark(conn, kSetIndexedUpto);
   mark.bind(1, state.max_id);
   mark.exec();
-  return inserted;
+  state.indexed_upto = state.max_id;
+  return state;
 }
 
 }  // namespace scrm::storage

@@ -35,9 +35,9 @@ struct InboxKeyState {
 InboxKeyState ReadInboxKeyState(SQLite::Database& conn);
 
 // Inserts into interaction_keys the key of every row above keys_indexed_upto, sorted, and moves
-// the mark to MAX(id); returns how many keys it inserted. Runs on the inbox's writer
-// connection inside the caller's transaction. A key already there (a copy inserted it) is left as
-// it is. Throws SQLite::Exception like any statement (the caller's WithWriter maps it).
-int64_t IndexInboxKeys(SQLite::Database& conn);
+// the mark to MAX(id); returns the state after (indexed_upto == max_id). Runs on the inbox's
+// writer connection inside the caller's transaction. A key already there (a copy inserted it) is
+// left as it is. Throws SQLite::Exception like any statement (the caller's WithWriter maps it).
+InboxKeyState IndexInboxKeys(SQLite::Database& conn);
 
 }  // namespace scrm::storage

@@ -302,7 +302,7 @@ StatusOr<std::vector<InsertOutcome>> InteractionStore::InsertBatch(
 Status InteractionStore::IndexKeys() {
   return db_.WithWriter([&](SQLite::Database& db) -> Status {
     SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
-    SyncPending(db);
+    // Whatever pending_ held, every row is indexed now: nothing to load first.
     pending_known_ = false;
     IndexPending(db);
     transaction.commit();
@@ -340,9 +340,10 @@ void InteractionStore::SyncPending(SQLite::Database& conn) {
 }
 
 void InteractionStore::IndexPending(SQLite::Database& conn) {
-  IndexInboxKeys(conn);
+  const InboxKeyState state = IndexInboxKeys(conn);
   pending_.clear();
-  known_indexed_upto_ = ReadInboxKeyState(conn).indexed_upto;
+  known_max_id_ = state.max_id;
+  known_indexed_upto_ = state.indexed_upto;
 }
 
 StatusOr<InsertOutcome> InteractionStore::InsertOne(SQLite::Statement& insert,

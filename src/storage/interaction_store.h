@@ -158,7 +158,8 @@ class InteractionStore {
   // Makes pending_ hold the keys of exactly the rows above keys_indexed_upto: reloads them from
   // the rows unless what this store saw last is still what the file holds.
   void SyncPending(SQLite::Database& conn);
-  // The keys above the mark go to interaction_keys; pending_ is emptied.
+  // The keys of every row above the mark go to interaction_keys; pending_ is emptied and the
+  // known state is the file's.
   void IndexPending(SQLite::Database& conn);
   core::StatusOr<InsertOutcome> InsertOne(SQLite::Statement& insert, SQLite::Statement& by_key,
                                           const model::Interaction& it,

@@ -5,11 +5,7 @@
 #include <span>
 
 #include "src/core/status.h"
-#include "src/storage/database.h"
-
-namespace SQLite {
-class Database;
-}  // namespace SQLite
+#include "src/storage/database.h"  // Schema, MigrationContext; forward-declares SQLite::Database
 
 namespace scrm::storage {
 

@@ -33,9 +33,12 @@ inline constexpr int64_t kNowMs = 1767225600000;  // 2026-01-01T00:00:00Z
 // Generous upper bound for waits on another thread; a passing test never waits this long.
 inline constexpr std::chrono::milliseconds kPatience{10000};
 
-inline std::unique_ptr<storage::Database> OpenMigrated(const std::string& path) {
+// The database file at path holding `schema`, migrated.
+inline std::unique_ptr<storage::Database> OpenMigrated(
+    const std::string& path, storage::Schema schema = storage::Schema::kMain) {
   storage::DatabaseOptions options;
   options.path = path;
+  options.schema = schema;
   auto db = storage::Database::Open(options);
   INFO(db.status().ToString());
   REQUIRE(db.ok());
@@ -47,16 +50,7 @@ inline std::unique_ptr<storage::Database> OpenMigrated(const std::string& path) 
 
 // The inbox file at path (Schema::kInbox), migrated.
 inline std::unique_ptr<storage::Database> OpenInbox(const std::string& path) {
-  storage::DatabaseOptions options;
-  options.path = path;
-  options.schema = storage::Schema::kInbox;
-  auto db = storage::Database::Open(options);
-  INFO(db.status().ToString());
-  REQUIRE(db.ok());
-  auto applied = (*db)->Migrate(kNowMs);
-  INFO(applied.status().ToString());
-  REQUIRE(applied.ok());
-  return std::move(db).value();
+  return OpenMigrated(path, storage::Schema::kInbox);
 }
 
 // The first column of the first row of `sql`, as an integer, read on the writer connection.

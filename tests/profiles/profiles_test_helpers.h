@@ -44,9 +44,12 @@ inline bool WaitUntil(const std::function<bool()>& pred) {
   return true;
 }
 
-inline std::unique_ptr<storage::Database> OpenMigrated(const std::string& path) {
+// The database file at path holding `schema`, migrated.
+inline std::unique_ptr<storage::Database> OpenMigrated(
+    const std::string& path, storage::Schema schema = storage::Schema::kMain) {
   storage::DatabaseOptions options;
   options.path = path;
+  options.schema = schema;
   auto db = storage::Database::Open(options);
   INFO(db.status().ToString());
   REQUIRE(db.ok());
@@ -58,16 +61,7 @@ inline std::unique_ptr<storage::Database> OpenMigrated(const std::string& path) 
 
 // The inbox file at path (Schema::kInbox), migrated.
 inline std::unique_ptr<storage::Database> OpenInbox(const std::string& path) {
-  storage::DatabaseOptions options;
-  options.path = path;
-  options.schema = storage::Schema::kInbox;
-  auto db = storage::Database::Open(options);
-  INFO(db.status().ToString());
-  REQUIRE(db.ok());
-  auto applied = (*db)->Migrate(kT0);
-  INFO(applied.status().ToString());
-  REQUIRE(applied.ok());
-  return std::move(db).value();
+  return OpenMigrated(path, storage::Schema::kInbox);
 }
 
 inline std::unique_ptr<RuleSetHolder> Rules(std::string_view rules_json) {
