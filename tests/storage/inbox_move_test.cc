@@ -296,6 +296,28 @@ TEST_CASE("Database Migrate keeps the old rows when the inbox holds another row 
   CHECK(Dump(*main).size() == static_cast<size_t>(kOldRows));
 }
 
+TEST_CASE("Database Migrate keeps the old rows when the inbox holds a row's key under another id",
+          "[db]") {
+  TempDir dir;
+  WriteOldStore(dir, 0);
+  auto inbox = OpenInbox(dir);
+  // The same interaction as old row 42 (account, dedupe key, CreateTime), stored under a new id,
+  // its key indexed.
+  Interaction same = MakeOld(42);
+  same.id = kBaseId + kOldRows + 1000;
+  InteractionStore store(*inbox);
+  REQUIRE(store.InsertBatch(std::vector<Interaction>{same}).ok());
+  REQUIRE(store.IndexKeys().ok());
+  auto main = OpenFileOrDie(dir);
+  auto applied = main->Migrate(kNowMs, {inbox.get()});
+  CHECK(applied.status().code() == StatusCode::kFailedPrecondition);
+  CHECK_THAT(applied.status().message(),
+             Catch::Contains(std::to_string(kBaseId + 42)) && Catch::Contains("under another id"));
+  CHECK(ReaderScalar(*main, kHasInteractionsTable) == "1");
+  CHECK(Dump(*main).size() == static_cast<size_t>(kOldRows));
+  CHECK(Dump(*inbox).size() == 1);  // the copy's batch rolled back
+}
+
 TEST_CASE("Database Migrate returns InvalidArgument when the inbox is not a separate inbox",
           "[db]") {
   TempDir dir;
