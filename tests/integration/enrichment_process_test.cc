@@ -33,8 +33,8 @@ int PortOf(const std::string& line) {
 TEST_CASE("scrmd merges the demo's OA follower and WeCom contact after enrichment",
           "[integration]") {
   TempDir dir;
-  const std::string scenario = std::string(SCRM_SOURCE_DIR) + "/sim/scenarios/demo.json";
-  Subprocess sim({SCRM_SIM_BINARY, "serve", "--world", scenario, "--port", "0"});
+  const std::string scenario = scrm::testing::SourcePath("sim/scenarios/demo.json");
+  Subprocess sim({scrm::testing::SimBinary(), "serve", "--world", scenario, "--port", "0"});
   auto sim_line = sim.WaitForStdoutLine("listening on", 20s);
   INFO(sim.Stderr());
   REQUIRE(sim_line.has_value());
@@ -81,7 +81,7 @@ TEST_CASE("scrmd merges the demo's OA follower and WeCom contact after enrichmen
   const int scrmd_port = PortOf(*scrmd_line);
 
   const RunResult played =
-      Run({SCRM_SIM_BINARY, "play", "--scenario", scenario, "--target",
+      Run({scrm::testing::SimBinary(), "play", "--scenario", scenario, "--target",
            "http://127.0.0.1:" + std::to_string(scrmd_port), "--sim", sim_url});
   INFO(played.out + played.err);
   REQUIRE(played.exit_code == 0);

@@ -95,7 +95,7 @@ TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and
   TempDir dir;
   const std::string config = WriteScrmdConfig(
       dir, {{"accounts", DemoAccounts()},
-            {"tag_rules_file", std::string(SCRM_SOURCE_DIR) + "/config/tag_rules.example.json"}});
+            {"tag_rules_file", scrm::testing::SourcePath("config/tag_rules.example.json")}});
   const std::string admin_key = CreateKey(config, "admin", "admin");
   const std::string sales_key = CreateKey(config, "sales", "sales");
   ScrmdServer server(config);
@@ -224,7 +224,7 @@ TEST_CASE("scrmd keeps tag rules changed through the API across a restart", "[in
   TempDir dir;
   const std::string config = WriteScrmdConfig(
       dir, {{"accounts", DemoAccounts()},
-            {"tag_rules_file", std::string(SCRM_SOURCE_DIR) + "/config/tag_rules.example.json"}});
+            {"tag_rules_file", scrm::testing::SourcePath("config/tag_rules.example.json")}});
   const std::string key = CreateKey(config, "marketing", "marketing");
   const json rule = {
       {"name", "对产品E感兴趣"},

@@ -75,8 +75,7 @@ inline std::unique_ptr<RuleSetHolder> Rules(std::string_view rules_json) {
 }
 
 inline std::unique_ptr<RuleSetHolder> ExampleRules() {
-  auto holder =
-      RuleSetHolder::FromFile(std::string(SCRM_SOURCE_DIR) + "/config/tag_rules.example.json");
+  auto holder = RuleSetHolder::FromFile(scrm::testing::SourcePath("config/tag_rules.example.json"));
   INFO(holder.status().ToString());
   REQUIRE(holder.ok());
   return std::move(holder).value();

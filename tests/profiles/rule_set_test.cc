@@ -14,8 +14,7 @@ namespace {
 using core::StatusCode;
 
 TEST_CASE("RuleSetHolder loads the example rules when given the shipped file", "[unit]") {
-  auto holder =
-      RuleSetHolder::FromFile(std::string(SCRM_SOURCE_DIR) + "/config/tag_rules.example.json");
+  auto holder = RuleSetHolder::FromFile(scrm::testing::SourcePath("config/tag_rules.example.json"));
   INFO(holder.status().ToString());
   REQUIRE(holder.ok());
   CHECK((*holder)->rules().size() == 12);

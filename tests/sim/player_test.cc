@@ -244,7 +244,7 @@ TEST_CASE("sim play control endpoint delivers the world's scenario", "[integrati
 }
 
 TEST_CASE("sim demo scenario loads and names a shared unionid on both platforms", "[unit]") {
-  auto world = LoadWorldFile(std::string(SCRM_SOURCE_DIR) + "/sim/scenarios/demo.json");
+  auto world = LoadWorldFile(scrm::testing::SourcePath("sim/scenarios/demo.json"));
   REQUIRE(world.ok());
   std::string oa_union;
   std::string wecom_union;
@@ -269,16 +269,16 @@ TEST_CASE("sim world file with an unknown key or a bad fault is rejected", "[uni
 TEST_CASE("scrm-sim serve prints its URL and play delivers the demo scenario through it",
           "[integration]") {
   Receiver scrmd;
-  scrm::testing::Subprocess serve({SCRM_SIM_BINARY, "serve", "--world",
-                                   std::string(SCRM_SOURCE_DIR) + "/sim/scenarios/demo.json",
-                                   "--port", "0"});
+  scrm::testing::Subprocess serve({scrm::testing::SimBinary(), "serve", "--world",
+                                   scrm::testing::SourcePath("sim/scenarios/demo.json"), "--port",
+                                   "0"});
   auto line = serve.WaitForStdoutLine("scrm-sim listening on http://127.0.0.1:", 20s);
   INFO(serve.Stderr());
   REQUIRE(line.has_value());
   const std::string sim_url = line->substr(line->find("http://"));
   auto played =
-      scrm::testing::Run({SCRM_SIM_BINARY, "play", "--scenario",
-                          std::string(SCRM_SOURCE_DIR) + "/sim/scenarios/demo.json", "--target",
+      scrm::testing::Run({scrm::testing::SimBinary(), "play", "--scenario",
+                          scrm::testing::SourcePath("sim/scenarios/demo.json"), "--target",
                           scrmd.Url(), "--sim", sim_url, "--timeout-ms", "2000"});
   INFO(played.err);
   CHECK(played.exit_code == 0);

@@ -48,4 +48,10 @@ std::string FixturePath(const std::string& relative) {
 
 std::string ScrmdBinary() { return SCRM_SCRMD_BINARY; }
 
+std::string SimBinary() { return SCRM_SIM_BINARY; }
+
+std::string SourcePath(const std::string& relative) {
+  return std::string(SCRM_SOURCE_DIR) + "/" + relative;
+}
+
 }  // namespace scrm::testing

@@ -28,5 +28,9 @@ void WriteFile(const std::string& path, const std::string& text);
 std::string FixturePath(const std::string& relative);
 // Path of the scrmd binary built with the tests.
 std::string ScrmdBinary();
+// Path of the scrm-sim binary built with the tests.
+std::string SimBinary();
+// Path of a file in the source tree ("config/tag_rules.example.json").
+std::string SourcePath(const std::string& relative);
 
 }  // namespace scrm::testing

@@ -5,6 +5,7 @@
 
 #include "src/tagger/rule_engine.h"
 #include "src/tagger/rule_json.h"
+#include "tests/support/test_support.h"
 #include "tests/tagger/tagger_fakes.h"
 
 namespace scrm::tagger {
@@ -18,7 +19,7 @@ using testing::Text;
 
 std::unique_ptr<RuleEngine> ExampleEngine() {
   core::StatusOr<std::vector<model::TagRule>> rules =
-      LoadTagRulesFile(std::string(SCRM_SOURCE_DIR) + "/config/tag_rules.example.json");
+      LoadTagRulesFile(scrm::testing::SourcePath("config/tag_rules.example.json"));
   INFO(rules.status().ToString());
   REQUIRE(rules.ok());
   CHECK(rules->size() == 12);
@@ -70,8 +71,7 @@ TEST_CASE("Example rules tag 活跃 when the third message in 7 days arrives", "
 }
 
 TEST_CASE("Example rules survive a JSON round trip when written back", "[unit]") {
-  const auto rules =
-      LoadTagRulesFile(std::string(SCRM_SOURCE_DIR) + "/config/tag_rules.example.json");
+  const auto rules = LoadTagRulesFile(scrm::testing::SourcePath("config/tag_rules.example.json"));
   REQUIRE(rules.ok());
   const auto back = ParseTagRules(TagRulesToText(*rules));
   REQUIRE(back.ok());
