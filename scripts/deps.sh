@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config python3
   libcpp-httplib-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libspdlog-dev catch2
   libcurl4-openssl-dev libssl-dev libpugixml-dev libkainjow-mustache-dev libroaring-dev
-  libre2-dev libcli11-dev libmicrohttpd-dev libjemalloc-dev sqlite3 curl clang-format
+  libre2-dev libcli11-dev libmicrohttpd-dev libjemalloc-dev sqlite3 curl clang-format mold
 )
 if [[ "${1:-}" == "--with-fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)
