@@ -30,14 +30,14 @@ core::StatusOr<std::optional<std::string>> TextParam(const httplib::Request& req
   return std::optional<std::string>(std::move(value));
 }
 
-core::StatusOr<int64_t> PathId(const httplib::Request& req, size_t index, const std::string& what) {
-  // The route patterns capture [0-9]+ only; what is left to check is the range.
-  if (req.matches.size() <= index) return core::InternalError("route has no id capture");
-  const std::string text = req.matches[index].str();
+core::StatusOr<int64_t> PathId(const ApiContext& ctx, const std::string& name) {
+  // An {id} capture matches digits only (server::Router); what is left to check is the range.
+  if (!ctx.params.Has(name)) return core::InternalError("route has no {" + name + "} capture");
+  const std::string_view text = ctx.params.Get(name);
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value <= 0) {
-    return core::InvalidArgumentError(what + ": must be a positive 64-bit integer");
+    return core::InvalidArgumentError(name + ": must be a positive 64-bit integer");
   }
   return value;
 }

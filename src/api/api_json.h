@@ -32,8 +32,8 @@ struct PageParams {
 };
 core::StatusOr<PageParams> PageParamsOf(const httplib::Request& req, int64_t default_limit,
                                         size_t max_limit);
-// The path capture req.matches[index] as a positive id ("<what>: ..." when out of range).
-core::StatusOr<int64_t> PathId(const httplib::Request& req, size_t index, const std::string& what);
+// The route's capture {name} as a positive id ("<name>: ..." when out of range).
+core::StatusOr<int64_t> PathId(const ApiContext& ctx, const std::string& name);
 // The body as a JSON object ("body: must be a JSON object"). An empty body is an empty object
 // when allow_empty.
 core::StatusOr<nlohmann::json> JsonObjectBody(const httplib::Request& req,

@@ -8,8 +8,8 @@
 namespace scrm::api {
 namespace {
 
-constexpr char kWecomPattern[] = R"(/callbacks/wecom/([A-Za-z0-9_-]{1,64}))";
-constexpr char kOaPattern[] = R"(/callbacks/oa/([A-Za-z0-9_-]{1,64}))";
+constexpr char kWecomPattern[] = "/callbacks/wecom/{account}";
+constexpr char kOaPattern[] = "/callbacks/oa/{account}";
 
 // Shared state of the four routes; lives as long as the server's handlers and every inbox
 // completion still pending (they hold it too).
@@ -28,7 +28,7 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
   // GET: the platform's URL verification (a signature check and one decryption).
   void HandleVerify(model::Platform platform, const httplib::Request& req, httplib::Response& res,
                     const server::RequestContext& ctx) {
-    const std::string account = req.matches[1];
+    const std::string account(ctx.params.Get("account"));
     const std::string platform_name(model::PlatformName(platform));
     const channels::ChannelAdapter* adapter =
         FindAdapter(platform, platform_name, account, res, ctx);
@@ -48,7 +48,7 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
   // batch has committed, and no thread waits meanwhile.
   void HandleEvent(model::Platform platform, const httplib::Request& req,
                    const server::RequestContext& ctx, server::Responder responder) {
-    std::string account = req.matches[1];
+    std::string account(ctx.params.Get("account"));
     std::string platform_name(model::PlatformName(platform));
     httplib::Response res;
     const channels::ChannelAdapter* adapter =
@@ -161,20 +161,18 @@ const channels::ChannelAdapter* AdapterRegistry::Find(model::Platform platform,
 
 void RegisterCallbackRoutes(server::HttpServer& server, const CallbackDeps& deps) {
   auto handler = std::make_shared<CallbackHandler>(deps);
-  for (auto [pattern, platform, route] :
-       {std::tuple{kWecomPattern, model::Platform::kWecom, "/callbacks/wecom/{account}"},
-        std::tuple{kOaPattern, model::Platform::kOfficialAccount, "/callbacks/oa/{account}"}}) {
-    server.Get(pattern, route,
+  for (auto [pattern, platform] : {std::pair{kWecomPattern, model::Platform::kWecom},
+                                   std::pair{kOaPattern, model::Platform::kOfficialAccount}}) {
+    server.Get(pattern,
                [handler, platform = platform](const httplib::Request& req, httplib::Response& res,
                                               const server::RequestContext& ctx) {
                  handler->HandleVerify(platform, req, res, ctx);
                });
-    server.PostAsync(pattern, route,
-                     [handler, platform = platform](const httplib::Request& req,
-                                                    const server::RequestContext& ctx,
-                                                    server::Responder responder) {
-                       handler->HandleEvent(platform, req, ctx, std::move(responder));
-                     });
+    server.PostAsync(pattern, [handler, platform = platform](const httplib::Request& req,
+                                                             const server::RequestContext& ctx,
+                                                             server::Responder responder) {
+      handler->HandleEvent(platform, req, ctx, std::move(responder));
+    });
   }
 }
 

@@ -125,9 +125,9 @@ core::StatusOr<model::TagRef> TagRefFrom(const httplib::Request& req, const json
   return tag;
 }
 
-void GetCustomer(profiles::ProfileService& profiles, const httplib::Request& req,
+void GetCustomer(profiles::ProfileService& profiles, const httplib::Request& /*req*/,
                  httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto view = profiles.GetCustomer(*id);
   if (!Check(view.status(), res, ctx)) return;
@@ -136,7 +136,7 @@ void GetCustomer(profiles::ProfileService& profiles, const httplib::Request& req
 
 void GetTimeline(profiles::ProfileService& profiles, const httplib::Request& req,
                  httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto page = PageParamsOf(req, kDefaultPageSize, storage::ProfileStore::kMaxListLimit);
   if (!Check(page.status(), res, ctx)) return;
@@ -282,7 +282,7 @@ void FindByIdentity(profiles::ProfileService& profiles, const httplib::Request& 
 
 void AddTag(profiles::ProfileService& profiles, const httplib::Request& req, httplib::Response& res,
             const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
@@ -304,7 +304,7 @@ void AddTag(profiles::ProfileService& profiles, const httplib::Request& req, htt
 
 void RemoveTag(profiles::ProfileService& profiles, const httplib::Request& req,
                httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req, /*allow_empty=*/true);
   if (!Check(body.status(), res, ctx)) return;
@@ -319,7 +319,7 @@ void RemoveTag(profiles::ProfileService& profiles, const httplib::Request& req,
 
 void MergeCustomers(profiles::ProfileService& profiles, const httplib::Request& req,
                     httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
@@ -348,7 +348,7 @@ void MergeCustomers(profiles::ProfileService& profiles, const httplib::Request& 
 // the channels only: they name an account the callbacks prove.
 void AddIdentity(profiles::ProfileService& profiles, const httplib::Request& req,
                  httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
@@ -396,9 +396,9 @@ void AddIdentity(profiles::ProfileService& profiles, const httplib::Request& req
   WriteJson(res, json{{"customer_id", *id}, {"identity", IdentityJson(*stored)}});
 }
 
-void UndoMerge(profiles::ProfileService& profiles, const httplib::Request& req,
+void UndoMerge(profiles::ProfileService& profiles, const httplib::Request& /*req*/,
                httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto record = profiles.UndoMerge(*id);
   if (!Check(record.status(), res, ctx)) return;
@@ -438,7 +438,7 @@ void ListTasks(profiles::ProfileService& profiles, const httplib::Request& req,
 
 void PatchTask(profiles::ProfileService& profiles, const httplib::Request& req,
                httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
@@ -481,28 +481,27 @@ void RegisterCustomerRoutes(ApiRouter& router, profiles::ProfileService& profile
   using Res = httplib::Response&;
   using Ctx = const ApiContext&;
   auto* p = &profiles;
-  router.Get(R"(/api/v1/customers/by-identity)", "/api/v1/customers/by-identity", kAnyRole,
+  router.Get("/api/v1/customers/by-identity", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { FindByIdentity(*p, req, res, ctx); });
-  router.Get(R"(/api/v1/customers/([0-9]+))", "/api/v1/customers/{id}", kAnyRole,
+  router.Get("/api/v1/customers/{id}", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { GetCustomer(*p, req, res, ctx); });
-  router.Get(R"(/api/v1/customers/([0-9]+)/timeline)", "/api/v1/customers/{id}/timeline", kAnyRole,
+  router.Get("/api/v1/customers/{id}/timeline", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { GetTimeline(*p, req, res, ctx); });
-  router.Get("/api/v1/customers", "/api/v1/customers", kAnyRole,
+  router.Get("/api/v1/customers", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { ListCustomers(*p, req, res, ctx); });
-  router.Post(R"(/api/v1/customers/([0-9]+)/tags)", "/api/v1/customers/{id}/tags",
-              kCustomerTagWriters, [p](Req req, Res res, Ctx ctx) { AddTag(*p, req, res, ctx); });
-  router.Delete(R"(/api/v1/customers/([0-9]+)/tags)", "/api/v1/customers/{id}/tags",
-                kCustomerTagWriters,
+  router.Post("/api/v1/customers/{id}/tags", kCustomerTagWriters,
+              [p](Req req, Res res, Ctx ctx) { AddTag(*p, req, res, ctx); });
+  router.Delete("/api/v1/customers/{id}/tags", kCustomerTagWriters,
                 [p](Req req, Res res, Ctx ctx) { RemoveTag(*p, req, res, ctx); });
-  router.Post(R"(/api/v1/customers/([0-9]+)/merge)", "/api/v1/customers/{id}/merge", kMergeWriters,
+  router.Post("/api/v1/customers/{id}/merge", kMergeWriters,
               [p](Req req, Res res, Ctx ctx) { MergeCustomers(*p, req, res, ctx); });
-  router.Post(R"(/api/v1/customers/([0-9]+)/identities)", "/api/v1/customers/{id}/identities",
-              kMergeWriters, [p](Req req, Res res, Ctx ctx) { AddIdentity(*p, req, res, ctx); });
-  router.Post(R"(/api/v1/merges/([0-9]+)/undo)", "/api/v1/merges/{id}/undo", kMergeWriters,
+  router.Post("/api/v1/customers/{id}/identities", kMergeWriters,
+              [p](Req req, Res res, Ctx ctx) { AddIdentity(*p, req, res, ctx); });
+  router.Post("/api/v1/merges/{id}/undo", kMergeWriters,
               [p](Req req, Res res, Ctx ctx) { UndoMerge(*p, req, res, ctx); });
-  router.Get("/api/v1/tasks", "/api/v1/tasks", kAnyRole,
+  router.Get("/api/v1/tasks", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { ListTasks(*p, req, res, ctx); });
-  router.Patch(R"(/api/v1/tasks/([0-9]+))", "/api/v1/tasks/{id}", kTaskWriters,
+  router.Patch("/api/v1/tasks/{id}", kTaskWriters,
                [p](Req req, Res res, Ctx ctx) { PatchTask(*p, req, res, ctx); });
 }
 

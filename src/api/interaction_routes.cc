@@ -93,11 +93,11 @@ void Replay(ingest::IngestWorker& worker, const httplib::Request& req, httplib::
 
 void RegisterInteractionRoutes(ApiRouter& router, storage::InteractionStore& store,
                                ingest::IngestWorker& worker) {
-  router.Get("/api/v1/interactions", "/api/v1/interactions", {model::Role::kAdmin},
+  router.Get("/api/v1/interactions", {model::Role::kAdmin},
              [&store](const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
                ListInteractions(store, req, res, ctx);
              });
-  router.Post("/api/v1/interactions/replay", "/api/v1/interactions/replay", {model::Role::kAdmin},
+  router.Post("/api/v1/interactions/replay", {model::Role::kAdmin},
               [&worker](const httplib::Request& req, httplib::Response& res,
                         const ApiContext& ctx) { Replay(worker, req, res, ctx); });
 }

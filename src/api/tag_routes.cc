@@ -111,9 +111,9 @@ void ListTags(profiles::ProfileService& profiles, const httplib::Request& req,
   WriteJson(res, body);
 }
 
-void GetTag(profiles::ProfileService& profiles, const httplib::Request& req, httplib::Response& res,
-            const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+void GetTag(profiles::ProfileService& profiles, const httplib::Request& /*req*/,
+            httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto tag = profiles.GetTag(*id);
   if (!Check(tag.status(), res, ctx)) return;
@@ -128,7 +128,7 @@ void WriteMapped(const profiles::MappedTag& mapped, httplib::Response& res) {
 
 void MapTagById(profiles::ProfileService& profiles, const httplib::Request& req,
                 httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
@@ -170,7 +170,7 @@ void ListGroups(profiles::ProfileService& profiles, httplib::Response& res, cons
 void ConfigureGroup(profiles::ProfileService& profiles, const httplib::Request& req,
                     httplib::Response& res, const ApiContext& ctx) {
   // The path is URL-decoded before routing: "兴趣" arrives as %E5%85%B4%E8%B6%A3.
-  const std::string name = req.matches.size() > 1 ? req.matches[1].str() : "";
+  const std::string name(ctx.params.Get("name"));
   if (name.empty() || name.size() > kMaxNameBytes) {
     Check(
         core::InvalidArgumentError("name: must be 1.." + std::to_string(kMaxNameBytes) + " bytes"),
@@ -207,18 +207,18 @@ void RegisterTagRoutes(ApiRouter& router, profiles::ProfileService& profiles) {
   using Res = httplib::Response&;
   using Ctx = const ApiContext&;
   auto* p = &profiles;
-  router.Get("/api/v1/tags", "/api/v1/tags", kAnyRole,
+  router.Get("/api/v1/tags", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { ListTags(*p, req, res, ctx); });
-  router.Get(R"(/api/v1/tags/([0-9]+))", "/api/v1/tags/{id}", kAnyRole,
+  router.Get("/api/v1/tags/{id}", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { GetTag(*p, req, res, ctx); });
-  router.Put(R"(/api/v1/tags/([0-9]+)/mapping)", "/api/v1/tags/{id}/mapping", kTagAdminWriters,
+  router.Put("/api/v1/tags/{id}/mapping", kTagAdminWriters,
              [p](Req req, Res res, Ctx ctx) { MapTagById(*p, req, res, ctx); });
-  router.Put("/api/v1/tags/mapping", "/api/v1/tags/mapping", kTagAdminWriters,
+  router.Put("/api/v1/tags/mapping", kTagAdminWriters,
              [p](Req req, Res res, Ctx ctx) { MapTagByName(*p, req, res, ctx); });
-  router.Get("/api/v1/tag-groups", "/api/v1/tag-groups", kAnyRole,
+  router.Get("/api/v1/tag-groups", kAnyRole,
              [p](Req, Res res, Ctx ctx) { ListGroups(*p, res, ctx); });
-  // (.+): a group name may hold any character, a decoded "/" included.
-  router.Put(R"(/api/v1/tag-groups/(.+))", "/api/v1/tag-groups/{name}", kTagAdminWriters,
+  // {name...}: a group name may hold any character, a decoded "/" included.
+  router.Put("/api/v1/tag-groups/{name...}", kTagAdminWriters,
              [p](Req req, Res res, Ctx ctx) { ConfigureGroup(*p, req, res, ctx); });
 }
 

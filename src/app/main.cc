@@ -110,6 +110,24 @@ server::ServerOptions ServerOptionsFrom(const config::Config& cfg) {
   options.read_timeout_s = cfg.http.read_timeout_s;
   options.write_timeout_s = cfg.http.write_timeout_s;
   options.max_body_bytes = cfg.http.max_body_bytes;
+  options.max_connections_per_ip = cfg.http.max_connections_per_ip;
+  options.request_timeout_s = cfg.http.request_timeout_s;
+  options.min_body_bytes_per_s = cfg.http.min_body_bytes_per_s;
+  options.body_rate_grace_s = cfg.http.body_rate_grace_s;
+  options.max_pending_body_bytes = cfg.http.max_pending_body_bytes;
+  return options;
+}
+
+// The admin listener (http.admin_listen): the main one's limits, sized for a scraper and an
+// operator (one address, few connections).
+server::ServerOptions AdminServerOptionsFrom(const config::Config& cfg) {
+  server::ServerOptions options = ServerOptionsFrom(cfg);
+  options.host = cfg.AdminListenHost();
+  options.port = cfg.AdminListenPort();
+  options.threads = 2;
+  options.event_threads = 1;
+  options.max_connections = 64;
+  options.max_connections_per_ip = 0;
   return options;
 }
 
@@ -336,7 +354,16 @@ int Serve(const CommonFlags& flags) {
   if (auto s = inbox.Start(); !s.ok()) return Fail(kExitFailure, "inbox: " + s.ToString());
 
   server::HttpServer http(ServerOptionsFrom(*cfg), clock, random, access_log, metrics);
-  api::RegisterOpsRoutes(http, *db->main, *db->inbox, metrics);
+  // With an admin listener, /metrics and the reasons of /readyz are served there only.
+  std::unique_ptr<server::HttpServer> admin;
+  if (!cfg->http.admin_listen.empty()) {
+    admin = std::make_unique<server::HttpServer>(AdminServerOptionsFrom(*cfg), clock, random,
+                                                 access_log, metrics);
+    api::RegisterOpsRoutes(*admin, *db->main, *db->inbox, metrics, api::OpsExposure::kAll);
+    api::RegisterOpsRoutes(http, *db->main, *db->inbox, metrics, api::OpsExposure::kPublic);
+  } else {
+    api::RegisterOpsRoutes(http, *db->main, *db->inbox, metrics, api::OpsExposure::kAll);
+  }
   api::RegisterCallbackRoutes(http, api::CallbackDeps{*adapters, inbox, clock, metrics, log});
   api::ApiRouter router(http, authenticator);
   api::RegisterKeyRoutes(router, keys);
@@ -345,12 +372,26 @@ int Serve(const CommonFlags& flags) {
   api::RegisterTagRuleRoutes(router, tag_rules);
   api::RegisterTagRoutes(router, profiles);
 
+  if (admin != nullptr) {
+    if (auto started = admin->Start(); !started.ok()) {
+      return Fail(kExitFailure, "http.admin_listen: " + started.message());
+    }
+  }
   if (auto started = http.Start(); !started.ok()) {
+    if (admin != nullptr) admin->Stop();
     return Fail(kExitFailure, "http: " + started.message());
   }
   log->info("scrmd {} listening on http://{}:{} (database {}, inbox {}, {} account(s))",
             SCRM_VERSION, cfg->ListenHost(), http.port(), db->main->path(), db->inbox->path(),
             adapters->size());
+  if (admin != nullptr) {
+    log->info("admin listener (/metrics, /readyz detail) on http://{}:{}", cfg->AdminListenHost(),
+              admin->port());
+    // Before the main line (and not "listening on", which names the main port): whoever waits for
+    // that line then knows both ports.
+    std::printf("scrmd admin endpoint http://%s:%d\n", cfg->AdminListenHost().c_str(),
+                admin->port());
+  }
   std::printf("scrmd listening on http://%s:%d\n", cfg->ListenHost().c_str(), http.port());
   std::fflush(stdout);
 
@@ -359,6 +400,7 @@ int Serve(const CommonFlags& flags) {
   log->info("received signal {}, shutting down", signal_number);
   // Stop accepting, let in-flight requests finish, then checkpoint and close the database.
   http.Stop();
+  if (admin != nullptr) admin->Stop();
   // Handlers waiting on the inbox have finished with http.Stop(); drain what is left.
   inbox.Stop();
   // The runner before the worker: it finishes the call in hand and gives the rest back.

@@ -184,6 +184,12 @@ const Field<HttpConfig> kHttpFields[] = {
     {"read_timeout_s", &HttpConfig::read_timeout_s, {1, 3600}},
     {"write_timeout_s", &HttpConfig::write_timeout_s, {1, 3600}},
     {"max_body_bytes", &HttpConfig::max_body_bytes, {1, int64_t{64} << 20}},
+    {"max_connections_per_ip", &HttpConfig::max_connections_per_ip, {0, 900}},
+    {"request_timeout_s", &HttpConfig::request_timeout_s, {1, 3600}},
+    {"min_body_bytes_per_s", &HttpConfig::min_body_bytes_per_s, {0, int64_t{1} << 30}},
+    {"body_rate_grace_s", &HttpConfig::body_rate_grace_s, {0, 3600}},
+    {"max_pending_body_bytes", &HttpConfig::max_pending_body_bytes, {1, int64_t{4} << 30}},
+    {"admin_listen", &HttpConfig::admin_listen},
 };
 
 const Field<StorageConfig> kStorageFields[] = {
@@ -674,6 +680,29 @@ class Validator {
       return Fail("http.max_connections",
                   "must be >= http.threads (" + std::to_string(config_.http.threads) + ")");
     }
+    const HttpConfig& http = config_.http;
+    if (http.max_connections_per_ip > http.max_connections) {
+      return Fail("http.max_connections_per_ip", "must be <= http.max_connections (" +
+                                                     std::to_string(http.max_connections) +
+                                                     "), or 0 for no cap");
+    }
+    // A keep-alive connection's idle time counts towards the request's deadline.
+    if (http.request_timeout_s <= http.keep_alive_timeout_s) {
+      return Fail("http.request_timeout_s", "must be > http.keep_alive_timeout_s (" +
+                                                std::to_string(http.keep_alive_timeout_s) + ")");
+    }
+    if (http.max_pending_body_bytes < http.max_body_bytes) {
+      return Fail("http.max_pending_body_bytes",
+                  "must be >= http.max_body_bytes (" + std::to_string(http.max_body_bytes) + ")");
+    }
+    if (!http.admin_listen.empty()) {
+      auto admin = SplitListen(http.admin_listen);
+      if (!admin.ok()) return Fail("http.admin_listen", admin.status().message());
+      auto main = SplitListen(config_.listen);
+      if (main.ok() && admin->port != 0 && admin->port == main->port && admin->host == main->host) {
+        return Fail("http.admin_listen", "must differ from listen");
+      }
+    }
     return core::OkStatus();
   }
 
@@ -913,6 +942,18 @@ std::string Config::ListenHost() const {
 
 int Config::ListenPort() const {
   auto parts = SplitListen(listen);
+  return parts.ok() ? parts->port : -1;
+}
+
+std::string Config::AdminListenHost() const {
+  if (http.admin_listen.empty()) return std::string();
+  auto parts = SplitListen(http.admin_listen);
+  return parts.ok() ? parts->host : std::string();
+}
+
+int Config::AdminListenPort() const {
+  if (http.admin_listen.empty()) return -1;
+  auto parts = SplitListen(http.admin_listen);
   return parts.ok() ? parts->port : -1;
 }
 

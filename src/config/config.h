@@ -30,6 +30,21 @@ struct HttpConfig {
   int read_timeout_s = 10;           // 1..3600
   int write_timeout_s = 10;          // 1..3600
   int64_t max_body_bytes = 1 << 20;  // larger bodies get 413; 1..(64 MiB)
+  // Slow and greedy clients (docs/configuration.md "http"):
+  int max_connections_per_ip = 64;  // open connections from one client address; 0 = no cap;
+                                    // 0..max_connections
+  int request_timeout_s = 30;  // a whole request (headers and body) from the connection's accept
+                               // or the previous answer; 1..3600, > keep_alive_timeout_s
+  int64_t min_body_bytes_per_s = 1024;  // a body slower than this after the grace is cut off;
+                                        // 0 = no minimum; 0..(1 GiB)
+  int body_rate_grace_s = 5;  // seconds after the headers before min_body_bytes_per_s applies;
+                              // 0..3600
+  int64_t max_pending_body_bytes = int64_t{64} << 20;  // bodies still arriving, all connections
+                                                       // together: more get 503;
+                                                       // max_body_bytes..(4 GiB)
+  // "host:port" of a second listener that alone serves /metrics and the /readyz detail; "" = none
+  // (everything on `listen`). Must differ from `listen`.
+  std::string admin_listen;
 };
 
 // `storage`: the SQLite databases: the main file and the inbox file.
@@ -107,6 +122,9 @@ struct Config {
   // they return "" and -1.
   std::string ListenHost() const;
   int ListenPort() const;
+  // The same for http.admin_listen ("" and -1 when it is not set).
+  std::string AdminListenHost() const;
+  int AdminListenPort() const;
   // storage.path, or <data_dir>/scrmd.db when empty.
   std::string DatabasePath() const;
   // storage.inbox_path, or when empty the file next to DatabasePath() with "-inbox" after its

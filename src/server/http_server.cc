@@ -19,18 +19,25 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
-#include <nlohmann/json.hpp>
-#include <regex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "src/server/connection_watch.h"
 #include "src/server/elastic_task_queue.h"
+#include "src/server/http_errors.h"
+#include "src/server/request_log.h"
+#include "src/server/router.h"
 
 namespace scrm::server {
 namespace {
 
-constexpr char kUnmatchedRoute[] = "unmatched";
+using internal::DefaultMessageForStatus;
+using internal::ErrorCodeForStatus;
+using internal::ErrorJson;
+using internal::kUnmatchedRoute;
+using internal::LogSafe;
 
 // The handler pool has a fixed size (ServerOptions::threads), so its workers never idle out.
 constexpr std::chrono::milliseconds kIdleWorkerTimeout{60'000};
@@ -44,12 +51,7 @@ constexpr size_t kMaxTargetBytes = 8192;
 // close the connection rather than spend the event loop on an endless upload.
 constexpr int64_t kMaxDrainBytes = int64_t{1} << 20;
 
-// Latency buckets in seconds, 0.5 ms to 5 s.
-const std::vector<double>& DurationBuckets() {
-  static const std::vector<double> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                               0.1,    0.25,  0.5,    1,     2.5,  5};
-  return kBuckets;
-}
+constexpr char kBodyBudgetMessage[] = "too many request bodies are arriving at once: retry later";
 
 // The splitmix64 finaliser (http://xoshiro.di.unimi.it/splitmix64.c): a bijection on 64-bit
 // values, so distinct inputs give distinct ids that still look random.
@@ -67,90 +69,6 @@ bool IsValidRequestId(std::string_view id) {
     if (!ok) return false;
   }
   return true;
-}
-
-// Metrics label for the method: the request line is untrusted, so anything unexpected is
-// "other" (bounded label cardinality).
-std::string_view MethodLabel(std::string_view method) {
-  static constexpr std::string_view kKnown[] = {"GET",    "HEAD",    "POST",    "PUT",   "PATCH",
-                                                "DELETE", "OPTIONS", "CONNECT", "TRACE", "PRI"};
-  for (std::string_view known : kKnown) {
-    if (method == known) return known;
-  }
-  return "other";
-}
-
-// The path as it goes into a log line: bytes that could break the line or its key=value shape
-// (control characters, space, quote, backslash, non-ASCII) become %XX, and the length is capped.
-std::string LogSafe(std::string_view text, size_t max_len = 256) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  if (text.empty()) return "-";
-  std::string out;
-  out.reserve(std::min(text.size(), max_len) + 3);
-  for (char ch : text.substr(0, max_len)) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '%') {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0x0f]);
-    } else {
-      out.push_back(ch);
-    }
-  }
-  if (text.size() > max_len) out += "...";
-  return out;
-}
-
-// Error code (JSON "code") for a status produced outside a handler, or by a handler that set
-// only the status. Names match core::StatusCodeName where a canonical code exists.
-std::string_view ErrorCodeForStatus(int status) {
-  switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthenticated";
-    case 403: return "permission_denied";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 408: return "request_timeout";
-    case 409: return "conflict";
-    case 411: return "length_required";
-    case 413: return "payload_too_large";
-    case 414: return "uri_too_long";
-    case 415: return "unsupported_media_type";
-    case 416: return "range_not_satisfiable";
-    case 417: return "expectation_failed";
-    case 429: return "resource_exhausted";
-    case 500: return "internal";
-    case 501: return "not_implemented";
-    case 503: return "unavailable";
-    case 504: return "deadline_exceeded";
-    default: return status < 500 ? "bad_request" : "internal";
-  }
-}
-
-std::string DefaultMessageForStatus(int status, int64_t max_body_bytes) {
-  switch (status) {
-    case 400: return "malformed request";
-    case 401: return "authentication required";
-    case 403: return "permission denied";
-    case 404: return "no route for this path";
-    case 405: return "method not allowed";
-    case 413: return "request body exceeds " + std::to_string(max_body_bytes) + " bytes";
-    case 414: return "request target too long";
-    case 415: return "unsupported media type";
-    case 416: return "range not satisfiable";
-    case 503: return "service unavailable";
-    default: return status < 500 ? "request rejected" : "internal error";
-  }
-}
-
-std::string ErrorJson(std::string_view code, std::string_view message,
-                      std::string_view request_id) {
-  const nlohmann::json body = {{"error",
-                                {{"code", std::string(code)},
-                                 {"message", std::string(message)},
-                                 {"request_id", std::string(request_id)}}}};
-  // `replace`: a message built from input may hold invalid UTF-8, and dump() must not throw.
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string DescribeException(const std::exception_ptr& ep) {
@@ -184,9 +102,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 struct Route {
-  std::string method;  // "GET", "POST", "PUT", "PATCH" or "DELETE"
-  std::regex pattern;
-  std::string name;            // the metrics label; also RequestContext::route
+  std::string method;          // "GET", "POST", "PUT", "PATCH" or "DELETE"
+  std::string name;            // the pattern; the metrics label; also RequestContext::route
   Handler handler;             // set for an ordinary route
   AsyncHandler async_handler;  // set for an async route
 };
@@ -194,6 +111,7 @@ struct Route {
 // libmicrohttpd's per-connection context (MHD_OPTION_NOTIFY_CONNECTION): event thread only.
 struct ConnectionState {
   int requests = 0;  // requests begun on this connection (keep_alive_max)
+  internal::WatchedConnection* watched = nullptr;  // the limits' view, owned by the watch
 };
 
 }  // namespace
@@ -217,10 +135,15 @@ struct Exchange {
   httplib::Request req;
   std::string request_id;
   const Route* route = nullptr;
+  PathParams params;                 // the route's captures
+  std::vector<std::string> allowed;  // a 405's Allow, when the path has routes for other methods
+  internal::WatchedConnection* watched = nullptr;
+  int64_t reserved = 0;  // bytes of the body budget this request holds (ConnectionWatch)
   Phase phase = Phase::kHeaders;
-  int pending_status = 0;  // an answer decided on the headers, given once the body is read
-  bool too_large = false;  // the body went over max_body_bytes: answer 413 at its end
-  int64_t body_bytes = 0;  // seen so far, kept or not
+  int pending_status = 0;     // an answer decided on the headers, given once the body is read
+  bool too_large = false;     // the body went over max_body_bytes: answer 413 at its end
+  int64_t body_bytes = 0;     // seen so far, kept or not
+  int64_t body_expected = 0;  // Content-Length, -1 for chunked
   bool close_after = false;
   int status = 0;    // as queued
   size_t bytes = 0;  // body bytes as queued
@@ -247,45 +170,6 @@ struct Completion {
 
 using internal::Exchange;
 
-void WriteJsonError(httplib::Response& res, int status, std::string_view code,
-                    std::string_view message, std::string_view request_id) {
-  res.status = status;
-  // set_header appends (Headers is a multimap): drop a Content-Type the handler already set.
-  res.headers.erase("Content-Type");
-  res.set_content(ErrorJson(code, message, request_id), "application/json");
-}
-
-int HttpStatusFor(core::StatusCode code) {
-  // The HTTP mapping of google.rpc.Code (as in abseil and grpc-gateway).
-  switch (code) {
-    case core::StatusCode::kOk: return 200;
-    case core::StatusCode::kCancelled: return 499;
-    case core::StatusCode::kInvalidArgument: return 400;
-    case core::StatusCode::kFailedPrecondition: return 400;
-    case core::StatusCode::kUnauthenticated: return 401;
-    case core::StatusCode::kPermissionDenied: return 403;
-    case core::StatusCode::kNotFound: return 404;
-    case core::StatusCode::kAlreadyExists: return 409;
-    case core::StatusCode::kResourceExhausted: return 429;
-    case core::StatusCode::kInternal: return 500;
-    case core::StatusCode::kUnavailable: return 503;
-    case core::StatusCode::kDeadlineExceeded: return 504;
-  }
-  return 500;
-}
-
-void WriteStatusError(httplib::Response& res, const core::Status& status,
-                      std::string_view request_id) {
-  // An ok status here is a caller bug; answering 200 with an error body would hide it.
-  if (status.ok() || status.code() == core::StatusCode::kInternal) {
-    WriteJsonError(res, 500, core::StatusCodeName(core::StatusCode::kInternal), "internal error",
-                   request_id);
-    return;
-  }
-  WriteJsonError(res, HttpStatusFor(status.code()), core::StatusCodeName(status.code()),
-                 status.message(), request_id);
-}
-
 class HttpServer::Impl {
  public:
   Impl(ServerOptions opts, const core::Clock& clk, core::Random& rnd,
@@ -294,18 +178,29 @@ class HttpServer::Impl {
         clock(clk),
         request_id_seed(rnd.NextU64()),
         log(std::move(logger)),
-        requests_total(metrics.Counter("scrmd_http_requests_total",
-                                       "HTTP requests answered, by route, method and status.",
-                                       {"route", "method", "status"})),
-        request_duration(metrics.Histogram("scrmd_http_request_duration_seconds",
-                                           "Time from request line read to response written.",
-                                           {"route"}, DurationBuckets())) {}
+        request_log(log, metrics),
+        watch(WatchOptionsOf(options), clock, request_log) {}
+
+  static internal::WatchOptions WatchOptionsOf(const ServerOptions& o) {
+    internal::WatchOptions w;
+    w.request_timeout = std::chrono::seconds(o.request_timeout_s);
+    w.min_body_bytes_per_s = o.min_body_bytes_per_s;
+    w.body_rate_grace = std::chrono::seconds(o.body_rate_grace_s);
+    w.max_pending_body_bytes = o.max_pending_body_bytes;
+    return w;
+  }
 
   core::Status ValidateOptions() const;
-  void AddRoute(const std::string& method, const std::string& pattern, const std::string& name,
-                Handler handler, AsyncHandler async_handler);
+  void AddRoute(const std::string& method, const std::string& pattern, Handler handler,
+                AsyncHandler async_handler);
   bool IsServedMethod(const std::string& method) const;
   std::string AllowHeader() const;
+  // The connection's state (keep-alive count, the watch's view); nullptr if libmicrohttpd has none.
+  static ConnectionState* StateOf(MHD_Connection* connection);
+  // Gives back the body budget the request holds.
+  void ReleaseBody(Exchange& ex);
+  // The limits' sweep, every kWatchTick until Stop (its own thread, started with the daemon).
+  void WatchLoop();
   std::string NewRequestId(const httplib::Request& req);
 
   core::Status BindSocket(int& port);
@@ -325,8 +220,9 @@ class HttpServer::Impl {
                           const char* method, const char* version);
   MHD_Result ReadBody(Exchange& ex, MHD_Connection* connection, const char* data, size_t size);
   MHD_Result Dispatch(const std::shared_ptr<Exchange>& ex, MHD_Connection* connection);
-  // Answers 413 on a body that went past the drain budget mid-way, and aborts the connection.
-  MHD_Result AbortTooLarge(Exchange& ex, MHD_Connection* connection);
+  // Answers `status` (413 for a body past the drain budget, 503 past the body budget) in the
+  // middle of a body, and aborts the connection.
+  MHD_Result AbortMidBody(Exchange& ex, MHD_Connection* connection, int status);
   // Answers at once with a JSON error; `close` when the rest of the request stays unread.
   MHD_Result AnswerNow(Exchange& ex, MHD_Connection* connection, int status, bool close,
                        std::string_view message = {});
@@ -354,11 +250,13 @@ class HttpServer::Impl {
   const uint64_t request_id_seed;
   std::atomic<uint64_t> request_id_counter{0};
   const std::shared_ptr<spdlog::logger> log;
-  core::CounterFamily& requests_total;
-  core::HistogramFamily& request_duration;
+  internal::RequestLog request_log;
+  internal::ConnectionWatch watch;
 
   // Written while routes are registered (before Start/Run), only read once serving.
   std::vector<std::unique_ptr<Route>> routes;
+  Router router;
+  core::Status registration = core::OkStatus();  // the first bad registration; Bind reports it
   // Methods with a body besides POST ("PUT", "PATCH", "DELETE") that some route uses.
   std::vector<std::string> extra_body_methods;
 
@@ -373,6 +271,12 @@ class HttpServer::Impl {
   std::unique_ptr<ElasticTaskQueue> pool;
   std::atomic<bool> stopping{false};
   std::mutex stop_mu;  // serialises Stop calls
+
+  // The watch's sweeper.
+  std::thread watcher;
+  std::mutex watcher_mu;
+  std::condition_variable watcher_cv;
+  bool watcher_stop = false;  // guarded by watcher_mu
 
   // Requests begun (request line read) and not completed; Stop waits for zero.
   std::mutex active_mu;
@@ -409,12 +313,40 @@ void CompletedThunk(void* cls, MHD_Connection* connection, void** request_contex
   static_cast<HttpServer::Impl*>(cls)->OnCompleted(connection, request_context, code);
 }
 
-void ConnectionThunk(void*, MHD_Connection*, void** socket_context,
+std::string ClientAddress(MHD_Connection* connection, uint16_t* port = nullptr) {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info == nullptr || info->client_addr == nullptr) return std::string();
+  char text[INET6_ADDRSTRLEN] = {};
+  const sockaddr* addr = info->client_addr;
+  if (addr->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+    ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+    if (port != nullptr) *port = ntohs(in->sin_port);
+  } else if (addr->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+    if (port != nullptr) *port = ntohs(in6->sin6_port);
+  }
+  return text;
+}
+
+void ConnectionThunk(void* cls, MHD_Connection* connection, void** socket_context,
                      MHD_ConnectionNotificationCode code) {
+  auto& impl = *static_cast<HttpServer::Impl*>(cls);
   if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-    *socket_context = new ConnectionState();
+    auto* state = new ConnectionState();
+    if (const MHD_ConnectionInfo* info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        info != nullptr) {
+      state->watched = impl.watch.Open(info->connect_fd, ClientAddress(connection));
+    }
+    *socket_context = state;
   } else {
-    delete static_cast<ConnectionState*>(*socket_context);
+    // libmicrohttpd notifies before it closes the descriptor: the watch lets go of it first.
+    auto* state = static_cast<ConnectionState*>(*socket_context);
+    if (state != nullptr) impl.watch.Close(state->watched);
+    delete state;
     *socket_context = nullptr;
   }
 }
@@ -493,24 +425,63 @@ core::Status HttpServer::Impl::ValidateOptions() const {
     return core::InvalidArgumentError("max_body_bytes must be >= 0");
   }
   if (options.stop_grace_s < 0) return core::InvalidArgumentError("stop_grace_s must be >= 0");
-  return core::OkStatus();
+  if (options.max_connections_per_ip < 0 ||
+      options.max_connections_per_ip > options.max_connections) {
+    return core::InvalidArgumentError("max_connections_per_ip must be in 0..max_connections");
+  }
+  if (options.request_timeout_s < 1 || options.body_rate_grace_s < 0 ||
+      options.min_body_bytes_per_s < 0) {
+    return core::InvalidArgumentError(
+        "request_timeout_s must be >= 1, body_rate_grace_s and min_body_bytes_per_s >= 0");
+  }
+  if (options.max_pending_body_bytes < options.max_body_bytes) {
+    return core::InvalidArgumentError("max_pending_body_bytes must be >= max_body_bytes");
+  }
+  return registration;
 }
 
 void HttpServer::Impl::AddRoute(const std::string& method, const std::string& pattern,
-                                const std::string& name, Handler handler,
-                                AsyncHandler async_handler) {
+                                Handler handler, AsyncHandler async_handler) {
   if (method != "GET" && method != "POST" &&
       std::find(extra_body_methods.begin(), extra_body_methods.end(), method) ==
           extra_body_methods.end()) {
     extra_body_methods.push_back(method);
   }
+  if (const core::Status added = router.Add(method, pattern, routes.size()); !added.ok()) {
+    if (registration.ok()) registration = added;
+    return;
+  }
   auto route = std::make_unique<Route>();
   route->method = method;
-  route->pattern = std::regex(pattern);
-  route->name = name;
+  route->name = pattern;
   route->handler = std::move(handler);
   route->async_handler = std::move(async_handler);
   routes.push_back(std::move(route));
+}
+
+ConnectionState* HttpServer::Impl::StateOf(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info == nullptr ? nullptr : static_cast<ConnectionState*>(info->socket_context);
+}
+
+void HttpServer::Impl::ReleaseBody(Exchange& ex) {
+  if (ex.reserved == 0) return;
+  watch.Release(ex.reserved);
+  ex.reserved = 0;
+}
+
+void HttpServer::Impl::WatchLoop() {
+  // Four sweeps a second: a limit is enforced within a quarter second of being passed.
+  constexpr std::chrono::milliseconds kWatchTick{250};
+  std::unique_lock lock(watcher_mu);
+  while (!watcher_stop) {
+    watcher_cv.wait_for(lock, kWatchTick, [&] { return watcher_stop; });
+    if (watcher_stop) break;
+    lock.unlock();
+    watch.Sweep();
+    lock.lock();
+  }
 }
 
 bool HttpServer::Impl::IsServedMethod(const std::string& method) const {
@@ -606,29 +577,14 @@ MHD_Result HttpServer::Impl::BeginRequest(Exchange& ex, MHD_Connection* connecti
   req.version = version;
   MHD_get_connection_values(connection, MHD_HEADER_KIND, &AddHeader, &req.headers);
   MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &AddParam, &req.params);
-  if (const MHD_ConnectionInfo* info =
-          MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-      info != nullptr && info->client_addr != nullptr) {
-    char text[INET6_ADDRSTRLEN] = {};
-    const sockaddr* addr = info->client_addr;
-    if (addr->sa_family == AF_INET) {
-      const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
-      ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
-      req.remote_port = ntohs(in->sin_port);
-    } else if (addr->sa_family == AF_INET6) {
-      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
-      ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
-      req.remote_port = ntohs(in6->sin6_port);
-    }
-    req.remote_addr = text;
-  }
+  uint16_t remote_port = 0;
+  req.remote_addr = ClientAddress(connection, &remote_port);
+  req.remote_port = remote_port;
   ex.request_id = NewRequestId(req);
   ex.phase = Exchange::Phase::kBody;
 
-  if (const MHD_ConnectionInfo* info =
-          MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-      info != nullptr && info->socket_context != nullptr) {
-    auto* state = static_cast<ConnectionState*>(info->socket_context);
+  if (ConnectionState* state = StateOf(connection); state != nullptr) {
+    ex.watched = state->watched;
     if (++state->requests >= options.keep_alive_max) ex.close_after = true;
   }
   if (stopping.load(std::memory_order_relaxed)) ex.close_after = true;
@@ -641,11 +597,32 @@ MHD_Result HttpServer::Impl::BeginRequest(Exchange& ex, MHD_Connection* connecti
   const bool has_body = has_encoding || (has_length && lengths.first->second != "0");
 
   if (req.target.size() > kMaxTargetBytes) return AnswerNow(ex, connection, 414, true);
-  if (!IsServedMethod(req.method)) {
-    ex.res.set_header("Allow", AllowHeader());
-    if (has_body) return AnswerNow(ex, connection, 405, true);
-    ex.pending_status = 405;
-    return MHD_YES;
+  // The route, or why there is none. The path is at most kMaxTargetBytes here.
+  Router::Found found = router.Find(req.method, req.path);
+  switch (found.kind) {
+    case Router::Found::Kind::kRoute:
+      ex.route = routes[found.value].get();
+      ex.params = std::move(found.params);
+      break;
+    case Router::Found::Kind::kWrongMethod: {
+      std::string allow;
+      for (const std::string& name : found.allowed) allow += (allow.empty() ? "" : ", ") + name;
+      ex.res.set_header("Allow", allow);
+      ex.pending_status = 405;
+      break;
+    }
+    case Router::Found::Kind::kNoRoute:
+      if (IsServedMethod(req.method)) {
+        ex.pending_status = 404;
+      } else {
+        ex.res.set_header("Allow", AllowHeader());
+        ex.pending_status = 405;
+      }
+      break;
+  }
+  // A method no route uses: its body, if any, is not worth reading.
+  if (!IsServedMethod(req.method) && has_body) {
+    return AnswerNow(ex, connection, ex.pending_status, true);
   }
   if ((req.method == "GET" || req.method == "HEAD") && has_body) {
     return AnswerNow(ex, connection, 400, true, "a GET or HEAD request must not carry a body");
@@ -653,34 +630,36 @@ MHD_Result HttpServer::Impl::BeginRequest(Exchange& ex, MHD_Connection* connecti
   // RFC 9112 section 6: Transfer-Encoding together with Content-Length is a request-smuggling
   // signal, and only a lone "chunked" coding is understood. Several Content-Length headers, or a
   // non-numeric one, leave the message length unknown.
+  int64_t expected = 0;
   if (has_encoding) {
     if (has_length || std::next(encodings.first) != encodings.second ||
         !EqualsIgnoreCase(encodings.first->second, "chunked")) {
       return AnswerNow(ex, connection, 400, true, "unsupported Transfer-Encoding");
     }
+    expected = -1;
   } else if (has_length) {
     const std::string& length = lengths.first->second;
     if (std::next(lengths.first) != lengths.second || !IsAllDigits(length)) {
       return AnswerNow(ex, connection, 400, true, "invalid Content-Length");
     }
-    const int64_t announced = std::stoll(length);
+    expected = std::stoll(length);
     // Within the drain budget the body is read and discarded (ReadBody) so that the connection
     // stays usable; beyond it, reading would cost more than closing.
-    if (announced > options.max_body_bytes + kMaxDrainBytes) {
+    if (expected > options.max_body_bytes + kMaxDrainBytes) {
       return AnswerNow(ex, connection, 413, true);
     }
-    if (announced <= options.max_body_bytes) req.body.reserve(static_cast<size_t>(announced));
-  }
-
-  const std::string& lookup = req.method == "HEAD" ? std::string("GET") : req.method;
-  for (const auto& route : routes) {
-    if (route->method == lookup && std::regex_match(req.path, req.matches, route->pattern)) {
-      ex.route = route.get();
-      return MHD_YES;
+    if (expected <= options.max_body_bytes) {
+      // The body budget is taken for the whole announced body before any of it is read.
+      if (expected > 0 && !watch.TryReserve(expected)) {
+        ex.res.set_header("Retry-After", "1");
+        return AnswerNow(ex, connection, 503, true, kBodyBudgetMessage);
+      }
+      ex.reserved = expected;
+      req.body.reserve(static_cast<size_t>(expected));
     }
   }
-  req.matches = httplib::Match();
-  ex.pending_status = 404;
+  ex.body_expected = expected;
+  watch.HeadersRead(ex.watched, ex.request_id, expected);
   return MHD_YES;
 }
 
@@ -688,28 +667,41 @@ MHD_Result HttpServer::Impl::ReadBody(Exchange& ex, MHD_Connection* connection, 
                                       size_t size) {
   const int64_t limit = options.max_body_bytes;
   ex.body_bytes += static_cast<int64_t>(size);
+  watch.BodyRead(ex.watched, ex.body_bytes);
   if (!ex.too_large && ex.body_bytes <= limit) {
+    // A chunked body takes the budget as it arrives (a Content-Length one took it whole).
+    if (ex.body_expected < 0) {
+      if (!watch.TryReserve(static_cast<int64_t>(size))) {
+        return AbortMidBody(ex, connection, 503);
+      }
+      ex.reserved += static_cast<int64_t>(size);
+    }
     ex.req.body.append(data, size);
     return MHD_YES;
   }
   if (!ex.too_large) {
     ex.too_large = true;
     std::string().swap(ex.req.body);
+    ReleaseBody(ex);
   }
   // Read and discard up to the drain budget (see kMaxDrainBytes), then give up on the body.
-  if (ex.body_bytes > limit + kMaxDrainBytes) return AbortTooLarge(ex, connection);
+  if (ex.body_bytes > limit + kMaxDrainBytes) return AbortMidBody(ex, connection, 413);
   return MHD_YES;
 }
 
-MHD_Result HttpServer::Impl::AbortTooLarge(Exchange& ex, MHD_Connection* connection) {
+MHD_Result HttpServer::Impl::AbortMidBody(Exchange& ex, MHD_Connection* connection, int status) {
   // libmicrohttpd 0.9.75 queues a response only before the body is read or after its end
-  // (MHD_queue_response refuses in between), and only this chunked body's end is unknown. So the
-  // 413 is written straight to the socket, whose write side is idle while a body is read (a
-  // 100 Continue, if any, went out before), and the connection is then aborted. A send that
-  // cannot take the ~200 bytes at once is not retried: the close tells the client enough.
-  const std::string body = ErrorJson(
-      ErrorCodeForStatus(413), DefaultMessageForStatus(413, options.max_body_bytes), ex.request_id);
-  std::string wire = "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n";
+  // (MHD_queue_response refuses in between). So the answer is written straight to the socket,
+  // whose write side is idle while a body is read (a 100 Continue, if any, went out before), and
+  // the connection is then aborted. A send that cannot take the ~200 bytes at once is not
+  // retried: the close tells the client enough.
+  const std::string message = status == 503
+                                  ? std::string(kBodyBudgetMessage)
+                                  : DefaultMessageForStatus(status, options.max_body_bytes);
+  const std::string body = ErrorJson(ErrorCodeForStatus(status), message, ex.request_id);
+  std::string wire = status == 503 ? "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+                                   : "HTTP/1.1 413 Payload Too Large\r\n";
+  wire += "Content-Type: application/json\r\n";
   wire += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   wire += std::string(kRequestIdHeader) + ": " + ex.request_id + "\r\nConnection: close\r\n\r\n";
   wire += body;
@@ -724,7 +716,9 @@ MHD_Result HttpServer::Impl::AbortTooLarge(Exchange& ex, MHD_Connection* connect
     std::lock_guard lock(ex.mu);
     ex.answered = true;
   }
-  ex.status = 413;
+  watch.Done(ex.watched);
+  ReleaseBody(ex);
+  ex.status = status;
   ex.bytes = body.size();
   ex.phase = Exchange::Phase::kQueued;  // logged and counted when libmicrohttpd closes it
   return MHD_NO;
@@ -733,7 +727,10 @@ MHD_Result HttpServer::Impl::AbortTooLarge(Exchange& ex, MHD_Connection* connect
 MHD_Result HttpServer::Impl::Dispatch(const std::shared_ptr<Exchange>& shared,
                                       MHD_Connection* connection) {
   Exchange& ex = *shared;
-  // The body has been read to its end: the connection stays in sync whatever the answer.
+  // The body has been read to its end: the connection stays in sync whatever the answer, and the
+  // request's time is no longer the client's.
+  watch.Done(ex.watched);
+  ReleaseBody(ex);
   if (ex.too_large) return AnswerNow(ex, connection, 413, false);
   if (ex.pending_status != 0) return AnswerNow(ex, connection, ex.pending_status, false);
 
@@ -747,7 +744,7 @@ MHD_Result HttpServer::Impl::Dispatch(const std::shared_ptr<Exchange>& shared,
     // An answer given while the handler runs (on this thread or another) only lands in ex.res:
     // the connection is not suspended yet, so Finish does not resume it.
     try {
-      route.async_handler(ex.req, RequestContext{ex.request_id, route.name},
+      route.async_handler(ex.req, RequestContext{ex.request_id, route.name, ex.params},
                           Responder(std::make_shared<internal::Completion>(shared)));
     } catch (...) {
       log->error("request_id={} method={} path={} handler threw: {}", ex.request_id,
@@ -781,7 +778,7 @@ void HttpServer::Impl::RunHandler(const std::shared_ptr<Exchange>& shared) {
   Exchange& ex = *shared;
   httplib::Response res;
   try {
-    ex.route->handler(ex.req, res, RequestContext{ex.request_id, ex.route->name});
+    ex.route->handler(ex.req, res, RequestContext{ex.request_id, ex.route->name, ex.params});
   } catch (...) {
     log->error("request_id={} method={} path={} handler threw: {}", ex.request_id,
                LogSafe(ex.req.method, 16), LogSafe(ex.req.path),
@@ -863,6 +860,8 @@ MHD_Result HttpServer::Impl::Queue(Exchange& ex, MHD_Connection* connection) {
     MHD_add_response_header(response, "Connection", "close");
   }
   SetTimeout(connection, options.write_timeout_s);
+  watch.Done(ex.watched);
+  ReleaseBody(ex);
   ex.status = res.status;
   ex.phase = Exchange::Phase::kQueued;
   const MHD_Result queued =
@@ -882,8 +881,13 @@ void HttpServer::Impl::OnCompleted(MHD_Connection* connection, void** request_co
     ex.connection = nullptr;
   }
   if (ex.phase == Exchange::Phase::kQueued) Record(ex);
-  if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+  ReleaseBody(ex);
+  if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
     SetTimeout(connection, options.keep_alive_timeout_s);
+    if (ConnectionState* state = StateOf(connection); state != nullptr) {
+      watch.AwaitNext(state->watched);
+    }
+  }
   delete holder;
   {
     std::lock_guard lock(active_mu);
@@ -894,17 +898,17 @@ void HttpServer::Impl::OnCompleted(MHD_Connection* connection, void** request_co
 
 void HttpServer::Impl::Record(const Exchange& ex) {
   const auto now = clock.SteadyNow();
-  const double seconds = std::chrono::duration<double>(now - ex.start).count();
-  const char* route =
+  internal::RequestRecord record;
+  record.method = ex.req.method;
+  record.path = ex.req.path;
+  record.route =
       ex.route != nullptr && ex.pending_status == 0 ? ex.route->name.c_str() : kUnmatchedRoute;
-  requests_total.Inc({route, std::string(MethodLabel(ex.req.method)), std::to_string(ex.status)});
-  request_duration.Observe({route}, seconds);
-  // The arguments below cost allocations and copies: only when the line is written.
-  if (!log->should_log(spdlog::level::info)) return;
-  // req.path never includes the query string, which can carry signatures.
-  log->info("method={} path={} status={} bytes={} duration_ms={:.3f} request_id={} remote={}",
-            LogSafe(ex.req.method, 16), LogSafe(ex.req.path), ex.status, ex.bytes, seconds * 1000.0,
-            LogSafe(ex.request_id, 64), LogSafe(ex.req.remote_addr, 64));
+  record.request_id = ex.request_id;
+  record.remote = ex.req.remote_addr;
+  record.status = ex.status;
+  record.bytes = ex.bytes;
+  record.seconds = std::chrono::duration<double>(now - ex.start).count();
+  request_log.Record(record);
 }
 
 core::Status HttpServer::Impl::BindSocket(int& port) {
@@ -968,7 +972,11 @@ core::Status HttpServer::Impl::StartDaemonLocked() {
       flags, 0, &AcceptThunk, this, &AccessThunk, this, MHD_OPTION_EXTERNAL_LOGGER, &MhdLogThunk,
       log.get(), MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(listen_fd),
       MHD_OPTION_THREAD_POOL_SIZE, pool_size, MHD_OPTION_CONNECTION_LIMIT,
-      static_cast<unsigned int>(options.max_connections), MHD_OPTION_CONNECTION_TIMEOUT,
+      static_cast<unsigned int>(options.max_connections),
+      // Counted by the daemon that accepts (the pool shares one listening socket and one count):
+      // a connection over the cap is closed at accept, before any byte is read. 0 = no cap.
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, static_cast<unsigned int>(options.max_connections_per_ip),
+      MHD_OPTION_CONNECTION_TIMEOUT,
       static_cast<unsigned int>(std::max(options.keep_alive_timeout_s, 1)),
       MHD_OPTION_URI_LOG_CALLBACK, &RequestLineThunk, this, MHD_OPTION_NOTIFY_COMPLETED,
       &CompletedThunk, this, MHD_OPTION_NOTIFY_CONNECTION, &ConnectionThunk, this, MHD_OPTION_END);
@@ -979,6 +987,7 @@ core::Status HttpServer::Impl::StartDaemonLocked() {
                                   std::to_string(options.port));
   }
   started = true;
+  watcher = std::thread([this] { WatchLoop(); });
   return core::OkStatus();
 }
 
@@ -989,34 +998,36 @@ HttpServer::HttpServer(ServerOptions options, const core::Clock& clock, core::Ra
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::Get(const std::string& pattern, const std::string& route, Handler handler) {
-  impl_->AddRoute("GET", pattern, route, std::move(handler), nullptr);
+void HttpServer::Get(const std::string& pattern, Handler handler) {
+  impl_->AddRoute("GET", pattern, std::move(handler), nullptr);
 }
 
-void HttpServer::Post(const std::string& pattern, const std::string& route, Handler handler) {
-  impl_->AddRoute("POST", pattern, route, std::move(handler), nullptr);
+void HttpServer::Post(const std::string& pattern, Handler handler) {
+  impl_->AddRoute("POST", pattern, std::move(handler), nullptr);
 }
 
-void HttpServer::Put(const std::string& pattern, const std::string& route, Handler handler) {
-  impl_->AddRoute("PUT", pattern, route, std::move(handler), nullptr);
+void HttpServer::Put(const std::string& pattern, Handler handler) {
+  impl_->AddRoute("PUT", pattern, std::move(handler), nullptr);
 }
 
-void HttpServer::Patch(const std::string& pattern, const std::string& route, Handler handler) {
-  impl_->AddRoute("PATCH", pattern, route, std::move(handler), nullptr);
+void HttpServer::Patch(const std::string& pattern, Handler handler) {
+  impl_->AddRoute("PATCH", pattern, std::move(handler), nullptr);
 }
 
-void HttpServer::Delete(const std::string& pattern, const std::string& route, Handler handler) {
-  impl_->AddRoute("DELETE", pattern, route, std::move(handler), nullptr);
+void HttpServer::Delete(const std::string& pattern, Handler handler) {
+  impl_->AddRoute("DELETE", pattern, std::move(handler), nullptr);
 }
 
-void HttpServer::GetAsync(const std::string& pattern, const std::string& route,
-                          AsyncHandler handler) {
-  impl_->AddRoute("GET", pattern, route, nullptr, std::move(handler));
+void HttpServer::GetAsync(const std::string& pattern, AsyncHandler handler) {
+  impl_->AddRoute("GET", pattern, nullptr, std::move(handler));
 }
 
-void HttpServer::PostAsync(const std::string& pattern, const std::string& route,
-                           AsyncHandler handler) {
-  impl_->AddRoute("POST", pattern, route, nullptr, std::move(handler));
+void HttpServer::PostAsync(const std::string& pattern, AsyncHandler handler) {
+  impl_->AddRoute("POST", pattern, nullptr, std::move(handler));
+}
+
+const std::vector<std::string>& HttpServer::RoutePatterns() const {
+  return impl_->router.Patterns();
 }
 
 core::Status HttpServer::Bind() {
@@ -1088,10 +1099,26 @@ void HttpServer::Stop() {
         res.status = 503;
         impl.Finish(*exchange, std::move(res), "unanswered when the server stopped: 503");
       }
+      // A client still sending its request would hold Stop for as long as it likes: cut it.
+      if (const size_t cut = impl.watch.CutReading(); cut > 0) {
+        impl.log->warn("stopping: cut {} connection(s) still sending a request", cut);
+      }
       lock.lock();
-      impl.active_cv.wait(lock, [&] { return impl.active == 0; });
+      // What is left (a request whose headers are still arriving) is closed by
+      // MHD_stop_daemon below.
+      constexpr std::chrono::seconds kCloseWait{5};
+      if (!impl.active_cv.wait_for(lock, kCloseWait, [&] { return impl.active == 0; })) {
+        impl.log->warn("stopping: {} request(s) still open, closing their connections",
+                       impl.active);
+      }
     }
     lock.unlock();
+    {
+      std::lock_guard watcher_lock(impl.watcher_mu);
+      impl.watcher_stop = true;
+    }
+    impl.watcher_cv.notify_all();
+    if (impl.watcher.joinable()) impl.watcher.join();
     MHD_stop_daemon(daemon);
     // Handlers still running (answers given up above) finish before the pool is joined.
     impl.pool->shutdown();
