@@ -340,6 +340,51 @@ TEST_CASE("ParseConfig rejects max_connections when it is below threads", "[unit
   CHECK_THAT(ErrorOf(doc), StartsWith("http.max_connections: must be >= http.threads"));
 }
 
+TEST_CASE("ParseConfig returns the documented defaults of the HTTP client limits", "[unit]") {
+  const Config config = ParseOk(json::object());
+  CHECK(config.http.max_connections_per_ip == 64);
+  CHECK(config.http.request_timeout_s == 30);
+  CHECK(config.http.min_body_bytes_per_s == 1024);
+  CHECK(config.http.body_rate_grace_s == 5);
+  CHECK(config.http.max_pending_body_bytes == int64_t{64} << 20);
+  CHECK(config.http.admin_listen.empty());
+  CHECK(config.AdminListenHost().empty());
+  CHECK(config.AdminListenPort() == -1);
+}
+
+TEST_CASE("ParseConfig reads the HTTP client limits and admin_listen when set", "[unit]") {
+  json doc = ValidDoc();
+  doc["http"] = {{"max_connections_per_ip", 0},       {"request_timeout_s", 60},
+                 {"min_body_bytes_per_s", 0},         {"body_rate_grace_s", 0},
+                 {"max_pending_body_bytes", 1 << 20}, {"admin_listen", "[::1]:9090"}};
+  const Config config = ParseOk(doc);
+  CHECK(config.http.max_connections_per_ip == 0);
+  CHECK(config.http.request_timeout_s == 60);
+  CHECK(config.http.min_body_bytes_per_s == 0);
+  CHECK(config.http.max_pending_body_bytes == 1 << 20);
+  CHECK(config.AdminListenHost() == "::1");
+  CHECK(config.AdminListenPort() == 9090);
+}
+
+TEST_CASE("ParseConfig rejects HTTP client limits when they contradict other keys", "[unit]") {
+  const auto [http, expected] = GENERATE(table<json, std::string>({
+      {json{{"max_connections", 16}, {"max_connections_per_ip", 17}},
+       "http.max_connections_per_ip: must be <= http.max_connections (16)"},
+      {json{{"max_connections_per_ip", -1}}, "http.max_connections_per_ip: must be in 0..900"},
+      {json{{"keep_alive_timeout_s", 30}, {"request_timeout_s", 30}},
+       "http.request_timeout_s: must be > http.keep_alive_timeout_s (30)"},
+      {json{{"max_body_bytes", 4096}, {"max_pending_body_bytes", 4095}},
+       "http.max_pending_body_bytes: must be >= http.max_body_bytes (4096)"},
+      {json{{"min_body_bytes_per_s", -1}}, "http.min_body_bytes_per_s: must be in 0..1073741824"},
+      {json{{"admin_listen", "9090"}}, "http.admin_listen: must be host:port"},
+      {json{{"admin_listen", "127.0.0.1:8080"}}, "http.admin_listen: must differ from listen"},
+  }));
+  json doc = ValidDoc();
+  doc["listen"] = "127.0.0.1:8080";
+  doc["http"] = http;
+  CHECK_THAT(ErrorOf(doc), StartsWith(expected));
+}
+
 TEST_CASE("ParseConfig rejects data_dir when it is empty", "[unit]") {
   CHECK_THAT(ErrorOf(json{{"data_dir", ""}}), StartsWith("data_dir: must not be empty"));
 }

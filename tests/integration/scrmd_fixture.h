@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/support/subprocess.h"
 #include "tests/support/test_support.h"
@@ -59,10 +61,11 @@ inline std::string CreateKey(const std::string& config, const std::string& role,
   return r.out.substr(0, r.out.find('\n'));
 }
 
-// A running `scrmd serve`, with the port it printed.
+// A running `scrmd serve`, with the port it printed. `launcher`, when given, runs before the
+// binary ({"/usr/bin/prlimit", "--stack=unlimited"}).
 struct ScrmdServer {
-  explicit ScrmdServer(const std::string& config)
-      : process({ScrmdBinary(), "serve", "--config", config}) {
+  explicit ScrmdServer(const std::string& config, std::vector<std::string> launcher = {})
+      : process(WithLauncher(std::move(launcher), {ScrmdBinary(), "serve", "--config", config})) {
     using namespace std::chrono_literals;
     auto line = process.WaitForStdoutLine("listening on", 20s);
     INFO(process.Stderr());
@@ -82,6 +85,11 @@ struct ScrmdServer {
     using namespace std::chrono_literals;
     process.Signal(SIGTERM);
     CHECK(process.Wait(30s) == 0);
+  }
+  static std::vector<std::string> WithLauncher(std::vector<std::string> launcher,
+                                               const std::vector<std::string>& argv) {
+    launcher.insert(launcher.end(), argv.begin(), argv.end());
+    return launcher;
   }
   Subprocess process;
   int port = 0;
