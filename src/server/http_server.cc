@@ -70,9 +70,28 @@ void ConnectionThunk(void* cls, MHD_Connection* connection, void** socket_contex
 }
 
 // libmicrohttpd's own diagnostics (accept failures, resource limits). They name no bodies; control
-// characters are replaced so that a line stays a line.
+// characters are replaced so that a line stays a line. One per refused connection would let a
+// client flood the log: at most kMhdLinesPerSecond a second, then a count of the rest.
 void MhdLogThunk(void* cls, const char* format, va_list args) {
-  auto* log = static_cast<spdlog::logger*>(cls);
+  constexpr int kMhdLinesPerSecond = 10;
+  auto& impl = *static_cast<HttpServer::Impl*>(cls);
+  spdlog::logger* log = impl.log.get();
+  {
+    std::lock_guard lock(impl.mhd_log_mu);
+    const auto now = impl.clock.SteadyNow();
+    if (now - impl.mhd_log_window >= std::chrono::seconds(1)) {
+      if (impl.mhd_log_suppressed > 0) {
+        log->warn("libmicrohttpd: {} more message(s) suppressed", impl.mhd_log_suppressed);
+      }
+      impl.mhd_log_window = now;
+      impl.mhd_log_lines = 0;
+      impl.mhd_log_suppressed = 0;
+    }
+    if (++impl.mhd_log_lines > kMhdLinesPerSecond) {
+      ++impl.mhd_log_suppressed;
+      return;
+    }
+  }
   char line[512];
   std::vsnprintf(line, sizeof line, format, args);
   std::string text(line);
@@ -108,9 +127,9 @@ core::Status HttpServer::Impl::ValidateOptions() const {
     return core::InvalidArgumentError("max_body_bytes must be >= 0");
   }
   if (options.stop_grace_s < 0) return core::InvalidArgumentError("stop_grace_s must be >= 0");
-  if (options.max_connections_per_ip < 0 ||
-      options.max_connections_per_ip > options.max_connections) {
-    return core::InvalidArgumentError("max_connections_per_ip must be in 0..max_connections");
+  // A cap at or above max_connections caps nothing more; config keeps it within (docs).
+  if (options.max_connections_per_ip < 0) {
+    return core::InvalidArgumentError("max_connections_per_ip must be >= 0");
   }
   if (options.request_timeout_s < 1 || options.body_rate_grace_s < 0 ||
       options.min_body_bytes_per_s < 0) {
@@ -215,7 +234,7 @@ core::Status HttpServer::Impl::StartDaemonLocked() {
   // The logger comes first: options before it would log to stderr.
   daemon = MHD_start_daemon(
       flags, 0, &AcceptThunk, this, &AccessThunk, this, MHD_OPTION_EXTERNAL_LOGGER, &MhdLogThunk,
-      log.get(), MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(listen_fd),
+      this, MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(listen_fd),
       MHD_OPTION_THREAD_POOL_SIZE, pool_size, MHD_OPTION_CONNECTION_LIMIT,
       static_cast<unsigned int>(options.max_connections),
       // Counted by the daemon that accepts (the pool shares one listening socket and one count):

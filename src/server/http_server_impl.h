@@ -217,6 +217,12 @@ class HttpServer::Impl {
   std::atomic<bool> stopping{false};
   std::mutex stop_mu;  // serialises Stop calls
 
+  // MhdLogThunk's rate limit.
+  std::mutex mhd_log_mu;
+  std::chrono::steady_clock::time_point mhd_log_window;
+  int mhd_log_lines = 0;
+  uint64_t mhd_log_suppressed = 0;
+
   // The watch's sweeper.
   std::thread watcher;
   std::mutex watcher_mu;
