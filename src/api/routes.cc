@@ -24,10 +24,12 @@ void WriteJson(httplib::Response& res, const json& body) {
   res.set_content(body.dump(), "application/json");
 }
 
-// A readiness reason fit for an answer: the databases' paths (and any word with a "/", which a
-// driver message may carry) are not for the network to learn.
-std::string WithoutPaths(std::string message, const std::string& main_path,
-                         const std::string& inbox_path) {
+}  // namespace
+
+std::string ApiKeyJson(const model::ApiKey& key) { return KeyToJson(key).dump(); }
+
+std::string RedactPaths(std::string message, const std::string& main_path,
+                        const std::string& inbox_path) {
   for (const auto& [path, name] :
        {std::pair{&main_path, "<main database>"}, std::pair{&inbox_path, "<inbox database>"}}) {
     if (path->empty()) continue;
@@ -48,10 +50,6 @@ std::string WithoutPaths(std::string message, const std::string& main_path,
   return out;
 }
 
-}  // namespace
-
-std::string ApiKeyJson(const model::ApiKey& key) { return KeyToJson(key).dump(); }
-
 void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db, storage::Database& inbox,
                        core::MetricsRegistry& metrics, OpsExposure exposure) {
   server.Get("/healthz",
@@ -65,10 +63,10 @@ void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db, storag
     if (ready.ok()) ready = inbox.CheckReady();
     if (!ready.ok()) {
       // Not ready is an expected state, not an internal error: say why where that is wanted.
-      server::WriteJsonError(res, 503, "unavailable",
-                             detail ? WithoutPaths(ready.message(), db.path(), inbox.path())
-                                    : std::string("not ready"),
-                             ctx.request_id);
+      server::WriteJsonError(
+          res, 503, "unavailable",
+          detail ? RedactPaths(ready.message(), db.path(), inbox.path()) : std::string("not ready"),
+          ctx.request_id);
       return;
     }
     res.set_content(R"({"status":"ready"})", "application/json");

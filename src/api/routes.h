@@ -27,6 +27,12 @@ void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db, storag
 // GET /api/v1/keys (admin): the stored keys, never their secrets.
 void RegisterKeyRoutes(ApiRouter& router, storage::ApiKeyStore& keys);
 
+// A readiness reason as /readyz shows it: the two database paths become "<main database>" and
+// "<inbox database>", and any other word holding a "/" (a driver message may name a file)
+// becomes "<path>". The network never learns where the files are.
+std::string RedactPaths(std::string message, const std::string& main_path,
+                        const std::string& inbox_path);
+
 // JSON of a key record without its hash.
 std::string ApiKeyJson(const model::ApiKey& key);
 
