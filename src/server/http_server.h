@@ -111,13 +111,14 @@ using AsyncHandler = std::function<void(const httplib::Request& req, const Reque
 //   connection is closed after it.
 // - One access log line per answered request (method, path without the query string, status,
 //   bytes, duration, request id, remote address) and the metrics scrmd_http_requests_total{route,
-//   method,status} and scrmd_http_request_duration_seconds{route}; the route is the name given at
-//   registration, "unmatched" when no route took the request. A connection cut by a limit is
-//   logged (warn) and counted in scrmd_http_connections_cut_total{reason}.
+//   method,status} and scrmd_http_request_duration_seconds{route}; the route is the pattern given
+//   at registration, "unmatched" when no route took the request (405 included). A connection cut by
+//   a limit is logged (warn) and counted in scrmd_http_connections_cut_total{reason}.
 // - Limits on clients: at most max_connections_per_ip open connections per client address
 //   (libmicrohttpd closes more at accept, before any byte is read; behind a reverse proxy every
 //   connection has the proxy's address: raise it or set 0); a watcher thread sweeps the
-//   connections four times a second for request_timeout_s and min_body_bytes_per_s.
+//   connections four times a second for request_timeout_s and min_body_bytes_per_s (the clock
+//   given is the one they are measured on). libmicrohttpd's own warnings: at most 10 a second.
 // - Threads: `event_threads` event loops (libmicrohttpd's epoll thread pool) accept, read, parse
 //   and write for every connection; a connection waiting for its answer is suspended and costs
 //   no thread. Ordinary handlers run on a pool of `threads` workers, never on an event loop (they
