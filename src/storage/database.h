@@ -32,11 +32,13 @@ enum class Schema {
 };
 
 struct DatabaseOptions {
-  std::string path;                    // file path; ":memory:" is allowed for tests (single conn)
-  Schema schema = Schema::kMain;       // which migrations apply (the path names the file)
-  std::string synchronous = "normal";  // "normal" | "full" (set explicitly: Debian defaults FULL)
-  int read_connections = 4;            // pool size, >= 0; 0 sends reads to the writer connection
-  int busy_timeout_ms = 5000;          // >= 0; how long a connection waits for another process
+  std::string path;               // file path; ":memory:" is allowed for tests (single conn)
+  Schema schema = Schema::kMain;  // which migrations apply (the path names the file)
+  // "full" | "normal", always set explicitly. full (the default): a commit is on disk when it
+  // returns and survives a power loss; normal: it survives a process crash only.
+  std::string synchronous = "full";
+  int read_connections = 4;    // pool size, >= 0; 0 sends reads to the writer connection
+  int busy_timeout_ms = 5000;  // >= 0; how long a connection waits for another process
   // WAL checkpoints (file databases only). The writer never checkpoints inside a commit (SQLite's
   // auto-checkpoint would fsync there and stall every waiting submitter); the checkpointer thread
   // does, with its own connection. See Database.

@@ -108,7 +108,7 @@ TEST_CASE("ParseConfig returns the documented defaults when given an empty objec
   CHECK(config.http.write_timeout_s == 10);
   CHECK(config.http.max_body_bytes == 1 << 20);
   CHECK(config.storage.path.empty());
-  CHECK(config.storage.synchronous == "normal");
+  CHECK(config.storage.synchronous == "full");  // durable by default
   CHECK(config.storage.read_connections == 4);
   CHECK(config.storage.busy_timeout_ms == 5000);
   CHECK(config.accounts.empty());

@@ -81,23 +81,23 @@ TEST_CASE("Database open creates the parent directories and the file when they a
   CHECK(db->path() == options.path);
 }
 
-TEST_CASE("Database open sets WAL and synchronous NORMAL when synchronous is normal", "[db]") {
+TEST_CASE("Database open sets WAL and synchronous FULL when the options are the defaults", "[db]") {
   TempDir dir;
   auto db = OpenFileOrDie(dir);
   CHECK(WriterScalar(*db, "PRAGMA journal_mode") == "wal");
   CHECK(ReaderScalar(*db, "PRAGMA journal_mode") == "wal");
-  CHECK(WriterScalar(*db, "PRAGMA synchronous") == "1");  // NORMAL
+  CHECK(WriterScalar(*db, "PRAGMA synchronous") == "2");  // FULL: durable by default
   CHECK(WriterScalar(*db, "PRAGMA foreign_keys") == "1");
   CHECK(WriterScalar(*db, "PRAGMA busy_timeout") == "5000");
 }
 
-TEST_CASE("Database open sets synchronous FULL when synchronous is full", "[db]") {
+TEST_CASE("Database open sets synchronous NORMAL when synchronous is normal", "[db]") {
   TempDir dir;
   DatabaseOptions options;
   options.path = dir.File("scrmd.db");
-  options.synchronous = "full";
+  options.synchronous = "normal";
   auto db = OpenOrDie(options);
-  CHECK(WriterScalar(*db, "PRAGMA synchronous") == "2");  // FULL
+  CHECK(WriterScalar(*db, "PRAGMA synchronous") == "1");  // NORMAL
   CHECK(WriterScalar(*db, "PRAGMA journal_mode") == "wal");
 }
 
