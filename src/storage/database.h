@@ -53,6 +53,11 @@ struct DatabaseOptions {
   // of a read() per page that its page cache does not hold; 0 = read(). The inbox's dedupe
   // lookups land on random pages of its key index: mapped, they cost no system call.
   int64_t mmap_bytes = 0;
+  // false: no checkpointer thread and no TRUNCATE checkpoint on Close. For a short command next to
+  // a running `scrmd serve` (`scrmd keys`): a TRUNCATE checkpoint waits for serve's readers while
+  // holding the write lock, which made serve's writers time out. The frames it leaves in the WAL
+  // are checkpointed by serve's checkpointer (or by the next process that checkpoints).
+  bool checkpoints = true;
 };
 
 // What the checkpointer has done (tests, diagnostics).
@@ -150,7 +155,8 @@ class Database {
   // Unavailable when the database does not answer; FailedPrecondition when the schema is behind
   // or ahead of this binary, or after Close.
   core::Status CheckReady();
-  // Checkpoints the WAL into the main file (TRUNCATE) and closes every connection. Called on
+  // Checkpoints the WAL into the main file (TRUNCATE, unless options.checkpoints is false) and
+  // closes every connection. Called on
   // graceful shutdown; afterwards every call fails with FailedPrecondition. Waits for read
   // connections in use to be returned. Unavailable when another process blocked the checkpoint
   // (the connections are closed anyway).
