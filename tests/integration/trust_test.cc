@@ -299,7 +299,7 @@ TEST_CASE("scrmd keys create, list and revoke never make a running serve answer 
       if (ready && ready->status == 200) readyz.fetch_add(1);
     }
   });
-  for (int round = 0; round < 6; ++round) {
+  for (int round = 0; round < 10; ++round) {
     const std::string name = "cli-" + std::to_string(round);
     auto created = Run({ScrmdBinary(), "keys", "create", "--config", config, "--role", "readonly",
                         "--name", name});
@@ -326,7 +326,7 @@ TEST_CASE("scrmd keys create, list and revoke never make a running serve answer 
   Api api(server.port, key);
   auto [status, keys] = api.Get("/api/v1/keys");
   REQUIRE(status == 200);
-  CHECK(keys["keys"].size() == 7);  // admin + 6 revoked
+  CHECK(keys["keys"].size() == 11);  // admin + 10 revoked
   server.Stop();
 }
 
