@@ -143,7 +143,7 @@ struct Interaction {
   std::string dedupe_key;
   std::string msg_id;           // MsgId, a 64-bit integer kept as text
   std::string openid;           // OA FromUserName
-  std::string unionid;          // when the platform gives it
+  std::string unionid;          // never from a callback body (PROTOCOL §5); nothing trusts it
   std::string external_userid;  // WeCom ExternalUserID (the customer)
   std::string userid;           // WeCom UserID (the member / employee)
   std::string chat_id;          // WeCom ChatId
