@@ -1,8 +1,11 @@
 // What scrmd believes of a callback, and what it leaves for others to read, end to end with the
 // real process: a plain-mode OA body's identity claims and its replays, authentic payloads of an
 // unusual shape, the modes of the files it creates, and `scrmd keys` beside a running serve.
+#include <fcntl.h>
 #include <httplib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -264,6 +267,29 @@ TEST_CASE("scrmd creates its files 0600 and its directories 0700", "[integration
     CHECK(ModeOf(file) == 0600);
   }
   server.Stop();
+}
+
+TEST_CASE("scrmd keys refuses to migrate a store whose lock a serve holds", "[integration]") {
+  TempDir dir;
+  const std::string config = WriteScrmdConfig(dir, {{"accounts", DemoAccounts()}});
+  // What `scrmd serve` holds for its lifetime, on a store whose schema is not there yet.
+  std::filesystem::create_directories(dir.File("var"));
+  const std::string lock_path = dir.File("var/scrmd.db.lock");
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  auto refused = Run(
+      {ScrmdBinary(), "keys", "create", "--config", config, "--role", "admin", "--name", "early"});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.out.empty());
+  CHECK(refused.err.find("migrating beside a running serve is refused") != std::string::npos);
+  CHECK(refused.err.find("scrmd migrate") != std::string::npos);
+  ::close(fd);  // serve gone: the same command migrates and creates the key
+  auto created = Run(
+      {ScrmdBinary(), "keys", "create", "--config", config, "--role", "admin", "--name", "early"});
+  INFO(created.err);
+  CHECK(created.exit_code == 0);
+  CHECK(created.out.size() > 6);
 }
 
 TEST_CASE("scrmd keys create, list and revoke never make a running serve answer 503",
