@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 
 namespace scrm::api {
 namespace {
@@ -23,7 +24,12 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
         rejected_(deps.metrics.Counter(
             "scrmd_callback_rejections_total",
             "Platform callbacks refused, by account and reason (nothing was stored).",
-            {"platform", "account", "reason"})) {}
+            {"platform", "account", "reason"})),
+        malformed_(deps.metrics.Counter(
+            "scrmd_callbacks_malformed_total",
+            "Authentic callbacks of a shape the normalizer could not read, stored with kind "
+            "\"malformed\" (duplicates not counted).",
+            {"platform", "account"})) {}
 
   // GET: the platform's URL verification (a signature check and one decryption).
   void HandleVerify(model::Platform platform, const httplib::Request& req, httplib::Response& res,
@@ -116,6 +122,13 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
       return res;
     }
     accepted_.Inc({platform_name, account, stored->duplicate ? "duplicate" : "stored"});
+    if (interaction.kind == model::InteractionKind::kMalformed && !stored->duplicate) {
+      malformed_.Inc({platform_name, account});
+      const auto* generic = std::get_if<model::GenericPayload>(&interaction.payload);
+      deps_.log->warn("callback {} {}: stored interaction {} as malformed: {} (request {})",
+                      platform_name, account, stored->id,
+                      generic != nullptr ? generic->malformed : "", request_id);
+    }
     std::optional<channels::ReplyMessage> reply;
     // A retry of an event we already answered gets the same treatment: a reply is computed
     // from the interaction alone, so the platform sees the same answer.
@@ -137,13 +150,16 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
     deps_.log->warn("callback {} {} rejected: {} ({}) request {}", platform_name, account, reason,
                     rejection.detail, ctx.request_id);
     const int status = channels::RejectHttpStatus(rejection.reason);
-    server::WriteJsonError(res, status, status == 401 ? "unauthenticated" : "invalid_argument",
-                           "callback rejected: " + reason, ctx.request_id);
+    const char* code = status == 401   ? "unauthenticated"
+                       : status == 503 ? "unavailable"
+                                       : "invalid_argument";
+    server::WriteJsonError(res, status, code, "callback rejected: " + reason, ctx.request_id);
   }
 
   CallbackDeps deps_;
   core::CounterFamily& accepted_;
   core::CounterFamily& rejected_;
+  core::CounterFamily& malformed_;
 };
 
 }  // namespace

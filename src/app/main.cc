@@ -1,15 +1,24 @@
 // scrmd entry point: the composition root. Parses the command line, loads config, builds every
 // object by hand, owns the threads and the signal handling.
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "channels/official_account/oa_adapter.h"
@@ -169,6 +178,92 @@ core::StatusOr<Databases> OpenMigrated(const config::Config& cfg, const core::Cl
   return dbs;
 }
 
+// An exclusive flock on "<main database>.lock", held by `scrmd serve` for its lifetime and by a
+// CLI command while it migrates: a CLI command that finds the schema behind knows from it whether
+// a serve runs on the store (then it must not migrate under it). flock, not the database file's
+// own locks: SQLite holds POSIX locks there, which closing any other fd on that file would drop.
+class StoreLock {
+ public:
+  StoreLock() = default;
+  StoreLock(const StoreLock&) = delete;
+  StoreLock& operator=(const StoreLock&) = delete;
+  ~StoreLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+
+  static std::string PathFor(const config::Config& cfg) { return cfg.DatabasePath() + ".lock"; }
+
+  // Takes the lock, waiting up to `wait_ms` for whoever holds it. False with `error` when it is
+  // still held then, or when the file cannot be opened. ":memory:" stores have nothing to lock.
+  bool Acquire(const config::Config& cfg, int64_t wait_ms, std::string& error) {
+    if (cfg.DatabasePath() == ":memory:") return true;
+    const std::string path = PathFor(cfg);
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    if (!dir.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);  // 0700 under the process umask
+    }
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      error = "cannot open " + path + ": " + std::strerror(errno);
+      return false;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        error = "cannot lock " + path + ": " + std::strerror(errno);
+        return false;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        error =
+            path + " is held by another scrmd (a running `scrmd serve`, or a command migrating)";
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// The main database for a short CLI command (`scrmd keys ...`) that may run beside `scrmd serve`:
+// it must never make serve answer 503, so it takes the write lock only for its own statements.
+// No checkpointer and no TRUNCATE checkpoint on close (serve checkpoints the WAL), no inbox
+// file, and no migration transaction while the schema is current. A schema behind this binary
+// is migrated only when no serve holds the store (StoreLock); otherwise the command refuses.
+core::StatusOr<std::unique_ptr<storage::Database>> OpenForCommand(const config::Config& cfg,
+                                                                  const core::Clock& clock,
+                                                                  spdlog::logger& log) {
+  storage::DatabaseOptions options = DatabaseOptionsFrom(cfg, storage::Schema::kMain);
+  options.checkpoints = false;
+  options.read_connections = 1;
+  SCRM_ASSIGN_OR_RETURN(std::unique_ptr<storage::Database> db, storage::Database::Open(options));
+  SCRM_ASSIGN_OR_RETURN(const std::vector<storage::MigrationRecord> applied,
+                        db->AppliedMigrations());
+  const int version = applied.empty() ? 0 : applied.back().version;
+  const int latest = db->LatestVersion();
+  if (version == latest) return db;
+  if (version > latest) {
+    return core::FailedPreconditionError("database schema version " + std::to_string(version) +
+                                         " is newer than this scrmd knows (" +
+                                         std::to_string(latest) + "): use the newer scrmd");
+  }
+  db.reset();
+  StoreLock lock;
+  std::string error;
+  if (!lock.Acquire(cfg, 0, error)) {
+    return core::FailedPreconditionError(
+        "database schema is at version " + std::to_string(version) + ", this scrmd needs " +
+        std::to_string(latest) + ", and migrating beside a running serve is refused (" + error +
+        "): stop serve, run `scrmd migrate` with this binary, start serve again");
+  }
+  SCRM_ASSIGN_OR_RETURN(Databases migrated, OpenMigrated(cfg, clock, log));
+  SCRM_RETURN_IF_ERROR(migrated.Close());
+  return storage::Database::Open(options);
+}
+
 // One adapter per configured account; a key that passed config validation but that the crypto
 // refuses is still a configuration error.
 core::StatusOr<api::AdapterRegistry> BuildAdapters(const config::Config& cfg,
@@ -251,6 +346,12 @@ int Serve(const CommonFlags& flags) {
   metrics.SetInfo("scrmd_build_info", "Build information of the running scrmd.",
                   {{"version", SCRM_VERSION}});
 
+  // Held until exit: tells a CLI command that finds the schema behind not to migrate (a
+  // command migrating a fresh store holds it briefly: wait for it as long as SQLite would).
+  StoreLock store_lock;
+  if (std::string error; !store_lock.Acquire(*cfg, cfg->storage.busy_timeout_ms, error)) {
+    return Fail(kExitFailure, "database: " + error);
+  }
   auto db = OpenMigrated(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
   auto adapters = BuildAdapters(*cfg, clock, random);
@@ -488,9 +589,9 @@ int KeysCreate(const CommonFlags& flags, const KeyFlags& key_flags) {
   core::SystemClock clock;
   core::SecureRandom random;
   auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
-  auto db = OpenMigrated(*cfg, clock, *log);
+  auto db = OpenForCommand(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  storage::ApiKeyStore keys(*db->main);
+  storage::ApiKeyStore keys(**db);
   auto issued = api::IssueApiKey(keys, random, clock, key_flags.name, *role);
   if (!issued.ok()) return Fail(kExitFailure, "keys create: " + issued.status().ToString());
   // The secret alone on stdout, so `KEY=$(scrmd keys create ...)` works; it is shown once.
@@ -498,7 +599,7 @@ int KeysCreate(const CommonFlags& flags, const KeyFlags& key_flags) {
   std::fprintf(stderr, "created key %lld '%s' (role %s); store it now, it is not shown again\n",
                static_cast<long long>(issued->key.id), issued->key.name.c_str(),
                key_flags.role.c_str());
-  return db->Close().ok() ? kExitOk : kExitFailure;
+  return (*db)->Close().ok() ? kExitOk : kExitFailure;
 }
 
 int KeysList(const CommonFlags& flags, const KeyFlags& key_flags) {
@@ -506,9 +607,9 @@ int KeysList(const CommonFlags& flags, const KeyFlags& key_flags) {
   if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
   core::SystemClock clock;
   auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
-  auto db = OpenMigrated(*cfg, clock, *log);
+  auto db = OpenForCommand(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  storage::ApiKeyStore keys(*db->main);
+  storage::ApiKeyStore keys(**db);
   auto list = keys.List();
   if (!list.ok()) return Fail(kExitFailure, "keys list: " + list.status().ToString());
   if (!key_flags.json)
@@ -522,7 +623,7 @@ int KeysList(const CommonFlags& flags, const KeyFlags& key_flags) {
                   key.revoked_at_ms ? "revoked" : "active");
     }
   }
-  return db->Close().ok() ? kExitOk : kExitFailure;
+  return (*db)->Close().ok() ? kExitOk : kExitFailure;
 }
 
 int KeysRevoke(const CommonFlags& flags, const KeyFlags& key_flags) {
@@ -533,15 +634,15 @@ int KeysRevoke(const CommonFlags& flags, const KeyFlags& key_flags) {
   if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
   core::SystemClock clock;
   auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
-  auto db = OpenMigrated(*cfg, clock, *log);
+  auto db = OpenForCommand(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  storage::ApiKeyStore keys(*db->main);
+  storage::ApiKeyStore keys(**db);
   const core::Status revoked = key_flags.id != 0
                                    ? keys.Revoke(key_flags.id, clock.NowUnixMillis())
                                    : keys.RevokeByName(key_flags.name, clock.NowUnixMillis());
   if (!revoked.ok()) return Fail(kExitFailure, "keys revoke: " + revoked.ToString());
   std::fprintf(stderr, "revoked\n");
-  return db->Close().ok() ? kExitOk : kExitFailure;
+  return (*db)->Close().ok() ? kExitOk : kExitFailure;
 }
 
 void AddCommonFlags(CLI::App& cmd, CommonFlags& flags) {
@@ -550,6 +651,10 @@ void AddCommonFlags(CLI::App& cmd, CommonFlags& flags) {
 }
 
 int Main(int argc, char** argv) {
+  // Everything scrmd creates (database files, their -wal / -shm, directories, the lock file) is
+  // its own alone: 0600 / 0700. Set before any file or thread exists; Database also creates its
+  // files and directories with those modes explicitly.
+  ::umask(077);
   // Process-wide library setup comes first, before any thread or connection exists.
   net::CurlGlobal curl;
   if (auto s = storage::ConfigureSqliteForProcess(); !s.ok()) {

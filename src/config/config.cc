@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstddef>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -895,6 +896,25 @@ core::StatusOr<std::string> ReadSourceFile(std::string_view label, const std::st
   return text;
 }
 
+// A secrets file others can read leaks the tokens and keys; one others can write lets them
+// re-key an account. Refused before it is read, with the fix in the message. A missing file is
+// left to ReadSourceFile's "cannot read".
+core::Status CheckSecretsFileMode(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::is_regular_file(status)) return core::OkStatus();
+  using std::filesystem::perms;
+  const perms mode = status.permissions();
+  const perms open_to_others =
+      perms::group_read | perms::group_write | perms::others_read | perms::others_write;
+  if ((mode & open_to_others) == perms::none) return core::OkStatus();
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & perms::mask));
+  return core::InvalidArgumentError("secrets: " + Printable(path) +
+                                    " is readable or writable by group or others (mode " + octal +
+                                    "); run: chmod 600 " + Printable(path));
+}
+
 // The whole pipeline over texts already in memory; nullptr = source not given.
 core::StatusOr<Config> LoadFromTexts(const std::string* config_text,
                                      const std::string* secrets_text,
@@ -986,6 +1006,7 @@ core::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
   }
   std::optional<std::string> secrets_text;
   if (!sources.secrets_file.empty()) {
+    SCRM_RETURN_IF_ERROR(CheckSecretsFileMode(sources.secrets_file));
     SCRM_ASSIGN_OR_RETURN(secrets_text, ReadSourceFile("secrets", sources.secrets_file));
   }
   return CatchingJsonErrors([&] {

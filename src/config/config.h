@@ -49,11 +49,11 @@ struct HttpConfig {
 
 // `storage`: the SQLite databases: the main file and the inbox file.
 struct StorageConfig {
-  std::string path;                    // default: <data_dir>/scrmd.db
-  std::string inbox_path;              // default: next to path, "<stem>-inbox<extension>"
-  std::string synchronous = "normal";  // "normal" | "full"
-  int read_connections = 4;            // 1..64
-  int busy_timeout_ms = 5000;          // 0..600000
+  std::string path;                  // default: <data_dir>/scrmd.db
+  std::string inbox_path;            // default: next to path, "<stem>-inbox<extension>"
+  std::string synchronous = "full";  // "full" | "normal" (full: a commit survives a power loss)
+  int read_connections = 4;          // 1..64
+  int busy_timeout_ms = 5000;        // 0..600000
 };
 
 // `outbound`: calls to the WeCom / OA APIs (docs/outbound.md). Limits are calls per account and

@@ -61,12 +61,6 @@ std::optional<IdentityKey> PrimaryIdentity(const model::Interaction& it) {
   return std::nullopt;
 }
 
-// unionid spans every account bound to one open-platform account (PROTOCOL §5).
-std::optional<IdentityKey> UnionIdentity(const model::Interaction& it) {
-  if (it.unionid.empty()) return std::nullopt;
-  return IdentityKey{model::kUnionidPlatform, "", model::IdentityKind::kUnionid, it.unionid};
-}
-
 // Queues the enrichment of a customer just created from `identity` (ProfileServiceOptions::
 // enrichment_accounts), in the transaction that created it.
 Status EnqueueEnrichment(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
@@ -671,40 +665,23 @@ ProfileService::ProfileService(storage::ProfileStore& store, const RuleSetHolder
 Status ProfileService::Apply(storage::ProfileTxn& txn, const model::Interaction& it,
                              const tagger::RuleEngine& engine) const {
   if (IsTagLibraryKind(it.kind)) return ApplyTagLibraryChange(txn, it);
+  // Identity resolution (PROTOCOL §5) from the channel's own id only. it.unionid is never
+  // used: an interaction comes from a callback body, and a body's identity claims are not
+  // believed (a plain-mode OA body is not even signed). Unionids reach a customer through
+  // LinkUnionid: the enrichment job (user/info, externalcontact/get), backfill or an operator.
+  // Rows an older scrmd stored with a body's UnionId are ignored the same way on a replay.
   const std::optional<IdentityKey> primary = PrimaryIdentity(it);
-  const std::optional<IdentityKey> unionid = UnionIdentity(it);
-  if (!primary.has_value() && !unionid.has_value()) return core::OkStatus();
+  if (!primary.has_value()) return core::OkStatus();
   const int64_t now_ms = clock_.NowUnixMillis();
 
-  // Identity resolution (PROTOCOL §5). Every step is idempotent by construction: a replay
-  // finds the identities (and the merge) the first delivery made. The common case — a known
-  // openid / external_userid without a unionid — is one statement.
-  std::optional<model::Customer> by_primary;
-  if (primary.has_value()) {
-    SCRM_ASSIGN_OR_RETURN(by_primary,
-                          txn.FindCustomerByIdentity(primary->platform, primary->account_id,
-                                                     primary->kind, primary->value));
-  }
-  SCRM_ASSIGN_OR_RETURN(const std::optional<model::Identity> by_union, Lookup(txn, unionid));
+  // Every step is idempotent by construction: a replay finds the identity the first delivery
+  // made. The common case — a known openid / external_userid — is one statement.
+  SCRM_ASSIGN_OR_RETURN(std::optional<model::Customer> by_primary,
+                        txn.FindCustomerByIdentity(primary->platform, primary->account_id,
+                                                   primary->kind, primary->value));
   model::Customer customer;
-  if (by_primary.has_value() && by_union.has_value() && by_primary->id != by_union->customer_id) {
-    SCRM_ASSIGN_OR_RETURN(const std::optional<model::MergeRecord> record,
-                          MergeByUnionid(txn, by_primary->id, by_union->customer_id));
-    if (record.has_value()) {
-      SCRM_ASSIGN_OR_RETURN(customer, txn.GetCustomer(record->survivor_id));
-    } else {
-      customer = std::move(*by_primary);
-    }
-  } else if (by_primary.has_value()) {
+  if (by_primary.has_value()) {
     customer = std::move(*by_primary);
-    if (unionid.has_value() && !by_union.has_value()) {
-      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *unionid, now_ms));
-    }
-  } else if (by_union.has_value()) {
-    SCRM_ASSIGN_OR_RETURN(customer, txn.GetCustomer(by_union->customer_id));
-    if (primary.has_value()) {
-      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *primary, now_ms));
-    }
   } else {
     if (!MayCreateCustomer(it.kind)) return core::OkStatus();
     customer.stage = model::LifecycleStage::kNew;
@@ -712,12 +689,8 @@ Status ProfileService::Apply(storage::ProfileTxn& txn, const model::Interaction&
     customer.created_at_ms = now_ms;
     customer.updated_at_ms = now_ms;
     SCRM_ASSIGN_OR_RETURN(customer.id, txn.CreateCustomer(customer));
-    if (primary.has_value()) {
-      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *primary, now_ms));
-      SCRM_RETURN_IF_ERROR(EnqueueEnrichment(txn, options_, *primary, now_ms));
-    }
-    if (unionid.has_value())
-      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *unionid, now_ms));
+    SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *primary, now_ms));
+    SCRM_RETURN_IF_ERROR(EnqueueEnrichment(txn, options_, *primary, now_ms));
   }
 
   for (int hop = 0; customer.merged_into.has_value(); ++hop) {

@@ -133,14 +133,15 @@ class ProfileService {
 
   // ---- ingest
 
-  // Applies one interaction inside `txn`: resolves (or creates) the customer, then — each once,
-  // so that a replay changes nothing — the built-in effects (timeline, counters, followers and
-  // owner, lifecycle stage with a 流失提醒 task when a leave makes the customer lost; keyed by
-  // the timeline entry, unique per customer, kind and interaction) and every action of every
-  // matching rule (keyed in applied_effects as "rule:<id>:<index>").
-  // Interactions without a customer (a WeCom member's own app message, group chat events) only
-  // touch what they concern: change_external_tag events unmap deleted WeCom corp tags. An error
-  // means the caller must roll the transaction back.
+  // Applies one interaction inside `txn`: resolves (or creates) the customer by openid /
+  // external_userid alone (never interaction.unionid: unionids come through LinkUnionid), then
+  // — each once, so that a replay changes nothing — the built-in effects (timeline, counters,
+  // followers and owner, lifecycle stage with a 流失提醒 task when a leave makes the customer lost;
+  // keyed by the timeline entry, unique per customer, kind and interaction) and every action of
+  // every matching rule (keyed in applied_effects as "rule:<id>:<index>"). Interactions without a
+  // customer (a WeCom member's own app message, group chat events) only touch what they concern:
+  // change_external_tag events unmap deleted WeCom corp tags. An error means the caller must roll
+  // the transaction back.
   core::Status Apply(storage::ProfileTxn& txn, const model::Interaction& interaction,
                      const tagger::RuleEngine& engine) const;
 

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "tests/support/test_support.h"
 
@@ -84,7 +86,7 @@ struct Files {
   }
   void Secrets(const json& secrets) {
     sources.secrets_file = dir.File("secrets.json");
-    testing::WriteFile(sources.secrets_file, secrets.dump(2));
+    testing::WriteSecretsFile(sources.secrets_file, secrets.dump(2));
   }
 };
 
@@ -108,7 +110,7 @@ TEST_CASE("ParseConfig returns the documented defaults when given an empty objec
   CHECK(config.http.write_timeout_s == 10);
   CHECK(config.http.max_body_bytes == 1 << 20);
   CHECK(config.storage.path.empty());
-  CHECK(config.storage.synchronous == "normal");
+  CHECK(config.storage.synchronous == "full");  // durable by default
   CHECK(config.storage.read_connections == 4);
   CHECK(config.storage.busy_timeout_ms == 5000);
   CHECK(config.accounts.empty());
@@ -609,8 +611,8 @@ TEST_CASE("LoadConfig keeps the secrets file text out of the message when its JS
           "[unit]") {
   Files files(ValidDoc());
   files.sources.secrets_file = files.dir.File("secrets.json");
-  testing::WriteFile(files.sources.secrets_file,
-                     "{\"accounts\": {\"corp1\": {\"token\": VerySecret}}}");
+  testing::WriteSecretsFile(files.sources.secrets_file,
+                            "{\"accounts\": {\"corp1\": {\"token\": VerySecret}}}");
   const std::string message = ErrorOf(LoadConfig(files.sources));
   CHECK_THAT(message, StartsWith("secrets: invalid JSON at byte 33 (line 1, column 34)"));
   CHECK_THAT(message, !Contains("VerySecret"));
@@ -828,11 +830,35 @@ TEST_CASE("LoadConfig applies secrets and env when no config file is given", "[u
   testing::TempDir dir;
   ConfigSources sources;
   sources.secrets_file = dir.File("secrets.json");
-  testing::WriteFile(sources.secrets_file, R"({"log": {"level": "error"}})");
+  testing::WriteSecretsFile(sources.secrets_file, R"({"log": {"level": "error"}})");
   sources.env = {{"SCRMD_HTTP__THREADS", "2"}};
   const Config config = LoadOk(sources);
   CHECK(config.log.level == "error");
   CHECK(config.http.threads == 2);
+}
+
+TEST_CASE("LoadConfig refuses a secrets file that group or others can read or write", "[unit]") {
+  using std::filesystem::perms;
+  testing::TempDir dir;
+  ConfigSources sources;
+  sources.secrets_file = dir.File("secrets.json");
+  testing::WriteSecretsFile(sources.secrets_file, R"({"log": {"level": "error"}})");
+  for (const auto& [mode, octal] :
+       {std::pair{perms::group_read, "0640"}, std::pair{perms::others_read, "0604"},
+        std::pair{perms::group_write, "0620"}, std::pair{perms::others_write, "0602"}}) {
+    std::filesystem::permissions(sources.secrets_file,
+                                 perms::owner_read | perms::owner_write | mode,
+                                 std::filesystem::perm_options::replace);
+    const std::string message = ErrorOf(LoadConfig(sources));
+    CHECK(message == "secrets: " + sources.secrets_file +
+                         " is readable or writable by group or others (mode " + octal +
+                         "); run: chmod 600 " + sources.secrets_file);
+    CHECK_THAT(message, !Contains("error"));  // never the file's text
+  }
+  // 0600 and 0400 load.
+  std::filesystem::permissions(sources.secrets_file, perms::owner_read,
+                               std::filesystem::perm_options::replace);
+  CHECK(LoadOk(sources).log.level == "error");
 }
 
 TEST_CASE("ScrmdEnvironment returns only SCRMD_ variables when read from the process", "[unit]") {

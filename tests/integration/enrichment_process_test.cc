@@ -61,7 +61,7 @@ TEST_CASE("scrmd merges the demo's OA follower and WeCom contact after enrichmen
   const std::string config = dir.File("scrmd.json");
   WriteFile(config, cfg.dump(2));
   const std::string secrets = dir.File("secrets.json");
-  WriteFile(secrets, R"({"accounts": {"acme": {"secret": "demo-corp-secret"},
+  WriteSecretsFile(secrets, R"({"accounts": {"acme": {"secret": "demo-corp-secret"},
                                       "shop": {"app_secret": "demo-app-secret"}}})");
   const std::vector<std::string> flags = {"--config", config, "--secrets", secrets};
 
