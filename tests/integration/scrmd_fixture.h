@@ -12,6 +12,7 @@
 #include <regex>
 #include <string>
 
+#include "tests/support/api_ids.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_support.h"
 
