@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/api_ids.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_support.h"
 
