@@ -2,13 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/api/api_json.h"
+
 namespace scrm::api {
 namespace {
 
 using nlohmann::json;
 
 json KeyToJson(const model::ApiKey& key) {
-  json j = {{"id", key.id},
+  json j = {{"id", IdJson(key.id)},
             {"name", key.name},
             {"role", model::RoleName(key.role)},
             {"prefix", key.prefix},
@@ -17,11 +19,6 @@ json KeyToJson(const model::ApiKey& key) {
   j["revoked_at_ms"] = key.revoked_at_ms ? json(*key.revoked_at_ms) : json(nullptr);
   j["last_used_at_ms"] = key.last_used_at_ms ? json(*key.last_used_at_ms) : json(nullptr);
   return j;
-}
-
-void WriteJson(httplib::Response& res, const json& body) {
-  res.status = 200;
-  res.set_content(body.dump(), "application/json");
 }
 
 }  // namespace
@@ -62,11 +59,15 @@ void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db, storag
     core::Status ready = db.CheckReady();
     if (ready.ok()) ready = inbox.CheckReady();
     if (!ready.ok()) {
-      // Not ready is an expected state, not an internal error: say why where that is wanted.
-      server::WriteJsonError(
-          res, 503, "unavailable",
-          detail ? RedactPaths(ready.message(), db.path(), inbox.path()) : std::string("not ready"),
-          ctx.request_id);
+      // Not ready is an expected state, not an internal error: say why where that is wanted,
+      // without file paths or the database's own text (both go to the log).
+      std::string why = RedactPaths(ready.message(), db.path(), inbox.path());
+      if (const size_t cut = why.find(": sqlite"); cut != std::string::npos) {
+        res.set_header(server::kErrorDetailHeader, why);
+        why.resize(cut);
+      }
+      server::WriteJsonError(res, 503, "unavailable", detail ? why : std::string("not ready"),
+                             ctx.request_id);
       return;
     }
     res.set_content(R"({"status":"ready"})", "application/json");

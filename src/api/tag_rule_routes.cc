@@ -15,7 +15,17 @@ using nlohmann::json;
 
 json RuleJson(const profiles::StoredRule& stored) {
   json body = tagger::TagRuleToJson(stored.rule);
+  body["id"] = IdJson(stored.rule.id);  // docs/api.md "Ids are strings"
   body["saved_at_ms"] = stored.saved_at_ms;
+  return body;
+}
+
+// The body with its "id" (a string of digits or an integer, docs/api.md "Ids are strings") as the
+// JSON integer the rule reader takes.
+core::StatusOr<json> RuleBody(const httplib::Request& req) {
+  SCRM_ASSIGN_OR_RETURN(json body, JsonObjectBody(req));
+  SCRM_ASSIGN_OR_RETURN(const std::optional<int64_t> id, IdMember(body, "id", 0));
+  if (id.has_value()) body["id"] = *id;
   return body;
 }
 
@@ -52,7 +62,7 @@ void ListVersions(profiles::TagRuleService& rules, const httplib::Request& /*req
 
 void CreateRule(profiles::TagRuleService& rules, const httplib::Request& req,
                 httplib::Response& res, const ApiContext& ctx) {
-  auto body = JsonObjectBody(req);
+  auto body = RuleBody(req);
   if (!Check(body.status(), res, ctx)) return;
   // Validates and names the field at fault ("condition.regex: invalid pattern: ...").
   auto rule = tagger::TagRuleFromJson(*body);
@@ -66,7 +76,7 @@ void UpdateRule(profiles::TagRuleService& rules, const httplib::Request& req,
                 httplib::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
-  auto body = JsonObjectBody(req);
+  auto body = RuleBody(req);
   if (!Check(body.status(), res, ctx)) return;
   auto rule = tagger::TagRuleFromJson(*body);
   if (!Check(rule.status(), res, ctx)) return;

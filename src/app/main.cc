@@ -454,6 +454,10 @@ int Serve(const CommonFlags& flags) {
   if (auto s = outbox_runner.Start(); !s.ok()) return Fail(kExitFailure, "outbox: " + s.ToString());
   if (auto s = inbox.Start(); !s.ok()) return Fail(kExitFailure, "inbox: " + s.ToString());
 
+  // Mappings to a WeCom corp tag are checked against the corps' tag lists (docs/api.md);
+  // declared before the server, which uses it until it stops.
+  api::CorpTagCatalog corp_tags(clock);
+  for (const auto& [id, client] : outbound.wecom) corp_tags.AddAccount(id, *client);
   server::HttpServer http(ServerOptionsFrom(*cfg), clock, random, access_log, metrics);
   // With an admin listener, /metrics and the reasons of /readyz are served there only.
   std::unique_ptr<server::HttpServer> admin;
@@ -471,7 +475,7 @@ int Serve(const CommonFlags& flags) {
   api::RegisterInteractionRoutes(router, interactions, worker);
   api::RegisterCustomerRoutes(router, profiles);
   api::RegisterTagRuleRoutes(router, tag_rules);
-  api::RegisterTagRoutes(router, profiles);
+  api::RegisterTagRoutes(router, profiles, &corp_tags);
 
   if (admin != nullptr) {
     if (auto started = admin->Start(); !started.ok()) {

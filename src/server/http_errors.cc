@@ -62,6 +62,32 @@ std::string ErrorJson(std::string_view code, std::string_view message,
 
 using internal::ErrorJson;
 
+namespace {
+
+// Messages the storage layer builds from a database exception ("sqlite: UNIQUE constraint
+// failed: tags.wecom_tag_id", "database: ...").
+bool IsStorageDetail(std::string_view message) {
+  return message.starts_with("sqlite") || message.starts_with("database:") ||
+         message.find("constraint failed") != std::string_view::npos;
+}
+
+// What the client reads instead, by code: stable, written for the API's user.
+std::string_view StorageErrorMessage(core::StatusCode code) {
+  switch (code) {
+    case core::StatusCode::kAlreadyExists:
+      return "already exists: a name or id that must be unique is taken";
+    case core::StatusCode::kInvalidArgument:
+      return "the request breaks a rule of the stored data (a required value is missing or out "
+             "of range)";
+    case core::StatusCode::kFailedPrecondition:
+      return "the request refers to a record that does not exist or is still in use";
+    case core::StatusCode::kUnavailable: return "the database is busy; retry the request";
+    default: return "internal error";
+  }
+}
+
+}  // namespace
+
 void WriteJsonError(httplib::Response& res, int status, std::string_view code,
                     std::string_view message, std::string_view request_id) {
   res.status = status;
@@ -95,6 +121,14 @@ void WriteStatusError(httplib::Response& res, const core::Status& status,
   if (status.ok() || status.code() == core::StatusCode::kInternal) {
     WriteJsonError(res, 500, core::StatusCodeName(core::StatusCode::kInternal), "internal error",
                    request_id);
+    res.set_header(kErrorDetailHeader, status.ToString());
+    return;
+  }
+  if (IsStorageDetail(status.message())) {
+    // The database's own text (SQL, table and column names) is for the log, not the client.
+    WriteJsonError(res, HttpStatusFor(status.code()), core::StatusCodeName(status.code()),
+                   StorageErrorMessage(status.code()), request_id);
+    res.set_header(kErrorDetailHeader, status.ToString());
     return;
   }
   WriteJsonError(res, HttpStatusFor(status.code()), core::StatusCodeName(status.code()),

@@ -17,8 +17,13 @@ void WriteJsonError(httplib::Response& res, int status, std::string_view code,
                     std::string_view message, std::string_view request_id);
 // HTTP status for a canonical code (InvalidArgument 400, Unauthenticated 401, ...).
 int HttpStatusFor(core::StatusCode code);
-// Writes the status as a JSON error with HttpStatusFor(code). For Internal the message is
-// replaced by a generic one (the detail belongs in the log, not in the answer).
+// A response header a handler sets to the detail of an error it answered without it: the server
+// logs it (warn, with the request id) and never sends it.
+inline constexpr char kErrorDetailHeader[] = "X-Scrm-Error-Detail";
+// Writes the status as a JSON error with HttpStatusFor(code). For Internal, and for a message
+// the storage layer built from a database error ("sqlite: UNIQUE constraint failed: ..."), the
+// message is replaced by a stable one written for the API's user (the code stays); the detail
+// goes to the log (kErrorDetailHeader), not in the answer.
 void WriteStatusError(httplib::Response& res, const core::Status& status,
                       std::string_view request_id);
 

@@ -89,8 +89,10 @@ MHD_Result AddParam(void* cls, MHD_ValueKind, const char* key, const char* value
 
 void FreeString(void* cls) { delete static_cast<std::string*>(cls); }
 
-// Response headers libmicrohttpd writes itself (framing, connection management).
+// Response headers libmicrohttpd writes itself (framing, connection management), and the
+// error detail WriteStatusError leaves for the log.
 bool IsManagedHeader(const std::string& name) {
+  if (EqualsIgnoreCase(name, kErrorDetailHeader)) return true;
   return EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding") ||
          EqualsIgnoreCase(name, "Connection") || EqualsIgnoreCase(name, "Keep-Alive") ||
          EqualsIgnoreCase(name, "Date") || EqualsIgnoreCase(name, kRequestIdHeader);
@@ -513,6 +515,10 @@ MHD_Result HttpServer::Impl::Queue(Exchange& ex, MHD_Connection* connection) {
     return MHD_NO;
   }
   ex.bytes = body->size();
+  if (const auto detail = res.headers.find(kErrorDetailHeader); detail != res.headers.end()) {
+    log->warn("request_id={} path={} status={}: {}", ex.request_id, LogSafe(ex.req.path),
+              res.status, LogSafe(detail->second));
+  }
   for (const auto& [name, value] : res.headers) {
     if (IsManagedHeader(name)) continue;
     // Refused (MHD_NO) for names or values with control characters: such a header is dropped.

@@ -312,6 +312,17 @@ constexpr char kMigration8DropInteractions[] = R"sql(
 DROP TABLE interactions;
 )sql";
 
+// 9: whether a customer's score on a tag decays. Rule, platform and import scores decay with
+// the group's half-life (1); a manual tag is held until removed (0) unless the caller asked for
+// decay (docs/tagging.md "Manual tags"). Manual rows stored before are held from now on: the
+// decay that made a default-weight manual tag fade a second after it was added was the defect
+// this column fixes.
+constexpr char kMigration9CustomerTagDecays[] = R"sql(
+ALTER TABLE customer_tags ADD COLUMN decays INTEGER NOT NULL DEFAULT 1
+  CHECK (decays = 0 OR decays = 1);
+UPDATE customer_tags SET decays = 0 WHERE source = 'manual';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
@@ -322,6 +333,7 @@ constexpr Migration kMigrations[] = {
     {7, "create_tag_pushes", kMigration7CreateTagPushes},
     {8, "move_interactions_to_inbox_file", kMigration8DropInteractions, false,
      &MoveInteractionsBeforeDrop},
+    {9, "customer_tag_decays", kMigration9CustomerTagDecays},
 };
 
 // The inbox file.

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/api_ids.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_support.h"
 

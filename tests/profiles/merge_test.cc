@@ -41,7 +41,8 @@ struct TwoCustomers {
     f.Apply(f.Contact(InteractionKind::kContactAdd, "wmB", "zhangsan"));
     b = f.ByExternal("wmB");
     f.clock.Advance(std::chrono::hours(5));
-    REQUIRE(f.service.AddManualTag(b, {"兴趣", "产品A"}, 1.5).ok());
+    // Decaying, like the rule-added score of a: the merged sum decays like its parts.
+    REQUIRE(f.service.AddManualTag(b, {"兴趣", "产品A"}, 1.5, /*decay=*/true).ok());
     f.clock.Advance(std::chrono::hours(5));
   }
 };
