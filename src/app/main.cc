@@ -18,6 +18,8 @@
 #include "src/api/callbacks.h"
 #include "src/api/customer_routes.h"
 #include "src/api/interaction_routes.h"
+#include "src/api/job_routes.h"
+#include "src/api/quarantine_routes.h"
 #include "src/api/routes.h"
 #include "src/api/tag_routes.h"
 #include "src/api/tag_rule_routes.h"
@@ -29,6 +31,7 @@
 #include "src/ingest/inbox_writer.h"
 #include "src/ingest/ingest_worker.h"
 #include "src/ingest/profile_chunk_processor.h"
+#include "src/ingest/quarantine.h"
 #include "src/jobs/backfill.h"
 #include "src/jobs/enrich_handler.h"
 #include "src/jobs/outbox_runner.h"
@@ -315,6 +318,13 @@ int Serve(const CommonFlags& flags) {
   ingest::IngestWorker worker(interactions, cursors, profile_pipeline, clock, metrics, log,
                               worker_options);
   worker.EnableLagMetrics(lag_reader);
+  // A row that cannot be applied is put aside instead of stopping every account's profiles
+  // (docs/architecture.md "Ingest"; GET /api/v1/quarantine).
+  storage::QuarantineStore quarantine_store(*db->main);
+  ingest::Quarantine quarantine(quarantine_store, interactions, profile_pipeline, clock, metrics,
+                                log);
+  quarantine.RefreshGauge();
+  worker.EnableQuarantine(quarantine);
   {
     // The cursor (main file) names an inbox id; an inbox file that holds nothing up to it is
     // most likely not the one that goes with this main file (storage.inbox_path changed, or one
@@ -344,6 +354,8 @@ int Serve(const CommonFlags& flags) {
   api::RegisterCustomerRoutes(router, profiles);
   api::RegisterTagRuleRoutes(router, tag_rules);
   api::RegisterTagRoutes(router, profiles);
+  api::RegisterQuarantineRoutes(router, quarantine, log);
+  api::RegisterJobRoutes(router, outbox, clock, log, [&outbox_runner] { outbox_runner.Notify(); });
 
   if (auto started = http.Start(); !started.ok()) {
     return Fail(kExitFailure, "http: " + started.message());
