@@ -35,6 +35,7 @@
 #include "src/jobs/backfill.h"
 #include "src/jobs/enrich_handler.h"
 #include "src/jobs/outbox_runner.h"
+#include "src/jobs/stage_sweep.h"
 #include "src/jobs/tag_push_handler.h"
 #include "src/jobs/tag_sweep.h"
 #include "src/net/curl_http_client.h"
@@ -57,7 +58,9 @@
 #include "src/storage/interaction_store.h"
 #include "src/storage/outbox_store.h"
 #include "src/storage/profile_store.h"
+#include "src/storage/quarantine_store.h"
 #include "src/storage/sqlite_process.h"
+#include "src/storage/stage_sweep_store.h"
 #include "src/storage/tag_push_store.h"
 #include "src/storage/tag_rule_store.h"
 #include "src/tagger/rule_json.h"
@@ -301,6 +304,18 @@ int Serve(const CommonFlags& flags) {
     if (auto s = jobs::ScheduleTagSweep(outbox, clock.NowUnixMillis()); !s.ok()) {
       return Fail(kExitFailure, "outbox: " + s.ToString());
     }
+  }
+  // The lifecycle sweep moves inactive customers to at_risk (docs/tagging.md rule L7), every
+  // lifecycle.sweep_interval_s, whatever the accounts.
+  storage::StageSweepStore stage_sweep_store(*db->main);
+  jobs::StageSweepOptions stage_sweep_options;
+  stage_sweep_options.interval = std::chrono::seconds(cfg->lifecycle.sweep_interval_s);
+  stage_sweep_options.at_risk_days = cfg->lifecycle.at_risk_days;
+  jobs::StageSweepHandler stage_sweep(stage_sweep_store, outbox, clock, log, stage_sweep_options);
+  outbox_runner.AddHandler(jobs::kStageSweepJobKind, stage_sweep);
+  if (auto s = jobs::ScheduleStageSweep(outbox, clock.NowUnixMillis(), stage_sweep_options);
+      !s.ok()) {
+    return Fail(kExitFailure, "outbox: " + s.ToString());
   }
   ingest::ProfileChunkProcessor profile_pipeline(profiles);
   storage::InboxLagReader lag_reader(*db->inbox);
