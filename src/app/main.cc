@@ -27,6 +27,8 @@
 #include "src/api/callbacks.h"
 #include "src/api/customer_routes.h"
 #include "src/api/interaction_routes.h"
+#include "src/api/job_routes.h"
+#include "src/api/quarantine_routes.h"
 #include "src/api/routes.h"
 #include "src/api/tag_routes.h"
 #include "src/api/tag_rule_routes.h"
@@ -38,9 +40,11 @@
 #include "src/ingest/inbox_writer.h"
 #include "src/ingest/ingest_worker.h"
 #include "src/ingest/profile_chunk_processor.h"
+#include "src/ingest/quarantine.h"
 #include "src/jobs/backfill.h"
 #include "src/jobs/enrich_handler.h"
 #include "src/jobs/outbox_runner.h"
+#include "src/jobs/stage_sweep.h"
 #include "src/jobs/tag_push_handler.h"
 #include "src/jobs/tag_sweep.h"
 #include "src/net/curl_http_client.h"
@@ -63,7 +67,9 @@
 #include "src/storage/interaction_store.h"
 #include "src/storage/outbox_store.h"
 #include "src/storage/profile_store.h"
+#include "src/storage/quarantine_store.h"
 #include "src/storage/sqlite_process.h"
+#include "src/storage/stage_sweep_store.h"
 #include "src/storage/tag_push_store.h"
 #include "src/storage/tag_rule_store.h"
 #include "src/tagger/rule_json.h"
@@ -418,6 +424,18 @@ int Serve(const CommonFlags& flags) {
       return Fail(kExitFailure, "outbox: " + s.ToString());
     }
   }
+  // The lifecycle sweep moves inactive customers to at_risk (docs/tagging.md rule L7), every
+  // lifecycle.sweep_interval_s, whatever the accounts.
+  storage::StageSweepStore stage_sweep_store(*db->main);
+  jobs::StageSweepOptions stage_sweep_options;
+  stage_sweep_options.interval = std::chrono::seconds(cfg->lifecycle.sweep_interval_s);
+  stage_sweep_options.at_risk_days = cfg->lifecycle.at_risk_days;
+  jobs::StageSweepHandler stage_sweep(stage_sweep_store, outbox, clock, log, stage_sweep_options);
+  outbox_runner.AddHandler(jobs::kStageSweepJobKind, stage_sweep);
+  if (auto s = jobs::ScheduleStageSweep(outbox, clock.NowUnixMillis(), stage_sweep_options);
+      !s.ok()) {
+    return Fail(kExitFailure, "outbox: " + s.ToString());
+  }
   ingest::ProfileChunkProcessor profile_pipeline(profiles);
   storage::InboxLagReader lag_reader(*db->inbox);
   ingest::IngestWorkerOptions worker_options;
@@ -434,6 +452,13 @@ int Serve(const CommonFlags& flags) {
   ingest::IngestWorker worker(interactions, cursors, profile_pipeline, clock, metrics, log,
                               worker_options);
   worker.EnableLagMetrics(lag_reader);
+  // A row that cannot be applied is put aside instead of stopping every account's profiles
+  // (docs/architecture.md "Ingest"; GET /api/v1/quarantine).
+  storage::QuarantineStore quarantine_store(*db->main);
+  ingest::Quarantine quarantine(quarantine_store, interactions, profile_pipeline, clock, metrics,
+                                log);
+  quarantine.RefreshGauge();
+  worker.EnableQuarantine(quarantine);
   {
     // The cursor (main file) names an inbox id; an inbox file that holds nothing up to it is
     // most likely not the one that goes with this main file (storage.inbox_path changed, or one
@@ -476,6 +501,8 @@ int Serve(const CommonFlags& flags) {
   api::RegisterCustomerRoutes(router, profiles);
   api::RegisterTagRuleRoutes(router, tag_rules);
   api::RegisterTagRoutes(router, profiles, &corp_tags);
+  api::RegisterQuarantineRoutes(router, quarantine, log);
+  api::RegisterJobRoutes(router, outbox, clock, log, [&outbox_runner] { outbox_runner.Notify(); });
 
   if (admin != nullptr) {
     if (auto started = admin->Start(); !started.ok()) {

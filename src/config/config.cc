@@ -201,6 +201,11 @@ const Field<StorageConfig> kStorageFields[] = {
     {"busy_timeout_ms", &StorageConfig::busy_timeout_ms, {0, 600000}},
 };
 
+const Field<LifecycleConfig> kLifecycleFields[] = {
+    {"at_risk_days", &LifecycleConfig::at_risk_days, {1, 3650}},
+    {"sweep_interval_s", &LifecycleConfig::sweep_interval_s, {1, 86400}},
+};
+
 const Field<OutboundConfig> kOutboundFields[] = {
     {"request_timeout_ms", &OutboundConfig::request_timeout_ms, {100, 120000}},
     {"connect_timeout_ms", &OutboundConfig::connect_timeout_ms, {100, 60000}},
@@ -391,6 +396,9 @@ std::optional<core::Status> ForSection(std::string_view name, Config& config, Fn
   }
   if (name == "outbound") {
     return fn(std::span<const Field<OutboundConfig>>(kOutboundFields), config.outbound);
+  }
+  if (name == "lifecycle") {
+    return fn(std::span<const Field<LifecycleConfig>>(kLifecycleFields), config.lifecycle);
   }
   return std::nullopt;
 }
@@ -622,6 +630,8 @@ class Validator {
     SCRM_RETURN_IF_ERROR(CheckHttp());
     SCRM_RETURN_IF_ERROR(CheckStorage());
     SCRM_RETURN_IF_ERROR(CheckOutbound());
+    SCRM_RETURN_IF_ERROR(
+        CheckRanges<LifecycleConfig>(kLifecycleFields, "lifecycle", config_.lifecycle));
     std::map<std::string, std::size_t> seen_ids;
     for (std::size_t i = 0; i < config_.accounts.size(); ++i) {
       SCRM_RETURN_IF_ERROR(CheckAccount(i, seen_ids));

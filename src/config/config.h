@@ -73,6 +73,14 @@ struct OutboundConfig {
   int64_t oa_template_per_day = 100000;  // message/template/send daily quota; 1..100000000
 };
 
+// The lifecycle sweep (docs/tagging.md rule L7): an outbox job, kind "stagesweep", run every
+// sweep_interval_s, moves new / engaged / customer / repeat customers without an interaction for
+// at_risk_days to at_risk.
+struct LifecycleConfig {
+  int at_risk_days = 30;        // 1..3650
+  int sweep_interval_s = 3600;  // 1..86400
+};
+
 enum class Platform { kWecom, kOfficialAccount };
 enum class EncryptMode { kPlain, kCompat, kSafe };
 
@@ -111,6 +119,7 @@ struct Config {
   HttpConfig http;
   StorageConfig storage;
   OutboundConfig outbound;
+  LifecycleConfig lifecycle;
   std::vector<AccountConfig> accounts;
   // Tag rules loaded at startup ({"rules": [...]}, config/tag_rules.example.json); "" = no rules.
   // At most 4096 bytes, no control characters; the file itself is read and checked by scrmd

@@ -203,7 +203,7 @@ TEST_CASE("scrmd answers a 7,900-digit customer path and stays up under an unlim
   if (std::filesystem::exists("/usr/bin/prlimit")) {
     launcher = {"/usr/bin/prlimit", "--stack=unlimited"};
   }
-  ScrmdServer server(config, launcher);
+  ScrmdServer server(config, "", launcher);
   auto client = server.Client();
   const std::string path = "/api/v1/customers/" + std::string(7900, '7');
   auto anonymous = client.Get(path);

@@ -431,6 +431,27 @@ TEST_CASE("TagPushHandler retries a mark_tag after system busy and succeeds late
   CHECK(Has(RelationTags(f, "wmEXT001", "zhangsan"), "etTAG2"));
 }
 
+TEST_CASE("TagPushHandler fails a mark_tag answered with an unknown errcode and does not retry it",
+          "[integration]") {
+  Fixture f(PushingOptions());
+  MapProductB(f);
+  f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
+  sim::FaultRule odd;
+  odd.kind = "errcode";
+  odd.api = "externalcontact/mark_tag";
+  odd.errcode = 47999;  // listed nowhere: a write is never asked again blindly
+  f.sim.platform.SetFaults({odd});
+  AddTag(f, f.ByExternal("wmEXT001"), kProductB);
+  const std::string key = PendingPushes(f).at(0).dedupe_key;
+
+  CHECK(f.RunOnce() == 1);
+  CHECK(f.Job(key).state == OutboxState::kFailed);
+  CHECK(f.Job(key).last_errcode == 47999);
+  f.sim.clock.Advance(std::chrono::hours(2));
+  CHECK(f.RunOnce() == 0);
+  CHECK(f.sim.platform.Requests("externalcontact/mark_tag").size() == 1);
+}
+
 TEST_CASE("TagPushHandler marks held tags on a relation that starts later", "[integration]") {
   Fixture f(PushingOptions());
   MapProductB(f);
