@@ -65,8 +65,7 @@ void ListJobs(storage::OutboxStore& outbox, const httplib::Request& req, httplib
   WriteJson(res, body);
 }
 
-void GetJob(storage::OutboxStore& outbox, const httplib::Request& req, httplib::Response& res,
-            const ApiContext& ctx) {
+void GetJob(storage::OutboxStore& outbox, httplib::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto job = outbox.Get(*id);
@@ -83,12 +82,12 @@ void RegisterJobRoutes(ApiRouter& router, storage::OutboxStore& outbox, const co
                ListJobs(outbox, req, res, ctx);
              });
   router.Get("/api/v1/jobs/{id}", {model::Role::kAdmin},
-             [&outbox](const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
-               GetJob(outbox, req, res, ctx);
+             [&outbox](const httplib::Request&, httplib::Response& res, const ApiContext& ctx) {
+               GetJob(outbox, res, ctx);
              });
   router.Post("/api/v1/jobs/{id}/retry", {model::Role::kAdmin},
               [&outbox, &clock, log = std::move(log), on_retry = std::move(on_retry)](
-                  const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
+                  const httplib::Request&, httplib::Response& res, const ApiContext& ctx) {
                 auto id = PathId(ctx, "id");
                 if (!Check(id.status(), res, ctx)) return;
                 auto job = outbox.Retry(*id, clock.NowUnixMillis());

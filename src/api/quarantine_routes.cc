@@ -45,7 +45,7 @@ void RegisterQuarantineRoutes(ApiRouter& router, ingest::Quarantine& quarantine,
                            const ApiContext& ctx) { ListRows(quarantine, req, res, ctx); });
   router.Post(
       "/api/v1/quarantine/{id}/reapply", {model::Role::kAdmin},
-      [&quarantine, log = std::move(log)](const httplib::Request& req, httplib::Response& res,
+      [&quarantine, log = std::move(log)](const httplib::Request&, httplib::Response& res,
                                           const ApiContext& ctx) {
         auto id = PathId(ctx, "id");
         if (!Check(id.status(), res, ctx)) return;
