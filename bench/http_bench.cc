@@ -43,12 +43,12 @@ int main(int argc, char** argv) {
   options.threads = threads;
   options.max_connections = 512;
   options.keep_alive_max = 100000;
+  options.max_connections_per_ip = 0;  // every load client is 127.0.0.1
   scrm::server::HttpServer server(options, clock, random, scrm::core::MakeNullLogger(), metrics);
-  server.Post(
-      "/echo", "/echo",
-      [](const httplib::Request& req, httplib::Response& res, const scrm::server::RequestContext&) {
-        res.set_content(std::to_string(req.body.size()), "text/plain");
-      });
+  server.Post("/echo", [](const httplib::Request& req, httplib::Response& res,
+                          const scrm::server::RequestContext&) {
+    res.set_content(std::to_string(req.body.size()), "text/plain");
+  });
   if (auto s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
     return 1;

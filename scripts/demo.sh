@@ -119,7 +119,7 @@ for c in customers:
     for t in v["tags"]:
         ev = t.get("evidence") or {}
         why = f"rule {ev.get('rule_id')} v{ev.get('rule_version')}, interaction {ev.get('interaction_id')}" \
-            if ev.get("rule_id") else t.get("source", "")
+            if ev.get("rule_id") not in (None, "0", 0) else t.get("source", "")
         print(f"  tag       {t['group']}/{t['name']}  score={t['score']:.2f} "
               f"held={t['held']}  ← {why}")
     for f in v.get("followers", []):

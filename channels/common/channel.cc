@@ -13,6 +13,8 @@ std::string_view RejectReasonName(RejectReason reason) {
     case RejectReason::kBadFrame: return "bad_frame";
     case RejectReason::kWrongReceiveId: return "wrong_receive_id";
     case RejectReason::kMalformedMessage: return "malformed_message";
+    case RejectReason::kReplayed: return "replayed";
+    case RejectReason::kReplayMemoryFull: return "replay_memory_full";
   }
   return "unknown";
 }
@@ -21,7 +23,9 @@ int RejectHttpStatus(RejectReason reason) {
   switch (reason) {
     case RejectReason::kBadSignature:
     case RejectReason::kStaleTimestamp:
-    case RejectReason::kWrongReceiveId: return 401;
+    case RejectReason::kWrongReceiveId:
+    case RejectReason::kReplayed: return 401;
+    case RejectReason::kReplayMemoryFull: return 503;
     default: return 400;
   }
 }

@@ -32,12 +32,18 @@ enum class RejectReason {
   kDecryptFailed,      // "decrypt_failed": AES length or padding wrong (-40007)
   kBadFrame,           // "bad_frame": frame too short or length field past its end (-40008)
   kWrongReceiveId,     // "wrong_receive_id": frame's CorpID/AppID is not this account's (-40005)
-  kMalformedMessage,   // "malformed_message": decrypted payload is not well-formed XML/JSON
+  kMalformedMessage,   // "malformed_message": payload over the size limit (other unusual
+                       // shapes of an authentic payload are stored, marked kind "malformed")
+  kReplayed,           // "replayed": OA plain mode, a (timestamp, nonce) already used with
+                       // another body inside the window (ReplayGuard)
+  kReplayMemoryFull,   // "replay_memory_full": OA plain mode, the pair cannot be remembered;
+                       // answered 503 so the platform retries
 };
 
 std::string_view RejectReasonName(RejectReason reason);
-// 401 for signature, timestamp and receive-id failures (the sender is not who it claims);
-// 400 for everything else.
+// 401 for signature, timestamp, replay and receive-id failures (the sender is not who it
+// claims); 503 for replay_memory_full (nothing is wrong with the request: retry later); 400 for
+// everything else.
 int RejectHttpStatus(RejectReason reason);
 
 struct Rejection {

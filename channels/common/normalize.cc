@@ -98,7 +98,6 @@ enum class Field : uint8_t {
   kId,
   kTagType,
   kStrategyId,
-  kUnionId,
   kInfoType,    // third-party 指令回调 form: the Event value
   kTimeStamp,   // third-party 指令回调 form: the CreateTime value
   kAuthCorpId,  // third-party 指令回调 form: the authorizing corp
@@ -157,8 +156,6 @@ constexpr std::pair<std::string_view, Field> kFieldNames[] = {
     {"Id", Field::kId},
     {"TagType", Field::kTagType},
     {"StrategyId", Field::kStrategyId},
-    {"UnionId", Field::kUnionId},
-    {"unionid", Field::kUnionId},  // both spellings occur across OA/WeCom payloads
     {"InfoType", Field::kInfoType},
     {"TimeStamp", Field::kTimeStamp},
     {"AuthCorpId", Field::kAuthCorpId},
@@ -481,14 +478,14 @@ void MapMessage(const Fields& f, std::string_view msg_type, model::Interaction& 
   } else {
     out.kind = InteractionKind::kUnknown;
     out.payload = model::GenericPayload{std::string(msg_type), f.Str(Field::kEvent),
-                                        f.Str(Field::kChangeType)};
+                                        f.Str(Field::kChangeType), ""};
   }
 }
 
 void SetOtherEvent(const Fields& f, const Header& h, model::Interaction& out) {
   out.kind = InteractionKind::kOtherEvent;
   out.payload = model::GenericPayload{std::string(h.msg_type), std::string(h.event),
-                                      f.Str(Field::kChangeType)};
+                                      f.Str(Field::kChangeType), ""};
 }
 
 // OA events (PROTOCOL §3.2). Returns false when `event` is not one of them.
@@ -714,7 +711,11 @@ Decoded<model::Interaction> Normalize(model::Platform platform, std::string_view
   out.occurred_at_ms = static_cast<int64_t>(*create_time) * 1000;
   out.msg_id = std::string(msg_id);
   out.to_user = f.Has(Field::kToUserName) ? f.Str(Field::kToUserName) : f.Str(Field::kAuthCorpId);
-  out.unionid = f.Str(Field::kUnionId);
+  // Never out.unionid: an identity claim in a callback body is not believed (PROTOCOL §5: the
+  // unionid comes from user/info and externalcontact/get, which the enrichment job reads). A
+  // plain-mode OA body is not even signed, so a UnionId element there would let anyone who saw
+  // one callback URL merge a victim's profile into theirs. The element is ignored like any
+  // unknown one and stays visible in raw_body.
   out.external_userid = f.Str(Field::kExternalUserID);  // ExternalUserID
   out.chat_id = f.Str(Field::kChatId);                  // ChatId
   if (platform == Platform::kOfficialAccount) {
@@ -740,6 +741,34 @@ Decoded<model::Interaction> Normalize(model::Platform platform, std::string_view
 }
 
 }  // namespace
+
+Decoded<model::Interaction> NormalizeAuthenticated(model::Platform platform,
+                                                   std::string_view account_id,
+                                                   std::string_view body, PayloadFormat format) {
+  Decoded<model::Interaction> decoded = NormalizePayload(platform, account_id, body, format);
+  if (decoded.ok() || decoded.rejection.reason != RejectReason::kMalformedMessage ||
+      body.size() > kMaxBodyBytes) {
+    return decoded;
+  }
+  // The platform signed (and encrypted) this: refusing it would only make it retry the same
+  // bytes and then drop them. Keep it, marked, with nothing read from it that could name a
+  // customer: the inbox dedupes it by its body and the ingest worker applies nothing for it.
+  Decoded<model::Interaction> out;
+  model::Interaction& it = out.value.emplace();
+  it.platform = platform;
+  it.account_id = std::string(account_id);
+  it.kind = InteractionKind::kMalformed;
+  it.dedupe_key = DedupeKey("malformed").Add(core::Sha256Hex(body)).Finish();
+  // No CreateTime can be trusted to be there: 0 (unknown) keeps a retry of the same bytes on
+  // the same inbox key, which a receive time would not.
+  it.occurred_at_ms = 0;
+  model::GenericPayload payload;
+  payload.malformed = std::move(decoded.rejection.detail);
+  it.payload = std::move(payload);
+  it.raw_body = std::string(body);
+  it.raw_format = format == PayloadFormat::kXml ? "xml" : "json";
+  return out;
+}
 
 Decoded<model::Interaction> NormalizePayload(model::Platform platform, std::string_view account_id,
                                              std::string_view body, PayloadFormat format) {

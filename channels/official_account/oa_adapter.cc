@@ -1,5 +1,6 @@
 #include "channels/official_account/oa_adapter.h"
 
+#include <charconv>
 #include <cstddef>
 #include <exception>
 #include <nlohmann/json.hpp>
@@ -171,13 +172,33 @@ Decoded<model::Interaction> OaAdapter::DecodePlain(const CallbackRequest& reques
   if (!wxcrypto::VerifyPlainSignature(*signature, token_, *timestamp, *nonce)) {
     return Refuse<model::Interaction>(RejectReason::kBadSignature, "signature does not match");
   }
-  if (!WithinWindow(*timestamp, clock_.NowUnixSeconds(), timestamp_window_s_)) {
+  const int64_t now_s = clock_.NowUnixSeconds();
+  if (!WithinWindow(*timestamp, now_s, timestamp_window_s_)) {
     return Refuse<model::Interaction>(
         RejectReason::kStaleTimestamp,
         "timestamp is not within " + std::to_string(timestamp_window_s_) + " s of now");
   }
-  return NormalizePayload(model::Platform::kOfficialAccount, account_id_, request.body,
-                          DetectFormat(request.body));
+  // The signature does not cover the body: anyone who saw one callback URL could post any body
+  // under it until the timestamp leaves the window. The guard admits a second use of the pair
+  // only with the same body (a platform retry may reuse them, §2; the inbox dedupes it) and
+  // refuses another body. Only here: msg_signature (compat / safe, every WeCom callback) covers
+  // Encrypt, so a reused pair there can only carry the same encrypted body, a retry that must
+  // be acked again.
+  int64_t ts = 0;
+  std::from_chars(timestamp->data(), timestamp->data() + timestamp->size(), ts);  // checked above
+  switch (replay_.Check(*timestamp, *nonce, request.body, ts + timestamp_window_s_, now_s)) {
+    case ReplayGuard::Verdict::kFirstUse:
+    case ReplayGuard::Verdict::kSameBody: break;
+    case ReplayGuard::Verdict::kReplayed:
+      return Refuse<model::Interaction>(RejectReason::kReplayed,
+                                        "timestamp and nonce were used with another body");
+    case ReplayGuard::Verdict::kFull:
+      return Refuse<model::Interaction>(
+          RejectReason::kReplayMemoryFull,
+          "replay memory full (" + std::to_string(replay_.capacity()) + " pairs in the window)");
+  }
+  return NormalizeAuthenticated(model::Platform::kOfficialAccount, account_id_, request.body,
+                                DetectFormat(request.body));
 }
 
 Decoded<model::Interaction> OaAdapter::DecodeEncrypted(const CallbackRequest& request) const {
@@ -225,7 +246,7 @@ Decoded<model::Interaction> OaAdapter::DecodeEncrypted(const CallbackRequest& re
     return Refuse<model::Interaction>(ReasonFor(plain.code()), plain.error().ToStatus().message());
   }
   // The decrypted payload has the envelope's format (a JSON account encrypts JSON).
-  return NormalizePayload(model::Platform::kOfficialAccount, account_id_, *plain, format);
+  return NormalizeAuthenticated(model::Platform::kOfficialAccount, account_id_, *plain, format);
 }
 
 std::string OaAdapter::AckBody(const CallbackRequest& request,

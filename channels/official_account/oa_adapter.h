@@ -9,6 +9,7 @@
 #include <string>
 
 #include "channels/common/channel.h"
+#include "channels/common/replay_guard.h"
 #include "channels/wxcrypto/wxcrypto.h"
 #include "src/config/config.h"
 #include "src/core/clock.h"
@@ -20,8 +21,10 @@ namespace scrm::channels::oa {
 
 // The ChannelAdapter of one Official Account (receiveid = AppID). The configured encrypt_mode
 // is authoritative: a compat / safe account refuses unencrypted requests rather than
-// downgrading. Immutable after Create() and thread-safe: called concurrently from the HTTP
-// workers. `clock` and `random` are borrowed and must outlive the adapter.
+// downgrading. In plain mode the signature does not cover the body, so the adapter keeps a
+// ReplayGuard: a (timestamp, nonce) already used with another body is refused. Configuration
+// is immutable after Create(); the guard synchronises itself; thread-safe: called concurrently
+// from the HTTP workers. `clock` and `random` are borrowed and must outlive the adapter.
 class OaAdapter final : public ChannelAdapter {
  public:
   // InvalidArgument (naming the account id, never a secret) when `account` is not an OA
@@ -37,8 +40,10 @@ class OaAdapter final : public ChannelAdapter {
   // GET ?signature&timestamp&nonce&echostr: plain signature and timestamp window in every
   // mode; the body is echostr unchanged (§1.3).
   Decoded<std::string> VerifyUrl(const CallbackRequest& request) const override;
-  // POST: plain mode checks `signature` and reads the body as the message; compat / safe
-  // require encrypt_type=aes and check msg_signature over Encrypt (§1.3).
+  // POST: plain mode checks `signature`, the window and the ReplayGuard, and reads the body as
+  // the message; compat / safe require encrypt_type=aes and check msg_signature over Encrypt
+  // (§1.3). An authentic payload of an unusual shape comes back as a kind "malformed"
+  // interaction (NormalizeAuthenticated), not as a rejection.
   Decoded<model::Interaction> Decode(const CallbackRequest& request) const override;
   // "success" without a reply; with one, the text reply in the request's format (XML or JSON),
   // encrypted in compat / safe mode.
@@ -60,6 +65,8 @@ class OaAdapter final : public ChannelAdapter {
   std::optional<wxcrypto::MsgCrypt> crypt_;  // always set in compat / safe mode
   const core::Clock& clock_;
   core::Random& random_;  // reply frame prefixes; thread-safe per the Random contract
+  // Plain mode only (see DecodePlain); mutable: Decode is const and the guard is thread-safe.
+  mutable ReplayGuard replay_;
 };
 
 }  // namespace scrm::channels::oa

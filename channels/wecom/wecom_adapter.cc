@@ -98,8 +98,8 @@ Decoded<model::Interaction> WecomAdapter::Decode(const CallbackRequest& request)
     return Refuse<model::Interaction>(plain.rejection.reason, std::move(plain.rejection.detail));
 
   // §3.3 / §3.4: the decrypted payload is always XML for WeCom.
-  Decoded<model::Interaction> out =
-      NormalizePayload(model::Platform::kWecom, account_id_, *plain.value, PayloadFormat::kXml);
+  Decoded<model::Interaction> out = NormalizeAuthenticated(model::Platform::kWecom, account_id_,
+                                                           *plain.value, PayloadFormat::kXml);
   if (out.ok()) out.value->received_at_ms = request.received_at_ms;
   return out;
 }

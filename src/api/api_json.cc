@@ -1,10 +1,73 @@
 #include "src/api/api_json.h"
 
 #include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "src/server/http_server.h"
 
 namespace scrm::api {
+namespace {
+
+// Decimal digits only (no sign, space or "0x"), at most 19 of them, in [min, INT64_MAX].
+std::optional<int64_t> ParseIdText(std::string_view text, int64_t min) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min) return std::nullopt;
+  return value;
+}
+
+core::Status IdError(const std::string& name, int64_t min) {
+  return core::InvalidArgumentError(name + ": must be an id (a string of decimal digits or an " +
+                                    "integer) of at least " + std::to_string(min));
+}
+
+}  // namespace
+
+nlohmann::json IdJson(int64_t id) { return nlohmann::json(std::to_string(id)); }
+
+nlohmann::json IdJson(const std::optional<int64_t>& id) {
+  return id.has_value() ? IdJson(*id) : nlohmann::json(nullptr);
+}
+
+core::StatusOr<int64_t> IdFromJson(const nlohmann::json& value, const std::string& name,
+                                   int64_t min) {
+  if (value.is_string()) {
+    const auto parsed = ParseIdText(value.get_ref<const std::string&>(), min);
+    if (!parsed) return IdError(name, min);
+    return *parsed;
+  }
+  if (value.is_number_unsigned()) {
+    const auto u = value.get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX) || static_cast<int64_t>(u) < min) {
+      return IdError(name, min);
+    }
+    return static_cast<int64_t>(u);
+  }
+  if (value.is_number_integer() && value.get<int64_t>() >= min) return value.get<int64_t>();
+  return IdError(name, min);
+}
+
+core::StatusOr<std::optional<int64_t>> IdMember(const nlohmann::json& body, const std::string& name,
+                                                int64_t min) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::optional<int64_t>();
+  SCRM_ASSIGN_OR_RETURN(const int64_t id, IdFromJson(*it, name, min));
+  return std::optional<int64_t>(id);
+}
+
+core::StatusOr<int64_t> IdParam(const httplib::Request& req, const std::string& name,
+                                int64_t fallback, int64_t min) {
+  if (!req.has_param(name)) return fallback;
+  const auto parsed = ParseIdText(req.get_param_value(name), min);
+  if (!parsed) return IdError(name, min);
+  return *parsed;
+}
 
 core::StatusOr<int64_t> IntParam(const httplib::Request& req, const std::string& name,
                                  int64_t fallback, int64_t min, int64_t max) {
@@ -30,14 +93,14 @@ core::StatusOr<std::optional<std::string>> TextParam(const httplib::Request& req
   return std::optional<std::string>(std::move(value));
 }
 
-core::StatusOr<int64_t> PathId(const httplib::Request& req, size_t index, const std::string& what) {
-  // The route patterns capture [0-9]+ only; what is left to check is the range.
-  if (req.matches.size() <= index) return core::InternalError("route has no id capture");
-  const std::string text = req.matches[index].str();
+core::StatusOr<int64_t> PathId(const ApiContext& ctx, const std::string& name) {
+  // An {id} capture matches digits only (server::Router); what is left to check is the range.
+  if (!ctx.params.Has(name)) return core::InternalError("route has no {" + name + "} capture");
+  const std::string_view text = ctx.params.Get(name);
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value <= 0) {
-    return core::InvalidArgumentError(what + ": must be a positive 64-bit integer");
+    return core::InvalidArgumentError(name + ": must be a positive 64-bit integer");
   }
   return value;
 }
@@ -59,7 +122,7 @@ void WriteJson(httplib::Response& res, const nlohmann::json& body, int status) {
 
 core::StatusOr<PageParams> PageParamsOf(const httplib::Request& req, int64_t default_limit,
                                         size_t max_limit) {
-  SCRM_ASSIGN_OR_RETURN(const int64_t after, IntParam(req, "after", 0, 0, INT64_MAX));
+  SCRM_ASSIGN_OR_RETURN(const int64_t after, IdParam(req, "after", 0, /*min=*/0));
   SCRM_ASSIGN_OR_RETURN(const int64_t limit,
                         IntParam(req, "limit", default_limit, 1, static_cast<int64_t>(max_limit)));
   return PageParams{after, static_cast<size_t>(limit)};

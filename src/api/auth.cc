@@ -73,29 +73,29 @@ void Authenticator::NoteUse(int64_t key_id) {
   store_.TouchLastUsed(key_id, now).IgnoreError();
 }
 
-void ApiRouter::Get(const std::string& pattern, const std::string& route,
-                    std::initializer_list<model::Role> roles, ApiHandler handler) {
-  server_.Get(pattern, route, Guard(roles, std::move(handler)));
+void ApiRouter::Get(const std::string& pattern, std::initializer_list<model::Role> roles,
+                    ApiHandler handler) {
+  server_.Get(pattern, Guard(roles, std::move(handler)));
 }
 
-void ApiRouter::Post(const std::string& pattern, const std::string& route,
-                     std::initializer_list<model::Role> roles, ApiHandler handler) {
-  server_.Post(pattern, route, Guard(roles, std::move(handler)));
+void ApiRouter::Post(const std::string& pattern, std::initializer_list<model::Role> roles,
+                     ApiHandler handler) {
+  server_.Post(pattern, Guard(roles, std::move(handler)));
 }
 
-void ApiRouter::Put(const std::string& pattern, const std::string& route,
-                    std::initializer_list<model::Role> roles, ApiHandler handler) {
-  server_.Put(pattern, route, Guard(roles, std::move(handler)));
+void ApiRouter::Put(const std::string& pattern, std::initializer_list<model::Role> roles,
+                    ApiHandler handler) {
+  server_.Put(pattern, Guard(roles, std::move(handler)));
 }
 
-void ApiRouter::Patch(const std::string& pattern, const std::string& route,
-                      std::initializer_list<model::Role> roles, ApiHandler handler) {
-  server_.Patch(pattern, route, Guard(roles, std::move(handler)));
+void ApiRouter::Patch(const std::string& pattern, std::initializer_list<model::Role> roles,
+                      ApiHandler handler) {
+  server_.Patch(pattern, Guard(roles, std::move(handler)));
 }
 
-void ApiRouter::Delete(const std::string& pattern, const std::string& route,
-                       std::initializer_list<model::Role> roles, ApiHandler handler) {
-  server_.Delete(pattern, route, Guard(roles, std::move(handler)));
+void ApiRouter::Delete(const std::string& pattern, std::initializer_list<model::Role> roles,
+                       ApiHandler handler) {
+  server_.Delete(pattern, Guard(roles, std::move(handler)));
 }
 
 server::Handler ApiRouter::Guard(std::vector<model::Role> roles, ApiHandler handler) {
@@ -118,7 +118,7 @@ server::Handler ApiRouter::Guard(std::vector<model::Role> roles, ApiHandler hand
               ctx.request_id);
           return;
         }
-        handler(req, res, ApiContext{ctx.request_id, std::move(key).value()});
+        handler(req, res, ApiContext{ctx.request_id, std::move(key).value(), ctx.params});
       };
 }
 

@@ -51,27 +51,29 @@ class Authenticator {
 struct ApiContext {
   std::string request_id;
   model::ApiKey caller;
+  server::PathParams params;  // the route pattern's captures ("id" -> "42")
 };
 
 using ApiHandler =
     std::function<void(const httplib::Request&, httplib::Response&, const ApiContext&)>;
 
 // Registers /api/v1 routes with the roles allowed on each: no key or an unknown key → 401,
-// a role not in the list → 403. Every API route goes through Route, so no route lacks a check.
+// a role not in the list → 403. Every API route goes through Guard, so no route lacks a check.
+// `pattern` is a server::Router pattern, also the route's metrics label.
 class ApiRouter {
  public:
   ApiRouter(server::HttpServer& server, Authenticator& auth) : server_(server), auth_(auth) {}
 
-  void Get(const std::string& pattern, const std::string& route,
-           std::initializer_list<model::Role> roles, ApiHandler handler);
-  void Post(const std::string& pattern, const std::string& route,
-            std::initializer_list<model::Role> roles, ApiHandler handler);
-  void Put(const std::string& pattern, const std::string& route,
-           std::initializer_list<model::Role> roles, ApiHandler handler);
-  void Patch(const std::string& pattern, const std::string& route,
-             std::initializer_list<model::Role> roles, ApiHandler handler);
-  void Delete(const std::string& pattern, const std::string& route,
-              std::initializer_list<model::Role> roles, ApiHandler handler);
+  void Get(const std::string& pattern, std::initializer_list<model::Role> roles,
+           ApiHandler handler);
+  void Post(const std::string& pattern, std::initializer_list<model::Role> roles,
+            ApiHandler handler);
+  void Put(const std::string& pattern, std::initializer_list<model::Role> roles,
+           ApiHandler handler);
+  void Patch(const std::string& pattern, std::initializer_list<model::Role> roles,
+             ApiHandler handler);
+  void Delete(const std::string& pattern, std::initializer_list<model::Role> roles,
+              ApiHandler handler);
 
  private:
   server::Handler Guard(std::vector<model::Role> roles, ApiHandler handler);

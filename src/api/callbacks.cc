@@ -4,12 +4,13 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 
 namespace scrm::api {
 namespace {
 
-constexpr char kWecomPattern[] = R"(/callbacks/wecom/([A-Za-z0-9_-]{1,64}))";
-constexpr char kOaPattern[] = R"(/callbacks/oa/([A-Za-z0-9_-]{1,64}))";
+constexpr char kWecomPattern[] = "/callbacks/wecom/{account}";
+constexpr char kOaPattern[] = "/callbacks/oa/{account}";
 
 // Shared state of the four routes; lives as long as the server's handlers and every inbox
 // completion still pending (they hold it too).
@@ -23,12 +24,17 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
         rejected_(deps.metrics.Counter(
             "scrmd_callback_rejections_total",
             "Platform callbacks refused, by account and reason (nothing was stored).",
-            {"platform", "account", "reason"})) {}
+            {"platform", "account", "reason"})),
+        malformed_(deps.metrics.Counter(
+            "scrmd_callbacks_malformed_total",
+            "Authentic callbacks of a shape the normalizer could not read, stored with kind "
+            "\"malformed\" (duplicates not counted).",
+            {"platform", "account"})) {}
 
   // GET: the platform's URL verification (a signature check and one decryption).
   void HandleVerify(model::Platform platform, const httplib::Request& req, httplib::Response& res,
                     const server::RequestContext& ctx) {
-    const std::string account = req.matches[1];
+    const std::string account(ctx.params.Get("account"));
     const std::string platform_name(model::PlatformName(platform));
     const channels::ChannelAdapter* adapter =
         FindAdapter(platform, platform_name, account, res, ctx);
@@ -48,7 +54,7 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
   // batch has committed, and no thread waits meanwhile.
   void HandleEvent(model::Platform platform, const httplib::Request& req,
                    const server::RequestContext& ctx, server::Responder responder) {
-    std::string account = req.matches[1];
+    std::string account(ctx.params.Get("account"));
     std::string platform_name(model::PlatformName(platform));
     httplib::Response res;
     const channels::ChannelAdapter* adapter =
@@ -116,6 +122,13 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
       return res;
     }
     accepted_.Inc({platform_name, account, stored->duplicate ? "duplicate" : "stored"});
+    if (interaction.kind == model::InteractionKind::kMalformed && !stored->duplicate) {
+      malformed_.Inc({platform_name, account});
+      const auto* generic = std::get_if<model::GenericPayload>(&interaction.payload);
+      deps_.log->warn("callback {} {}: stored interaction {} as malformed: {} (request {})",
+                      platform_name, account, stored->id,
+                      generic != nullptr ? generic->malformed : "", request_id);
+    }
     std::optional<channels::ReplyMessage> reply;
     // A retry of an event we already answered gets the same treatment: a reply is computed
     // from the interaction alone, so the platform sees the same answer.
@@ -137,13 +150,16 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
     deps_.log->warn("callback {} {} rejected: {} ({}) request {}", platform_name, account, reason,
                     rejection.detail, ctx.request_id);
     const int status = channels::RejectHttpStatus(rejection.reason);
-    server::WriteJsonError(res, status, status == 401 ? "unauthenticated" : "invalid_argument",
-                           "callback rejected: " + reason, ctx.request_id);
+    const char* code = status == 401   ? "unauthenticated"
+                       : status == 503 ? "unavailable"
+                                       : "invalid_argument";
+    server::WriteJsonError(res, status, code, "callback rejected: " + reason, ctx.request_id);
   }
 
   CallbackDeps deps_;
   core::CounterFamily& accepted_;
   core::CounterFamily& rejected_;
+  core::CounterFamily& malformed_;
 };
 
 }  // namespace
@@ -161,20 +177,18 @@ const channels::ChannelAdapter* AdapterRegistry::Find(model::Platform platform,
 
 void RegisterCallbackRoutes(server::HttpServer& server, const CallbackDeps& deps) {
   auto handler = std::make_shared<CallbackHandler>(deps);
-  for (auto [pattern, platform, route] :
-       {std::tuple{kWecomPattern, model::Platform::kWecom, "/callbacks/wecom/{account}"},
-        std::tuple{kOaPattern, model::Platform::kOfficialAccount, "/callbacks/oa/{account}"}}) {
-    server.Get(pattern, route,
+  for (auto [pattern, platform] : {std::pair{kWecomPattern, model::Platform::kWecom},
+                                   std::pair{kOaPattern, model::Platform::kOfficialAccount}}) {
+    server.Get(pattern,
                [handler, platform = platform](const httplib::Request& req, httplib::Response& res,
                                               const server::RequestContext& ctx) {
                  handler->HandleVerify(platform, req, res, ctx);
                });
-    server.PostAsync(pattern, route,
-                     [handler, platform = platform](const httplib::Request& req,
-                                                    const server::RequestContext& ctx,
-                                                    server::Responder responder) {
-                       handler->HandleEvent(platform, req, ctx, std::move(responder));
-                     });
+    server.PostAsync(pattern, [handler, platform = platform](const httplib::Request& req,
+                                                             const server::RequestContext& ctx,
+                                                             server::Responder responder) {
+      handler->HandleEvent(platform, req, ctx, std::move(responder));
+    });
   }
 }
 

@@ -15,12 +15,8 @@ constexpr int64_t kDefaultPageSize = 50;
 constexpr size_t kMaxQueryBytes = 256;
 constexpr size_t kMaxNameBytes = 256;  // platform, account, identity values, owner userids
 
-json OptionalInt(const std::optional<int64_t>& value) {
-  return value.has_value() ? json(*value) : json(nullptr);
-}
-
 json CustomerJson(const model::Customer& c) {
-  return json{{"id", c.id},
+  return json{{"id", IdJson(c.id)},
               {"stage", model::LifecycleStageName(c.stage)},
               {"stage_reason", c.stage_reason},
               {"stage_staff", c.stage_staff},
@@ -36,16 +32,13 @@ json CustomerJson(const model::Customer& c) {
                 {"paid_orders", c.counters.paid_orders}}},
               {"created_at_ms", c.created_at_ms},
               {"updated_at_ms", c.updated_at_ms},
-              {"merged_into", OptionalInt(c.merged_into)}};
+              {"merged_into", IdJson(c.merged_into)}};
 }
 
 json IdentityJson(const model::Identity& identity) {
-  return json{{"id", identity.id},
-              {"platform", identity.platform},
-              {"account_id", identity.account_id},
-              {"kind", model::IdentityKindName(identity.kind)},
-              {"value", identity.value},
-              {"created_at_ms", identity.created_at_ms}};
+  return json{{"id", IdJson(identity.id)},         {"platform", identity.platform},
+              {"account_id", identity.account_id}, {"kind", model::IdentityKindName(identity.kind)},
+              {"value", identity.value},           {"created_at_ms", identity.created_at_ms}};
 }
 
 json TagViewJson(const profiles::TagView& view) {
@@ -53,11 +46,11 @@ json TagViewJson(const profiles::TagView& view) {
   const model::TagDetail& tag = view.detail.tag;
   json evidence = nullptr;
   if (value.evidence_rule_id != 0 || value.evidence_interaction_id != 0) {
-    evidence = {{"rule_id", value.evidence_rule_id},
+    evidence = {{"rule_id", IdJson(value.evidence_rule_id)},
                 {"rule_version", value.evidence_rule_version},
-                {"interaction_id", value.evidence_interaction_id}};
+                {"interaction_id", IdJson(value.evidence_interaction_id)}};
   }
-  return json{{"tag_id", tag.tag.id},
+  return json{{"tag_id", IdJson(tag.tag.id)},
               {"group", tag.group.name},
               {"name", tag.tag.name},
               {"score", view.decayed_score},
@@ -67,6 +60,7 @@ json TagViewJson(const profiles::TagView& view) {
               {"stored_score", value.score},
               {"updated_at_ms", value.updated_at_ms},
               {"source", model::TagSourceName(value.source)},
+              {"decays", value.decays},
               {"evidence", std::move(evidence)}};
 }
 
@@ -80,29 +74,29 @@ json FollowerJson(const model::Follower& f) {
 }
 
 json TaskJson(const model::FollowUpTask& t) {
-  return json{{"id", t.id},
-              {"customer_id", t.customer_id},
+  return json{{"id", IdJson(t.id)},
+              {"customer_id", IdJson(t.customer_id)},
               {"owner_userid", t.owner_userid},
               {"title", t.title},
               {"due_at_ms", t.due_at_ms},
               {"status", model::TaskStatusName(t.status)},
-              {"source_interaction_id", t.source_interaction_id},
-              {"source_rule_id", t.source_rule_id},
+              {"source_interaction_id", IdJson(t.source_interaction_id)},
+              {"source_rule_id", IdJson(t.source_rule_id)},
               {"created_at_ms", t.created_at_ms}};
 }
 
 json MergeJson(const model::MergeRecord& m) {
-  return json{{"id", m.id},
-              {"survivor_id", m.survivor_id},
-              {"merged_id", m.merged_id},
+  return json{{"id", IdJson(m.id)},
+              {"survivor_id", IdJson(m.survivor_id)},
+              {"merged_id", IdJson(m.merged_id)},
               {"at_ms", m.at_ms},
               {"reason", m.reason},
-              {"undone_at_ms", OptionalInt(m.undone_at_ms)}};
+              {"undone_at_ms", m.undone_at_ms ? json(*m.undone_at_ms) : json(nullptr)}};
 }
 
 json TimelineJson(const model::TimelineEntry& e) {
-  return json{{"id", e.id},
-              {"interaction_id", e.interaction_id},
+  return json{{"id", IdJson(e.id)},
+              {"interaction_id", IdJson(e.interaction_id)},
               {"kind", e.kind},
               {"at_ms", e.at_ms},
               {"summary", e.summary}};
@@ -125,9 +119,9 @@ core::StatusOr<model::TagRef> TagRefFrom(const httplib::Request& req, const json
   return tag;
 }
 
-void GetCustomer(profiles::ProfileService& profiles, const httplib::Request& req,
+void GetCustomer(profiles::ProfileService& profiles, const httplib::Request& /*req*/,
                  httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto view = profiles.GetCustomer(*id);
   if (!Check(view.status(), res, ctx)) return;
@@ -136,7 +130,7 @@ void GetCustomer(profiles::ProfileService& profiles, const httplib::Request& req
 
 void GetTimeline(profiles::ProfileService& profiles, const httplib::Request& req,
                  httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto page = PageParamsOf(req, kDefaultPageSize, storage::ProfileStore::kMaxListLimit);
   if (!Check(page.status(), res, ctx)) return;
@@ -147,16 +141,16 @@ void GetTimeline(profiles::ProfileService& profiles, const httplib::Request& req
   if (!Check(entries.status(), res, ctx)) return;
   json items = json::array();
   for (const auto& entry : *entries) items.push_back(TimelineJson(entry));
-  json body = {{"customer_id", *id}, {"items", std::move(items)}};
+  json body = {{"customer_id", IdJson(*id)}, {"items", std::move(items)}};
   // A full page may have more after it; a short page is the end.
-  body["next_after"] = entries->size() == page->limit ? json(entries->back().id) : json(nullptr);
+  body["next_after"] = entries->size() == page->limit ? IdJson(entries->back().id) : json(nullptr);
   WriteJson(res, body);
 }
 
 void ListCustomers(profiles::ProfileService& profiles, const httplib::Request& req,
                    httplib::Response& res, const ApiContext& ctx) {
   storage::CustomerFilter filter;
-  auto tag_id = IntParam(req, "tag_id", 0, 1, INT64_MAX);
+  auto tag_id = IdParam(req, "tag_id", 0);
   if (!Check(tag_id.status(), res, ctx)) return;
   if (req.has_param("tag_id")) filter.tag_id = *tag_id;
   auto tag = TextParam(req, "tag", kMaxNameBytes);
@@ -227,7 +221,7 @@ void ListCustomers(profiles::ProfileService& profiles, const httplib::Request& r
   for (const auto& customer : *customers) items.push_back(CustomerJson(customer));
   json body = {{"items", std::move(items)}};
   body["next_after"] =
-      customers->size() == filter.limit ? json(customers->back().id) : json(nullptr);
+      customers->size() == filter.limit ? IdJson(customers->back().id) : json(nullptr);
   WriteJson(res, body);
 }
 
@@ -282,11 +276,11 @@ void FindByIdentity(profiles::ProfileService& profiles, const httplib::Request& 
 
 void AddTag(profiles::ProfileService& profiles, const httplib::Request& req, httplib::Response& res,
             const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
-  if (!Check(OnlyMembers(*body, {"group", "name", "weight"}), res, ctx)) return;
+  if (!Check(OnlyMembers(*body, {"group", "name", "weight", "decay"}), res, ctx)) return;
   auto tag = TagRefFrom(req, *body);
   if (!Check(tag.status(), res, ctx)) return;
   double weight = 1;
@@ -297,14 +291,24 @@ void AddTag(profiles::ProfileService& profiles, const httplib::Request& req, htt
     }
     weight = it->get<double>();
   }
-  auto view = profiles.AddManualTag(*id, *tag, weight);
+  bool decay = false;
+  if (const auto it = body->find("decay"); it != body->end() && !it->is_null()) {
+    if (!it->is_boolean()) {
+      Check(core::InvalidArgumentError("decay: must be true or false"), res, ctx);
+      return;
+    }
+    decay = it->get<bool>();
+  }
+  auto view = profiles.AddManualTag(*id, *tag, weight, decay);
   if (!Check(view.status(), res, ctx)) return;
-  WriteJson(res, TagViewJson(*view));
+  json out = TagViewJson(*view);
+  out["already_held"] = view->unchanged;
+  WriteJson(res, out);
 }
 
 void RemoveTag(profiles::ProfileService& profiles, const httplib::Request& req,
                httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req, /*allow_empty=*/true);
   if (!Check(body.status(), res, ctx)) return;
@@ -312,20 +316,22 @@ void RemoveTag(profiles::ProfileService& profiles, const httplib::Request& req,
   auto tag = TagRefFrom(req, *body);
   if (!Check(tag.status(), res, ctx)) return;
   if (!Check(profiles.RemoveTag(*id, *tag), res, ctx)) return;
-  WriteJson(
-      res,
-      json{{"customer_id", *id}, {"group", tag->group}, {"name", tag->name}, {"removed", true}});
+  WriteJson(res, json{{"customer_id", IdJson(*id)},
+                      {"group", tag->group},
+                      {"name", tag->name},
+                      {"removed", true}});
 }
 
 void MergeCustomers(profiles::ProfileService& profiles, const httplib::Request& req,
                     httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
   if (!Check(OnlyMembers(*body, {"other", "reason"}), res, ctx)) return;
-  const auto other = body->find("other");
-  if (other == body->end() || !other->is_number_integer() || other->get<int64_t>() <= 0) {
+  auto other = IdMember(*body, "other");
+  if (!Check(other.status(), res, ctx)) return;
+  if (!other->has_value()) {
     Check(core::InvalidArgumentError("other: required, a customer id"), res, ctx);
     return;
   }
@@ -337,7 +343,7 @@ void MergeCustomers(profiles::ProfileService& profiles, const httplib::Request& 
     }
     reason = it->get<std::string>();
   }
-  auto record = profiles.Merge(*id, other->get<int64_t>(), std::move(reason));
+  auto record = profiles.Merge(*id, **other, std::move(reason));
   if (!Check(record.status(), res, ctx)) return;
   WriteJson(res, MergeJson(*record));
 }
@@ -348,7 +354,7 @@ void MergeCustomers(profiles::ProfileService& profiles, const httplib::Request& 
 // the channels only: they name an account the callbacks prove.
 void AddIdentity(profiles::ProfileService& profiles, const httplib::Request& req,
                  httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
@@ -370,7 +376,7 @@ void AddIdentity(profiles::ProfileService& profiles, const httplib::Request& req
     }
     auto link = profiles.LinkUnionid(*id, *value);
     if (!Check(link.status(), res, ctx)) return;
-    json out{{"customer_id", link->customer_id}, {"merge", nullptr}};
+    json out{{"customer_id", IdJson(link->customer_id)}, {"merge", nullptr}};
     if (link->merge.has_value()) out["merge"] = MergeJson(*link->merge);
     WriteJson(res, out);
     return;
@@ -393,12 +399,12 @@ void AddIdentity(profiles::ProfileService& profiles, const httplib::Request& req
   }
   auto stored = profiles.AddIdentity(*id, std::move(identity));
   if (!Check(stored.status(), res, ctx)) return;
-  WriteJson(res, json{{"customer_id", *id}, {"identity", IdentityJson(*stored)}});
+  WriteJson(res, json{{"customer_id", IdJson(*id)}, {"identity", IdentityJson(*stored)}});
 }
 
-void UndoMerge(profiles::ProfileService& profiles, const httplib::Request& req,
+void UndoMerge(profiles::ProfileService& profiles, const httplib::Request& /*req*/,
                httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto record = profiles.UndoMerge(*id);
   if (!Check(record.status(), res, ctx)) return;
@@ -432,13 +438,13 @@ void ListTasks(profiles::ProfileService& profiles, const httplib::Request& req,
   json items = json::array();
   for (const auto& task : *tasks) items.push_back(TaskJson(task));
   json body = {{"items", std::move(items)}};
-  body["next_after"] = tasks->size() == filter.limit ? json(tasks->back().id) : json(nullptr);
+  body["next_after"] = tasks->size() == filter.limit ? IdJson(tasks->back().id) : json(nullptr);
   WriteJson(res, body);
 }
 
 void PatchTask(profiles::ProfileService& profiles, const httplib::Request& req,
                httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
@@ -451,7 +457,7 @@ void PatchTask(profiles::ProfileService& profiles, const httplib::Request& req,
     return;
   }
   if (!Check(profiles.SetTaskStatus(*id, *status), res, ctx)) return;
-  WriteJson(res, json{{"id", *id}, {"status", model::TaskStatusName(*status)}});
+  WriteJson(res, json{{"id", IdJson(*id)}, {"status", model::TaskStatusName(*status)}});
 }
 
 }  // namespace
@@ -481,28 +487,27 @@ void RegisterCustomerRoutes(ApiRouter& router, profiles::ProfileService& profile
   using Res = httplib::Response&;
   using Ctx = const ApiContext&;
   auto* p = &profiles;
-  router.Get(R"(/api/v1/customers/by-identity)", "/api/v1/customers/by-identity", kAnyRole,
+  router.Get("/api/v1/customers/by-identity", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { FindByIdentity(*p, req, res, ctx); });
-  router.Get(R"(/api/v1/customers/([0-9]+))", "/api/v1/customers/{id}", kAnyRole,
+  router.Get("/api/v1/customers/{id}", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { GetCustomer(*p, req, res, ctx); });
-  router.Get(R"(/api/v1/customers/([0-9]+)/timeline)", "/api/v1/customers/{id}/timeline", kAnyRole,
+  router.Get("/api/v1/customers/{id}/timeline", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { GetTimeline(*p, req, res, ctx); });
-  router.Get("/api/v1/customers", "/api/v1/customers", kAnyRole,
+  router.Get("/api/v1/customers", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { ListCustomers(*p, req, res, ctx); });
-  router.Post(R"(/api/v1/customers/([0-9]+)/tags)", "/api/v1/customers/{id}/tags",
-              kCustomerTagWriters, [p](Req req, Res res, Ctx ctx) { AddTag(*p, req, res, ctx); });
-  router.Delete(R"(/api/v1/customers/([0-9]+)/tags)", "/api/v1/customers/{id}/tags",
-                kCustomerTagWriters,
+  router.Post("/api/v1/customers/{id}/tags", kCustomerTagWriters,
+              [p](Req req, Res res, Ctx ctx) { AddTag(*p, req, res, ctx); });
+  router.Delete("/api/v1/customers/{id}/tags", kCustomerTagWriters,
                 [p](Req req, Res res, Ctx ctx) { RemoveTag(*p, req, res, ctx); });
-  router.Post(R"(/api/v1/customers/([0-9]+)/merge)", "/api/v1/customers/{id}/merge", kMergeWriters,
+  router.Post("/api/v1/customers/{id}/merge", kMergeWriters,
               [p](Req req, Res res, Ctx ctx) { MergeCustomers(*p, req, res, ctx); });
-  router.Post(R"(/api/v1/customers/([0-9]+)/identities)", "/api/v1/customers/{id}/identities",
-              kMergeWriters, [p](Req req, Res res, Ctx ctx) { AddIdentity(*p, req, res, ctx); });
-  router.Post(R"(/api/v1/merges/([0-9]+)/undo)", "/api/v1/merges/{id}/undo", kMergeWriters,
+  router.Post("/api/v1/customers/{id}/identities", kMergeWriters,
+              [p](Req req, Res res, Ctx ctx) { AddIdentity(*p, req, res, ctx); });
+  router.Post("/api/v1/merges/{id}/undo", kMergeWriters,
               [p](Req req, Res res, Ctx ctx) { UndoMerge(*p, req, res, ctx); });
-  router.Get("/api/v1/tasks", "/api/v1/tasks", kAnyRole,
+  router.Get("/api/v1/tasks", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { ListTasks(*p, req, res, ctx); });
-  router.Patch(R"(/api/v1/tasks/([0-9]+))", "/api/v1/tasks/{id}", kTaskWriters,
+  router.Patch("/api/v1/tasks/{id}", kTaskWriters,
                [p](Req req, Res res, Ctx ctx) { PatchTask(*p, req, res, ctx); });
 }
 

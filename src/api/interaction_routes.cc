@@ -38,11 +38,13 @@ void ListInteractions(storage::InteractionStore& store, const httplib::Request& 
   }
   json out = json::array();
   for (const auto& interaction : *items) {
-    out.push_back(model::InteractionToJson(interaction, /*include_raw=*/true));
+    json item = model::InteractionToJson(interaction, /*include_raw=*/true);
+    item["id"] = IdJson(interaction.id);  // docs/api.md "Ids are strings"
+    out.push_back(std::move(item));
   }
   json body = {{"items", std::move(out)}};
   // A full page may have more after it; a short page is the end (for now).
-  body["next_after"] = items->size() == filter.limit ? json(items->back().id) : json(nullptr);
+  body["next_after"] = items->size() == filter.limit ? IdJson(items->back().id) : json(nullptr);
   WriteJson(res, body);
 }
 
@@ -86,18 +88,19 @@ void Replay(ingest::IngestWorker& worker, const httplib::Request& req, httplib::
     server::WriteStatusError(res, result.status(), ctx.request_id);
     return;
   }
-  WriteJson(res, json{{"reprocessed", result->reprocessed}, {"up_to_id", result->up_to_id}});
+  WriteJson(res,
+            json{{"reprocessed", result->reprocessed}, {"up_to_id", IdJson(result->up_to_id)}});
 }
 
 }  // namespace
 
 void RegisterInteractionRoutes(ApiRouter& router, storage::InteractionStore& store,
                                ingest::IngestWorker& worker) {
-  router.Get("/api/v1/interactions", "/api/v1/interactions", {model::Role::kAdmin},
+  router.Get("/api/v1/interactions", {model::Role::kAdmin},
              [&store](const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
                ListInteractions(store, req, res, ctx);
              });
-  router.Post("/api/v1/interactions/replay", "/api/v1/interactions/replay", {model::Role::kAdmin},
+  router.Post("/api/v1/interactions/replay", {model::Role::kAdmin},
               [&worker](const httplib::Request& req, httplib::Response& res,
                         const ApiContext& ctx) { Replay(worker, req, res, ctx); });
 }

@@ -2,13 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/api/api_json.h"
+
 namespace scrm::api {
 namespace {
 
 using nlohmann::json;
 
 json KeyToJson(const model::ApiKey& key) {
-  json j = {{"id", key.id},
+  json j = {{"id", IdJson(key.id)},
             {"name", key.name},
             {"role", model::RoleName(key.role)},
             {"prefix", key.prefix},
@@ -19,48 +21,72 @@ json KeyToJson(const model::ApiKey& key) {
   return j;
 }
 
-void WriteJson(httplib::Response& res, const json& body) {
-  res.status = 200;
-  res.set_content(body.dump(), "application/json");
-}
-
 }  // namespace
 
 std::string ApiKeyJson(const model::ApiKey& key) { return KeyToJson(key).dump(); }
 
+std::string RedactPaths(std::string message, const std::string& main_path,
+                        const std::string& inbox_path) {
+  for (const auto& [path, name] :
+       {std::pair{&main_path, "<main database>"}, std::pair{&inbox_path, "<inbox database>"}}) {
+    if (path->empty()) continue;
+    for (size_t at = message.find(*path); at != std::string::npos; at = message.find(*path, at)) {
+      message.replace(at, path->size(), name);
+    }
+  }
+  std::string out;
+  size_t start = 0;
+  while (start <= message.size()) {
+    size_t end = message.find(' ', start);
+    if (end == std::string::npos) end = message.size();
+    const std::string_view word(message.data() + start, end - start);
+    out += word.find('/') == std::string_view::npos ? std::string(word) : std::string("<path>");
+    if (end < message.size()) out += ' ';
+    start = end + 1;
+  }
+  return out;
+}
+
 void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db, storage::Database& inbox,
-                       core::MetricsRegistry& metrics) {
-  server.Get("/healthz", "/healthz",
+                       core::MetricsRegistry& metrics, OpsExposure exposure) {
+  server.Get("/healthz",
              [](const httplib::Request&, httplib::Response& res, const server::RequestContext&) {
                res.set_content(R"({"status":"ok"})", "application/json");
              });
-  server.Get("/readyz", "/readyz",
-             [&db, &inbox](const httplib::Request&, httplib::Response& res,
-                           const server::RequestContext& ctx) {
-               core::Status ready = db.CheckReady();
-               if (ready.ok()) ready = inbox.CheckReady();
-               if (!ready.ok()) {
-                 // Not ready is an expected state, not an internal error: say why.
-                 server::WriteJsonError(res, 503, "unavailable", ready.message(), ctx.request_id);
-                 return;
-               }
-               res.set_content(R"({"status":"ready"})", "application/json");
-             });
-  server.Get(
-      "/metrics", "/metrics",
-      [&metrics](const httplib::Request&, httplib::Response& res, const server::RequestContext&) {
-        res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
-      });
+  const bool detail = exposure == OpsExposure::kAll;
+  server.Get("/readyz", [&db, &inbox, detail](const httplib::Request&, httplib::Response& res,
+                                              const server::RequestContext& ctx) {
+    core::Status ready = db.CheckReady();
+    if (ready.ok()) ready = inbox.CheckReady();
+    if (!ready.ok()) {
+      // Not ready is an expected state, not an internal error: say why where that is wanted,
+      // without file paths or the database's own text (both go to the log).
+      std::string why = RedactPaths(ready.message(), db.path(), inbox.path());
+      if (const size_t cut = why.find(": sqlite"); cut != std::string::npos) {
+        res.set_header(server::kErrorDetailHeader, why);
+        why.resize(cut);
+      }
+      server::WriteJsonError(res, 503, "unavailable", detail ? why : std::string("not ready"),
+                             ctx.request_id);
+      return;
+    }
+    res.set_content(R"({"status":"ready"})", "application/json");
+  });
+  if (!detail) return;
+  server.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res,
+                                    const server::RequestContext&) {
+    res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
 }
 
 void RegisterKeyRoutes(ApiRouter& router, storage::ApiKeyStore& keys) {
-  router.Get("/api/v1/me", "/api/v1/me", kAnyRole,
+  router.Get("/api/v1/me", kAnyRole,
              [](const httplib::Request&, httplib::Response& res, const ApiContext& ctx) {
                json body = KeyToJson(ctx.caller);
                body["request_id"] = ctx.request_id;
                WriteJson(res, body);
              });
-  router.Get("/api/v1/keys", "/api/v1/keys", {model::Role::kAdmin},
+  router.Get("/api/v1/keys", {model::Role::kAdmin},
              [&keys](const httplib::Request&, httplib::Response& res, const ApiContext& ctx) {
                auto list = keys.List();
                if (!list.ok()) {

@@ -20,19 +20,19 @@ constexpr int64_t kMaxOaTagId = 2147483647;  // OA tag ids are 32-bit (PROTOCOL 
 constexpr int64_t kMaxHalfLifeDays = 3650;
 
 json TagJson(const model::TagDetail& tag) {
-  return json{{"id", tag.tag.id},
+  return json{{"id", IdJson(tag.tag.id)},
               {"group", tag.group.name},
-              {"group_id", tag.group.id},
+              {"group_id", IdJson(tag.group.id)},
               {"name", tag.tag.name},
               {"threshold", tag.Threshold()},
               {"threshold_override", tag.tag.threshold ? json(*tag.tag.threshold) : json(nullptr)},
               {"half_life_days", tag.group.half_life_days},
               {"wecom_tag_id", tag.tag.wecom_tag_id},
-              {"oa_tag_id", tag.tag.oa_tag_id}};
+              {"oa_tag_id", IdJson(tag.tag.oa_tag_id)}};
 }
 
 json GroupJson(const model::TagGroup& group) {
-  return json{{"id", group.id},
+  return json{{"id", IdJson(group.id)},
               {"name", group.name},
               {"half_life_days", group.half_life_days},
               {"threshold", group.threshold},
@@ -83,7 +83,11 @@ core::StatusOr<profiles::TagMappingChange> MappingFrom(const json& body) {
   if (const auto it = body.find("oa_tag_id"); it != body.end() && it->is_null()) {
     change.oa_tag_id = 0;
   } else {
-    SCRM_ASSIGN_OR_RETURN(change.oa_tag_id, IntMember(body, "oa_tag_id", 0, kMaxOaTagId));
+    // An id: a string of digits or an integer (docs/api.md "Ids are strings").
+    SCRM_ASSIGN_OR_RETURN(change.oa_tag_id, IdMember(body, "oa_tag_id", 0));
+    if (change.oa_tag_id.value_or(0) > kMaxOaTagId) {
+      return core::InvalidArgumentError("oa_tag_id: must be in 0.." + std::to_string(kMaxOaTagId));
+    }
   }
   if (!change.wecom_tag_id.has_value() && !change.oa_tag_id.has_value()) {
     return core::InvalidArgumentError("body: must set wecom_tag_id or oa_tag_id");
@@ -107,17 +111,46 @@ void ListTags(profiles::ProfileService& profiles, const httplib::Request& req,
   for (const auto& tag : *tags) items.push_back(TagJson(tag));
   json body = {{"items", std::move(items)}};
   // A full page may have more after it; a short page is the end.
-  body["next_after"] = tags->size() == filter.limit ? json(tags->back().tag.id) : json(nullptr);
+  body["next_after"] = tags->size() == filter.limit ? IdJson(tags->back().tag.id) : json(nullptr);
   WriteJson(res, body);
 }
 
-void GetTag(profiles::ProfileService& profiles, const httplib::Request& req, httplib::Response& res,
-            const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+void GetTag(profiles::ProfileService& profiles, const httplib::Request& /*req*/,
+            httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto tag = profiles.GetTag(*id);
   if (!Check(tag.status(), res, ctx)) return;
   WriteJson(res, TagJson(*tag));
+}
+
+// A WeCom id the change maps to must be a corp tag of a configured WeCom account (no check
+// without a catalog or an account). False when the answer is written.
+bool CheckCorpTag(CorpTagCatalog* catalog, const profiles::TagMappingChange& change,
+                  httplib::Response& res, const ApiContext& ctx) {
+  if (catalog == nullptr || !change.wecom_tag_id.has_value() || change.wecom_tag_id->empty() ||
+      catalog->empty()) {
+    return true;
+  }
+  const CorpTagCheckResult found = catalog->Check(*change.wecom_tag_id);
+  switch (found.check) {
+    case CorpTagCheck::kKnown: return true;
+    case CorpTagCheck::kUnknown:
+      server::WriteJsonError(res, 422, "unknown_wecom_tag",
+                             "wecom_tag_id: \"" + *change.wecom_tag_id +
+                                 "\" is not a corp tag of WeCom account " + found.detail +
+                                 " (get_corp_tag_list); create the tag on WeCom first or "
+                                 "correct the id",
+                             ctx.request_id);
+      return false;
+    case CorpTagCheck::kNotSynced:
+      server::WriteJsonError(res, 503, "corp_tags_not_synced",
+                             "wecom_tag_id: the corp tag list of WeCom account " + found.detail +
+                                 " is not synced yet, so the id cannot be checked; retry later",
+                             ctx.request_id);
+      return false;
+  }
+  return true;
 }
 
 void WriteMapped(const profiles::MappedTag& mapped, httplib::Response& res) {
@@ -126,22 +159,23 @@ void WriteMapped(const profiles::MappedTag& mapped, httplib::Response& res) {
   WriteJson(res, body);
 }
 
-void MapTagById(profiles::ProfileService& profiles, const httplib::Request& req,
-                httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+void MapTagById(profiles::ProfileService& profiles, CorpTagCatalog* catalog,
+                const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
   if (!Check(OnlyMembers(*body, {"wecom_tag_id", "oa_tag_id"}), res, ctx)) return;
   auto change = MappingFrom(*body);
   if (!Check(change.status(), res, ctx)) return;
+  if (!CheckCorpTag(catalog, *change, res, ctx)) return;
   auto mapped = profiles.UpdateTagMapping(*id, *change);
   if (!Check(mapped.status(), res, ctx)) return;
   WriteMapped(*mapped, res);
 }
 
-void MapTagByName(profiles::ProfileService& profiles, const httplib::Request& req,
-                  httplib::Response& res, const ApiContext& ctx) {
+void MapTagByName(profiles::ProfileService& profiles, CorpTagCatalog* catalog,
+                  const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
   if (!Check(OnlyMembers(*body, {"group", "name", "wecom_tag_id", "oa_tag_id"}), res, ctx)) return;
@@ -154,6 +188,7 @@ void MapTagByName(profiles::ProfileService& profiles, const httplib::Request& re
   ref.name = std::move(*name);
   auto change = MappingFrom(*body);
   if (!Check(change.status(), res, ctx)) return;
+  if (!CheckCorpTag(catalog, *change, res, ctx)) return;
   auto mapped = profiles.UpdateTagMapping(ref, *change);
   if (!Check(mapped.status(), res, ctx)) return;
   WriteMapped(*mapped, res);
@@ -170,7 +205,7 @@ void ListGroups(profiles::ProfileService& profiles, httplib::Response& res, cons
 void ConfigureGroup(profiles::ProfileService& profiles, const httplib::Request& req,
                     httplib::Response& res, const ApiContext& ctx) {
   // The path is URL-decoded before routing: "兴趣" arrives as %E5%85%B4%E8%B6%A3.
-  const std::string name = req.matches.size() > 1 ? req.matches[1].str() : "";
+  const std::string name(ctx.params.Get("name"));
   if (name.empty() || name.size() > kMaxNameBytes) {
     Check(
         core::InvalidArgumentError("name: must be 1.." + std::to_string(kMaxNameBytes) + " bytes"),
@@ -202,23 +237,26 @@ void ConfigureGroup(profiles::ProfileService& profiles, const httplib::Request& 
 
 }  // namespace
 
-void RegisterTagRoutes(ApiRouter& router, profiles::ProfileService& profiles) {
+void RegisterTagRoutes(ApiRouter& router, profiles::ProfileService& profiles,
+                       CorpTagCatalog* corp_tags) {
   using Req = const httplib::Request&;
   using Res = httplib::Response&;
   using Ctx = const ApiContext&;
   auto* p = &profiles;
-  router.Get("/api/v1/tags", "/api/v1/tags", kAnyRole,
+  router.Get("/api/v1/tags", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { ListTags(*p, req, res, ctx); });
-  router.Get(R"(/api/v1/tags/([0-9]+))", "/api/v1/tags/{id}", kAnyRole,
+  router.Get("/api/v1/tags/{id}", kAnyRole,
              [p](Req req, Res res, Ctx ctx) { GetTag(*p, req, res, ctx); });
-  router.Put(R"(/api/v1/tags/([0-9]+)/mapping)", "/api/v1/tags/{id}/mapping", kTagAdminWriters,
-             [p](Req req, Res res, Ctx ctx) { MapTagById(*p, req, res, ctx); });
-  router.Put("/api/v1/tags/mapping", "/api/v1/tags/mapping", kTagAdminWriters,
-             [p](Req req, Res res, Ctx ctx) { MapTagByName(*p, req, res, ctx); });
-  router.Get("/api/v1/tag-groups", "/api/v1/tag-groups", kAnyRole,
+  router.Put(
+      "/api/v1/tags/{id}/mapping", kTagAdminWriters,
+      [p, corp_tags](Req req, Res res, Ctx ctx) { MapTagById(*p, corp_tags, req, res, ctx); });
+  router.Put("/api/v1/tags/mapping", kTagAdminWriters, [p, corp_tags](Req req, Res res, Ctx ctx) {
+    MapTagByName(*p, corp_tags, req, res, ctx);
+  });
+  router.Get("/api/v1/tag-groups", kAnyRole,
              [p](Req, Res res, Ctx ctx) { ListGroups(*p, res, ctx); });
-  // (.+): a group name may hold any character, a decoded "/" included.
-  router.Put(R"(/api/v1/tag-groups/(.+))", "/api/v1/tag-groups/{name}", kTagAdminWriters,
+  // {name...}: a group name may hold any character, a decoded "/" included.
+  router.Put("/api/v1/tag-groups/{name...}", kTagAdminWriters,
              [p](Req req, Res res, Ctx ctx) { ConfigureGroup(*p, req, res, ctx); });
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "src/api/auth.h"
+#include "src/api/corp_tag_catalog.h"
 #include "src/profiles/profile_service.h"
 
 namespace scrm::api {
@@ -22,7 +23,10 @@ inline constexpr std::initializer_list<model::Role> kTagAdminWriters = {model::R
 // GET /api/v1/tag-groups           any role: {"groups": [group]}
 // PUT /api/v1/tag-groups/{name}    admin, marketing: {"half_life_days"?, "threshold"?} → the
 //                                  group (created when missing)
-// `profiles` must outlive the server; its methods are thread-safe.
-void RegisterTagRoutes(ApiRouter& router, profiles::ProfileService& profiles);
+// A mapping to a WeCom id is checked against `corp_tags` (when given and it has an account): 422
+// unknown_wecom_tag when no corp has it, 503 corp_tags_not_synced when a list cannot be read.
+// `profiles` and `corp_tags` must outlive the server; their methods are thread-safe.
+void RegisterTagRoutes(ApiRouter& router, profiles::ProfileService& profiles,
+                       CorpTagCatalog* corp_tags = nullptr);
 
 }  // namespace scrm::api

@@ -15,7 +15,17 @@ using nlohmann::json;
 
 json RuleJson(const profiles::StoredRule& stored) {
   json body = tagger::TagRuleToJson(stored.rule);
+  body["id"] = IdJson(stored.rule.id);  // docs/api.md "Ids are strings"
   body["saved_at_ms"] = stored.saved_at_ms;
+  return body;
+}
+
+// The body with its "id" (a string of digits or an integer, docs/api.md "Ids are strings") as the
+// JSON integer the rule reader takes.
+core::StatusOr<json> RuleBody(const httplib::Request& req) {
+  SCRM_ASSIGN_OR_RETURN(json body, JsonObjectBody(req));
+  SCRM_ASSIGN_OR_RETURN(const std::optional<int64_t> id, IdMember(body, "id", 0));
+  if (id.has_value()) body["id"] = *id;
   return body;
 }
 
@@ -29,7 +39,7 @@ void ListRules(profiles::TagRuleService& rules, httplib::Response& res, const Ap
 
 void GetRule(profiles::TagRuleService& rules, const httplib::Request& req, httplib::Response& res,
              const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto version = IntParam(req, "version", 0, tagger::kVersionRange.min, tagger::kVersionRange.max);
   if (!Check(version.status(), res, ctx)) return;
@@ -39,9 +49,9 @@ void GetRule(profiles::TagRuleService& rules, const httplib::Request& req, httpl
   WriteJson(res, RuleJson(*rule));
 }
 
-void ListVersions(profiles::TagRuleService& rules, const httplib::Request& req,
+void ListVersions(profiles::TagRuleService& rules, const httplib::Request& /*req*/,
                   httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto versions = rules.ListVersions(*id);
   if (!Check(versions.status(), res, ctx)) return;
@@ -52,7 +62,7 @@ void ListVersions(profiles::TagRuleService& rules, const httplib::Request& req,
 
 void CreateRule(profiles::TagRuleService& rules, const httplib::Request& req,
                 httplib::Response& res, const ApiContext& ctx) {
-  auto body = JsonObjectBody(req);
+  auto body = RuleBody(req);
   if (!Check(body.status(), res, ctx)) return;
   // Validates and names the field at fault ("condition.regex: invalid pattern: ...").
   auto rule = tagger::TagRuleFromJson(*body);
@@ -64,9 +74,9 @@ void CreateRule(profiles::TagRuleService& rules, const httplib::Request& req,
 
 void UpdateRule(profiles::TagRuleService& rules, const httplib::Request& req,
                 httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
-  auto body = JsonObjectBody(req);
+  auto body = RuleBody(req);
   if (!Check(body.status(), res, ctx)) return;
   auto rule = tagger::TagRuleFromJson(*body);
   if (!Check(rule.status(), res, ctx)) return;
@@ -81,9 +91,9 @@ void UpdateRule(profiles::TagRuleService& rules, const httplib::Request& req,
   WriteJson(res, RuleJson(*updated));
 }
 
-void SetEnabled(profiles::TagRuleService& rules, bool enabled, const httplib::Request& req,
+void SetEnabled(profiles::TagRuleService& rules, bool enabled, const httplib::Request& /*req*/,
                 httplib::Response& res, const ApiContext& ctx) {
-  auto id = PathId(req, 1, "id");
+  auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto updated = rules.SetEnabled(*id, enabled);
   if (!Check(updated.status(), res, ctx)) return;
@@ -97,23 +107,21 @@ void RegisterTagRuleRoutes(ApiRouter& router, profiles::TagRuleService& rules) {
   using Res = httplib::Response&;
   using Ctx = const ApiContext&;
   auto* r = &rules;
-  router.Get("/api/v1/tag-rules", "/api/v1/tag-rules", kAnyRole,
+  router.Get("/api/v1/tag-rules", kAnyRole,
              [r](Req, Res res, Ctx ctx) { ListRules(*r, res, ctx); });
-  router.Get(R"(/api/v1/tag-rules/([0-9]+))", "/api/v1/tag-rules/{id}", kAnyRole,
+  router.Get("/api/v1/tag-rules/{id}", kAnyRole,
              [r](Req req, Res res, Ctx ctx) { GetRule(*r, req, res, ctx); });
-  router.Get(R"(/api/v1/tag-rules/([0-9]+)/versions)", "/api/v1/tag-rules/{id}/versions", kAnyRole,
+  router.Get("/api/v1/tag-rules/{id}/versions", kAnyRole,
              [r](Req req, Res res, Ctx ctx) { ListVersions(*r, req, res, ctx); });
-  router.Post("/api/v1/tag-rules", "/api/v1/tag-rules", kTagRuleWriters,
+  router.Post("/api/v1/tag-rules", kTagRuleWriters,
               [r](Req req, Res res, Ctx ctx) { CreateRule(*r, req, res, ctx); });
-  router.Put(R"(/api/v1/tag-rules/([0-9]+))", "/api/v1/tag-rules/{id}", kTagRuleWriters,
+  router.Put("/api/v1/tag-rules/{id}", kTagRuleWriters,
              [r](Req req, Res res, Ctx ctx) { UpdateRule(*r, req, res, ctx); });
-  router.Post(R"(/api/v1/tag-rules/([0-9]+)/disable)", "/api/v1/tag-rules/{id}/disable",
-              kTagRuleWriters,
+  router.Post("/api/v1/tag-rules/{id}/disable", kTagRuleWriters,
               [r](Req req, Res res, Ctx ctx) { SetEnabled(*r, false, req, res, ctx); });
-  router.Post(R"(/api/v1/tag-rules/([0-9]+)/enable)", "/api/v1/tag-rules/{id}/enable",
-              kTagRuleWriters,
+  router.Post("/api/v1/tag-rules/{id}/enable", kTagRuleWriters,
               [r](Req req, Res res, Ctx ctx) { SetEnabled(*r, true, req, res, ctx); });
-  router.Delete(R"(/api/v1/tag-rules/([0-9]+))", "/api/v1/tag-rules/{id}", kTagRuleWriters,
+  router.Delete("/api/v1/tag-rules/{id}", kTagRuleWriters,
                 [r](Req req, Res res, Ctx ctx) { SetEnabled(*r, false, req, res, ctx); });
 }
 

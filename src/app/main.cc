@@ -1,15 +1,24 @@
 // scrmd entry point: the composition root. Parses the command line, loads config, builds every
 // object by hand, owns the threads and the signal handling.
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "channels/official_account/oa_adapter.h"
@@ -18,6 +27,8 @@
 #include "src/api/callbacks.h"
 #include "src/api/customer_routes.h"
 #include "src/api/interaction_routes.h"
+#include "src/api/job_routes.h"
+#include "src/api/quarantine_routes.h"
 #include "src/api/routes.h"
 #include "src/api/tag_routes.h"
 #include "src/api/tag_rule_routes.h"
@@ -29,9 +40,11 @@
 #include "src/ingest/inbox_writer.h"
 #include "src/ingest/ingest_worker.h"
 #include "src/ingest/profile_chunk_processor.h"
+#include "src/ingest/quarantine.h"
 #include "src/jobs/backfill.h"
 #include "src/jobs/enrich_handler.h"
 #include "src/jobs/outbox_runner.h"
+#include "src/jobs/stage_sweep.h"
 #include "src/jobs/tag_push_handler.h"
 #include "src/jobs/tag_sweep.h"
 #include "src/net/curl_http_client.h"
@@ -54,7 +67,9 @@
 #include "src/storage/interaction_store.h"
 #include "src/storage/outbox_store.h"
 #include "src/storage/profile_store.h"
+#include "src/storage/quarantine_store.h"
 #include "src/storage/sqlite_process.h"
+#include "src/storage/stage_sweep_store.h"
 #include "src/storage/tag_push_store.h"
 #include "src/storage/tag_rule_store.h"
 #include "src/tagger/rule_json.h"
@@ -110,6 +125,24 @@ server::ServerOptions ServerOptionsFrom(const config::Config& cfg) {
   options.read_timeout_s = cfg.http.read_timeout_s;
   options.write_timeout_s = cfg.http.write_timeout_s;
   options.max_body_bytes = cfg.http.max_body_bytes;
+  options.max_connections_per_ip = cfg.http.max_connections_per_ip;
+  options.request_timeout_s = cfg.http.request_timeout_s;
+  options.min_body_bytes_per_s = cfg.http.min_body_bytes_per_s;
+  options.body_rate_grace_s = cfg.http.body_rate_grace_s;
+  options.max_pending_body_bytes = cfg.http.max_pending_body_bytes;
+  return options;
+}
+
+// The admin listener (http.admin_listen): the main one's limits, sized for a scraper and an
+// operator (one address, few connections).
+server::ServerOptions AdminServerOptionsFrom(const config::Config& cfg) {
+  server::ServerOptions options = ServerOptionsFrom(cfg);
+  options.host = cfg.AdminListenHost();
+  options.port = cfg.AdminListenPort();
+  options.threads = 2;
+  options.event_threads = 1;
+  options.max_connections = 64;
+  options.max_connections_per_ip = 0;
   return options;
 }
 
@@ -149,6 +182,92 @@ core::StatusOr<Databases> OpenMigrated(const config::Config& cfg, const core::Cl
     log.info("applied {} migration(s) to {}", dbs.main_applied, dbs.main->path());
   }
   return dbs;
+}
+
+// An exclusive flock on "<main database>.lock", held by `scrmd serve` for its lifetime and by a
+// CLI command while it migrates: a CLI command that finds the schema behind knows from it whether
+// a serve runs on the store (then it must not migrate under it). flock, not the database file's
+// own locks: SQLite holds POSIX locks there, which closing any other fd on that file would drop.
+class StoreLock {
+ public:
+  StoreLock() = default;
+  StoreLock(const StoreLock&) = delete;
+  StoreLock& operator=(const StoreLock&) = delete;
+  ~StoreLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+
+  static std::string PathFor(const config::Config& cfg) { return cfg.DatabasePath() + ".lock"; }
+
+  // Takes the lock, waiting up to `wait_ms` for whoever holds it. False with `error` when it is
+  // still held then, or when the file cannot be opened. ":memory:" stores have nothing to lock.
+  bool Acquire(const config::Config& cfg, int64_t wait_ms, std::string& error) {
+    if (cfg.DatabasePath() == ":memory:") return true;
+    const std::string path = PathFor(cfg);
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    if (!dir.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);  // 0700 under the process umask
+    }
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      error = "cannot open " + path + ": " + std::strerror(errno);
+      return false;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        error = "cannot lock " + path + ": " + std::strerror(errno);
+        return false;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        error =
+            path + " is held by another scrmd (a running `scrmd serve`, or a command migrating)";
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// The main database for a short CLI command (`scrmd keys ...`) that may run beside `scrmd serve`:
+// it must never make serve answer 503, so it takes the write lock only for its own statements.
+// No checkpointer and no TRUNCATE checkpoint on close (serve checkpoints the WAL), no inbox
+// file, and no migration transaction while the schema is current. A schema behind this binary
+// is migrated only when no serve holds the store (StoreLock); otherwise the command refuses.
+core::StatusOr<std::unique_ptr<storage::Database>> OpenForCommand(const config::Config& cfg,
+                                                                  const core::Clock& clock,
+                                                                  spdlog::logger& log) {
+  storage::DatabaseOptions options = DatabaseOptionsFrom(cfg, storage::Schema::kMain);
+  options.checkpoints = false;
+  options.read_connections = 1;
+  SCRM_ASSIGN_OR_RETURN(std::unique_ptr<storage::Database> db, storage::Database::Open(options));
+  SCRM_ASSIGN_OR_RETURN(const std::vector<storage::MigrationRecord> applied,
+                        db->AppliedMigrations());
+  const int version = applied.empty() ? 0 : applied.back().version;
+  const int latest = db->LatestVersion();
+  if (version == latest) return db;
+  if (version > latest) {
+    return core::FailedPreconditionError("database schema version " + std::to_string(version) +
+                                         " is newer than this scrmd knows (" +
+                                         std::to_string(latest) + "): use the newer scrmd");
+  }
+  db.reset();
+  StoreLock lock;
+  std::string error;
+  if (!lock.Acquire(cfg, 0, error)) {
+    return core::FailedPreconditionError(
+        "database schema is at version " + std::to_string(version) + ", this scrmd needs " +
+        std::to_string(latest) + ", and migrating beside a running serve is refused (" + error +
+        "): stop serve, run `scrmd migrate` with this binary, start serve again");
+  }
+  SCRM_ASSIGN_OR_RETURN(Databases migrated, OpenMigrated(cfg, clock, log));
+  SCRM_RETURN_IF_ERROR(migrated.Close());
+  return storage::Database::Open(options);
 }
 
 // One adapter per configured account; a key that passed config validation but that the crypto
@@ -233,6 +352,12 @@ int Serve(const CommonFlags& flags) {
   metrics.SetInfo("scrmd_build_info", "Build information of the running scrmd.",
                   {{"version", SCRM_VERSION}});
 
+  // Held until exit: tells a CLI command that finds the schema behind not to migrate (a
+  // command migrating a fresh store holds it briefly: wait for it as long as SQLite would).
+  StoreLock store_lock;
+  if (std::string error; !store_lock.Acquire(*cfg, cfg->storage.busy_timeout_ms, error)) {
+    return Fail(kExitFailure, "database: " + error);
+  }
   auto db = OpenMigrated(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
   auto adapters = BuildAdapters(*cfg, clock, random);
@@ -299,6 +424,18 @@ int Serve(const CommonFlags& flags) {
       return Fail(kExitFailure, "outbox: " + s.ToString());
     }
   }
+  // The lifecycle sweep moves inactive customers to at_risk (docs/tagging.md rule L7), every
+  // lifecycle.sweep_interval_s, whatever the accounts.
+  storage::StageSweepStore stage_sweep_store(*db->main);
+  jobs::StageSweepOptions stage_sweep_options;
+  stage_sweep_options.interval = std::chrono::seconds(cfg->lifecycle.sweep_interval_s);
+  stage_sweep_options.at_risk_days = cfg->lifecycle.at_risk_days;
+  jobs::StageSweepHandler stage_sweep(stage_sweep_store, outbox, clock, log, stage_sweep_options);
+  outbox_runner.AddHandler(jobs::kStageSweepJobKind, stage_sweep);
+  if (auto s = jobs::ScheduleStageSweep(outbox, clock.NowUnixMillis(), stage_sweep_options);
+      !s.ok()) {
+    return Fail(kExitFailure, "outbox: " + s.ToString());
+  }
   ingest::ProfileChunkProcessor profile_pipeline(profiles);
   storage::InboxLagReader lag_reader(*db->inbox);
   ingest::IngestWorkerOptions worker_options;
@@ -315,6 +452,13 @@ int Serve(const CommonFlags& flags) {
   ingest::IngestWorker worker(interactions, cursors, profile_pipeline, clock, metrics, log,
                               worker_options);
   worker.EnableLagMetrics(lag_reader);
+  // A row that cannot be applied is put aside instead of stopping every account's profiles
+  // (docs/architecture.md "Ingest"; GET /api/v1/quarantine).
+  storage::QuarantineStore quarantine_store(*db->main);
+  ingest::Quarantine quarantine(quarantine_store, interactions, profile_pipeline, clock, metrics,
+                                log);
+  quarantine.RefreshGauge();
+  worker.EnableQuarantine(quarantine);
   {
     // The cursor (main file) names an inbox id; an inbox file that holds nothing up to it is
     // most likely not the one that goes with this main file (storage.inbox_path changed, or one
@@ -335,22 +479,51 @@ int Serve(const CommonFlags& flags) {
   if (auto s = outbox_runner.Start(); !s.ok()) return Fail(kExitFailure, "outbox: " + s.ToString());
   if (auto s = inbox.Start(); !s.ok()) return Fail(kExitFailure, "inbox: " + s.ToString());
 
+  // Mappings to a WeCom corp tag are checked against the corps' tag lists (docs/api.md);
+  // declared before the server, which uses it until it stops.
+  api::CorpTagCatalog corp_tags(clock);
+  for (const auto& [id, client] : outbound.wecom) corp_tags.AddAccount(id, *client);
   server::HttpServer http(ServerOptionsFrom(*cfg), clock, random, access_log, metrics);
-  api::RegisterOpsRoutes(http, *db->main, *db->inbox, metrics);
+  // With an admin listener, /metrics and the reasons of /readyz are served there only.
+  std::unique_ptr<server::HttpServer> admin;
+  if (!cfg->http.admin_listen.empty()) {
+    admin = std::make_unique<server::HttpServer>(AdminServerOptionsFrom(*cfg), clock, random,
+                                                 access_log, metrics);
+    api::RegisterOpsRoutes(*admin, *db->main, *db->inbox, metrics, api::OpsExposure::kAll);
+    api::RegisterOpsRoutes(http, *db->main, *db->inbox, metrics, api::OpsExposure::kPublic);
+  } else {
+    api::RegisterOpsRoutes(http, *db->main, *db->inbox, metrics, api::OpsExposure::kAll);
+  }
   api::RegisterCallbackRoutes(http, api::CallbackDeps{*adapters, inbox, clock, metrics, log});
   api::ApiRouter router(http, authenticator);
   api::RegisterKeyRoutes(router, keys);
   api::RegisterInteractionRoutes(router, interactions, worker);
   api::RegisterCustomerRoutes(router, profiles);
   api::RegisterTagRuleRoutes(router, tag_rules);
-  api::RegisterTagRoutes(router, profiles);
+  api::RegisterTagRoutes(router, profiles, &corp_tags);
+  api::RegisterQuarantineRoutes(router, quarantine, log);
+  api::RegisterJobRoutes(router, outbox, clock, log, [&outbox_runner] { outbox_runner.Notify(); });
 
+  if (admin != nullptr) {
+    if (auto started = admin->Start(); !started.ok()) {
+      return Fail(kExitFailure, "http.admin_listen: " + started.message());
+    }
+  }
   if (auto started = http.Start(); !started.ok()) {
+    if (admin != nullptr) admin->Stop();
     return Fail(kExitFailure, "http: " + started.message());
   }
   log->info("scrmd {} listening on http://{}:{} (database {}, inbox {}, {} account(s))",
             SCRM_VERSION, cfg->ListenHost(), http.port(), db->main->path(), db->inbox->path(),
             adapters->size());
+  if (admin != nullptr) {
+    log->info("admin listener (/metrics, /readyz detail) on http://{}:{}", cfg->AdminListenHost(),
+              admin->port());
+    // Before the main line (and not "listening on", which names the main port): whoever waits for
+    // that line then knows both ports.
+    std::printf("scrmd admin endpoint http://%s:%d\n", cfg->AdminListenHost().c_str(),
+                admin->port());
+  }
   std::printf("scrmd listening on http://%s:%d\n", cfg->ListenHost().c_str(), http.port());
   std::fflush(stdout);
 
@@ -359,6 +532,7 @@ int Serve(const CommonFlags& flags) {
   log->info("received signal {}, shutting down", signal_number);
   // Stop accepting, let in-flight requests finish, then checkpoint and close the database.
   http.Stop();
+  if (admin != nullptr) admin->Stop();
   // Handlers waiting on the inbox have finished with http.Stop(); drain what is left.
   inbox.Stop();
   // The runner before the worker: it finishes the call in hand and gives the rest back.
@@ -446,9 +620,9 @@ int KeysCreate(const CommonFlags& flags, const KeyFlags& key_flags) {
   core::SystemClock clock;
   core::SecureRandom random;
   auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
-  auto db = OpenMigrated(*cfg, clock, *log);
+  auto db = OpenForCommand(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  storage::ApiKeyStore keys(*db->main);
+  storage::ApiKeyStore keys(**db);
   auto issued = api::IssueApiKey(keys, random, clock, key_flags.name, *role);
   if (!issued.ok()) return Fail(kExitFailure, "keys create: " + issued.status().ToString());
   // The secret alone on stdout, so `KEY=$(scrmd keys create ...)` works; it is shown once.
@@ -456,7 +630,7 @@ int KeysCreate(const CommonFlags& flags, const KeyFlags& key_flags) {
   std::fprintf(stderr, "created key %lld '%s' (role %s); store it now, it is not shown again\n",
                static_cast<long long>(issued->key.id), issued->key.name.c_str(),
                key_flags.role.c_str());
-  return db->Close().ok() ? kExitOk : kExitFailure;
+  return (*db)->Close().ok() ? kExitOk : kExitFailure;
 }
 
 int KeysList(const CommonFlags& flags, const KeyFlags& key_flags) {
@@ -464,9 +638,9 @@ int KeysList(const CommonFlags& flags, const KeyFlags& key_flags) {
   if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
   core::SystemClock clock;
   auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
-  auto db = OpenMigrated(*cfg, clock, *log);
+  auto db = OpenForCommand(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  storage::ApiKeyStore keys(*db->main);
+  storage::ApiKeyStore keys(**db);
   auto list = keys.List();
   if (!list.ok()) return Fail(kExitFailure, "keys list: " + list.status().ToString());
   if (!key_flags.json)
@@ -480,7 +654,7 @@ int KeysList(const CommonFlags& flags, const KeyFlags& key_flags) {
                   key.revoked_at_ms ? "revoked" : "active");
     }
   }
-  return db->Close().ok() ? kExitOk : kExitFailure;
+  return (*db)->Close().ok() ? kExitOk : kExitFailure;
 }
 
 int KeysRevoke(const CommonFlags& flags, const KeyFlags& key_flags) {
@@ -491,15 +665,15 @@ int KeysRevoke(const CommonFlags& flags, const KeyFlags& key_flags) {
   if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
   core::SystemClock clock;
   auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
-  auto db = OpenMigrated(*cfg, clock, *log);
+  auto db = OpenForCommand(*cfg, clock, *log);
   if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  storage::ApiKeyStore keys(*db->main);
+  storage::ApiKeyStore keys(**db);
   const core::Status revoked = key_flags.id != 0
                                    ? keys.Revoke(key_flags.id, clock.NowUnixMillis())
                                    : keys.RevokeByName(key_flags.name, clock.NowUnixMillis());
   if (!revoked.ok()) return Fail(kExitFailure, "keys revoke: " + revoked.ToString());
   std::fprintf(stderr, "revoked\n");
-  return db->Close().ok() ? kExitOk : kExitFailure;
+  return (*db)->Close().ok() ? kExitOk : kExitFailure;
 }
 
 void AddCommonFlags(CLI::App& cmd, CommonFlags& flags) {
@@ -508,6 +682,10 @@ void AddCommonFlags(CLI::App& cmd, CommonFlags& flags) {
 }
 
 int Main(int argc, char** argv) {
+  // Everything scrmd creates (database files, their -wal / -shm, directories, the lock file) is
+  // its own alone: 0600 / 0700. Set before any file or thread exists; Database also creates its
+  // files and directories with those modes explicitly.
+  ::umask(077);
   // Process-wide library setup comes first, before any thread or connection exists.
   net::CurlGlobal curl;
   if (auto s = storage::ConfigureSqliteForProcess(); !s.ok()) {

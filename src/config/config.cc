@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstddef>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -184,6 +185,12 @@ const Field<HttpConfig> kHttpFields[] = {
     {"read_timeout_s", &HttpConfig::read_timeout_s, {1, 3600}},
     {"write_timeout_s", &HttpConfig::write_timeout_s, {1, 3600}},
     {"max_body_bytes", &HttpConfig::max_body_bytes, {1, int64_t{64} << 20}},
+    {"max_connections_per_ip", &HttpConfig::max_connections_per_ip, {0, 900}},
+    {"request_timeout_s", &HttpConfig::request_timeout_s, {1, 3600}},
+    {"min_body_bytes_per_s", &HttpConfig::min_body_bytes_per_s, {0, int64_t{1} << 30}},
+    {"body_rate_grace_s", &HttpConfig::body_rate_grace_s, {0, 3600}},
+    {"max_pending_body_bytes", &HttpConfig::max_pending_body_bytes, {1, int64_t{4} << 30}},
+    {"admin_listen", &HttpConfig::admin_listen},
 };
 
 const Field<StorageConfig> kStorageFields[] = {
@@ -192,6 +199,11 @@ const Field<StorageConfig> kStorageFields[] = {
     {"synchronous", &StorageConfig::synchronous},
     {"read_connections", &StorageConfig::read_connections, {1, 64}},
     {"busy_timeout_ms", &StorageConfig::busy_timeout_ms, {0, 600000}},
+};
+
+const Field<LifecycleConfig> kLifecycleFields[] = {
+    {"at_risk_days", &LifecycleConfig::at_risk_days, {1, 3650}},
+    {"sweep_interval_s", &LifecycleConfig::sweep_interval_s, {1, 86400}},
 };
 
 const Field<OutboundConfig> kOutboundFields[] = {
@@ -384,6 +396,9 @@ std::optional<core::Status> ForSection(std::string_view name, Config& config, Fn
   }
   if (name == "outbound") {
     return fn(std::span<const Field<OutboundConfig>>(kOutboundFields), config.outbound);
+  }
+  if (name == "lifecycle") {
+    return fn(std::span<const Field<LifecycleConfig>>(kLifecycleFields), config.lifecycle);
   }
   return std::nullopt;
 }
@@ -615,6 +630,8 @@ class Validator {
     SCRM_RETURN_IF_ERROR(CheckHttp());
     SCRM_RETURN_IF_ERROR(CheckStorage());
     SCRM_RETURN_IF_ERROR(CheckOutbound());
+    SCRM_RETURN_IF_ERROR(
+        CheckRanges<LifecycleConfig>(kLifecycleFields, "lifecycle", config_.lifecycle));
     std::map<std::string, std::size_t> seen_ids;
     for (std::size_t i = 0; i < config_.accounts.size(); ++i) {
       SCRM_RETURN_IF_ERROR(CheckAccount(i, seen_ids));
@@ -673,6 +690,29 @@ class Validator {
     if (config_.http.max_connections < config_.http.threads) {
       return Fail("http.max_connections",
                   "must be >= http.threads (" + std::to_string(config_.http.threads) + ")");
+    }
+    const HttpConfig& http = config_.http;
+    if (http.max_connections_per_ip > http.max_connections) {
+      return Fail("http.max_connections_per_ip", "must be <= http.max_connections (" +
+                                                     std::to_string(http.max_connections) +
+                                                     "), or 0 for no cap");
+    }
+    // A keep-alive connection's idle time counts towards the request's deadline.
+    if (http.request_timeout_s <= http.keep_alive_timeout_s) {
+      return Fail("http.request_timeout_s", "must be > http.keep_alive_timeout_s (" +
+                                                std::to_string(http.keep_alive_timeout_s) + ")");
+    }
+    if (http.max_pending_body_bytes < http.max_body_bytes) {
+      return Fail("http.max_pending_body_bytes",
+                  "must be >= http.max_body_bytes (" + std::to_string(http.max_body_bytes) + ")");
+    }
+    if (!http.admin_listen.empty()) {
+      auto admin = SplitListen(http.admin_listen);
+      if (!admin.ok()) return Fail("http.admin_listen", admin.status().message());
+      auto main = SplitListen(config_.listen);
+      if (main.ok() && admin->port != 0 && admin->port == main->port && admin->host == main->host) {
+        return Fail("http.admin_listen", "must differ from listen");
+      }
     }
     return core::OkStatus();
   }
@@ -866,6 +906,25 @@ core::StatusOr<std::string> ReadSourceFile(std::string_view label, const std::st
   return text;
 }
 
+// A secrets file others can read leaks the tokens and keys; one others can write lets them
+// re-key an account. Refused before it is read, with the fix in the message. A missing file is
+// left to ReadSourceFile's "cannot read".
+core::Status CheckSecretsFileMode(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::is_regular_file(status)) return core::OkStatus();
+  using std::filesystem::perms;
+  const perms mode = status.permissions();
+  const perms open_to_others =
+      perms::group_read | perms::group_write | perms::others_read | perms::others_write;
+  if ((mode & open_to_others) == perms::none) return core::OkStatus();
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & perms::mask));
+  return core::InvalidArgumentError("secrets: " + Printable(path) +
+                                    " is readable or writable by group or others (mode " + octal +
+                                    "); run: chmod 600 " + Printable(path));
+}
+
 // The whole pipeline over texts already in memory; nullptr = source not given.
 core::StatusOr<Config> LoadFromTexts(const std::string* config_text,
                                      const std::string* secrets_text,
@@ -916,6 +975,18 @@ int Config::ListenPort() const {
   return parts.ok() ? parts->port : -1;
 }
 
+std::string Config::AdminListenHost() const {
+  if (http.admin_listen.empty()) return std::string();
+  auto parts = SplitListen(http.admin_listen);
+  return parts.ok() ? parts->host : std::string();
+}
+
+int Config::AdminListenPort() const {
+  if (http.admin_listen.empty()) return -1;
+  auto parts = SplitListen(http.admin_listen);
+  return parts.ok() ? parts->port : -1;
+}
+
 std::string Config::DatabasePath() const {
   if (!storage.path.empty()) return storage.path;
   if (data_dir.ends_with('/')) return data_dir + "scrmd.db";
@@ -945,6 +1016,7 @@ core::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
   }
   std::optional<std::string> secrets_text;
   if (!sources.secrets_file.empty()) {
+    SCRM_RETURN_IF_ERROR(CheckSecretsFileMode(sources.secrets_file));
     SCRM_ASSIGN_OR_RETURN(secrets_text, ReadSourceFile("secrets", sources.secrets_file));
   }
   return CatchingJsonErrors([&] {

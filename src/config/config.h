@@ -30,15 +30,30 @@ struct HttpConfig {
   int read_timeout_s = 10;           // 1..3600
   int write_timeout_s = 10;          // 1..3600
   int64_t max_body_bytes = 1 << 20;  // larger bodies get 413; 1..(64 MiB)
+  // Slow and greedy clients (docs/configuration.md "http"):
+  int max_connections_per_ip = 64;  // open connections from one client address; 0 = no cap;
+                                    // 0..max_connections
+  int request_timeout_s = 30;  // a whole request (headers and body) from the connection's accept
+                               // or the previous answer; 1..3600, > keep_alive_timeout_s
+  int64_t min_body_bytes_per_s = 1024;  // a body slower than this after the grace is cut off;
+                                        // 0 = no minimum; 0..(1 GiB)
+  int body_rate_grace_s = 5;  // seconds after the headers before min_body_bytes_per_s applies;
+                              // 0..3600
+  int64_t max_pending_body_bytes = int64_t{64} << 20;  // bodies still arriving, all connections
+                                                       // together: more get 503;
+                                                       // max_body_bytes..(4 GiB)
+  // "host:port" of a second listener that alone serves /metrics and the /readyz detail; "" = none
+  // (everything on `listen`). Must differ from `listen`.
+  std::string admin_listen;
 };
 
 // `storage`: the SQLite databases: the main file and the inbox file.
 struct StorageConfig {
-  std::string path;                    // default: <data_dir>/scrmd.db
-  std::string inbox_path;              // default: next to path, "<stem>-inbox<extension>"
-  std::string synchronous = "normal";  // "normal" | "full"
-  int read_connections = 4;            // 1..64
-  int busy_timeout_ms = 5000;          // 0..600000
+  std::string path;                  // default: <data_dir>/scrmd.db
+  std::string inbox_path;            // default: next to path, "<stem>-inbox<extension>"
+  std::string synchronous = "full";  // "full" | "normal" (full: a commit survives a power loss)
+  int read_connections = 4;          // 1..64
+  int busy_timeout_ms = 5000;        // 0..600000
 };
 
 // `outbound`: calls to the WeCom / OA APIs (docs/outbound.md). Limits are calls per account and
@@ -56,6 +71,14 @@ struct OutboundConfig {
   int64_t oa_per_minute = 10000;         // per OA per API; 1..10000000
   int64_t oa_mass_send_per_minute = 60;  // message/mass/sendall; 1..10000
   int64_t oa_template_per_day = 100000;  // message/template/send daily quota; 1..100000000
+};
+
+// The lifecycle sweep (docs/tagging.md rule L7): an outbox job, kind "stagesweep", run every
+// sweep_interval_s, moves new / engaged / customer / repeat customers without an interaction for
+// at_risk_days to at_risk.
+struct LifecycleConfig {
+  int at_risk_days = 30;        // 1..3650
+  int sweep_interval_s = 3600;  // 1..86400
 };
 
 enum class Platform { kWecom, kOfficialAccount };
@@ -96,6 +119,7 @@ struct Config {
   HttpConfig http;
   StorageConfig storage;
   OutboundConfig outbound;
+  LifecycleConfig lifecycle;
   std::vector<AccountConfig> accounts;
   // Tag rules loaded at startup ({"rules": [...]}, config/tag_rules.example.json); "" = no rules.
   // At most 4096 bytes, no control characters; the file itself is read and checked by scrmd
@@ -107,6 +131,9 @@ struct Config {
   // they return "" and -1.
   std::string ListenHost() const;
   int ListenPort() const;
+  // The same for http.admin_listen ("" and -1 when it is not set).
+  std::string AdminListenHost() const;
+  int AdminListenPort() const;
   // storage.path, or <data_dir>/scrmd.db when empty.
   std::string DatabasePath() const;
   // storage.inbox_path, or when empty the file next to DatabasePath() with "-inbox" after its

@@ -69,6 +69,8 @@ IngestWorker::IngestWorker(storage::InteractionStore& store, storage::CursorStor
 
 void IngestWorker::EnableLagMetrics(storage::InboxLagReader& reader) { lag_reader_ = &reader; }
 
+void IngestWorker::EnableQuarantine(Quarantine& quarantine) { quarantine_ = &quarantine; }
+
 IngestWorker::~IngestWorker() { Stop(); }
 
 Status IngestWorker::Start() {
@@ -276,43 +278,133 @@ StatusOr<size_t> IngestWorker::RunChunkPrefix(std::span<const model::Interaction
 
 IngestWorker::ChunkOutcome IngestWorker::ProcessChunkTransactional() {
   const int64_t start = cursor_.load();
-  StatusOr<std::vector<model::Interaction>> chunk = store_.ReadAfter(
-      start, options_.chunk_size,
-      chunk_processor_->reads_raw_body() ? storage::RawBody::kRead : storage::RawBody::kSkip);
+  const storage::RawBody raw_body =
+      chunk_processor_->reads_raw_body() ? storage::RawBody::kRead : storage::RawBody::kSkip;
+  StatusOr<std::vector<model::Interaction>> chunk =
+      store_.ReadAfter(start, options_.chunk_size, raw_body);
+  if (!chunk.ok() && quarantine_ != nullptr && ShouldQuarantine(chunk.status())) {
+    // A row that cannot be decoded fails the whole read: read one row at a time up to it.
+    return ReadPastUndecodable(start, raw_body, chunk.status());
+  }
   if (!chunk.ok()) {
     logger_->error("ingest: reading after interaction {} failed, will retry: {}", start,
                    chunk.status().ToString());
     NoteFailure();
     return {0, true};
   }
-  const std::span<const model::Interaction> items = *chunk;
+  return ApplyTransactional(*chunk);
+}
+
+IngestWorker::ChunkOutcome IngestWorker::ReadPastUndecodable(int64_t start,
+                                                             storage::RawBody raw_body,
+                                                             const Status& chunk_error) {
+  std::vector<model::Interaction> readable;
+  int64_t after = start;
+  Status error = chunk_error;
+  while (readable.size() < options_.chunk_size) {
+    StatusOr<std::vector<model::Interaction>> one = store_.ReadAfter(after, 1, raw_body);
+    if (one.ok() && one->empty()) break;
+    if (one.ok()) {
+      after = one->front().id;
+      readable.push_back(std::move(one->front()));
+      continue;
+    }
+    error = one.status();
+    break;
+  }
+  if (!readable.empty()) {
+    // The rows before the undecodable one go first; the next pass meets it at the front.
+    ChunkOutcome outcome = ApplyTransactional(readable);
+    if (!outcome.failed) outcome.gave_way = true;
+    return outcome;
+  }
+  if (ShouldQuarantine(error) && MayQuarantine()) {
+    StatusOr<std::optional<storage::RowHead>> head = store_.PeekAfter(start);
+    if (head.ok() && head->has_value()) {
+      const Status aside =
+          quarantine_->PutAside((*head)->id, (*head)->account_id, error, options_.cursor_name);
+      if (aside.ok()) {
+        ++quarantine_streak_;
+        errors_total_.Inc({std::string(chunk_processor_->name())});
+        recorded_cursor_ = (*head)->id;  // committed with the quarantine row
+        PublishCursor(recorded_cursor_);
+        NoteSuccess();
+        return {1, false, true};
+      }
+      error = aside;
+    } else if (!head.ok()) {
+      error = head.status();
+    }
+  }
+  logger_->error("ingest: reading after interaction {} failed, will retry: {}", start,
+                 error.ToString());
+  NoteFailure();
+  return {0, true};
+}
+
+bool IngestWorker::MayQuarantine() {
+  if (quarantine_streak_ < kMaxQuarantineStreak) return true;
+  if (quarantine_streak_ == kMaxQuarantineStreak) {
+    ++quarantine_streak_;  // logged once per streak
+    logger_->error(
+        "ingest: {} rows in a row failed and were quarantined: this looks like a fault of the "
+        "service, not of the rows; the worker stops at the next failing row and retries it",
+        kMaxQuarantineStreak);
+  }
+  return false;
+}
+
+IngestWorker::ChunkOutcome IngestWorker::ApplyTransactional(
+    std::span<const model::Interaction> items) {
   if (items.empty()) {
     NoteSuccess();
     return {0, false};
   }
+  const int64_t start = cursor_.load();
   ChunkCursor cursor{options_.cursor_name, items.back().id};
   StatusOr<size_t> prefix = RunChunkPrefix(items, cursor);
   Status status = prefix.status();
   size_t done = prefix.ok() ? std::min(*prefix, items.size()) : 0;
-  if (!status.ok() && items.size() > 1) {
+  const int64_t now_ms = clock_.NowUnixMillis();
+  uint64_t applied = done;
+  for (size_t i = 0; i < done; ++i) {
+    lag_seconds_.Observe({}, static_cast<double>(now_ms - items[i].received_at_ms) / 1000.0);
+  }
+  if (done > 0) quarantine_streak_ = 0;
+  int64_t committed = done > 0 ? items[done - 1].id : start;
+  if (!status.ok() && (items.size() > 1 || quarantine_ != nullptr)) {
     // Nothing of the chunk was applied. One interaction per transaction finds the one that
-    // fails and lets the ones before it through; a transient error may clear on the way.
+    // fails and lets the ones before it through; a transient error may clear on the way. With
+    // a quarantine, a row that fails for a lasting reason is put aside and the next rows go on.
     logger_->warn("ingest: chunk after interaction {} failed, retrying one at a time: {}", start,
                   status.ToString());
     for (; done < items.size(); ++done) {
       cursor.last_id = items[done].id;
       status = RunChunkProcessor(items.subspan(done, 1), &cursor);
-      if (!status.ok()) break;
+      if (status.ok()) {
+        quarantine_streak_ = 0;
+        lag_seconds_.Observe({}, static_cast<double>(now_ms - items[done].received_at_ms) / 1000.0);
+        ++applied;
+        committed = items[done].id;
+        continue;
+      }
+      if (quarantine_ == nullptr || !ShouldQuarantine(status) || !MayQuarantine()) break;
+      const Status aside = quarantine_->PutAside(items[done].id, items[done].account_id, status,
+                                                 options_.cursor_name);
+      if (!aside.ok()) {
+        status = aside;  // not put aside: the row is retried after the pause, as before
+        break;
+      }
+      ++quarantine_streak_;
+      errors_total_.Inc({std::string(chunk_processor_->name())});
+      committed = items[done].id;
+      status = core::OkStatus();
     }
   }
-  if (done > 0) {
-    const int64_t now_ms = clock_.NowUnixMillis();
-    for (size_t i = 0; i < done; ++i) {
-      lag_seconds_.Observe({}, static_cast<double>(now_ms - items[i].received_at_ms) / 1000.0);
-    }
-    recorded_cursor_ = items[done - 1].id;  // committed with the chunk
-    PublishCursor(recorded_cursor_);
-    processed_total_.Inc({}, done);
+  if (committed != start) {
+    recorded_cursor_ = committed;  // committed with the chunk (or the quarantine row)
+    PublishCursor(committed);
+    if (applied > 0) processed_total_.Inc({}, applied);
   }
   if (!status.ok()) {
     // Never skipped: the cursor stops before it and the same interaction is retried.

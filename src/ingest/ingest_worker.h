@@ -23,6 +23,7 @@
 #include "src/core/metrics.h"
 #include "src/core/status.h"
 #include "src/ingest/processor.h"
+#include "src/ingest/quarantine.h"
 #include "src/storage/cursor_store.h"
 #include "src/storage/inbox_lag.h"
 #include "src/storage/interaction_store.h"
@@ -57,6 +58,13 @@ inline constexpr std::chrono::milliseconds kIdleCursorFlushInterval{1000};
 // The pause before the next attempt after `consecutive_failures` (>= 1) failures in a row:
 // retry_interval, doubled for each further failure, at most max_retry_interval.
 std::chrono::milliseconds RetryDelay(int consecutive_failures, const IngestWorkerOptions& options);
+
+// With a quarantine (IngestWorker::EnableQuarantine): after this many rows in a row were put
+// aside with no row applied in between, the worker stops putting rows aside and retries the
+// failing one instead — so many failures in a row are a fault of the service (a broken schema,
+// a bug), not poison rows, and must not empty the inbox into the quarantine. Any applied row
+// resets the count.
+inline constexpr int kMaxQuarantineStreak = 100;
 
 // How often (on the Clock) the lag gauges are refreshed while the worker is busy; when it has
 // caught up they are refreshed on every pass.
@@ -115,6 +123,12 @@ class IngestWorker {
   // Clock, 0 when none), refreshed by the worker thread. Call before Start; `reader` must
   // outlive the worker.
   void EnableLagMetrics(storage::InboxLagReader& reader);
+  // With the chunk processor: a row that fails to apply (or to be read) for a lasting reason
+  // (ShouldQuarantine) is put aside, with the cursor moved past it in the same transaction, and
+  // the rows after it go on; without, such a row stops the worker and is retried after the
+  // pause (the processors' path always does that). Call before Start; `quarantine` must outlive
+  // the worker.
+  void EnableQuarantine(Quarantine& quarantine);
 
   // Loads the cursor and starts the thread. InvalidArgument for bad options;
   // FailedPrecondition when called twice or after Stop; the store's error otherwise.
@@ -154,6 +168,15 @@ class IngestWorker {
   ChunkOutcome ProcessChunk();
   // ProcessChunk with the chunk processor (worker thread).
   ChunkOutcome ProcessChunkTransactional();
+  // After a read that failed for a lasting reason (quarantine on): reads one row at a time and
+  // applies the rows before the one that cannot be read, or puts that one aside when it is the
+  // first (worker thread).
+  ChunkOutcome ReadPastUndecodable(int64_t start, storage::RawBody raw_body,
+                                   const core::Status& chunk_error);
+  // Whether a failing row may be put aside (kMaxQuarantineStreak); logs the first refusal.
+  bool MayQuarantine();
+  // Applies rows read after the cursor with the chunk processor (worker thread).
+  ChunkOutcome ApplyTransactional(std::span<const model::Interaction> items);
   // ChunkProcessor::ProcessChunkPrefix, an escaped exception turned into Internal, as is a
   // prefix of nothing (worker thread).
   core::StatusOr<size_t> RunChunkPrefix(std::span<const model::Interaction> chunk,
@@ -194,6 +217,7 @@ class IngestWorker {
   core::GaugeFamily& oldest_pending_age_seconds_;
   ChunkProcessor* chunk_processor_ = nullptr;      // set by the chunk constructor only
   storage::InboxLagReader* lag_reader_ = nullptr;  // set before Start
+  Quarantine* quarantine_ = nullptr;               // set before Start
 
   std::atomic<int64_t> cursor_{0};  // written by the worker thread (and Start) only
 
@@ -201,6 +225,7 @@ class IngestWorker {
   int64_t recorded_cursor_ = 0;  // what the store holds (set by Start)
   std::optional<std::chrono::steady_clock::time_point> recorded_at_;  // on clock_
   int consecutive_failures_ = 0;
+  int quarantine_streak_ = 0;  // rows put aside since the last row applied
   std::optional<std::chrono::steady_clock::time_point> retry_at_;        // on clock_
   std::optional<std::chrono::steady_clock::time_point> lag_updated_at_;  // on clock_
 

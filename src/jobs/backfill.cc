@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "src/jobs/enrich_handler.h"
+
 namespace scrm::jobs {
 namespace {
 
@@ -10,6 +12,11 @@ constexpr size_t kMaxUseridsPerCall = 100;  // batch/get_by_user: <= 100 userids
 constexpr int64_t kPageLimit = 100;         // and limit <= 100
 // A platform that keeps answering with a new cursor would otherwise keep us here forever.
 constexpr int64_t kMaxPagesPerBatch = 100000;
+
+bool IsUnknownErrcode(const platform::ApiError& error) {
+  return error.outcome == platform::Outcome::kRejected && error.errcode != 0 &&
+         !platform::IsKnownErrcode(config::Platform::kWecom, error.errcode);
+}
 
 }  // namespace
 
@@ -26,6 +33,12 @@ core::StatusOr<BackfillReport> BackfillWecom(platform::WecomClient& client,
     std::string cursor;
     for (int64_t page = 0; page < kMaxPagesPerBatch; ++page) {
       auto reply = client.BatchGetByUser(batch, cursor, kPageLimit, options);
+      // A read: an errcode nobody listed is asked again, a bounded number of times.
+      for (int asked = 1;
+           !reply.ok() && IsUnknownErrcode(reply.error()) && asked < kUnknownErrcodeReadAttempts;
+           ++asked) {
+        reply = client.BatchGetByUser(batch, cursor, kPageLimit, options);
+      }
       if (!reply.ok()) return reply.error().ToStatus();
       ++report.pages;
       for (const auto& item : reply.value().items) {

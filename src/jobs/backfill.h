@@ -24,7 +24,8 @@ struct BackfillReport {
 // running scrmd on the same account go first. `userids` are the corp members whose contacts to
 // read (sent 100 at a time). Every step is idempotent: running it twice creates nothing new.
 // Stops at the first platform error (as its Status, see platform::ApiError::ToStatus) or
-// profile error; what was done before stays done.
+// profile error; what was done before stays done. A page answered with an errcode that
+// PROTOCOL §4.3 does not list is asked again, up to kUnknownErrcodeReadAttempts times in all.
 core::StatusOr<BackfillReport> BackfillWecom(platform::WecomClient& client,
                                              profiles::ProfileService& profiles,
                                              const std::string& account_id,

@@ -70,7 +70,8 @@ JobResult EnrichHandler::RunOa(const storage::OutboxJob& job, int64_t customer_i
   call.priority = platform::Priority::kBulk;  // nobody waits for an enrichment
   call.time_budget = options_.call_budget;
   auto user = client->second->GetUserInfo(openid, "zh_CN", call);
-  if (!user.ok()) return PlatformFailure(job, customer_id, user.error());
+  if (!user.ok())
+    return PlatformFailure(job, config::Platform::kOfficialAccount, customer_id, user.error());
   // subscribe == 0: only openid (and unionid) come back (PROTOCOL §4.2).
   std::map<std::string, std::string> attributes;
   SetIfPresent(attributes, "oa.subscribe_scene", user.value().subscribe_scene);
@@ -92,7 +93,8 @@ JobResult EnrichHandler::RunWecom(const storage::OutboxJob& job, int64_t custome
   // given — a partial list would take away the corp tags of the members on later pages. A page
   // that fails retries the whole job (reads are safe to repeat).
   auto detail = client->second->GetExternalContact(external_userid, "", call);
-  if (!detail.ok()) return PlatformFailure(job, customer_id, detail.error());
+  if (!detail.ok())
+    return PlatformFailure(job, config::Platform::kWecom, customer_id, detail.error());
   const platform::WecomExternalContact contact = detail.value().contact;
   std::vector<platform::WecomFollowUser> follow_users = std::move(detail.value().follow_users);
   std::string cursor = detail.value().next_cursor;
@@ -105,7 +107,8 @@ JobResult EnrichHandler::RunWecom(const storage::OutboxJob& job, int64_t custome
                                                 " pages of follow_user");
     }
     auto page = client->second->GetExternalContact(external_userid, cursor, call);
-    if (!page.ok()) return PlatformFailure(job, customer_id, page.error());
+    if (!page.ok())
+      return PlatformFailure(job, config::Platform::kWecom, customer_id, page.error());
     if (page.value().next_cursor == cursor) {
       return JobResult::Failed("bad_reply", "externalcontact/get: next_cursor did not move");
     }
@@ -152,8 +155,8 @@ JobResult EnrichHandler::Apply(int64_t customer_id, const std::string& unionid,
   return JobResult{};
 }
 
-JobResult EnrichHandler::PlatformFailure(const storage::OutboxJob& job, int64_t customer_id,
-                                         const platform::ApiError& error) {
+JobResult EnrichHandler::PlatformFailure(const storage::OutboxJob& job, config::Platform platform,
+                                         int64_t customer_id, const platform::ApiError& error) {
   const std::string outcome(platform::OutcomeName(error.outcome));
   switch (error.outcome) {
     case platform::Outcome::kRetryAfter: {
@@ -178,8 +181,18 @@ JobResult EnrichHandler::PlatformFailure(const storage::OutboxJob& job, int64_t 
       }
       return JobResult::Failed(outcome, error.message, error.errcode);
     }
-    case platform::Outcome::kConfigError:  // the clients log and count these already
     case platform::Outcome::kRejected:
+      // An errcode nobody listed, on a read: asking again is harmless, a few times.
+      if (error.errcode != 0 && !platform::IsKnownErrcode(platform, error.errcode) &&
+          job.attempts < options_.unknown_errcode_attempts) {
+        return JobResult::Retry(
+            outcome,
+            "unknown errcode on a read (attempt " + std::to_string(job.attempts) + " of " +
+                std::to_string(options_.unknown_errcode_attempts) + "): " + error.message,
+            error.errcode);
+      }
+      return JobResult::Failed(outcome, error.message, error.errcode);
+    case platform::Outcome::kConfigError:  // the clients log and count these already
     case platform::Outcome::kBadReply:
       return JobResult::Failed(outcome, error.message, error.errcode);
   }

@@ -62,7 +62,12 @@ OutboxRunner::OutboxRunner(storage::OutboxStore& store, const core::Clock& clock
       jobs_total_(metrics.Counter("scrmd_outbox_jobs_total",
                                   "Outbox job attempts by kind and result (done, retry, failed, "
                                   "unknown).",
-                                  {"kind", "result"})) {}
+                                  {"kind", "result"})),
+      failed_jobs_(metrics.Gauge("scrmd_outbox_failed_jobs",
+                                 "Outbox jobs in state failed now, by kind (listed by GET "
+                                 "/api/v1/jobs?status=failed, retried by POST "
+                                 "/api/v1/jobs/{id}/retry).",
+                                 {"kind"})) {}
 
 OutboxRunner::~OutboxRunner() { Stop(); }
 
@@ -79,6 +84,7 @@ core::Status OutboxRunner::Start() {
 }
 
 void OutboxRunner::Notify() {
+  gauge_stale_.store(true);
   {
     std::lock_guard lock(mu_);
     notified_ = true;
@@ -148,7 +154,30 @@ core::StatusOr<size_t> OutboxRunner::RunOnce() {
     Record(job, result);
     ++ran;
   }
+  const bool stale = gauge_stale_.exchange(false);
+  if (failed_this_round_ || stale || !gauge_counted_ms_.has_value() ||
+      clock_.NowUnixMillis() - *gauge_counted_ms_ >= kFailedGaugeRefresh.count()) {
+    failed_this_round_ = false;
+    RefreshFailedGauge();
+  }
   return ran;
+}
+
+void OutboxRunner::RefreshFailedGauge() {
+  const core::StatusOr<std::map<std::string, int64_t>> counts =
+      store_.CountByKind(storage::OutboxState::kFailed);
+  if (!counts.ok()) {
+    log_->warn("outbox: counting failed jobs: {}", counts.status().ToString());
+    return;
+  }
+  gauge_counted_ms_ = clock_.NowUnixMillis();
+  for (const std::string& kind : failed_kinds_) {
+    if (!counts->contains(kind)) failed_jobs_.Set({kind}, 0);
+  }
+  for (const auto& [kind, count] : *counts) {
+    failed_kinds_.insert(kind);
+    failed_jobs_.Set({kind}, static_cast<double>(count));
+  }
 }
 
 int64_t OutboxRunner::BackoffMs(int attempt) const {
@@ -171,6 +200,7 @@ void OutboxRunner::Record(const storage::OutboxJob& job, const JobResult& in) {
                                now_ms);
       break;
     case JobResult::Kind::kFailed:
+      failed_this_round_ = true;
       recorded = store_.Finish(job.id, job.attempts, storage::OutboxState::kFailed,
                                AttemptOf(result), now_ms);
       log_->warn("outbox: job {} ({} {}) failed: {} {} {}", job.id, job.kind, job.account_id,

@@ -5,6 +5,7 @@
 
 #include <spdlog/logger.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -53,6 +55,10 @@ class JobHandler {
   virtual JobResult Run(const storage::OutboxJob& job) = 0;
 };
 
+// How often (on the Clock) the runner recounts the failed jobs for scrmd_outbox_failed_jobs when
+// nothing failed in between and nobody called Notify (a retry through the API calls it).
+inline constexpr std::chrono::milliseconds kFailedGaugeRefresh{std::chrono::seconds(10)};
+
 struct OutboxRunnerOptions {
   // How often the thread looks for due jobs when nobody calls Notify.
   std::chrono::milliseconds poll_interval{1000};
@@ -86,7 +92,8 @@ class OutboxRunner {
 
   // Starts the thread. FailedPrecondition when started already or after Stop.
   core::Status Start();
-  // Wakes the thread now (a job was queued).
+  // Wakes the thread now (a job was queued or put back by a retry); the next round also recounts
+  // the failed jobs.
   void Notify();
   // Stops promptly: the job in hand finishes (bounded by its call's budget), the jobs claimed
   // with it and not started are given back (due now), and the thread is joined. Idempotent.
@@ -94,13 +101,16 @@ class OutboxRunner {
 
   // One round on the calling thread: claims the due jobs (up to batch) and runs them. The
   // number of jobs run; an error when the store failed (the thread logs it and tries again on
-  // the next round).
+  // the next round). Also refreshes scrmd_outbox_failed_jobs (failed jobs per kind) on the first
+  // round, after a round that failed a job, after Notify, and at least every kFailedGaugeRefresh.
   core::StatusOr<size_t> RunOnce();
 
  private:
   void Loop();
   void Record(const storage::OutboxJob& job, const JobResult& result);
   int64_t BackoffMs(int attempt) const;
+  // Recounts the failed jobs per kind into failed_jobs_ (runner thread).
+  void RefreshFailedGauge();
 
   storage::OutboxStore& store_;
   const core::Clock& clock_;
@@ -108,6 +118,13 @@ class OutboxRunner {
   const OutboxRunnerOptions options_;
   std::map<std::string, JobHandler*, std::less<>> handlers_;
   core::CounterFamily& jobs_total_;
+  core::GaugeFamily& failed_jobs_;
+
+  // Runner thread (RunOnce) only.
+  std::set<std::string> failed_kinds_;       // kinds exported so far, set to 0 when none is left
+  std::optional<int64_t> gauge_counted_ms_;  // on clock_
+  bool failed_this_round_ = false;
+  std::atomic<bool> gauge_stale_{false};  // set by Notify
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -15,6 +15,9 @@ using JobKind = JobResult::Kind;
 // OA batchtagging: the fan has 20 tags already (PROTOCOL §4.2). The platform will not take
 // another tag for this person, whatever we send: a per-user refusal, not a bad request.
 constexpr int64_t kOaTooManyTags = 45059;
+// WeCom mark_tag: a tag id the corp does not have ("invalid tagid", PROTOCOL §4.1). It fails the
+// whole call, the valid ids with it.
+constexpr int64_t kWecomInvalidTagId = 40068;
 // Attribute values are capped by ProfileService::SetAttributes.
 constexpr size_t kMaxAttributeBytes = 1024;
 
@@ -191,6 +194,15 @@ JobResult TagPushHandler::Push(const storage::OutboxJob& job, int64_t customer_i
     log_->info("tagpush: {} refused customer {} on {}: {}", job.account_id, customer_id,
                target.target, errcode);
   };
+  // A corp tag id the platform does not know: "<target>:<tag id>=40068".
+  const auto refuse_tag = [&](const Target& target, const std::string& platform_tag_id,
+                              int64_t errcode) {
+    if (!refusals.empty()) refusals += ' ';
+    refusals += target.target + ":" + platform_tag_id + "=" + std::to_string(errcode);
+    if (first_refusal == 0) first_refusal = errcode;
+    log_->warn("tagpush: {} refused corp tag {} for customer {} on {}: {} (check the mapping)",
+               job.account_id, platform_tag_id, customer_id, target.target, errcode);
+  };
 
   for (const Target& target : targets) {
     const int64_t now_ms = clock_.NowUnixMillis();
@@ -245,10 +257,39 @@ JobResult TagPushHandler::Push(const storage::OutboxJob& job, int64_t customer_i
         if (!change.add_id.empty()) add_tag.push_back(change.add_id);
         if (!change.remove_id.empty()) remove_tag.push_back(change.remove_id);
       }
-      auto marked = wecom_.at(job.account_id)
-                        ->MarkTag(target.target, target.external_userid, add_tag, remove_tag, call);
+      platform::WecomClient& client = *wecom_.at(job.account_id);
+      auto marked =
+          client.MarkTag(target.target, target.external_userid, add_tag, remove_tag, call);
       if (marked.ok()) {
         for (const Change& change : changes) note(change);
+      } else if (marked.error().errcode == kWecomInvalidTagId && changes.size() > 1) {
+        // One id the corp does not have (deleted, or mapped by mistake) fails the whole call:
+        // send each change alone so that the valid ones go through and only the bad one is
+        // refused (recorded on the customer, not retried until the mapping changes).
+        for (const Change& change : changes) {
+          const std::vector<std::string> one_add =
+              change.add_id.empty() ? std::vector<std::string>{} : std::vector{change.add_id};
+          const std::vector<std::string> one_remove =
+              change.remove_id.empty() ? std::vector<std::string>{} : std::vector{change.remove_id};
+          auto single =
+              client.MarkTag(target.target, target.external_userid, one_add, one_remove, call);
+          if (single.ok()) {
+            note(change);
+          } else if (single.error().errcode == kWecomInvalidTagId) {
+            refuse_tag(target, change.keep ? change.add_id : change.remove_id,
+                       single.error().errcode);
+            if (!change.keep) removed.push_back(change.tag_id);  // nothing left to take off
+          } else if (stop = Classify(single.error(), false); !stop.has_value()) {
+            refuse(target, single.error().errcode);
+            break;
+          } else {
+            break;
+          }
+        }
+      } else if (marked.error().errcode == kWecomInvalidTagId) {
+        const Change& change = changes.front();
+        refuse_tag(target, change.keep ? change.add_id : change.remove_id, marked.error().errcode);
+        if (!change.keep) removed.push_back(change.tag_id);
       } else if (stop = Classify(marked.error(), false); !stop.has_value()) {
         refuse(target, marked.error().errcode);
       }

@@ -50,6 +50,9 @@ class TagPushHandler final : public JobHandler {
   // only redoes the rest. Outcomes: all targets done -> done; some refused (platform::kRefused,
   // e.g. WeCom 84061 the relation is gone, OA 40003) -> done with outcome "refused", the
   // customer gets attribute "tagpush_refused:<account>", and those targets are not retried;
+  // A WeCom 40068 (a mapped corp tag id the corp does not have) on a mark_tag with several
+  // changes is split: each change is sent alone, the valid ones go through, and each unknown id
+  // is refused as "<userid>:<tag id>=40068" in the same attribute (never retried by this job).
   // kRetryAfter (at retry_after), kUnavailable, kThrottled, kUnknown (the calls are idempotent)
   // -> retry; kConfigError, kRejected, kBadReply -> failed. A customer no longer found, or
   // merged (the merge queued the survivor's push), is done.

@@ -23,7 +23,7 @@ namespace scrm::jobs {
 
 inline constexpr char kTagSweepJobKind[] = "tagsweep";
 // The outbox needs an account on every job; the sweep covers every push account.
-inline constexpr char kTagSweepAccount[] = "*";
+inline constexpr char kTagSweepAccount[] = "*";  // = kRecurringAccount (recurring.h)
 
 struct TagSweepOptions {
   // Sweeps start at multiples of this (unix time), one per interval. A tag that fades is taken

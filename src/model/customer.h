@@ -126,6 +126,9 @@ struct CustomerTag {
   int64_t evidence_rule_id = 0;
   int evidence_rule_version = 0;
   int64_t evidence_interaction_id = 0;
+  // Whether the score decays with the group's half-life: false for a manual tag, held until
+  // removed unless its caller asked for decay (docs/tagging.md "Manual tags").
+  bool decays = true;
 
   friend bool operator==(const CustomerTag&, const CustomerTag&) = default;
 };

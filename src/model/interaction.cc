@@ -6,7 +6,7 @@
 namespace scrm::model {
 namespace {
 
-constexpr std::array<std::pair<InteractionKind, std::string_view>, 30> kKindNames = {{
+constexpr std::array<std::pair<InteractionKind, std::string_view>, 31> kKindNames = {{
     {InteractionKind::kUnknown, "unknown"},
     {InteractionKind::kMessageText, "message.text"},
     {InteractionKind::kMessageImage, "message.image"},
@@ -37,6 +37,7 @@ constexpr std::array<std::pair<InteractionKind, std::string_view>, 30> kKindName
     {InteractionKind::kTagDelete, "tag.delete"},
     {InteractionKind::kTagShuffle, "tag.shuffle"},
     {InteractionKind::kOtherEvent, "event.other"},
+    {InteractionKind::kMalformed, "malformed"},
 }};
 
 }  // namespace

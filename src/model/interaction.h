@@ -49,6 +49,10 @@ enum class InteractionKind {
   kTagDelete,            // "tag.delete"
   kTagShuffle,           // "tag.shuffle"
   kOtherEvent,           // "event.other": an event we do not model (stored with its Event name)
+  kMalformed,            // "malformed": an authentic (signature-checked, decrypted) payload the
+                         // normalizer could not read (no CreateTime, a non-numeric MsgId, not
+                         // XML/JSON...): stored with its raw body, the reason in GenericPayload,
+                         // no identity; the ingest worker applies nothing for it
 };
 
 std::string_view KindName(InteractionKind kind);
@@ -121,6 +125,7 @@ struct GenericPayload {
   std::string msg_type;     // MsgType
   std::string event;        // Event
   std::string change_type;  // ChangeType, when present
+  std::string malformed;    // kind "malformed" only: why the payload could not be read
 };
 
 using Payload =
@@ -138,7 +143,7 @@ struct Interaction {
   std::string dedupe_key;
   std::string msg_id;           // MsgId, a 64-bit integer kept as text
   std::string openid;           // OA FromUserName
-  std::string unionid;          // when the platform gives it
+  std::string unionid;          // never from a callback body (PROTOCOL §5); nothing trusts it
   std::string external_userid;  // WeCom ExternalUserID (the customer)
   std::string userid;           // WeCom UserID (the member / employee)
   std::string chat_id;          // WeCom ChatId

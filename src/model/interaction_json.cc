@@ -83,10 +83,12 @@ struct ToJsonVisitor {
             {"strategy_id", p.strategy_id}};
   }
   json operator()(const GenericPayload& p) const {
-    return {{"type", kTypeGeneric},
-            {"msg_type", p.msg_type},
-            {"event", p.event},
-            {"change_type", p.change_type}};
+    json out = {{"type", kTypeGeneric},
+                {"msg_type", p.msg_type},
+                {"event", p.event},
+                {"change_type", p.change_type}};
+    if (!p.malformed.empty()) out["malformed"] = p.malformed;
+    return out;
   }
 };
 
@@ -186,7 +188,8 @@ std::string_view DefaultTypeFor(InteractionKind kind) {
     case InteractionKind::kUnknown:
     case InteractionKind::kUnsubscribe:
     case InteractionKind::kEnterAgent:
-    case InteractionKind::kOtherEvent: return kTypeGeneric;
+    case InteractionKind::kOtherEvent:
+    case InteractionKind::kMalformed: return kTypeGeneric;
   }
   return kTypeGeneric;
 }
@@ -271,6 +274,7 @@ core::StatusOr<Payload> ReadPayload(std::string_view type, const json& object) {
     r.String("msg_type", p.msg_type);
     r.String("event", p.event);
     r.String("change_type", p.change_type);
+    r.String("malformed", p.malformed);
     payload = std::move(p);
   } else {
     return core::InvalidArgumentError("unknown payload type \"" + std::string(type) + "\"");

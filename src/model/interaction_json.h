@@ -25,7 +25,8 @@ nlohmann::json PayloadToJson(const Payload& payload);
 // an object, "type" is unknown, or a field has the wrong JSON type. Never throws.
 core::StatusOr<Payload> PayloadFromJson(InteractionKind kind, const nlohmann::json& json);
 
-// The interaction as a JSON object: id (number; ids are < 2^63), platform, account, kind
+// The interaction as a JSON object: id (a number here; the REST API answers it as a string,
+// docs/api.md "Ids are strings", since ids are above 2^53), platform, account, kind
 // (KindName), dedupe_key, msg_id (string: a 64-bit MsgId loses precision in JSON doubles),
 // openid, unionid, external_userid, userid, chat_id, to_user, occurred_at_ms, received_at_ms,
 // payload (PayloadToJson), raw_format, and raw_body only when include_raw (it can hold personal

@@ -15,7 +15,10 @@ std::string_view ErrorClassName(ErrorClass error_class) {
   return "rejected";
 }
 
-ErrorClass ClassifyErrcode(config::Platform platform, int64_t errcode) {
+namespace {
+
+// The class of an errcode listed in PROTOCOL §4.3 (docs/outbound.md); nullopt for any other.
+std::optional<ErrorClass> KnownClass(config::Platform platform, int64_t errcode) {
   if (errcode == 0) return ErrorClass::kNone;
   if (errcode == -1) return ErrorClass::kTransient;  // system busy, "建议重试次数不超过3次"
   if (platform == config::Platform::kWecom) {
@@ -39,7 +42,7 @@ ErrorClass ClassifyErrcode(config::Platform platform, int64_t errcode) {
       case 84061:  // no follow relation
       case 40096:  // invalid external_userid
         return ErrorClass::kUserRefused;
-      default: return ErrorClass::kRejected;
+      default: return std::nullopt;
     }
   }
   switch (errcode) {
@@ -54,6 +57,7 @@ ErrorClass ClassifyErrcode(config::Platform platform, int64_t errcode) {
     case 48001:  // API unauthorized
       return ErrorClass::kConfig;
     case 45011:  // API minute quota
+    case 45033:  // concurrency limit: "retry with jitter" on both platforms (PROTOCOL §4.3)
       return ErrorClass::kTransient;
     case 45009:  // daily quota reached: only after the daily reset
       return ErrorClass::kQuota;
@@ -67,8 +71,18 @@ ErrorClass ClassifyErrcode(config::Platform platform, int64_t errcode) {
     case 40003:  // invalid openid
     case 46004:  // user does not exist
       return ErrorClass::kUserRefused;
-    default: return ErrorClass::kRejected;
+    default: return std::nullopt;
   }
+}
+
+}  // namespace
+
+ErrorClass ClassifyErrcode(config::Platform platform, int64_t errcode) {
+  return KnownClass(platform, errcode).value_or(ErrorClass::kRejected);
+}
+
+bool IsKnownErrcode(config::Platform platform, int64_t errcode) {
+  return KnownClass(platform, errcode).has_value();
 }
 
 bool IsUnreachable(config::Platform platform, int64_t errcode) {

@@ -29,7 +29,14 @@ std::string_view ErrorClassName(ErrorClass error_class);
 
 // The class of a non-zero errcode on `platform`. WeCom 40001 (invalid secret) is kConfig, OA
 // 40001 (invalid credential: usually the token) is kToken (PROTOCOL §7.15).
+// 45033 (concurrency limit) is kTransient on both platforms. An errcode the table does not list
+// is kRejected.
 ErrorClass ClassifyErrcode(config::Platform platform, int64_t errcode);
+
+// Whether `errcode` is one the table of PROTOCOL §4.3 lists for `platform` (0 included). An
+// unknown errcode is kRejected by ClassifyErrcode; a READ caller may still ask again a bounded
+// number of times (jobs::EnrichHandlerOptions::unknown_errcode_attempts), a send never does.
+bool IsKnownErrcode(config::Platform platform, int64_t errcode);
 
 // Whether a kUserRefused errcode says the person cannot be reached at all — refused messages,
 // unsubscribed, unknown id, no follow relation: "do not retry; mark contact" (PROTOCOL §4.3) —

@@ -61,12 +61,6 @@ std::optional<IdentityKey> PrimaryIdentity(const model::Interaction& it) {
   return std::nullopt;
 }
 
-// unionid spans every account bound to one open-platform account (PROTOCOL §5).
-std::optional<IdentityKey> UnionIdentity(const model::Interaction& it) {
-  if (it.unionid.empty()) return std::nullopt;
-  return IdentityKey{model::kUnionidPlatform, "", model::IdentityKind::kUnionid, it.unionid};
-}
-
 // Queues the enrichment of a customer just created from `identity` (ProfileServiceOptions::
 // enrichment_accounts), in the transaction that created it.
 Status EnqueueEnrichment(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
@@ -135,9 +129,9 @@ Status QueueTagPush(storage::ProfileTxn& txn, const ProfileServiceOptions& optio
 bool Pushable(const std::optional<model::CustomerTag>& row, const model::TagDetail& tag,
               int64_t now_ms) {
   if (!row.has_value() || row->source == model::TagSource::kPlatform) return false;
-  return tagger::IsHeld(
-      tagger::DecayedScore(row->score, row->updated_at_ms, now_ms, HalfLifeMs(tag.group)),
-      tag.Threshold());
+  return tagger::IsHeld(tagger::DecayedScore(row->score, row->updated_at_ms, now_ms,
+                                             HalfLifeMs(tag.group, row->decays)),
+                        tag.Threshold());
 }
 
 // A local change of one customer tag (rule, manual, API removal): queues a push when the tag is
@@ -301,20 +295,28 @@ StatusOr<model::CustomerTag> ApplyTagDelta(storage::ProfileTxn& txn, int64_t cus
                                            const model::TagDetail& tag, double weight,
                                            int64_t at_ms, model::TagSource source, int64_t rule_id,
                                            int rule_version, int64_t interaction_id,
-                                           const ProfileServiceOptions& options, int64_t now_ms) {
+                                           const ProfileServiceOptions& options, int64_t now_ms,
+                                           bool decays = true) {
   SCRM_ASSIGN_OR_RETURN(std::optional<model::CustomerTag> stored,
                         txn.GetCustomerTag(customer_id, tag.tag.id));
   tagger::TagScore score;
   if (stored.has_value()) score = {stored->score, stored->updated_at_ms};
+  // The stored score decays (or not: a held manual tag) up to the delta as it was stored.
   const tagger::TagScore next = tagger::ApplyDelta(
       score, tagger::TagDelta{model::TagRef{tag.group.name, tag.tag.name}, weight, at_ms},
-      HalfLifeMs(tag.group));
+      HalfLifeMs(tag.group, stored.has_value() ? stored->decays : decays));
   model::CustomerTag row;
   row.customer_id = customer_id;
   row.tag_id = tag.tag.id;
   row.score = next.score;
   row.updated_at_ms = stored.has_value() ? next.updated_at_ms : at_ms;
   row.source = source;
+  row.decays = decays;
+  if (stored.has_value() && !stored->decays) {
+    // A manual tag held until removed stays so: a rule adds to its score, it keeps holding.
+    row.source = model::TagSource::kManual;
+    row.decays = false;
+  }
   row.evidence_rule_id = rule_id;
   row.evidence_rule_version = rule_version;
   row.evidence_interaction_id = interaction_id;
@@ -625,7 +627,7 @@ TagView ToTagView(const model::CustomerTagDetail& detail, int64_t now_ms) {
   TagView view;
   view.detail = detail;
   view.decayed_score = tagger::DecayedScore(detail.value.score, detail.value.updated_at_ms, now_ms,
-                                            HalfLifeMs(detail.tag.group));
+                                            HalfLifeMs(detail.tag.group, detail.value.decays));
   view.held = tagger::IsHeld(view.decayed_score, detail.tag.Threshold());
   return view;
 }
@@ -640,6 +642,10 @@ Status CheckActive(const model::Customer& customer) {
 }
 
 }  // namespace
+
+int64_t HalfLifeMs(const model::TagGroup& group, bool decays) {
+  return decays ? HalfLifeMs(group) : 0;  // a manual tag is held until removed (docs/tagging.md)
+}
 
 int64_t HalfLifeMs(const model::TagGroup& group) {
   return group.half_life_days <= 0 ? 0 : int64_t{group.half_life_days} * kDayMs;
@@ -671,40 +677,23 @@ ProfileService::ProfileService(storage::ProfileStore& store, const RuleSetHolder
 Status ProfileService::Apply(storage::ProfileTxn& txn, const model::Interaction& it,
                              const tagger::RuleEngine& engine) const {
   if (IsTagLibraryKind(it.kind)) return ApplyTagLibraryChange(txn, it);
+  // Identity resolution (PROTOCOL §5) from the channel's own id only. it.unionid is never
+  // used: an interaction comes from a callback body, and a body's identity claims are not
+  // believed (a plain-mode OA body is not even signed). Unionids reach a customer through
+  // LinkUnionid: the enrichment job (user/info, externalcontact/get), backfill or an operator.
+  // Rows an older scrmd stored with a body's UnionId are ignored the same way on a replay.
   const std::optional<IdentityKey> primary = PrimaryIdentity(it);
-  const std::optional<IdentityKey> unionid = UnionIdentity(it);
-  if (!primary.has_value() && !unionid.has_value()) return core::OkStatus();
+  if (!primary.has_value()) return core::OkStatus();
   const int64_t now_ms = clock_.NowUnixMillis();
 
-  // Identity resolution (PROTOCOL §5). Every step is idempotent by construction: a replay
-  // finds the identities (and the merge) the first delivery made. The common case — a known
-  // openid / external_userid without a unionid — is one statement.
-  std::optional<model::Customer> by_primary;
-  if (primary.has_value()) {
-    SCRM_ASSIGN_OR_RETURN(by_primary,
-                          txn.FindCustomerByIdentity(primary->platform, primary->account_id,
-                                                     primary->kind, primary->value));
-  }
-  SCRM_ASSIGN_OR_RETURN(const std::optional<model::Identity> by_union, Lookup(txn, unionid));
+  // Every step is idempotent by construction: a replay finds the identity the first delivery
+  // made. The common case — a known openid / external_userid — is one statement.
+  SCRM_ASSIGN_OR_RETURN(std::optional<model::Customer> by_primary,
+                        txn.FindCustomerByIdentity(primary->platform, primary->account_id,
+                                                   primary->kind, primary->value));
   model::Customer customer;
-  if (by_primary.has_value() && by_union.has_value() && by_primary->id != by_union->customer_id) {
-    SCRM_ASSIGN_OR_RETURN(const std::optional<model::MergeRecord> record,
-                          MergeByUnionid(txn, by_primary->id, by_union->customer_id));
-    if (record.has_value()) {
-      SCRM_ASSIGN_OR_RETURN(customer, txn.GetCustomer(record->survivor_id));
-    } else {
-      customer = std::move(*by_primary);
-    }
-  } else if (by_primary.has_value()) {
+  if (by_primary.has_value()) {
     customer = std::move(*by_primary);
-    if (unionid.has_value() && !by_union.has_value()) {
-      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *unionid, now_ms));
-    }
-  } else if (by_union.has_value()) {
-    SCRM_ASSIGN_OR_RETURN(customer, txn.GetCustomer(by_union->customer_id));
-    if (primary.has_value()) {
-      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *primary, now_ms));
-    }
   } else {
     if (!MayCreateCustomer(it.kind)) return core::OkStatus();
     customer.stage = model::LifecycleStage::kNew;
@@ -712,12 +701,8 @@ Status ProfileService::Apply(storage::ProfileTxn& txn, const model::Interaction&
     customer.created_at_ms = now_ms;
     customer.updated_at_ms = now_ms;
     SCRM_ASSIGN_OR_RETURN(customer.id, txn.CreateCustomer(customer));
-    if (primary.has_value()) {
-      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *primary, now_ms));
-      SCRM_RETURN_IF_ERROR(EnqueueEnrichment(txn, options_, *primary, now_ms));
-    }
-    if (unionid.has_value())
-      SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *unionid, now_ms));
+    SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *primary, now_ms));
+    SCRM_RETURN_IF_ERROR(EnqueueEnrichment(txn, options_, *primary, now_ms));
   }
 
   for (int hop = 0; customer.merged_into.has_value(); ++hop) {
@@ -822,11 +807,15 @@ Status ProfileService::ApplyMerge(storage::ProfileTxn& txn, int64_t survivor_id,
       continue;
     }
     SCRM_ASSIGN_OR_RETURN(const model::TagDetail tag, txn.GetTag(theirs.tag_id));
-    const tagger::TagScore sum = tagger::ApplyDelta(
-        tagger::TagScore{ours->score, ours->updated_at_ms},
-        tagger::TagDelta{RefOf(tag), theirs.score, theirs.updated_at_ms}, HalfLifeMs(tag.group));
+    // A manual tag either of them holds without decay stays held (docs/tagging.md).
+    const bool decays = ours->decays && theirs.decays;
+    const tagger::TagScore sum =
+        tagger::ApplyDelta(tagger::TagScore{ours->score, ours->updated_at_ms},
+                           tagger::TagDelta{RefOf(tag), theirs.score, theirs.updated_at_ms},
+                           HalfLifeMs(tag.group, decays));
     model::CustomerTag combined = theirs.updated_at_ms > ours->updated_at_ms ? theirs : *ours;
     combined.customer_id = survivor_id;
+    combined.decays = decays;
     combined.score = sum.score;
     combined.updated_at_ms = sum.updated_at_ms;
     SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(combined));
@@ -937,8 +926,9 @@ StatusOr<model::MergeRecord> ProfileService::UndoMerge(int64_t merge_id) {
       } else if (current.has_value()) {
         SCRM_ASSIGN_OR_RETURN(const model::TagDetail tag, txn.GetTag(theirs.tag_id));
         model::CustomerTag rest = *current;
-        rest.score -= tagger::DecayedScore(theirs.score, theirs.updated_at_ms,
-                                           current->updated_at_ms, HalfLifeMs(tag.group));
+        rest.score -=
+            tagger::DecayedScore(theirs.score, theirs.updated_at_ms, current->updated_at_ms,
+                                 HalfLifeMs(tag.group, current->decays));
         if (before == nullptr && std::fabs(rest.score) < kScoreEpsilon) {
           SCRM_RETURN_IF_ERROR(txn.DeleteCustomerTag(record.survivor_id, theirs.tag_id));
         } else {
@@ -1017,8 +1007,9 @@ StatusOr<std::vector<model::Customer>> ProfileService::ListCustomers(storage::Cu
     const int64_t half_life_ms = HalfLifeMs(tag->group);
     const double threshold = tag->Threshold();
     const bool want_held = match == TagMatch::kHeld;
-    filter.tag_score_filter = [=](double score, int64_t updated_at_ms) {
-      const double decayed = tagger::DecayedScore(score, updated_at_ms, now_ms, half_life_ms);
+    filter.tag_score_filter = [=](double score, int64_t updated_at_ms, bool decays) {
+      const double decayed =
+          tagger::DecayedScore(score, updated_at_ms, now_ms, decays ? half_life_ms : 0);
       return tagger::IsHeld(decayed, threshold) == want_held;
     };
   }
@@ -1067,7 +1058,7 @@ StatusOr<std::vector<model::FollowUpTask>> ProfileService::ListTasks(
 // Changes
 
 StatusOr<TagView> ProfileService::AddManualTag(int64_t customer_id, const model::TagRef& ref,
-                                               double weight) {
+                                               double weight, bool decay) {
   SCRM_RETURN_IF_ERROR(ValidateTagRef(ref));
   if (!std::isfinite(weight) || weight == 0 || std::fabs(weight) > kMaxManualWeight) {
     return core::InvalidArgumentError("weight must be non-zero and within -1000..1000");
@@ -1079,9 +1070,21 @@ StatusOr<TagView> ProfileService::AddManualTag(int64_t customer_id, const model:
     SCRM_RETURN_IF_ERROR(CheckActive(customer));
     SCRM_ASSIGN_OR_RETURN(model::TagDetail tag,
                           txn.GetOrCreateTag(ref.group, ref.name, options_.default_tag_group));
-    SCRM_ASSIGN_OR_RETURN(model::CustomerTag row,
-                          ApplyTagDelta(txn, customer_id, tag, weight, now_ms,
-                                        model::TagSource::kManual, 0, 0, 0, options_, now_ms));
+    SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> stored,
+                          txn.GetCustomerTag(customer_id, tag.tag.id));
+    if (stored.has_value() && stored->source == model::TagSource::kManual) {
+      TagView current = ToTagView(model::CustomerTagDetail{*stored, tag}, now_ms);
+      if (current.held) {
+        // Adding a manual tag the customer holds already changes nothing (idempotent).
+        view = std::move(current);
+        view.unchanged = true;
+        return core::OkStatus();
+      }
+    }
+    SCRM_ASSIGN_OR_RETURN(
+        model::CustomerTag row,
+        ApplyTagDelta(txn, customer_id, tag, weight, now_ms, model::TagSource::kManual, 0, 0, 0,
+                      options_, now_ms, /*decays=*/decay));
     view = ToTagView(model::CustomerTagDetail{row, tag}, now_ms);
     return core::OkStatus();
   });
@@ -1178,10 +1181,10 @@ Status ProfileService::SyncPlatformTags(int64_t customer_id,
       present.insert(tag->tag.id);
       SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> current,
                             txn.GetCustomerTag(customer_id, tag->tag.id));
-      const double decayed = current.has_value()
-                                 ? tagger::DecayedScore(current->score, current->updated_at_ms,
-                                                        now_ms, HalfLifeMs(tag->group))
-                                 : 0;
+      const double decayed =
+          current.has_value() ? tagger::DecayedScore(current->score, current->updated_at_ms, now_ms,
+                                                     HalfLifeMs(tag->group, current->decays))
+                              : 0;
       if (current.has_value() && tagger::IsHeld(decayed, tag->Threshold())) continue;
       model::CustomerTag row;
       row.customer_id = customer_id;
@@ -1302,7 +1305,11 @@ StatusOr<MappedTag> ProfileService::UpdateTagMapping(storage::ProfileTxn& txn, m
     tag.tag.oa_tag_id = *change.oa_tag_id;
   }
   // AlreadyExists when the WeCom id is another tag's (tags_wecom is UNIQUE).
-  SCRM_RETURN_IF_ERROR(txn.UpdateTag(tag.tag));
+  if (Status updated = txn.UpdateTag(tag.tag); !updated.ok()) {
+    if (updated.code() != core::StatusCode::kAlreadyExists) return updated;
+    return core::AlreadyExistsError("wecom_tag_id: the WeCom corp tag \"" + tag.tag.wecom_tag_id +
+                                    "\" is mapped to another tag; unmap it there first");
+  }
   MappedTag result;
   SCRM_ASSIGN_OR_RETURN(result.pushes_queued, QueueHolderPushes(txn, options_, newly, now_ms));
   result.tag = std::move(tag);
@@ -1391,7 +1398,7 @@ StatusOr<FadedTagSweepPage> ProfileService::QueueFadedTagPushes(const storage::P
     const bool held =
         state.row.has_value() &&
         tagger::IsHeld(tagger::DecayedScore(state.row->score, state.row->updated_at_ms, now_ms,
-                                            HalfLifeMs(decay)),
+                                            HalfLifeMs(decay, state.row->decays)),
                        state.threshold);
     if (!held) faded.emplace(state.key.customer_id, state.key.account_id);
   }

@@ -70,6 +70,8 @@ struct TagView {
   model::CustomerTagDetail detail;
   double decayed_score = 0;
   bool held = false;
+  // Set by AddManualTag alone: the customer held the manual tag already and nothing changed.
+  bool unchanged = false;
 
   friend bool operator==(const TagView&, const TagView&) = default;
 };
@@ -133,14 +135,15 @@ class ProfileService {
 
   // ---- ingest
 
-  // Applies one interaction inside `txn`: resolves (or creates) the customer, then — each once,
-  // so that a replay changes nothing — the built-in effects (timeline, counters, followers and
-  // owner, lifecycle stage with a 流失提醒 task when a leave makes the customer lost; keyed by
-  // the timeline entry, unique per customer, kind and interaction) and every action of every
-  // matching rule (keyed in applied_effects as "rule:<id>:<index>").
-  // Interactions without a customer (a WeCom member's own app message, group chat events) only
-  // touch what they concern: change_external_tag events unmap deleted WeCom corp tags. An error
-  // means the caller must roll the transaction back.
+  // Applies one interaction inside `txn`: resolves (or creates) the customer by openid /
+  // external_userid alone (never interaction.unionid: unionids come through LinkUnionid), then
+  // — each once, so that a replay changes nothing — the built-in effects (timeline, counters,
+  // followers and owner, lifecycle stage with a 流失提醒 task when a leave makes the customer lost;
+  // keyed by the timeline entry, unique per customer, kind and interaction) and every action of
+  // every matching rule (keyed in applied_effects as "rule:<id>:<index>"). Interactions without a
+  // customer (a WeCom member's own app message, group chat events) only touch what they concern:
+  // change_external_tag events unmap deleted WeCom corp tags. An error means the caller must roll
+  // the transaction back.
   core::Status Apply(storage::ProfileTxn& txn, const model::Interaction& interaction,
                      const tagger::RuleEngine& engine) const;
 
@@ -205,10 +208,14 @@ class ProfileService {
   core::StatusOr<model::MergeRecord> UndoMerge(int64_t merge_id);
 
   // Adds `weight` (non-zero, -1000..1000) to the customer's score on the tag (created on first
-  // use), source "manual", at the clock's now. InvalidArgument for a bad weight or an empty /
+  // use), source "manual", at the clock's now. The tag does not decay — held until RemoveTag
+  // while the weight reaches the threshold — unless `decay` (then it fades with its group's
+  // half-life like a rule's). Idempotent: when the customer holds the tag through a manual add
+  // already, nothing changes and the view says `unchanged`. A rule that later adds to a held
+  // manual tag keeps it manual and held. InvalidArgument for a bad weight or an empty /
   // over-long (64 bytes) group or name; NotFound for an unknown customer.
-  core::StatusOr<TagView> AddManualTag(int64_t customer_id, const model::TagRef& tag,
-                                       double weight);
+  core::StatusOr<TagView> AddManualTag(int64_t customer_id, const model::TagRef& tag, double weight,
+                                       bool decay = false);
   // Removes the tag from the customer. NotFound when the customer or the tag is unknown or the
   // customer does not have it.
   core::Status RemoveTag(int64_t customer_id, const model::TagRef& tag);
@@ -302,5 +309,8 @@ class ProfileService {
 
 // The tag's half-life in milliseconds (0 = no decay).
 int64_t HalfLifeMs(const model::TagGroup& group);
+// The half-life of a customer's score (CustomerTag::decays): the group's, or 0 for a manual tag
+// held until removed (docs/tagging.md "Manual tags").
+int64_t HalfLifeMs(const model::TagGroup& group, bool decays);
 
 }  // namespace scrm::profiles

@@ -1,6 +1,8 @@
 // HttpServer: an event-driven HTTP/1.1 server (libmicrohttpd) configured from config (keep-alive,
 // limits, timeouts), with request ids, an access log, per-route metrics, a JSON error body on every
-// 4xx/5xx, and routes that answer later from another thread without holding one.
+// 4xx/5xx, and routes that answer later from another thread without holding one. The pieces:
+// router.h (paths to routes), connection_watch.h (slow-client limits), request_log.h (access log
+// and metrics), http_errors.h (JSON errors); this file is the libmicrohttpd adapter.
 #pragma once
 
 #include <httplib.h>
@@ -11,12 +13,14 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
+#include <vector>
 
 #include "src/core/clock.h"
 #include "src/core/metrics.h"
 #include "src/core/random.h"
 #include "src/core/status.h"
+#include "src/server/http_errors.h"
+#include "src/server/router.h"
 
 namespace scrm::server {
 
@@ -35,14 +39,23 @@ struct ServerOptions {
   int read_timeout_s = 10;           // inactivity while a request is being read
   int write_timeout_s = 10;          // inactivity while a response is being written
   int64_t max_body_bytes = 1 << 20;  // larger bodies get 413 (Content-Length or chunked)
-  // Stop answers async requests still unanswered this long after it began with 503.
+  // Stop answers requests still unanswered this long after it began with 503, and cuts the
+  // connections still sending one.
   int stop_grace_s = 10;
+  // Slow and greedy clients (connection_watch.h):
+  int max_connections_per_ip = 64;      // open connections from one address; more are closed at
+                                        // accept (libmicrohttpd); 0 = no cap
+  int request_timeout_s = 30;           // headers and body, from accept or the previous answer
+  int64_t min_body_bytes_per_s = 1024;  // after body_rate_grace_s; 0 = no minimum
+  int body_rate_grace_s = 5;
+  int64_t max_pending_body_bytes = int64_t{64} << 20;  // bodies still arriving; more get 503
 };
 
 // What every handler gets besides the request.
 struct RequestContext {
   std::string request_id;  // X-Request-Id from the client if well-formed, else generated
-  std::string route;       // the route name given at registration ("/api/v1/me")
+  std::string route;       // the route's pattern ("/api/v1/customers/{id}")
+  PathParams params;       // the pattern's captures ("id" -> "42")
 };
 
 using Handler =
@@ -79,25 +92,17 @@ class Responder {
 using AsyncHandler = std::function<void(const httplib::Request& req, const RequestContext& ctx,
                                         Responder responder)>;
 
-// Writes {"error":{"code","message","request_id"}} with the given status.
-void WriteJsonError(httplib::Response& res, int status, std::string_view code,
-                    std::string_view message, std::string_view request_id);
-// HTTP status for a canonical code (InvalidArgument 400, Unauthenticated 401, ...).
-int HttpStatusFor(core::StatusCode code);
-// Writes the status as a JSON error with HttpStatusFor(code). For Internal the message is
-// replaced by a generic one (the detail belongs in the log, not in the answer).
-void WriteStatusError(httplib::Response& res, const core::Status& status,
-                      std::string_view request_id);
-
 // Behaviour on top of the handlers:
 // - Every response carries X-Request-Id; every 4xx/5xx whose body is empty gets the JSON error
-//   body (404 for unknown routes, 413 for bodies over max_body_bytes, 405 with an Allow header for
-//   methods other than GET, HEAD, POST and the PUT / PATCH / DELETE that a route was registered
-//   for, 400 for ambiguous body framing or a GET / HEAD with a body, 414 for a request target over
-//   8 KiB). A handler that throws yields a 500 with a generic message; the exception's text goes
-//   to the log. Requests so malformed that libmicrohttpd cannot parse them (no request line,
-//   unparsable Content-Length, headers beyond the per-connection memory) get libmicrohttpd's own
-//   4xx, no request id, no log line, and their connection is closed.
+//   body (404 for paths no route takes, 405 with an Allow header listing the path's methods for a
+//   path routed for other methods only, 413 for bodies over max_body_bytes, 400 for ambiguous
+//   body framing or a GET / HEAD with a body, 414 for a request target over 8 KiB, 503 for a body
+//   beyond max_pending_body_bytes, 408 and a close for a request past request_timeout_s or a body
+//   slower than min_body_bytes_per_s after its grace). A handler that throws yields a 500 with a
+//   generic message; the exception's text goes to the log. Requests so malformed that libmicrohttpd
+//   cannot parse them (no request line, unparsable Content-Length, headers beyond the
+//   per-connection memory) get libmicrohttpd's own 4xx, no request id, no log line, and their
+//   connection is closed.
 // - Bodies are read by the server within max_body_bytes (Content-Length or chunked; a request
 //   with neither has an empty body). A body over the limit is read and discarded up to 1 MiB past
 //   it, then answered 413 on a connection that stays open; a larger one (or a Content-Length that
@@ -106,8 +111,14 @@ void WriteStatusError(httplib::Response& res, const core::Status& status,
 //   connection is closed after it.
 // - One access log line per answered request (method, path without the query string, status,
 //   bytes, duration, request id, remote address) and the metrics scrmd_http_requests_total{route,
-//   method,status} and scrmd_http_request_duration_seconds{route}; the route is the name given at
-//   registration, "unmatched" when no route took the request.
+//   method,status} and scrmd_http_request_duration_seconds{route}; the route is the pattern given
+//   at registration, "unmatched" when no route took the request (405 included). A connection cut by
+//   a limit is logged (warn) and counted in scrmd_http_connections_cut_total{reason}.
+// - Limits on clients: at most max_connections_per_ip open connections per client address
+//   (libmicrohttpd closes more at accept, before any byte is read; behind a reverse proxy every
+//   connection has the proxy's address: raise it or set 0); a watcher thread sweeps the
+//   connections four times a second for request_timeout_s and min_body_bytes_per_s (the clock
+//   given is the one they are measured on). libmicrohttpd's own warnings: at most 10 a second.
 // - Threads: `event_threads` event loops (libmicrohttpd's epoll thread pool) accept, read, parse
 //   and write for every connection; a connection waiting for its answer is suspended and costs
 //   no thread. Ordinary handlers run on a pool of `threads` workers, never on an event loop (they
@@ -124,20 +135,23 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // `pattern` is a cpp-httplib regex pattern (std::regex_match on the decoded path, captures in
-  // req.matches); `route` is the low-cardinality metrics label. A Post, Put, Patch or Delete
-  // handler gets the body in req.body (read within max_body_bytes; empty without
-  // Content-Length / Transfer-Encoding). Handlers should answer errors with WriteStatusError /
-  // WriteJsonError. PUT, PATCH and DELETE are served (not 405) once a route uses them.
-  void Get(const std::string& pattern, const std::string& route, Handler handler);
-  void Post(const std::string& pattern, const std::string& route, Handler handler);
-  void Put(const std::string& pattern, const std::string& route, Handler handler);
-  void Patch(const std::string& pattern, const std::string& route, Handler handler);
-  void Delete(const std::string& pattern, const std::string& route, Handler handler);
+  // `pattern` is a Router pattern ("/api/v1/customers/{id}", router.h), matched against the
+  // decoded path; it is also the route's metrics label and RequestContext::route, and its
+  // captures are in RequestContext::params. A Post, Put, Patch or Delete handler gets the body in
+  // req.body (read within max_body_bytes; empty without Content-Length / Transfer-Encoding).
+  // Handlers should answer errors with WriteStatusError / WriteJsonError. A malformed pattern or
+  // a second route for the same method and path shape makes Bind / Start fail (InvalidArgument).
+  void Get(const std::string& pattern, Handler handler);
+  void Post(const std::string& pattern, Handler handler);
+  void Put(const std::string& pattern, Handler handler);
+  void Patch(const std::string& pattern, Handler handler);
+  void Delete(const std::string& pattern, Handler handler);
   // Async routes: the same matching, body reading and limits; the handler runs on the event loop
   // once the body is read, and the connection waits (suspended) until the responder is used.
-  void GetAsync(const std::string& pattern, const std::string& route, AsyncHandler handler);
-  void PostAsync(const std::string& pattern, const std::string& route, AsyncHandler handler);
+  void GetAsync(const std::string& pattern, AsyncHandler handler);
+  void PostAsync(const std::string& pattern, AsyncHandler handler);
+  // Every registered pattern once, in registration order.
+  const std::vector<std::string>& RoutePatterns() const;
 
   // Binds host:port; Unavailable if the address is taken or invalid. After Bind, port() is
   // the real port.
@@ -149,8 +163,10 @@ class HttpServer {
   // connections.
   core::Status Start();
   // Stops accepting, lets in-flight requests finish (ordinary handlers run to their end; async
-  // ones still unanswered after stop_grace_s get 503), closes every connection (idle keep-alive
-  // ones at once), and makes Run return. Idempotent; the destructor calls it.
+  // ones still unanswered after stop_grace_s get 503, and connections still sending a request
+  // then are cut with a 503), closes every connection (idle keep-alive ones at once), and makes
+  // Run return. Returns within about stop_grace_s + 5 s whatever the clients do (ordinary
+  // handlers still running are waited for). Idempotent; the destructor calls it.
   void Stop();
   bool IsRunning() const;
 

@@ -25,6 +25,15 @@ core::StatusOr<int64_t> CursorStore::GetCursor(std::string_view name) {
   return last_id;
 }
 
+core::Status CursorStore::SetCursorOn(SQLite::Database& conn, std::string_view name, int64_t id) {
+  if (name.empty()) return core::InvalidArgumentError("cursor name is empty");
+  SQLite::Statement upsert(conn, kUpsertCursor);
+  upsert.bind(1, std::string(name));
+  upsert.bind(2, id);
+  upsert.exec();
+  return core::OkStatus();
+}
+
 core::Status CursorStore::SetCursor(std::string_view name, int64_t id) {
   if (name.empty()) return core::InvalidArgumentError("cursor name is empty");
   return db_.WithWriterStatements(

@@ -21,6 +21,9 @@ class CursorStore {
   core::StatusOr<int64_t> GetCursor(std::string_view name);
   // Records `id` under `name` (created or replaced). InvalidArgument for an empty name.
   core::Status SetCursor(std::string_view name, int64_t id);
+  // The same on a connection inside a transaction that the caller owns (the quarantine moves the
+  // cursor past the row it puts aside in one transaction).
+  static core::Status SetCursorOn(SQLite::Database& conn, std::string_view name, int64_t id);
 
  private:
   Database& db_;

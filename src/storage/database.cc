@@ -1,14 +1,20 @@
 #include "src/storage/database.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "src/core/thread_name.h"
 #include "src/storage/migrations.h"
@@ -123,6 +129,34 @@ std::string NewerSchemaMessage(Schema schema, int version, int latest) {
          " is newer than this binary knows (" + std::to_string(latest) + "): run a newer scrmd";
 }
 
+// Creates the missing directories above `path` with mode 0700 and the file itself, when it
+// does not exist, with 0600: profiles and callbacks are personal data. SQLite gives the -wal and
+// -shm files the database file's mode. O_EXCL: a file that exists is left alone (and an fd
+// closed on a file some connection of this process holds would drop its POSIX locks).
+Status CreatePrivately(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::vector<std::filesystem::path> missing;
+  std::error_code ec;
+  for (std::filesystem::path dir = parent; !dir.empty() && !std::filesystem::exists(dir, ec);
+       dir = dir.parent_path()) {
+    missing.push_back(dir);
+    if (dir == dir.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+      return core::InternalError("cannot create database directory " + it->string() + ": " +
+                                 std::strerror(errno));
+    }
+  }
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+  } else if (errno != EEXIST) {
+    return core::InternalError("cannot create database file " + path + ": " + std::strerror(errno));
+  }
+  return core::OkStatus();
+}
+
 }  // namespace
 
 Database::Database(DatabaseOptions options) : options_(std::move(options)) {}
@@ -151,22 +185,12 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& option
   }
   if (options.mmap_bytes < 0) return core::InvalidArgumentError("database mmap_bytes must be >= 0");
   const bool memory = IsMemoryPath(options.path);
-  if (!memory) {
-    const std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
-    if (!parent.empty()) {
-      std::error_code ec;
-      std::filesystem::create_directories(parent, ec);
-      if (ec) {
-        return core::InternalError("cannot create database directory " + parent.string() + ": " +
-                                   ec.message());
-      }
-    }
-  }
+  if (!memory) SCRM_RETURN_IF_ERROR(CreatePrivately(options.path));
   std::unique_ptr<Database> db(new Database(options));
   // An in-memory database is private to its connection: readers could not see it.
   db->reads_use_writer_ = memory || options.read_connections == 0;
   SCRM_RETURN_IF_ERROR(db->OpenWriter());
-  if (!memory) SCRM_RETURN_IF_ERROR(db->StartCheckpointer());
+  if (!memory && options.checkpoints) SCRM_RETURN_IF_ERROR(db->StartCheckpointer());
   return db;
 }
 
@@ -523,7 +547,7 @@ Status Database::Close() {
     open_readers_ = 0;
   }
   Status status;
-  if (writer_ != nullptr && !IsMemoryPath(options_.path)) {
+  if (writer_ != nullptr && !IsMemoryPath(options_.path) && options_.checkpoints) {
     status = RunGuarded(*writer_, [](SQLite::Database& db) -> Status {
       SQLite::Statement checkpoint(db, kPragmaWalCheckpointTruncate);
       if (checkpoint.executeStep() && checkpoint.getColumn(0).getInt() != 0) {

@@ -32,11 +32,13 @@ enum class Schema {
 };
 
 struct DatabaseOptions {
-  std::string path;                    // file path; ":memory:" is allowed for tests (single conn)
-  Schema schema = Schema::kMain;       // which migrations apply (the path names the file)
-  std::string synchronous = "normal";  // "normal" | "full" (set explicitly: Debian defaults FULL)
-  int read_connections = 4;            // pool size, >= 0; 0 sends reads to the writer connection
-  int busy_timeout_ms = 5000;          // >= 0; how long a connection waits for another process
+  std::string path;               // file path; ":memory:" is allowed for tests (single conn)
+  Schema schema = Schema::kMain;  // which migrations apply (the path names the file)
+  // "full" | "normal", always set explicitly. full (the default): a commit is on disk when it
+  // returns and survives a power loss; normal: it survives a process crash only.
+  std::string synchronous = "full";
+  int read_connections = 4;    // pool size, >= 0; 0 sends reads to the writer connection
+  int busy_timeout_ms = 5000;  // >= 0; how long a connection waits for another process
   // WAL checkpoints (file databases only). The writer never checkpoints inside a commit (SQLite's
   // auto-checkpoint would fsync there and stall every waiting submitter); the checkpointer thread
   // does, with its own connection. See Database.
@@ -51,6 +53,11 @@ struct DatabaseOptions {
   // of a read() per page that its page cache does not hold; 0 = read(). The inbox's dedupe
   // lookups land on random pages of its key index: mapped, they cost no system call.
   int64_t mmap_bytes = 0;
+  // false: no checkpointer thread and no TRUNCATE checkpoint on Close. For a short command next to
+  // a running `scrmd serve` (`scrmd keys`): a TRUNCATE checkpoint waits for serve's readers while
+  // holding the write lock, which made serve's writers time out. The frames it leaves in the WAL
+  // are checkpointed by serve's checkpointer (or by the next process that checkpoints).
+  bool checkpoints = true;
 };
 
 // What the checkpointer has done (tests, diagnostics).
@@ -148,7 +155,8 @@ class Database {
   // Unavailable when the database does not answer; FailedPrecondition when the schema is behind
   // or ahead of this binary, or after Close.
   core::Status CheckReady();
-  // Checkpoints the WAL into the main file (TRUNCATE) and closes every connection. Called on
+  // Checkpoints the WAL into the main file (TRUNCATE, unless options.checkpoints is false) and
+  // closes every connection. Called on
   // graceful shutdown; afterwards every call fails with FailedPrecondition. Waits for read
   // connections in use to be returned. Unavailable when another process blocked the checkpoint
   // (the connections are closed anyway).

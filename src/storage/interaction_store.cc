@@ -87,6 +87,8 @@ constexpr size_t kMaxReadLimit = 100000;
 
 constexpr char kSummarizeAfter[] =
     "SELECT COUNT(*), COALESCE(MAX(id), ?) FROM interactions WHERE id > ?";
+constexpr char kPeekAfter[] =
+    "SELECT id, account_id FROM interactions WHERE id > ? ORDER BY id LIMIT 1";
 constexpr char kCountInteractions[] = "SELECT COUNT(*) FROM interactions";
 constexpr char kSelectMaxInteractionId[] = "SELECT COALESCE(MAX(id), 0) FROM interactions";
 
@@ -443,6 +445,19 @@ StatusOr<RowsAfter> InteractionStore::SummarizeAfter(int64_t after_id) {
     return core::OkStatus();
   }));
   return rows;
+}
+
+StatusOr<std::optional<RowHead>> InteractionStore::PeekAfter(int64_t after_id) {
+  std::optional<RowHead> head;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement query(db, kPeekAfter);
+    query.bind(1, after_id);
+    if (query.executeStep()) {
+      head = RowHead{query.getColumn(0).getInt64(), query.getColumn(1).getString()};
+    }
+    return core::OkStatus();
+  }));
+  return head;
 }
 
 StatusOr<std::vector<model::Interaction>> InteractionStore::ReadRange(int64_t from_ms,

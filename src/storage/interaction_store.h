@@ -37,6 +37,12 @@ struct RowsAfter {
   int64_t last_id = 0;  // the largest of them; the id asked about when there are none
 };
 
+// The first row after an id as stored, without decoding its payload (PeekAfter).
+struct RowHead {
+  int64_t id = 0;
+  std::string account_id;
+};
+
 // List() filter. Results are ascending by id: page by passing the last id seen as after_id.
 struct InteractionFilter {
   std::optional<std::string> account_id;       // exact match when set
@@ -113,6 +119,9 @@ class InteractionStore {
   // How many interactions have id > after_id, and the largest such id, without reading them
   // (the ingest worker's pass when it has no processors).
   core::StatusOr<RowsAfter> SummarizeAfter(int64_t after_id);
+  // The id and account of the first row with id > after_id, read without decoding the row;
+  // nullopt when there is none. The ingest worker names a row that ReadAfter cannot decode.
+  core::StatusOr<std::optional<RowHead>> PeekAfter(int64_t after_id);
   // Interactions with from_ms <= received_at_ms < to_ms and id > after_id, ascending by id, at
   // most limit (1..100000). InvalidArgument when from_ms > to_ms or the limit is out of range.
   // Served by the ids of the range's time (ids are time-ordered) widened by kReceivedToIdSlackMs

@@ -312,6 +312,34 @@ constexpr char kMigration8DropInteractions[] = R"sql(
 DROP TABLE interactions;
 )sql";
 
+// 9: whether a customer's score on a tag decays. Rule, platform and import scores decay with
+// the group's half-life (1); a manual tag is held until removed (0) unless the caller asked for
+// decay (docs/tagging.md "Manual tags"). Manual rows stored before are held from now on: the
+// decay that made a default-weight manual tag fade a second after it was added was the defect
+// this column fixes.
+constexpr char kMigration9CustomerTagDecays[] = R"sql(
+ALTER TABLE customer_tags ADD COLUMN decays INTEGER NOT NULL DEFAULT 1
+  CHECK (decays = 0 OR decays = 1);
+UPDATE customer_tags SET decays = 0 WHERE source = 'manual';
+)sql";
+
+// 10: the ingest worker's quarantine (docs/architecture.md "Ingest"): an inbox row the profile
+// pipeline cannot apply for a reason other than a busy database (a payload it cannot decode, a
+// merge cycle, ...) is put aside here, keyed by its interaction id, in the transaction that moves
+// the worker's cursor past it, so that the rows after it go on. POST
+// /api/v1/quarantine/{id}/reapply applies it again (and removes it on success). failures: how
+// many times it failed (the first time and each reapply that failed since).
+constexpr char kMigration10CreateIngestQuarantine[] = R"sql(
+CREATE TABLE ingest_quarantine (
+  interaction_id INTEGER PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  error TEXT NOT NULL,
+  failures INTEGER NOT NULL,
+  quarantined_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
@@ -322,6 +350,8 @@ constexpr Migration kMigrations[] = {
     {7, "create_tag_pushes", kMigration7CreateTagPushes},
     {8, "move_interactions_to_inbox_file", kMigration8DropInteractions, false,
      &MoveInteractionsBeforeDrop},
+    {9, "customer_tag_decays", kMigration9CustomerTagDecays},
+    {10, "create_ingest_quarantine", kMigration10CreateIngestQuarantine},
 };
 
 // The inbox file.

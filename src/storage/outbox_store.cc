@@ -49,6 +49,18 @@ constexpr char kSelectWaitingUnderPrefix[] =
 // writer's transaction, so it cannot be taken by another insert before ours.
 constexpr char kSelectNextJobId[] = "SELECT COALESCE(MAX(id), 0) + 1 FROM outbox";
 constexpr char kCountJobsInState[] = "SELECT COUNT(*) FROM outbox WHERE state = ?";
+constexpr char kCountJobsInStateByKind[] =
+    "SELECT kind, COUNT(*) FROM outbox WHERE state = ? GROUP BY kind";
+// NULL state or kind: any. The admin listing, by id.
+constexpr char kSelectJobsFiltered[] = "SELECT " SCRM_OUTBOX_COLUMNS
+                                       " FROM outbox WHERE (?1 IS NULL OR state = ?1) AND "
+                                       "(?2 IS NULL OR kind = ?2) AND id > ?3 ORDER BY id LIMIT ?4";
+// A fresh attempt budget: attempts 0 and never claimed, due now. Only a finished job that did
+// not succeed; a pending job belongs to the runner (its claim token must not move).
+constexpr char kRetryJob[] =
+    "UPDATE outbox SET state = 'pending', attempts = 0, claimed_at_ms = 0, due_at_ms = ?1, "
+    "updated_at_ms = ?1 WHERE id = ?2 AND (state = 'failed' OR state = 'unknown') "
+    "RETURNING " SCRM_OUTBOX_COLUMNS;
 
 #undef SCRM_OUTBOX_COLUMNS
 
@@ -213,6 +225,26 @@ Status OutboxStore::Reschedule(int64_t id, int attempt, int64_t due_at_ms,
   });
 }
 
+StatusOr<OutboxJob> OutboxStore::Retry(int64_t id, int64_t now_ms) {
+  std::optional<OutboxJob> updated;
+  SCRM_RETURN_IF_ERROR(db_.WithWriter([&](SQLite::Database& db) -> Status {
+    SQLite::Statement update(db, kRetryJob);
+    update.bind(1, now_ms);
+    update.bind(2, id);
+    if (update.executeStep()) {
+      SCRM_ASSIGN_OR_RETURN(updated, ReadJob(update));
+      return core::OkStatus();
+    }
+    SQLite::Statement query(db, kSelectJob);
+    query.bind(1, id);
+    if (!query.executeStep()) return core::NotFoundError("no outbox job " + std::to_string(id));
+    return core::FailedPreconditionError("outbox job " + std::to_string(id) + " is " +
+                                         query.getColumn(5).getString() +
+                                         ": only a failed or unknown job can be retried");
+  }));
+  return std::move(*updated);
+}
+
 StatusOr<OutboxJob> OutboxStore::Get(int64_t id) {
   std::optional<OutboxJob> found;
   SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
@@ -252,6 +284,37 @@ StatusOr<std::vector<OutboxJob>> OutboxStore::List(OutboxState state, size_t lim
     return core::OkStatus();
   }));
   return out;
+}
+
+StatusOr<std::vector<OutboxJob>> OutboxStore::ListJobs(const OutboxFilter& filter) {
+  SCRM_RETURN_IF_ERROR(ValidateLimit(filter.limit));
+  std::vector<OutboxJob> out;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement query(db, kSelectJobsFiltered);
+    if (filter.state.has_value()) query.bind(1, std::string(OutboxStateName(*filter.state)));
+    if (filter.kind.has_value()) query.bind(2, *filter.kind);
+    query.bind(3, filter.after_id);
+    query.bind(4, static_cast<int64_t>(filter.limit));
+    while (query.executeStep()) {
+      SCRM_ASSIGN_OR_RETURN(OutboxJob job, ReadJob(query));
+      out.push_back(std::move(job));
+    }
+    return core::OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::map<std::string, int64_t>> OutboxStore::CountByKind(OutboxState state) {
+  std::map<std::string, int64_t> counts;
+  SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
+    SQLite::Statement query(db, kCountJobsInStateByKind);
+    query.bind(1, std::string(OutboxStateName(state)));
+    while (query.executeStep()) {
+      counts[query.getColumn(0).getString()] = query.getColumn(1).getInt64();
+    }
+    return core::OkStatus();
+  }));
+  return counts;
 }
 
 StatusOr<int64_t> OutboxStore::Count(OutboxState state) {

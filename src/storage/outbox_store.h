@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,14 @@ struct OutboxAttempt {
   std::string error;
 };
 
+// Which jobs ListJobs returns: by id after after_id, at most limit (1..OutboxStore::kMaxClaim).
+struct OutboxFilter {
+  std::optional<OutboxState> state;  // any state when unset
+  std::optional<std::string> kind;   // any kind when unset
+  int64_t after_id = 0;
+  size_t limit = 100;
+};
+
 // Thread-safe (all access through Database). Does not own the Database. Calls may also fail
 // with the codes of Database::WithWriter / WithReader.
 class OutboxStore {
@@ -94,13 +103,23 @@ class OutboxStore {
   core::Status Reschedule(int64_t id, int attempt, int64_t due_at_ms, const OutboxAttempt& result,
                           int64_t now_ms);
 
+  // Puts a failed or unknown job back to pending, due at now_ms, with a fresh attempt budget
+  // (attempts 0, never claimed); the last outcome stays until the next attempt replaces it.
+  // Returns the job as updated. NotFound for an unknown id; FailedPrecondition for a job that
+  // is pending or done (nothing to retry).
+  core::StatusOr<OutboxJob> Retry(int64_t id, int64_t now_ms);
+
   // --- reads
   core::StatusOr<OutboxJob> Get(int64_t id);  // NotFound
   core::StatusOr<std::optional<OutboxJob>> FindByKey(std::string_view dedupe_key);
   // Jobs in `state`, by id, at most limit (1..kMaxClaim).
   core::StatusOr<std::vector<OutboxJob>> List(OutboxState state, size_t limit);
+  // Jobs matching the filter, by id (the admin listing). InvalidArgument for a bad limit.
+  core::StatusOr<std::vector<OutboxJob>> ListJobs(const OutboxFilter& filter);
   // How many jobs are in `state` (gauges, tests).
   core::StatusOr<int64_t> Count(OutboxState state);
+  // How many jobs of each kind are in `state` (kinds without such jobs are absent).
+  core::StatusOr<std::map<std::string, int64_t>> CountByKind(OutboxState state);
 
  private:
   Database& db_;

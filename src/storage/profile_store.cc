@@ -41,7 +41,7 @@ using nlohmann::json;
 #define SCRM_TAG_GROUP_COLUMNS "id, name, half_life_days, threshold, wecom_group_id"
 #define SCRM_CUSTOMER_TAG_COLUMNS                                         \
   "customer_id, tag_id, score, updated_at_ms, source, evidence_rule_id, " \
-  "evidence_rule_version, evidence_interaction_id"
+  "evidence_rule_version, evidence_interaction_id, decays"
 #define SCRM_TIMELINE_COLUMNS "id, customer_id, interaction_id, kind, at_ms, summary"
 #define SCRM_TASK_COLUMNS                                                                    \
   "id, customer_id, owner_userid, title, due_at_ms, source_interaction_id, source_rule_id, " \
@@ -76,7 +76,8 @@ constexpr char kSelectCustomersPage[] =
 // score and its time follow the customer's columns (for CustomerFilter::tag_score_filter).
 constexpr char kSelectCustomersByTagPage[] =
     "SELECT " SCRM_CUSTOMER_COLUMNS_OF_C
-    ", ct.score, ct.updated_at_ms FROM customer_tags ct JOIN customers c ON c.id = ct.customer_id"
+    ", ct.score, ct.updated_at_ms, ct.decays FROM customer_tags ct"
+    " JOIN customers c ON c.id = ct.customer_id"
     " WHERE ct.tag_id = ?8 AND ct.customer_id > ?1 AND c.merged_into IS NULL"
     " AND (?2 IS NULL OR c.stage = ?2) AND (?3 IS NULL OR c.owner_userid = ?3)"
     " AND (?4 IS NULL OR c.updated_at_ms > ?4)"
@@ -123,7 +124,7 @@ constexpr char kSelectTagsPage[] =
 constexpr char kSelectPushedTagStates[] =
     "SELECT p.customer_id, p.account_id, p.target, p.tag_id, p.platform_tag_id, ct.score, "
     "ct.updated_at_ms, ct.source, g.half_life_days, COALESCE(t.threshold, g.threshold), "
-    "t.wecom_tag_id, t.oa_tag_id FROM tag_pushes p JOIN tags t ON t.id = p.tag_id "
+    "t.wecom_tag_id, t.oa_tag_id, ct.decays FROM tag_pushes p JOIN tags t ON t.id = p.tag_id "
     "JOIN tag_groups g ON g.id = t.group_id "
     "LEFT JOIN customer_tags ct ON ct.customer_id = p.customer_id AND ct.tag_id = p.tag_id "
     "WHERE (p.customer_id, p.account_id, p.target, p.tag_id) > (?, ?, ?, ?) "
@@ -155,8 +156,9 @@ constexpr char kSelectCustomerTag[] =
     "SELECT " SCRM_CUSTOMER_TAG_COLUMNS " FROM customer_tags WHERE customer_id = ? AND tag_id = ?";
 constexpr char kUpsertCustomerTag[] =
     "INSERT INTO customer_tags (" SCRM_CUSTOMER_TAG_COLUMNS
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, tag_id) DO UPDATE SET "
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, tag_id) DO UPDATE SET "
     "score = excluded.score, updated_at_ms = excluded.updated_at_ms, source = excluded.source, "
+    "decays = excluded.decays, "
     "evidence_rule_id = excluded.evidence_rule_id, "
     "evidence_rule_version = excluded.evidence_rule_version, "
     "evidence_interaction_id = excluded.evidence_interaction_id";
@@ -167,7 +169,7 @@ constexpr char kSelectCustomerTags[] =
 constexpr char kSelectCustomerTagDetails[] =
     "SELECT ct.customer_id, ct.tag_id, ct.score, ct.updated_at_ms, ct.source, "
     "ct.evidence_rule_id, ct.evidence_rule_version, "
-    "ct.evidence_interaction_id, " SCRM_TAG_DETAIL_COLUMNS
+    "ct.evidence_interaction_id, ct.decays, " SCRM_TAG_DETAIL_COLUMNS
     " FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id JOIN tag_groups g ON g.id = t.group_id"
     " WHERE ct.customer_id = ? ORDER BY ct.tag_id";
 constexpr char kSelectLocalTagHolders[] =
@@ -507,6 +509,7 @@ void BindCustomerTag(SQLite::Statement& st, const model::CustomerTag& tag) {
   st.bind(6, tag.evidence_rule_id);
   st.bind(7, tag.evidence_rule_version);
   st.bind(8, tag.evidence_interaction_id);
+  st.bind(9, tag.decays ? 1 : 0);
 }
 
 StatusOr<model::CustomerTag> ReadCustomerTag(const SQLite::Statement& row) {
@@ -525,6 +528,7 @@ StatusOr<model::CustomerTag> ReadCustomerTag(const SQLite::Statement& row) {
   tag.evidence_rule_id = row.getColumn(5).getInt64();
   tag.evidence_rule_version = row.getColumn(6).getInt();
   tag.evidence_interaction_id = row.getColumn(7).getInt64();
+  tag.decays = row.getColumn(8).getInt() != 0;
   return tag;
 }
 
@@ -776,7 +780,7 @@ StatusOr<std::vector<model::CustomerTagDetail>> QueryCustomerTagDetails(Session&
   while (q.executeStep()) {
     model::CustomerTagDetail detail;
     SCRM_ASSIGN_OR_RETURN(detail.value, ReadCustomerTag(q));
-    detail.tag = ReadTagDetail(q, 8);
+    detail.tag = ReadTagDetail(q, 9);
     out.push_back(std::move(detail));
   }
   return out;
@@ -1533,7 +1537,8 @@ StatusOr<std::vector<model::Customer>> ProfileStore::ListCustomers(const Custome
         after_id = c.id;
         if (filtered &&
             !filter.tag_score_filter(q.getColumn(kCustomerColumnCount).getDouble(),
-                                     q.getColumn(kCustomerColumnCount + 1).getInt64())) {
+                                     q.getColumn(kCustomerColumnCount + 1).getInt64(),
+                                     q.getColumn(kCustomerColumnCount + 2).getInt() != 0)) {
           continue;
         }
         out.push_back(std::move(c));
@@ -1635,6 +1640,7 @@ StatusOr<std::vector<PushedTagState>> ProfileStore::ListPushedTagStates(const Pu
                                      std::to_string(row.tag_id) + ") has unknown source");
         }
         row.source = *source;
+        row.decays = q.getColumn(12).getInt() != 0;
         state.row = row;
       }
       state.half_life_days = q.getColumn(8).getInt();

@@ -36,7 +36,7 @@ struct CustomerFilter {
   // With tag_id: keeps only the customers whose stored score on the tag and the time it last
   // moved pass this (the caller decays the score: "holds the tag now"). Unset keeps every score.
   // Pages still hold up to `limit` matching customers.
-  std::function<bool(double score, int64_t updated_at_ms)> tag_score_filter;
+  std::function<bool(double score, int64_t updated_at_ms, bool decays)> tag_score_filter;
   std::optional<model::LifecycleStage> stage;
   std::optional<std::string> owner_userid;
   // An identity value equal to it (openid, external_userid, unionid, phone, ERP number), or a

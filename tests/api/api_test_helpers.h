@@ -24,10 +24,13 @@
 #include "src/storage/api_key_store.h"
 #include "src/storage/tag_rule_store.h"
 #include "tests/profiles/profiles_test_helpers.h"
+#include "tests/support/api_ids.h"
 
 namespace scrm::api::testing {
 
 using nlohmann::json;
+using ::scrm::testing::ApiId;
+using ::scrm::testing::IdStr;
 
 // A status and the parsed JSON body (null when the body is not JSON).
 struct Reply {

@@ -3,6 +3,7 @@
 #include "src/api/customer_routes.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 
 #include "tests/api/api_test_helpers.h"
 
@@ -12,8 +13,10 @@ namespace {
 using profiles::testing::ExampleRules;
 using profiles::testing::kHour;
 using testing::ApiFixture;
+using testing::ApiId;
 using testing::ErrorCode;
 using testing::ErrorMessage;
+using testing::IdStr;
 using testing::json;
 
 // An OA follower who subscribed through a channel QR code and asked about 产品A (example
@@ -49,7 +52,7 @@ TEST_CASE("GET customer answers identities, tags with evidence, stage and counte
       f.Call("GET", "/api/v1/customers/" + std::to_string(id), nullptr, model::Role::kReadonly);
   REQUIRE(r.status == 200);
   const json& c = r.body;
-  CHECK(c["id"] == id);
+  CHECK(ApiId(c["id"]) == id);
   CHECK(c["stage"] == "engaged");
   CHECK(c["merged_into"].is_null());
   CHECK(c["counters"]["interactions"] == 2);
@@ -69,13 +72,13 @@ TEST_CASE("GET customer answers identities, tags with evidence, stage and counte
   CHECK((*interest)["score"].get<double>() == Approx(2.0));
   CHECK((*interest)["held"] == true);
   CHECK((*interest)["source"] == "rule");
-  CHECK((*interest)["evidence"]["rule_id"] == 1);
+  CHECK((*interest)["evidence"]["rule_id"] == "1");
   CHECK((*interest)["evidence"]["rule_version"] == 1);
-  CHECK((*interest)["evidence"]["interaction_id"] == text_id);
+  CHECK(ApiId((*interest)["evidence"]["interaction_id"]) == text_id);
   const json* channel = TagIn(c, "渠道", "公众号渠道码");
   REQUIRE(channel != nullptr);
-  CHECK((*channel)["evidence"]["rule_id"] == 7);
-  CHECK((*channel)["evidence"]["interaction_id"] == subscribe_id);
+  CHECK((*channel)["evidence"]["rule_id"] == "7");
+  CHECK(ApiId((*channel)["evidence"]["interaction_id"]) == subscribe_id);
 }
 
 TEST_CASE("GET customer shows decayed scores as the clock moves", "[integration]") {
@@ -180,7 +183,9 @@ TEST_CASE("customer routes answer 400 naming the parameter or member at fault", 
              "body");
   expect_400(f.Call("DELETE", base + "/tags"), "group");
   expect_400(f.Call("POST", base + "/merge", json{{"reason", "dup"}}), "other");
-  expect_400(f.Call("POST", base + "/merge", json{{"other", "2"}}), "other");
+  expect_400(f.Call("POST", base + "/merge", json{{"other", "2x"}}), "other");
+  expect_400(f.Call("POST", base + "/merge", json{{"other", 2.5}}), "other");
+  expect_400(f.Call("POST", base + "/merge", json{{"other", "-2"}}), "other");
   expect_400(f.Call("GET", "/api/v1/tasks"), "owner");
   expect_400(f.Call("GET", "/api/v1/tasks?owner=a&status=later"), "status");
   expect_400(f.Call("PATCH", "/api/v1/tasks/1", json{{"status", "maybe"}}), "status");
@@ -203,8 +208,8 @@ TEST_CASE("GET timeline pages through a customer's history in order", "[integrat
   CHECK(all.body["items"][0]["kind"] == "oa.subscribe");
   int64_t previous = 0;
   for (const auto& entry : all.body["items"]) {
-    CHECK(entry["id"].get<int64_t>() > previous);
-    previous = entry["id"].get<int64_t>();
+    CHECK(ApiId(entry["id"]) > previous);
+    previous = ApiId(entry["id"]);
   }
   // Paging with limit=1 visits the same entries.
   std::vector<int64_t> paged;
@@ -212,12 +217,12 @@ TEST_CASE("GET timeline pages through a customer's history in order", "[integrat
   for (int guard = 0; guard < 20; ++guard) {
     auto page = f.Call("GET", base + "?limit=1&after=" + std::to_string(after));
     REQUIRE(page.status == 200);
-    for (const auto& entry : page.body["items"]) paged.push_back(entry["id"]);
+    for (const auto& entry : page.body["items"]) paged.push_back(ApiId(entry["id"]));
     if (page.body["next_after"].is_null()) break;
-    after = page.body["next_after"];
+    after = ApiId(page.body["next_after"]);
   }
   REQUIRE(paged.size() == all.body["items"].size());
-  for (size_t i = 0; i < paged.size(); ++i) CHECK(paged[i] == all.body["items"][i]["id"]);
+  for (size_t i = 0; i < paged.size(); ++i) CHECK(paged[i] == ApiId(all.body["items"][i]["id"]));
 }
 
 TEST_CASE("GET customers filters by tag, stage, owner, q and updated_after and pages by id",
@@ -233,7 +238,7 @@ TEST_CASE("GET customers filters by tag, stage, owner, q and updated_after and p
     auto r = f.Call("GET", "/api/v1/customers" + query, nullptr, model::Role::kReadonly);
     REQUIRE(r.status == 200);
     std::vector<int64_t> out;
-    for (const auto& item : r.body["items"]) out.push_back(item["id"]);
+    for (const auto& item : r.body["items"]) out.push_back(ApiId(item["id"]));
     return out;
   };
   CHECK(ids("") == std::vector<int64_t>{a, b, c});
@@ -252,7 +257,7 @@ TEST_CASE("GET customers filters by tag, stage, owner, q and updated_after and p
   auto first = f.Call("GET", "/api/v1/customers?limit=2");
   REQUIRE(first.status == 200);
   CHECK(first.body["items"].size() == 2);
-  CHECK(first.body["next_after"] == b);
+  CHECK(first.body["next_after"] == IdStr(b));
   CHECK(ids("?limit=2&after=" + std::to_string(b)) == std::vector<int64_t>{c});
 
   // Two half-lives later 兴趣:产品A (2 points, threshold 1) has faded to 0.5: a tag filter keeps
@@ -297,6 +302,70 @@ TEST_CASE("POST and DELETE customer tags add a manual tag and remove it", "[inte
         404);
 }
 
+TEST_CASE("POST customer tags keeps a default-weight manual tag held past the decay",
+          "[integration]") {
+  ApiFixture f(ExampleRules());
+  const int64_t id = ChannelFollower(f, "oHeld");
+  const std::string base = "/api/v1/customers/" + std::to_string(id);
+  const json vip = {{"group", "客户等级"}, {"name", "重点客户"}};  // default weight 1 = threshold
+  auto added = f.Call("POST", base + "/tags", vip, model::Role::kSales);
+  REQUIRE(added.status == 200);
+  CHECK(added.body["held"] == true);
+  CHECK(added.body["decays"] == false);
+  CHECK(added.body["already_held"] == false);
+  CHECK(added.body["score"].get<double>() == Approx(1));
+
+  // Adding it again changes nothing: no second weight.
+  auto again = f.Call("POST", base + "/tags", vip, model::Role::kMarketing);
+  REQUIRE(again.status == 200);
+  CHECK(again.body["already_held"] == true);
+  CHECK(again.body["stored_score"].get<double>() == Approx(1));
+  CHECK(again.body["updated_at_ms"] == added.body["updated_at_ms"]);
+
+  // A second, then a year: still held, at its weight; the tag filter finds the customer.
+  f.p.clock.Advance(std::chrono::seconds(1));
+  CHECK((*TagIn(f.Call("GET", base).body, "客户等级", "重点客户"))["held"] == true);
+  f.p.clock.Advance(std::chrono::hours(24 * 365));
+  const json view = f.Call("GET", base).body;
+  const json* tag = TagIn(view, "客户等级", "重点客户");
+  REQUIRE(tag != nullptr);
+  CHECK((*tag)["held"] == true);
+  CHECK((*tag)["score"].get<double>() == Approx(1));
+  auto holders = f.Call(
+      "GET", "/api/v1/customers?tag=" + std::string("%E5%AE%A2%E6%88%B7%E7%AD%89%E7%BA%A7:") +
+                 "%E9%87%8D%E7%82%B9%E5%AE%A2%E6%88%B7");  // 客户等级:重点客户
+  REQUIRE(holders.status == 200);
+  REQUIRE(holders.body["items"].size() == 1);
+  CHECK(holders.body["items"][0]["id"] == IdStr(id));
+
+  // Asked for, a manual tag decays like a rule's: 2 points fade below 1 after one half-life.
+  auto fading =
+      f.Call("POST", base + "/tags",
+             json{{"group", "客户等级"}, {"name", "试用"}, {"weight", 2}, {"decay", true}});
+  REQUIRE(fading.status == 200);
+  CHECK(fading.body["decays"] == true);
+  f.p.clock.Advance(std::chrono::hours(24 * 31));
+  const json later = f.Call("GET", base).body;
+  REQUIRE(TagIn(later, "客户等级", "试用") != nullptr);
+  CHECK((*TagIn(later, "客户等级", "试用"))["held"] == false);
+  CHECK((*TagIn(later, "客户等级", "重点客户"))["held"] == true);
+  // A faded manual tag is added again (not "already held").
+  auto refreshed =
+      f.Call("POST", base + "/tags",
+             json{{"group", "客户等级"}, {"name", "试用"}, {"weight", 2}, {"decay", true}});
+  CHECK(refreshed.body["already_held"] == false);
+  CHECK(refreshed.body["held"] == true);
+
+  // Removed, it is gone; added again, held again.
+  REQUIRE(f.Call("DELETE", base + "/tags", vip).status == 200);
+  CHECK(TagIn(f.Call("GET", base).body, "客户等级", "重点客户") == nullptr);
+  CHECK(f.Call("POST", base + "/tags", vip).body["already_held"] == false);
+
+  auto bad = f.Call("POST", base + "/tags", json{{"group", "a"}, {"name", "b"}, {"decay", "yes"}});
+  CHECK(bad.status == 400);
+  CHECK(ErrorMessage(bad).rfind("decay:", 0) == 0);
+}
+
 TEST_CASE("GET by-identity resolves openid, external_userid and an explicit kind",
           "[integration]") {
   ApiFixture f;
@@ -307,12 +376,12 @@ TEST_CASE("GET by-identity resolves openid, external_userid and an explicit kind
   auto r = f.Call("GET", "/api/v1/customers/by-identity?platform=oa&account=oa1&external_id=oIdent",
                   nullptr, model::Role::kSales);
   REQUIRE(r.status == 200);
-  CHECK(r.body["id"] == oa);
+  CHECK(r.body["id"] == IdStr(oa));
   CHECK(r.body["identities"][0]["value"] == "oIdent");
   r = f.Call("GET",
              "/api/v1/customers/by-identity?platform=wecom&account=corp1&external_id=wmIdent");
   REQUIRE(r.status == 200);
-  CHECK(r.body["id"] == wecom);
+  CHECK(r.body["id"] == IdStr(wecom));
   r = f.Call(
       "GET",
       "/api/v1/customers/by-identity?platform=wecom&account=corp1&kind=external_userid&external_id="
@@ -337,21 +406,21 @@ TEST_CASE("POST merge then POST undo restores both customers exactly", "[integra
   const json timeline_a = f.Call("GET", path_a + "/timeline").body;
   const json timeline_b = f.Call("GET", path_b + "/timeline").body;
 
-  auto merged = f.Call("POST", path_a + "/merge", json{{"other", b}, {"reason", "同一个人"}},
+  auto merged = f.Call("POST", path_a + "/merge", json{{"other", IdStr(b)}, {"reason", "同一个人"}},
                        model::Role::kSales);
   REQUIRE(merged.status == 200);
-  CHECK(merged.body["survivor_id"] == a);
-  CHECK(merged.body["merged_id"] == b);
+  CHECK(merged.body["survivor_id"] == IdStr(a));
+  CHECK(merged.body["merged_id"] == IdStr(b));
   CHECK(merged.body["reason"] == "同一个人");
   CHECK(merged.body["undone_at_ms"].is_null());
-  const int64_t merge_id = merged.body["id"];
+  const int64_t merge_id = ApiId(merged.body["id"]);
 
   const json survivor = f.Call("GET", path_a).body;
   CHECK(survivor["identities"].size() == 2);
   CHECK(TagIn(survivor, "渠道", "企微联系我") != nullptr);
   CHECK(survivor["owner_userid"] == "wangwu");
   const json gone = f.Call("GET", path_b).body;
-  CHECK(gone["merged_into"] == a);
+  CHECK(gone["merged_into"] == IdStr(a));
   CHECK(gone["identities"].empty());
   // Merging a merged customer again is refused.
   CHECK(f.Call("POST", path_a + "/merge", json{{"other", b}}).status == 400);
@@ -390,19 +459,19 @@ TEST_CASE("POST identities with a unionid another customer holds merges them, on
 
   auto first = f.Call("POST", path_b + "/identities", unionid, model::Role::kSales);
   REQUIRE(first.status == 200);
-  CHECK(first.body["customer_id"] == b);
+  CHECK(first.body["customer_id"] == IdStr(b));
   CHECK(first.body["merge"].is_null());
   // The older customer (a) learns the same unionid: one person, b merges into a.
   auto second = f.Call("POST", path_a + "/identities", unionid, model::Role::kSales);
   REQUIRE(second.status == 200);
-  CHECK(second.body["customer_id"] == a);
+  CHECK(second.body["customer_id"] == IdStr(a));
   REQUIRE(second.body["merge"].is_object());
-  CHECK(second.body["merge"]["survivor_id"] == a);
-  CHECK(second.body["merge"]["merged_id"] == b);
+  CHECK(second.body["merge"]["survivor_id"] == IdStr(a));
+  CHECK(second.body["merge"]["merged_id"] == IdStr(b));
   CHECK(second.body["merge"]["reason"] == "unionid");
   const json survivor = f.Call("GET", path_a).body;
   CHECK(survivor["identities"].size() == 3);
-  CHECK(f.Call("GET", path_b).body["merged_into"] == a);
+  CHECK(f.Call("GET", path_b).body["merged_into"] == IdStr(a));
   // Linking again changes nothing.
   auto again = f.Call("POST", path_a + "/identities", unionid, model::Role::kSales);
   REQUIRE(again.status == 200);
@@ -410,7 +479,7 @@ TEST_CASE("POST identities with a unionid another customer holds merges them, on
   CHECK(f.Call("GET", path_a).body["merges"].size() == 1);
 
   // After an operator undoes it, the unionid does not merge the pair again.
-  const int64_t merge_id = second.body["merge"]["id"];
+  const int64_t merge_id = ApiId(second.body["merge"]["id"]);
   REQUIRE(f.Call("POST", "/api/v1/merges/" + std::to_string(merge_id) + "/undo").status == 200);
   auto after_undo = f.Call("POST", path_b + "/identities", unionid, model::Role::kSales);
   REQUIRE(after_undo.status == 200);
@@ -458,8 +527,8 @@ TEST_CASE("GET tasks lists an owner's tasks and PATCH task sets the status", "[i
       f.Call("GET", "/api/v1/tasks?owner=zhaoliu&status=open", nullptr, model::Role::kReadonly);
   REQUIRE(open.status == 200);
   REQUIRE(open.body["items"].size() == 1);
-  const int64_t task_id = open.body["items"][0]["id"];
-  CHECK(open.body["items"][0]["customer_id"] == f.p.ByExternal("wmTask"));
+  const int64_t task_id = ApiId(open.body["items"][0]["id"]);
+  CHECK(open.body["items"][0]["customer_id"] == IdStr(f.p.ByExternal("wmTask")));
 
   auto patched = f.Call("PATCH", "/api/v1/tasks/" + std::to_string(task_id),
                         json{{"status", "done"}}, model::Role::kSales);

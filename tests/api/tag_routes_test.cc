@@ -20,6 +20,7 @@ using profiles::testing::kDay;
 using testing::ApiFixture;
 using testing::ErrorCode;
 using testing::ErrorMessage;
+using testing::IdStr;
 using testing::json;
 
 const model::TagRef kProductA{"兴趣", "产品A"};
@@ -42,8 +43,9 @@ int64_t OaCustomer(ApiFixture& f, const std::string& openid) {
   return f.p.ByOpenid(openid);
 }
 
+// A manual score that decays like a rule's (so that a test can let it fade).
 void Tag(ApiFixture& f, int64_t customer_id, const model::TagRef& tag, double weight) {
-  auto added = f.p.service.AddManualTag(customer_id, tag, weight);
+  auto added = f.p.service.AddManualTag(customer_id, tag, weight, /*decay=*/true);
   INFO(added.status().ToString());
   REQUIRE(added.ok());
 }
@@ -88,19 +90,21 @@ TEST_CASE("GET tags lists every tag with group, decay and mappings, by id and pa
   CHECK(vip["group"] == "客户等级");
   CHECK(vip["name"] == "VIP");
   CHECK(vip["wecom_tag_id"] == "etVIP");
-  CHECK(vip["oa_tag_id"] == 101);
+  CHECK(vip["oa_tag_id"] == "101");
   CHECK(vip["threshold"] == 1.0);
   CHECK(vip["threshold_override"].is_null());
   CHECK(vip["half_life_days"] == 30);
   const json& product_a = all.body["items"][1];
   CHECK(product_a["name"] == "产品A");
   CHECK(product_a["wecom_tag_id"] == "");
-  CHECK(product_a["oa_tag_id"] == 0);
+  CHECK(product_a["oa_tag_id"] == "0");
 
   auto page = f.Call("GET", "/api/v1/tags?limit=2");
   REQUIRE(page.body["items"].size() == 2);
   REQUIRE(page.body["next_after"] == page.body["items"][1]["id"]);
-  auto rest = f.Call("GET", "/api/v1/tags?limit=2&after=" + page.body["next_after"].dump());
+  REQUIRE(page.body["next_after"].is_string());
+  auto rest =
+      f.Call("GET", "/api/v1/tags?limit=2&after=" + page.body["next_after"].get<std::string>());
   REQUIRE(rest.body["items"].size() == 1);
   CHECK(rest.body["items"][0]["name"] == "产品B");
   CHECK(rest.body["next_after"].is_null());
@@ -119,7 +123,7 @@ TEST_CASE("GET tags/{id} answers the tag, 404 for an unknown id", "[integration]
   const int64_t id = TagId(f, kVip);
   auto r = f.Call("GET", "/api/v1/tags/" + std::to_string(id), nullptr, model::Role::kSales);
   REQUIRE(r.status == 200);
-  CHECK(r.body["id"] == id);
+  CHECK(r.body["id"] == IdStr(id));
   CHECK(r.body["wecom_tag_id"] == "etVIP");
   auto missing = f.Call("GET", "/api/v1/tags/" + std::to_string(id + 1));
   CHECK(missing.status == 404);
@@ -135,28 +139,28 @@ TEST_CASE("PUT tags/{id}/mapping sets the members given and keeps the others", "
   auto mapped = f.Call("PUT", MappingPath(id), json{{"wecom_tag_id", "etA"}, {"oa_tag_id", 134}},
                        model::Role::kMarketing);
   REQUIRE(mapped.status == 200);
-  CHECK(mapped.body["id"] == id);
+  CHECK(mapped.body["id"] == IdStr(id));
   CHECK(mapped.body["wecom_tag_id"] == "etA");
-  CHECK(mapped.body["oa_tag_id"] == 134);
+  CHECK(mapped.body["oa_tag_id"] == "134");
 
   // Only OA: the WeCom mapping stays.
   auto oa_only = f.Call("PUT", MappingPath(id), json{{"oa_tag_id", 135}});
   REQUIRE(oa_only.status == 200);
   CHECK(oa_only.body["wecom_tag_id"] == "etA");
-  CHECK(oa_only.body["oa_tag_id"] == 135);
+  CHECK(oa_only.body["oa_tag_id"] == "135");
 
   // null and "" / 0 unmap.
   auto unmapped = f.Call("PUT", MappingPath(id), json{{"wecom_tag_id", nullptr}});
   REQUIRE(unmapped.status == 200);
   CHECK(unmapped.body["wecom_tag_id"] == "");
-  CHECK(unmapped.body["oa_tag_id"] == 135);
+  CHECK(unmapped.body["oa_tag_id"] == "135");
   unmapped = f.Call("PUT", MappingPath(id), json{{"oa_tag_id", 0}, {"wecom_tag_id", ""}});
   REQUIRE(unmapped.status == 200);
-  CHECK(unmapped.body["oa_tag_id"] == 0);
+  CHECK(unmapped.body["oa_tag_id"] == "0");
 
   auto read = f.Call("GET", "/api/v1/tags/" + std::to_string(id));
   CHECK(read.body["wecom_tag_id"] == "");
-  CHECK(read.body["oa_tag_id"] == 0);
+  CHECK(read.body["oa_tag_id"] == "0");
 }
 
 TEST_CASE("PUT tags/{id}/mapping queues a tag push for each customer who holds the tag now",
@@ -203,9 +207,16 @@ TEST_CASE("PUT tags/{id}/mapping answers 409 when the WeCom id is another tag's"
   auto r = f.Call("PUT", MappingPath(id), json{{"wecom_tag_id", "etVIP"}, {"oa_tag_id", 8}});
   CHECK(r.status == 409);
   CHECK(ErrorCode(r) == "already_exists");
+  // A message for the API's user, not the database's (UNIQUE constraint failed: tags...).
+  const std::string message = ErrorMessage(r);
+  CHECK(message.rfind("wecom_tag_id:", 0) == 0);
+  CHECK(message.find("etVIP") != std::string::npos);
+  for (const char* leak : {"constraint", "sqlite", "SQLITE", "UNIQUE", "tags."}) {
+    CHECK(message.find(leak) == std::string::npos);
+  }
   auto read = f.Call("GET", "/api/v1/tags/" + std::to_string(id));
   CHECK(read.body["wecom_tag_id"] == "etA");
-  CHECK(read.body["oa_tag_id"] == 7);
+  CHECK(read.body["oa_tag_id"] == "7");
 }
 
 TEST_CASE("PUT tags/{id}/mapping refuses a bad body with 400 naming the member", "[integration]") {
@@ -223,7 +234,8 @@ TEST_CASE("PUT tags/{id}/mapping refuses a bad body with 400 naming the member",
       {R"({"wecom_tag_id":")" + std::string(129, 'e') + R"("})", "wecom_tag_id:"},
       {R"({"oa_tag_id":-1})", "oa_tag_id:"},
       {R"({"oa_tag_id":1.5})", "oa_tag_id:"},
-      {R"({"oa_tag_id":"12"})", "oa_tag_id:"},
+      {R"({"oa_tag_id":"12x"})", "oa_tag_id:"},
+      {R"({"oa_tag_id":"2147483648"})", "oa_tag_id:"},
       {R"({"oa_tag_id":2147483648})", "oa_tag_id:"},
       {R"({"oa_tag_id":18446744073709551615})", "oa_tag_id:"},
   };
@@ -236,7 +248,7 @@ TEST_CASE("PUT tags/{id}/mapping refuses a bad body with 400 naming the member",
   }
   auto read = f.Call("GET", "/api/v1/tags/" + std::to_string(id));
   CHECK(read.body["wecom_tag_id"] == "etA");
-  CHECK(read.body["oa_tag_id"] == 7);
+  CHECK(read.body["oa_tag_id"] == "7");
   auto missing = f.Call("PUT", MappingPath(id + 1), json{{"oa_tag_id", 1}});
   CHECK(missing.status == 404);
 }
@@ -249,10 +261,10 @@ TEST_CASE("PUT tags/mapping maps a tag by group and name, creating it", "[integr
   REQUIRE(r.status == 200);
   CHECK(r.body["group"] == "会员");
   CHECK(r.body["name"] == "星标");
-  CHECK(r.body["oa_tag_id"] == 100);
+  CHECK(r.body["oa_tag_id"] == "100");
   CHECK(r.body["pushes_queued"] == 0);
-  auto read = f.Call("GET", "/api/v1/tags/" + r.body["id"].dump());
-  CHECK(read.body["oa_tag_id"] == 100);
+  auto read = f.Call("GET", "/api/v1/tags/" + r.body["id"].get<std::string>());
+  CHECK(read.body["oa_tag_id"] == "100");
 
   auto no_group = f.Call("PUT", "/api/v1/tags/mapping", json{{"name", "星标"}, {"oa_tag_id", 1}});
   CHECK(no_group.status == 400);
@@ -356,7 +368,7 @@ TEST_CASE("tag routes let every role read and only admin and marketing write", "
     CHECK(f.Call("PUT", kInterestPath, json{{"threshold", 5}}, role).status == 403);
   }
   CHECK(f.CallWithSecret("GET", "/api/v1/tags", "").status == 401);
-  CHECK(f.Call("GET", "/api/v1/tags/" + std::to_string(id)).body["oa_tag_id"] == 0);
+  CHECK(f.Call("GET", "/api/v1/tags/" + std::to_string(id)).body["oa_tag_id"] == "0");
   CHECK(f.Call("GET", "/api/v1/tag-groups").body["groups"].size() == 1);
 }
 

@@ -28,7 +28,7 @@ TEST_CASE("tag-rules create, update and disable bump the version and keep every 
   auto created =
       f.Call("POST", "/api/v1/tag-rules", KeywordRule("产品C", "产品C"), model::Role::kMarketing);
   REQUIRE(created.status == 201);
-  const int64_t id = created.body["id"];
+  const int64_t id = testing::ApiId(created.body["id"]);
   CHECK(id > 0);
   CHECK(created.body["version"] == 1);
   CHECK(created.body["enabled"] == true);
@@ -100,7 +100,7 @@ TEST_CASE("tag-rules refuse an invalid rule naming the field path", "[integratio
   CHECK(ErrorMessage(r).rfind("actions[0].add_tag.weight", 0) == 0);
 
   json with_id = KeywordRule("x", "x");
-  with_id["id"] = 5;
+  with_id["id"] = "5";  // an id as a string, as the API writes them
   r = f.Call("POST", "/api/v1/tag-rules", with_id);
   CHECK(r.status == 400);
   CHECK(ErrorMessage(r).rfind("id:", 0) == 0);
@@ -119,7 +119,7 @@ TEST_CASE("tag-rules answer 404 for unknown rules and 400 for a stale version", 
   CHECK(f.Call("POST", "/api/v1/tag-rules/9/disable").status == 404);
   auto created = f.Call("POST", "/api/v1/tag-rules", KeywordRule("a", "a"));
   REQUIRE(created.status == 201);
-  const std::string path = "/api/v1/tag-rules/" + std::to_string(created.body["id"].get<int>());
+  const std::string path = "/api/v1/tag-rules/" + created.body["id"].get<std::string>();
   CHECK(f.Call("GET", path + "?version=2").status == 404);
   CHECK(f.Call("GET", path + "?version=0").status == 400);
   json stale = KeywordRule("b", "b");
@@ -131,6 +131,14 @@ TEST_CASE("tag-rules answer 404 for unknown rules and 400 for a stale version", 
   json other_id = KeywordRule("b", "b");
   other_id["id"] = 999;
   CHECK(f.Call("PUT", path, other_id).status == 400);
+  // The rule as GET answers it (id a string) saves back.
+  json same = KeywordRule("c", "c");
+  same["id"] = created.body["id"];
+  auto saved = f.Call("PUT", path, same);
+  CHECK(saved.status == 200);
+  CHECK(saved.body["id"] == created.body["id"]);
+  same["id"] = "12a";
+  CHECK(ErrorMessage(f.Call("PUT", path, same)).rfind("id:", 0) == 0);
 }
 
 TEST_CASE("tag-rules answer 401 without a key and 403 to roles that may not write rules",
@@ -146,7 +154,7 @@ TEST_CASE("tag-rules answer 401 without a key and 403 to roles that may not writ
   }
   auto created = f.Call("POST", "/api/v1/tag-rules", KeywordRule("a", "a"));
   REQUIRE(created.status == 201);
-  const std::string path = "/api/v1/tag-rules/" + std::to_string(created.body["id"].get<int>());
+  const std::string path = "/api/v1/tag-rules/" + created.body["id"].get<std::string>();
   CHECK(f.Call("PUT", path, KeywordRule("b", "b"), model::Role::kSales).status == 403);
   CHECK(f.Call("POST", path + "/disable", nullptr, model::Role::kReadonly).status == 403);
   CHECK(f.Call("DELETE", path, nullptr, model::Role::kSales).status == 403);
@@ -157,7 +165,7 @@ TEST_CASE("tag-rules changes are in force for the next interaction", "[integrati
   ApiFixture f;
   auto created = f.Call("POST", "/api/v1/tag-rules", KeywordRule("产品D", "产品D"));
   REQUIRE(created.status == 201);
-  const int64_t rule_id = created.body["id"];
+  const int64_t rule_id = testing::ApiId(created.body["id"]);
   auto text = f.p.OaText("oLive", "请介绍产品D");
   f.p.Apply(text);
   auto view = f.p.View(f.p.ByOpenid("oLive"));

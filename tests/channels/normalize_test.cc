@@ -632,10 +632,15 @@ TEST_CASE("NormalizePayload joins CDATA sections when content contains the CDATA
   CHECK(PayloadAs<model::TextPayload>(i).content == "a]]>b");
 }
 
-TEST_CASE("NormalizePayload reads UnionId when the payload carries one", "[unit]") {
-  const model::Interaction i = MustNormalize(
+TEST_CASE("NormalizePayload leaves unionid empty when the payload claims a UnionId", "[unit]") {
+  // PROTOCOL §5: unionids come from user/info / externalcontact/get, never from a body.
+  const model::Interaction xml = MustNormalize(
       kOa, OaEvent("openid", "1", "subscribe", "<UnionId><![CDATA[oUnion1]]></UnionId>"));
-  CHECK(i.unionid == "oUnion1");
+  CHECK(xml.unionid.empty());
+  CHECK(xml.openid == "openid");
+  const model::Interaction lower = MustNormalize(
+      kOa, OaEvent("openid", "1", "subscribe", "<unionid><![CDATA[oUnion1]]></unionid>"));
+  CHECK(lower.unionid.empty());
 }
 
 // ---- JSON format (OA safe mode may be configured for JSON) ----------------------------------

@@ -337,12 +337,58 @@ TEST_CASE("OaAdapter refuses a plain POST with stale_timestamp when outside the 
   RequireRejected(h.adapter->Decode(PlainPost(kTextXml)), RejectReason::kStaleTimestamp);
 }
 
-TEST_CASE("OaAdapter refuses a plain POST with malformed_message when the body is not a message",
+void CheckMalformed(const Decoded<model::Interaction>& decoded, const std::string& raw_body) {
+  REQUIRE(decoded.ok());
+  const model::Interaction& interaction = *decoded.value;
+  CHECK(interaction.kind == model::InteractionKind::kMalformed);
+  CHECK(interaction.account_id == "oa1");
+  CHECK(interaction.raw_body == raw_body);
+  CHECK(interaction.dedupe_key.starts_with("malformed"));
+  CHECK(interaction.occurred_at_ms == 0);
+  CHECK(interaction.openid.empty());
+  REQUIRE(std::holds_alternative<model::GenericPayload>(interaction.payload));
+  CHECK_FALSE(std::get<model::GenericPayload>(interaction.payload).malformed.empty());
+}
+
+TEST_CASE("OaAdapter stores a signed plain POST as malformed when the body is not a message",
           "[unit]") {
   const json v = PlainVector("plain-official-doc-post");
   Harness h(EncryptMode::kPlain, v.at("timestamp"));
-  const std::string body = GENERATE(as<std::string>{}, "", "<xml><MsgType>", "{\"MsgType\":");
-  RequireRejected(h.adapter->Decode(PlainPost(body)), RejectReason::kMalformedMessage);
+  const std::string body =
+      GENERATE(as<std::string>{}, "", "<xml><MsgType>",
+               "{\"MsgType\":", "<xml><MsgType>text</MsgType><MsgId>x</MsgId></xml>");
+  const Decoded<model::Interaction> decoded = h.adapter->Decode(PlainPost(body));
+  CheckMalformed(decoded, body);
+  CHECK(decoded.value->received_at_ms == 1714037059456);
+}
+
+TEST_CASE(
+    "OaAdapter refuses a plain POST with replayed when its timestamp and nonce come again "
+    "with another body",
+    "[unit]") {
+  const json v = PlainVector("plain-official-doc-post");
+  Harness h(EncryptMode::kPlain, v.at("timestamp"));
+  CheckCoffeeText(h.adapter->Decode(PlainPost(kTextXml)), "xml");
+  const std::string forged =
+      "<xml><FromUserName><![CDATA[oAttacker]]></FromUserName><CreateTime>1714037059</CreateTime>"
+      "<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[x]]></Content><MsgId>1</MsgId></xml>";
+  RequireRejected(h.adapter->Decode(PlainPost(forged)), RejectReason::kReplayed);
+  CHECK(RejectHttpStatus(RejectReason::kReplayed) == 401);
+  // The platform's retry of the first body (same timestamp and nonce) is still admitted.
+  CheckCoffeeText(h.adapter->Decode(PlainPost(kTextXml)), "xml");
+  // Once the pair is out of the window it is refused as stale, and forgotten.
+  h.clock.SetUnixMillis((Seconds(v.at("timestamp")) + 301) * 1000);
+  RequireRejected(h.adapter->Decode(PlainPost(forged)), RejectReason::kStaleTimestamp);
+}
+
+TEST_CASE("OaAdapter admits an encrypted POST again when its timestamp and nonce come again",
+          "[unit]") {
+  // msg_signature covers Encrypt: the same pair can only come with the same body, a retry.
+  Harness h(EncryptMode::kSafe, kTs);
+  const CallbackRequest request =
+      EncryptedPost(h.account, *h.platform, kTextXml, kTs, "777", "xml");
+  CheckCoffeeText(h.adapter->Decode(request), "xml");
+  CheckCoffeeText(h.adapter->Decode(request), "xml");
 }
 
 // ---- safe / compatible mode POST ----
@@ -481,18 +527,22 @@ TEST_CASE("OaAdapter refuses with wrong_receive_id when the message was for anot
                   RejectReason::kWrongReceiveId);
 }
 
-TEST_CASE("OaAdapter refuses with malformed_message when the decrypted payload is broken",
-          "[unit]") {
+TEST_CASE("OaAdapter stores a decrypted payload as malformed when its shape is broken", "[unit]") {
   Harness h(EncryptMode::kSafe, kTs);
   SECTION("XML envelope") {
-    RequireRejected(h.adapter->Decode(
-                        EncryptedPost(h.account, *h.platform, "<xml><MsgType>", kTs, "777", "xml")),
-                    RejectReason::kMalformedMessage);
+    CheckMalformed(h.adapter->Decode(
+                       EncryptedPost(h.account, *h.platform, "<xml><MsgType>", kTs, "777", "xml")),
+                   "<xml><MsgType>");
   }
   SECTION("JSON envelope") {
-    RequireRejected(h.adapter->Decode(
-                        EncryptedPost(h.account, *h.platform, "{\"MsgType\":", kTs, "777", "json")),
-                    RejectReason::kMalformedMessage);
+    CheckMalformed(h.adapter->Decode(
+                       EncryptedPost(h.account, *h.platform, "{\"MsgType\":", kTs, "777", "json")),
+                   "{\"MsgType\":");
+  }
+  SECTION("no CreateTime") {
+    const std::string body = "<xml><MsgType>text</MsgType><Content>hi</Content></xml>";
+    CheckMalformed(
+        h.adapter->Decode(EncryptedPost(h.account, *h.platform, body, kTs, "777", "xml")), body);
   }
 }
 

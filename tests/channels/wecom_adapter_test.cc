@@ -394,14 +394,23 @@ TEST_CASE(
   RequireRejected(h.adapter->VerifyUrl(request), RejectReason::kWrongReceiveId);
 }
 
-TEST_CASE("WecomAdapter refuses with malformed_message when the decrypted payload is not XML",
+TEST_CASE("WecomAdapter stores a decrypted payload as malformed when it is not a message",
           "[unit]") {
+  // Authentic (signed, decrypted): refusing it would only make the platform retry and drop it.
   const std::string ts = "1409659813";
   Harness h(ts);
-  const std::string plaintext = GENERATE(as<std::string>{}, "<xml><MsgType>text</MsgType>",
-                                         "{\"MsgType\":\"text\"}", "hello");
-  RequireRejected(h.adapter->Decode(EncryptedPost(h.account, *h.platform, plaintext, ts, "42")),
-                  RejectReason::kMalformedMessage);
+  const std::string plaintext =
+      GENERATE(as<std::string>{}, "<xml><MsgType>text</MsgType>", "{\"MsgType\":\"text\"}", "hello",
+               "<xml><MsgType>text</MsgType><MsgId>12ab</MsgId><CreateTime>1</CreateTime></xml>");
+  const auto decoded =
+      h.adapter->Decode(EncryptedPost(h.account, *h.platform, plaintext, ts, "42"));
+  REQUIRE(decoded.ok());
+  CHECK(decoded.value->kind == model::InteractionKind::kMalformed);
+  CHECK(decoded.value->raw_body == plaintext);
+  CHECK(decoded.value->dedupe_key.starts_with("malformed"));
+  CHECK(decoded.value->userid.empty());
+  CHECK(decoded.value->external_userid.empty());
+  CHECK(decoded.value->received_at_ms != 0);
 }
 
 TEST_CASE("WecomAdapter acks with an empty body when there is no reply", "[unit]") {

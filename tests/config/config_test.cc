@@ -3,9 +3,11 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "tests/support/test_support.h"
 
@@ -84,7 +86,7 @@ struct Files {
   }
   void Secrets(const json& secrets) {
     sources.secrets_file = dir.File("secrets.json");
-    testing::WriteFile(sources.secrets_file, secrets.dump(2));
+    testing::WriteSecretsFile(sources.secrets_file, secrets.dump(2));
   }
 };
 
@@ -108,7 +110,7 @@ TEST_CASE("ParseConfig returns the documented defaults when given an empty objec
   CHECK(config.http.write_timeout_s == 10);
   CHECK(config.http.max_body_bytes == 1 << 20);
   CHECK(config.storage.path.empty());
-  CHECK(config.storage.synchronous == "normal");
+  CHECK(config.storage.synchronous == "full");  // durable by default
   CHECK(config.storage.read_connections == 4);
   CHECK(config.storage.busy_timeout_ms == 5000);
   CHECK(config.accounts.empty());
@@ -340,6 +342,51 @@ TEST_CASE("ParseConfig rejects max_connections when it is below threads", "[unit
   CHECK_THAT(ErrorOf(doc), StartsWith("http.max_connections: must be >= http.threads"));
 }
 
+TEST_CASE("ParseConfig returns the documented defaults of the HTTP client limits", "[unit]") {
+  const Config config = ParseOk(json::object());
+  CHECK(config.http.max_connections_per_ip == 64);
+  CHECK(config.http.request_timeout_s == 30);
+  CHECK(config.http.min_body_bytes_per_s == 1024);
+  CHECK(config.http.body_rate_grace_s == 5);
+  CHECK(config.http.max_pending_body_bytes == int64_t{64} << 20);
+  CHECK(config.http.admin_listen.empty());
+  CHECK(config.AdminListenHost().empty());
+  CHECK(config.AdminListenPort() == -1);
+}
+
+TEST_CASE("ParseConfig reads the HTTP client limits and admin_listen when set", "[unit]") {
+  json doc = ValidDoc();
+  doc["http"] = {{"max_connections_per_ip", 0},       {"request_timeout_s", 60},
+                 {"min_body_bytes_per_s", 0},         {"body_rate_grace_s", 0},
+                 {"max_pending_body_bytes", 1 << 20}, {"admin_listen", "[::1]:9090"}};
+  const Config config = ParseOk(doc);
+  CHECK(config.http.max_connections_per_ip == 0);
+  CHECK(config.http.request_timeout_s == 60);
+  CHECK(config.http.min_body_bytes_per_s == 0);
+  CHECK(config.http.max_pending_body_bytes == 1 << 20);
+  CHECK(config.AdminListenHost() == "::1");
+  CHECK(config.AdminListenPort() == 9090);
+}
+
+TEST_CASE("ParseConfig rejects HTTP client limits when they contradict other keys", "[unit]") {
+  const auto [http, expected] = GENERATE(table<json, std::string>({
+      {json{{"max_connections", 16}, {"max_connections_per_ip", 17}},
+       "http.max_connections_per_ip: must be <= http.max_connections (16)"},
+      {json{{"max_connections_per_ip", -1}}, "http.max_connections_per_ip: must be in 0..900"},
+      {json{{"keep_alive_timeout_s", 30}, {"request_timeout_s", 30}},
+       "http.request_timeout_s: must be > http.keep_alive_timeout_s (30)"},
+      {json{{"max_body_bytes", 4096}, {"max_pending_body_bytes", 4095}},
+       "http.max_pending_body_bytes: must be >= http.max_body_bytes (4096)"},
+      {json{{"min_body_bytes_per_s", -1}}, "http.min_body_bytes_per_s: must be in 0..1073741824"},
+      {json{{"admin_listen", "9090"}}, "http.admin_listen: must be host:port"},
+      {json{{"admin_listen", "127.0.0.1:8080"}}, "http.admin_listen: must differ from listen"},
+  }));
+  json doc = ValidDoc();
+  doc["listen"] = "127.0.0.1:8080";
+  doc["http"] = http;
+  CHECK_THAT(ErrorOf(doc), StartsWith(expected));
+}
+
 TEST_CASE("ParseConfig rejects data_dir when it is empty", "[unit]") {
   CHECK_THAT(ErrorOf(json{{"data_dir", ""}}), StartsWith("data_dir: must not be empty"));
 }
@@ -564,8 +611,8 @@ TEST_CASE("LoadConfig keeps the secrets file text out of the message when its JS
           "[unit]") {
   Files files(ValidDoc());
   files.sources.secrets_file = files.dir.File("secrets.json");
-  testing::WriteFile(files.sources.secrets_file,
-                     "{\"accounts\": {\"corp1\": {\"token\": VerySecret}}}");
+  testing::WriteSecretsFile(files.sources.secrets_file,
+                            "{\"accounts\": {\"corp1\": {\"token\": VerySecret}}}");
   const std::string message = ErrorOf(LoadConfig(files.sources));
   CHECK_THAT(message, StartsWith("secrets: invalid JSON at byte 33 (line 1, column 34)"));
   CHECK_THAT(message, !Contains("VerySecret"));
@@ -783,11 +830,35 @@ TEST_CASE("LoadConfig applies secrets and env when no config file is given", "[u
   testing::TempDir dir;
   ConfigSources sources;
   sources.secrets_file = dir.File("secrets.json");
-  testing::WriteFile(sources.secrets_file, R"({"log": {"level": "error"}})");
+  testing::WriteSecretsFile(sources.secrets_file, R"({"log": {"level": "error"}})");
   sources.env = {{"SCRMD_HTTP__THREADS", "2"}};
   const Config config = LoadOk(sources);
   CHECK(config.log.level == "error");
   CHECK(config.http.threads == 2);
+}
+
+TEST_CASE("LoadConfig refuses a secrets file that group or others can read or write", "[unit]") {
+  using std::filesystem::perms;
+  testing::TempDir dir;
+  ConfigSources sources;
+  sources.secrets_file = dir.File("secrets.json");
+  testing::WriteSecretsFile(sources.secrets_file, R"({"log": {"level": "error"}})");
+  for (const auto& [mode, octal] :
+       {std::pair{perms::group_read, "0640"}, std::pair{perms::others_read, "0604"},
+        std::pair{perms::group_write, "0620"}, std::pair{perms::others_write, "0602"}}) {
+    std::filesystem::permissions(sources.secrets_file,
+                                 perms::owner_read | perms::owner_write | mode,
+                                 std::filesystem::perm_options::replace);
+    const std::string message = ErrorOf(LoadConfig(sources));
+    CHECK(message == "secrets: " + sources.secrets_file +
+                         " is readable or writable by group or others (mode " + octal +
+                         "); run: chmod 600 " + sources.secrets_file);
+    CHECK_THAT(message, !Contains("error"));  // never the file's text
+  }
+  // 0600 and 0400 load.
+  std::filesystem::permissions(sources.secrets_file, perms::owner_read,
+                               std::filesystem::perm_options::replace);
+  CHECK(LoadOk(sources).log.level == "error");
 }
 
 TEST_CASE("ScrmdEnvironment returns only SCRMD_ variables when read from the process", "[unit]") {

@@ -93,8 +93,9 @@ TEST_CASE("LoadConfig takes agent_secret from the secrets file", "[unit]") {
   sources.config_file = dir.File("scrmd.json");
   sources.secrets_file = dir.File("secrets.json");
   testing::WriteFile(sources.config_file, json{{"accounts", {account}}}.dump());
-  testing::WriteFile(sources.secrets_file,
-                     json{{"accounts", {{"corp1", {{"agent_secret", "from-secrets"}}}}}}.dump());
+  testing::WriteSecretsFile(
+      sources.secrets_file,
+      json{{"accounts", {{"corp1", {{"agent_secret", "from-secrets"}}}}}}.dump());
   auto config = LoadConfig(sources);
   REQUIRE(config.ok());
   CHECK(config->accounts[0].agent_secret == "from-secrets");

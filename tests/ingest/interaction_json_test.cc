@@ -47,14 +47,14 @@ TEST_CASE("PayloadToJson and PayloadFromJson round-trip every alternative", "[un
       RoundTrip(InteractionKind::kTagCreate, TagChangePayload{"create", "TAG_ID", "tag", "1"}));
   CHECK(tag.strategy_id == "1");
   const auto generic = std::get<GenericPayload>(
-      RoundTrip(InteractionKind::kOtherEvent, GenericPayload{"event", "view_miniprogram", ""}));
+      RoundTrip(InteractionKind::kOtherEvent, GenericPayload{"event", "view_miniprogram", "", ""}));
   CHECK(generic.event == "view_miniprogram");
 }
 
 TEST_CASE("PayloadFromJson keeps the alternative named by type when the kind differs", "[unit]") {
   // An adapter may attach a generic payload to a kind that usually has a typed one.
-  const auto parsed =
-      PayloadFromJson(InteractionKind::kMessageText, PayloadToJson(GenericPayload{"text", "", ""}));
+  const auto parsed = PayloadFromJson(InteractionKind::kMessageText,
+                                      PayloadToJson(GenericPayload{"text", "", "", ""}));
   REQUIRE(parsed.ok());
   CHECK(std::holds_alternative<GenericPayload>(*parsed));
 }

@@ -49,7 +49,7 @@ std::vector<json> AllInteractions(const ScrmdServer& server, const std::string& 
     const json body = json::parse(r->body);
     for (const auto& item : body["items"]) out.push_back(item);
     if (body["next_after"].is_null()) break;
-    after = body["next_after"].get<int64_t>();
+    after = ApiId(body["next_after"]);
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/api_ids.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_support.h"
 
@@ -61,7 +62,7 @@ TEST_CASE("scrmd merges the demo's OA follower and WeCom contact after enrichmen
   const std::string config = dir.File("scrmd.json");
   WriteFile(config, cfg.dump(2));
   const std::string secrets = dir.File("secrets.json");
-  WriteFile(secrets, R"({"accounts": {"acme": {"secret": "demo-corp-secret"},
+  WriteSecretsFile(secrets, R"({"accounts": {"acme": {"secret": "demo-corp-secret"},
                                       "shop": {"app_secret": "demo-app-secret"}}})");
   const std::vector<std::string> flags = {"--config", config, "--secrets", secrets};
 
@@ -99,7 +100,8 @@ TEST_CASE("scrmd merges the demo's OA follower and WeCom contact after enrichmen
     REQUIRE(list->status == 200);
     const json items = json::parse(list->body)["items"];
     if (items.size() == 1) {
-      auto one = client.Get(("/api/v1/customers/" + items[0]["id"].dump()).c_str(), auth);
+      auto one =
+          client.Get(("/api/v1/customers/" + std::to_string(ApiId(items[0]["id"]))).c_str(), auth);
       REQUIRE(one);
       view = json::parse(one->body);
       for (const json& identity : view["identities"]) {

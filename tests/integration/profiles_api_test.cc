@@ -125,8 +125,8 @@ TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and
   const json wecom_customer =
       sales.WaitFor("/api/v1/customers/by-identity?platform=wecom&account=acme&external_id=wmFLOW1",
                     [](const json&) { return true; });
-  const int64_t oa_id = oa_customer["id"];
-  const int64_t wecom_id = wecom_customer["id"];
+  const int64_t oa_id = ApiId(oa_customer["id"]);
+  const int64_t wecom_id = ApiId(wecom_customer["id"]);
   // Callbacks carry no unionid (PROTOCOL §5: it comes later, from user/info or
   // externalcontact/get), so the two are different customers until it arrives. It arrives
   // for each of them (as enrichment would give it): the second one finds the first holding it,
@@ -136,16 +136,16 @@ TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and
       sales.Post("/api/v1/customers/" + std::to_string(oa_id) + "/identities",
                  {{"kind", "unionid"}, {"value", "uFLOW1"}});
   REQUIRE(link_oa_status == 200);
-  CHECK(link_oa["customer_id"] == oa_id);
+  CHECK(link_oa["customer_id"] == IdStr(oa_id));
   CHECK(link_oa["merge"].is_null());
   auto [link_status, link] =
       sales.Post("/api/v1/customers/" + std::to_string(wecom_id) + "/identities",
                  {{"kind", "unionid"}, {"value", "uFLOW1"}});
   REQUIRE(link_status == 200);
-  CHECK(link["customer_id"] == oa_id);
+  CHECK(link["customer_id"] == IdStr(oa_id));
   REQUIRE(link["merge"].is_object());
-  CHECK(link["merge"]["survivor_id"] == oa_id);
-  CHECK(link["merge"]["merged_id"] == wecom_id);
+  CHECK(link["merge"]["survivor_id"] == IdStr(oa_id));
+  CHECK(link["merge"]["merged_id"] == IdStr(wecom_id));
   CHECK(link["merge"]["reason"] == "unionid");
 
   // 3. A keyword message (example rule 1: 产品A → 兴趣/产品A +2).
@@ -169,33 +169,34 @@ TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and
   }
   CHECK(identities == std::set<std::string>{"oa/openid/oFLOW1", "wecom/external_userid/wmFLOW1",
                                             "wechat/unionid/uFLOW1"});
-  CHECK(sales.Get("/api/v1/customers/" + std::to_string(wecom_id)).second["merged_into"] == oa_id);
+  CHECK(sales.Get("/api/v1/customers/" + std::to_string(wecom_id)).second["merged_into"] ==
+        IdStr(oa_id));
   auto [list_status, list] = sales.Get("/api/v1/customers?q=wmFLOW1");
   REQUIRE(list_status == 200);
   REQUIRE(list["items"].size() == 1);
-  CHECK(list["items"][0]["id"] == oa_id);
+  CHECK(list["items"][0]["id"] == IdStr(oa_id));
 
   // The channel tags from the QR scene (rule 7) and the contact State (rule 8).
   const json* qr = TagIn(view, "渠道", "公众号渠道码");
   REQUIRE(qr != nullptr);
-  CHECK((*qr)["evidence"]["rule_id"] == 7);
+  CHECK((*qr)["evidence"]["rule_id"] == "7");
   const json* contact_way = TagIn(view, "渠道", "企微联系我");
   REQUIRE(contact_way != nullptr);
-  CHECK((*contact_way)["evidence"]["rule_id"] == 8);
+  CHECK((*contact_way)["evidence"]["rule_id"] == "8");
 
   // The interest tag, with the rule and the interaction as evidence.
   auto [text_status, texts] = admin.Get("/api/v1/interactions?kind=message.text");
   REQUIRE(text_status == 200);
   REQUIRE(texts["items"].size() == 1);
-  const int64_t text_id = texts["items"][0]["id"];
+  const int64_t text_id = ApiId(texts["items"][0]["id"]);
   const json* interest = TagIn(view, "兴趣", "产品A");
   REQUIRE(interest != nullptr);
   CHECK((*interest)["held"] == true);
   CHECK((*interest)["score"].get<double>() == Approx(2).epsilon(0.001));
   CHECK((*interest)["source"] == "rule");
-  CHECK((*interest)["evidence"]["rule_id"] == 1);
+  CHECK((*interest)["evidence"]["rule_id"] == "1");
   CHECK((*interest)["evidence"]["rule_version"] == 1);
-  CHECK((*interest)["evidence"]["interaction_id"] == text_id);
+  CHECK((*interest)["evidence"]["interaction_id"] == IdStr(text_id));
 
   // Stage, owner and counters.
   CHECK(view["stage"] == "engaged");
@@ -209,9 +210,9 @@ TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and
   std::vector<std::string> kinds;
   int64_t previous_id = 0;
   for (const auto& entry : timeline["items"]) {
-    CHECK(entry["id"].get<int64_t>() > previous_id);
-    previous_id = entry["id"];
-    if (entry["interaction_id"].get<int64_t>() != 0 && entry["kind"] != "stage" &&
+    CHECK(ApiId(entry["id"]) > previous_id);
+    previous_id = ApiId(entry["id"]);
+    if (ApiId(entry["interaction_id"]) != 0 && entry["kind"] != "stage" &&
         entry["kind"] != "stage.rule") {
       kinds.push_back(entry["kind"]);
     }
@@ -242,7 +243,7 @@ TEST_CASE("scrmd keeps tag rules changed through the API across a restart", "[in
     CHECK(file_rules > 0);  // seeded from config/tag_rules.example.json
     auto [status, created] = api.Post("/api/v1/tag-rules", rule);
     REQUIRE(status == 201);
-    rule_id = created["id"];
+    rule_id = ApiId(created["id"]);
     auto [disable_status, disabled] = api.Post("/api/v1/tag-rules/1/disable", json::object());
     REQUIRE(disable_status == 200);
     CHECK(disabled["version"] == 2);
@@ -255,9 +256,9 @@ TEST_CASE("scrmd keeps tag rules changed through the API across a restart", "[in
   CHECK(list["rules"].size() == file_rules + 1);
   bool found_new = false;
   for (const auto& r : list["rules"]) {
-    if (r["id"] == rule_id) found_new = r["name"] == "对产品E感兴趣";
+    if (r["id"] == IdStr(rule_id)) found_new = r["name"] == "对产品E感兴趣";
     // The file still says rule 1 is enabled at version 1; the stored version wins.
-    if (r["id"] == 1) {
+    if (r["id"] == "1") {
       CHECK(r["enabled"] == false);
       CHECK(r["version"] == 2);
     }

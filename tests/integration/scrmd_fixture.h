@@ -11,7 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "tests/support/api_ids.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_support.h"
 
@@ -59,10 +62,56 @@ inline std::string CreateKey(const std::string& config, const std::string& role,
   return r.out.substr(0, r.out.find('\n'));
 }
 
-// A running `scrmd serve`, with the port it printed.
+// The demo accounts with their platform APIs at `api_base` (a scrm-sim): enrichment and tag
+// pushes run when the secrets of WriteDemoSecrets are given too.
+inline nlohmann::json DemoAccounts(const std::string& api_base) {
+  nlohmann::json accounts = DemoAccounts();
+  for (nlohmann::json& account : accounts) account["api_base"] = api_base;
+  return accounts;
+}
+
+// Writes dir/secrets.json with the API secrets the simulator's demo world accepts; its path.
+inline std::string WriteDemoSecrets(const TempDir& dir) {
+  const std::string path = dir.File("secrets.json");
+  WriteFile(path, R"({"accounts": {"acme": {"secret": "demo-corp-secret"},
+                                   "shop": {"app_secret": "demo-app-secret"}}})");
+  return path;
+}
+
+// A running `scrm-sim serve --world <world>` on an ephemeral loopback port.
+struct SimServer {
+  explicit SimServer(const std::string& world)
+      : process({SimBinary(), "serve", "--world", world, "--port", "0"}) {
+    using namespace std::chrono_literals;
+    auto line = process.WaitForStdoutLine("listening on", 20s);
+    INFO(process.Stderr());
+    REQUIRE(line.has_value());
+    std::smatch m;
+    REQUIRE(std::regex_search(*line, m, std::regex(R"(:(\d+)\s*$)")));
+    url = "http://127.0.0.1:" + std::string(m[1]);
+    port = std::stoi(m[1]);
+  }
+  httplib::Client Client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(10, 0);
+    return c;
+  }
+  void Stop() {
+    using namespace std::chrono_literals;
+    process.Signal(SIGTERM);
+    process.Wait(10s);
+  }
+  Subprocess process;
+  std::string url;
+  int port = 0;
+};
+
+// A running `scrmd serve`, with the port it printed (and the API secrets of `secrets` if any).
+// `launcher`, when given, runs before the binary ({"/usr/bin/prlimit", "--stack=unlimited"}).
 struct ScrmdServer {
-  explicit ScrmdServer(const std::string& config)
-      : process({ScrmdBinary(), "serve", "--config", config}) {
+  explicit ScrmdServer(const std::string& config, const std::string& secrets = "",
+                       std::vector<std::string> launcher = {})
+      : process(WithLauncher(std::move(launcher), ServeArgv(config, secrets))) {
     using namespace std::chrono_literals;
     auto line = process.WaitForStdoutLine("listening on", 20s);
     INFO(process.Stderr());
@@ -82,6 +131,16 @@ struct ScrmdServer {
     using namespace std::chrono_literals;
     process.Signal(SIGTERM);
     CHECK(process.Wait(30s) == 0);
+  }
+  static std::vector<std::string> ServeArgv(const std::string& config, const std::string& secrets) {
+    std::vector<std::string> argv{ScrmdBinary(), "serve", "--config", config};
+    if (!secrets.empty()) argv.insert(argv.end(), {"--secrets", secrets});
+    return argv;
+  }
+  static std::vector<std::string> WithLauncher(std::vector<std::string> launcher,
+                                               const std::vector<std::string>& argv) {
+    launcher.insert(launcher.end(), argv.begin(), argv.end());
+    return launcher;
   }
   Subprocess process;
   int port = 0;

@@ -44,5 +44,29 @@ TEST_CASE("BackfillWecom stops with the platform error when the secret is wrong"
   CHECK(report.status().code() == core::StatusCode::kPermissionDenied);
 }
 
+TEST_CASE("BackfillWecom asks a page again after an unknown errcode a bounded number of times",
+          "[integration]") {
+  Fixture f;
+  sim::FaultRule odd;
+  odd.kind = "errcode";
+  odd.api = "externalcontact/batch/get_by_user";
+  odd.errcode = 47999;  // listed nowhere
+  odd.count = kUnknownErrcodeReadAttempts - 1;
+  f.sim.platform.SetFaults({odd});
+  auto report = BackfillWecom(f.wecom, f.service, "acme", {"zhangsan"});
+  INFO(report.status().ToString());
+  REQUIRE(report.ok());
+  CHECK(report->contacts == 1);
+  CHECK(f.sim.platform.Requests("externalcontact/batch/get_by_user").size() ==
+        static_cast<size_t>(kUnknownErrcodeReadAttempts));
+
+  odd.count = -1;  // for good: the backfill stops after the bounded attempts
+  f.sim.platform.SetFaults({odd});
+  auto stopped = BackfillWecom(f.wecom, f.service, "acme", {"zhangsan"});
+  CHECK(stopped.status().code() == core::StatusCode::kInvalidArgument);
+  CHECK(f.sim.platform.Requests("externalcontact/batch/get_by_user").size() ==
+        static_cast<size_t>(2 * kUnknownErrcodeReadAttempts));
+}
+
 }  // namespace
 }  // namespace scrm::jobs

@@ -260,6 +260,56 @@ TEST_CASE("OutboxRunner gives up after max attempts", "[integration]") {
   CHECK(f.Job(kWecomKey).last_errcode == 45033);
 }
 
+TEST_CASE("OutboxRunner retries an OA enrichment after 45033 and links the unionid later",
+          "[integration]") {
+  Fixture f;
+  sim::FaultRule busy;
+  busy.kind = "errcode";
+  busy.api = "user/info";
+  busy.errcode = 45033;  // the OA concurrency limit: once failed on the first answer
+  busy.count = 4;        // the first attempt and its 3 retries
+  f.sim.platform.SetFaults({busy});
+  f.Apply({f.OaSubscribe("oOPEN001")});
+  CHECK(f.RunOnce() == 1);
+  CHECK(f.Job(kOaKey).state == OutboxState::kPending);
+  CHECK(f.Job(kOaKey).last_errcode == 45033);
+  CHECK(f.Job(kOaKey).last_outcome == "unavailable");
+  f.sim.clock.Advance(seconds(30));
+  CHECK(f.RunOnce() == 1);
+  CHECK(f.Job(kOaKey).state == OutboxState::kDone);
+  CHECK(f.Find("wechat", "", model::IdentityKind::kUnionid, "ozUNION001") ==
+        f.ByOpenid("oOPEN001"));
+}
+
+TEST_CASE("OutboxRunner retries an unknown errcode on a read a bounded number of times",
+          "[integration]") {
+  Fixture f;
+  sim::FaultRule odd;
+  odd.kind = "errcode";
+  odd.api = "user/info";
+  odd.errcode = 47999;  // listed nowhere
+  f.sim.platform.SetFaults({odd});
+  f.Apply({f.OaSubscribe("oOPEN001")});
+  for (int attempt = 1; attempt < kUnknownErrcodeReadAttempts; ++attempt) {
+    INFO("attempt " << attempt);
+    CHECK(f.RunOnce() == 1);
+    const storage::OutboxJob job = f.Job(kOaKey);
+    CHECK(job.state == OutboxState::kPending);
+    CHECK(job.last_outcome == "rejected");
+    CHECK(job.last_errcode == 47999);
+    f.sim.clock.Advance(std::chrono::hours(2));
+  }
+  CHECK(f.RunOnce() == 1);
+  const storage::OutboxJob failed = f.Job(kOaKey);
+  CHECK(failed.state == OutboxState::kFailed);
+  CHECK(failed.attempts == kUnknownErrcodeReadAttempts);
+  CHECK(failed.last_errcode == 47999);
+  CHECK(f.sim.platform.Requests("user/info").size() ==
+        static_cast<size_t>(kUnknownErrcodeReadAttempts));
+  f.sim.clock.Advance(std::chrono::hours(48));
+  CHECK(f.RunOnce() == 0);
+}
+
 TEST_CASE("OutboxRunner thread runs a queued job and stops promptly", "[integration]") {
   Fixture f;
   OutboxRunnerOptions options;

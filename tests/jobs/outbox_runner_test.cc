@@ -91,5 +91,34 @@ TEST_CASE("OutboxRunner waits for retry_at when it is later than the backoff", "
   CHECK(f.Job("b").due_at_ms == f.clock.NowUnixMillis() + 60000);  // doubled
 }
 
+TEST_CASE("OutboxRunner exports the failed jobs per kind and clears them after a retry", "[db]") {
+  RunnerFixture f;
+  bool fail = true;
+  ScriptedHandler handler([&](const storage::OutboxJob& job) {
+    if (job.dedupe_key == "c" || !fail) return JobResult{};
+    return JobResult::Failed("rejected", "no", 47999);
+  });
+  OutboxRunner runner(f.outbox, f.clock, f.metrics, core::MakeNullLogger());
+  runner.AddHandler("scripted", handler);
+  CHECK(runner.RunOnce().value() == 3);
+  core::GaugeFamily& gauge = f.metrics.Gauge("scrmd_outbox_failed_jobs", "", {"kind"});
+  CHECK(gauge.Value({"scripted"}) == 2);
+  CHECK(f.metrics.Render().find("scrmd_outbox_failed_jobs{kind=\"scripted\"} 2") !=
+        std::string::npos);
+  REQUIRE(f.outbox.Retry(f.Job("a").id, kT0).ok());
+  runner.Notify();  // what the retry route does
+  CHECK(runner.RunOnce().value() == 1);
+  CHECK(f.Job("a").state == OutboxState::kFailed);
+  CHECK(f.Job("a").attempts == 1);  // a fresh budget: the retry's claim is the first
+  fail = false;                     // the fault is gone
+  REQUIRE(f.outbox.Retry(f.Job("b").id, kT0).ok());
+  REQUIRE(f.outbox.Retry(f.Job("a").id, kT0).ok());
+  runner.Notify();
+  CHECK(runner.RunOnce().value() == 2);
+  CHECK(f.Job("a").state == OutboxState::kDone);
+  CHECK(f.Job("b").state == OutboxState::kDone);
+  CHECK(gauge.Value({"scripted"}) == 0);
+}
+
 }  // namespace
 }  // namespace scrm::jobs

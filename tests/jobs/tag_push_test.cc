@@ -25,9 +25,9 @@ const model::TagRef kStar{"会员", "星标"};       // OA tag 100 in the simula
 void MapProductB(Fixture& f) { REQUIRE(f.service.MapTag(kProductB, "etTAG2", 0).ok()); }
 
 void AddTag(Fixture& f, int64_t customer_id, const model::TagRef& tag) {
-  // Twice the threshold (1): held for one half-life (30 days), so time moved by retries does
-  // not fade it.
-  auto added = f.service.AddManualTag(customer_id, tag, 2.0);
+  // Twice the threshold (1), decaying like a rule's: held for one half-life (30 days), so time
+  // moved by retries does not fade it, and the fading tests can let it fade.
+  auto added = f.service.AddManualTag(customer_id, tag, 2.0, /*decay=*/true);
   INFO(added.status().ToString());
   REQUIRE(added.ok());
   REQUIRE(added->held);
@@ -327,6 +327,38 @@ TEST_CASE("TagPushHandler records a refused relation on the customer and does no
   CHECK(f.sim.platform.Requests("externalcontact/mark_tag").size() == 2);
 }
 
+TEST_CASE("TagPushHandler pushes the valid corp tags when one mapped id is unknown (40068)",
+          "[integration]") {
+  Fixture f(PushingOptions());
+  MapProductB(f);
+  const model::TagRef typo{"意向", "产品X"};
+  REQUIRE(f.service.MapTag(typo, "etNOSUCHTAG", 0).ok());  // the corp has no such tag
+  f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
+  const int64_t customer = f.ByExternal("wmEXT001");
+  AddTag(f, customer, kProductB);
+  AddTag(f, customer, typo);
+  const std::string key = PendingPushes(f).at(0).dedupe_key;
+
+  CHECK(f.RunOnce() == 1);
+
+  // The batch failed with 40068 as a whole; each id went again alone.
+  const std::vector<json> calls = Bodies(f, "externalcontact/mark_tag");
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[0]["add_tag"].size() == 2);
+  CHECK(Has(RelationTags(f, "wmEXT001", "zhangsan"), "etTAG2"));
+  const storage::OutboxJob job = f.Job(key);
+  CHECK(job.state == OutboxState::kDone);
+  CHECK(job.last_outcome == "refused");
+  CHECK(job.last_errcode == 40068);
+  CHECK(f.View(customer).customer.attributes.at("tagpush_refused:acme") ==
+        "zhangsan:etNOSUCHTAG=40068");
+  const auto pushed = f.pushes.List(customer, "acme");
+  REQUIRE(pushed.ok());
+  REQUIRE(pushed->size() == 1);
+  CHECK((*pushed)[0].platform_tag_id == "etTAG2");
+  CHECK(f.RunOnce() == 0);  // refused, not retried
+}
+
 TEST_CASE("TagPushHandler records an OA follower who has 20 tags already as refused",
           "[integration]") {
   sim::World world = sim::testing::TestWorld();
@@ -397,6 +429,27 @@ TEST_CASE("TagPushHandler retries a mark_tag after system busy and succeeds late
   CHECK(f.Job(key).state == OutboxState::kDone);
   CHECK(f.Job(key).attempts == 2);
   CHECK(Has(RelationTags(f, "wmEXT001", "zhangsan"), "etTAG2"));
+}
+
+TEST_CASE("TagPushHandler fails a mark_tag answered with an unknown errcode and does not retry it",
+          "[integration]") {
+  Fixture f(PushingOptions());
+  MapProductB(f);
+  f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
+  sim::FaultRule odd;
+  odd.kind = "errcode";
+  odd.api = "externalcontact/mark_tag";
+  odd.errcode = 47999;  // listed nowhere: a write is never asked again blindly
+  f.sim.platform.SetFaults({odd});
+  AddTag(f, f.ByExternal("wmEXT001"), kProductB);
+  const std::string key = PendingPushes(f).at(0).dedupe_key;
+
+  CHECK(f.RunOnce() == 1);
+  CHECK(f.Job(key).state == OutboxState::kFailed);
+  CHECK(f.Job(key).last_errcode == 47999);
+  f.sim.clock.Advance(std::chrono::hours(2));
+  CHECK(f.RunOnce() == 0);
+  CHECK(f.sim.platform.Requests("externalcontact/mark_tag").size() == 1);
 }
 
 TEST_CASE("TagPushHandler marks held tags on a relation that starts later", "[integration]") {

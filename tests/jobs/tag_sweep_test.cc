@@ -27,7 +27,7 @@ int64_t PushedCustomer(Fixture& f, double weight = 2.0) {
   REQUIRE(f.service.MapTag(kProductB, "etTAG2", 0).ok());
   f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
   const int64_t customer = f.ByExternal("wmEXT001");
-  auto added = f.service.AddManualTag(customer, kProductB, weight);
+  auto added = f.service.AddManualTag(customer, kProductB, weight, /*decay=*/true);
   REQUIRE(added.ok());
   REQUIRE(added->held);
   REQUIRE(f.RunOnce() == 1);

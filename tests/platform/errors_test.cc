@@ -46,6 +46,7 @@ TEST_CASE("ClassifyErrcode follows PROTOCOL 4.3 for every documented code", "[un
       {Platform::kOfficialAccount, 40164, ErrorClass::kConfig},
       {Platform::kOfficialAccount, 48001, ErrorClass::kConfig},
       {Platform::kOfficialAccount, 45011, ErrorClass::kTransient},
+      {Platform::kOfficialAccount, 45033, ErrorClass::kTransient},
       {Platform::kOfficialAccount, 45009, ErrorClass::kQuota},
       {Platform::kOfficialAccount, 45015, ErrorClass::kUserRefused},
       {Platform::kOfficialAccount, 45047, ErrorClass::kUserRefused},
@@ -61,6 +62,32 @@ TEST_CASE("ClassifyErrcode follows PROTOCOL 4.3 for every documented code", "[un
   for (const ClassCase& c : cases) {
     INFO("platform " << (c.platform == Platform::kWecom ? "wecom" : "oa") << " code " << c.code);
     CHECK(ClassifyErrcode(c.platform, c.code) == c.expected);
+  }
+}
+
+TEST_CASE("ClassifyErrcode makes 45033 transient on both platforms", "[unit]") {
+  // The concurrency limit is "retry with jitter" everywhere; on OA it once failed enrichments on
+  // their first answer (kRejected), leaving customers of one person unmerged for good.
+  CHECK(ClassifyErrcode(Platform::kWecom, 45033) == ErrorClass::kTransient);
+  CHECK(ClassifyErrcode(Platform::kOfficialAccount, 45033) == ErrorClass::kTransient);
+}
+
+TEST_CASE("IsKnownErrcode is true for listed codes and false for the rest", "[unit]") {
+  for (const int64_t code : {0, -1, 40001, 45033, 45009, 84061, 60011}) {
+    CHECK(IsKnownErrcode(Platform::kWecom, code));
+  }
+  for (const int64_t code : {0, -1, 40001, 45011, 45033, 45015, 46004}) {
+    CHECK(IsKnownErrcode(Platform::kOfficialAccount, code));
+  }
+  for (const int64_t code : {40058, 45157, 99999, 45011}) {
+    INFO("wecom code " << code);
+    CHECK_FALSE(IsKnownErrcode(Platform::kWecom, code));
+    CHECK(ClassifyErrcode(Platform::kWecom, code) == ErrorClass::kRejected);
+  }
+  for (const int64_t code : {45157, 99999, 60011}) {
+    INFO("oa code " << code);
+    CHECK_FALSE(IsKnownErrcode(Platform::kOfficialAccount, code));
+    CHECK(ClassifyErrcode(Platform::kOfficialAccount, code) == ErrorClass::kRejected);
   }
 }
 

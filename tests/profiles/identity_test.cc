@@ -1,5 +1,6 @@
 // Identity resolution (PROTOCOL §5): openid / external_userid / unionid -> one customer.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -59,15 +60,37 @@ TEST_CASE("ProfileService keeps one openid per account when two OAs see one pers
 TEST_CASE("ProfileService joins an OA follower and a WeCom customer when they share a unionid",
           "[db]") {
   Fixture f;
-  f.Apply(f.OaText("oOPEN1", "我想了解产品A", "uUNION1"));
+  f.Apply(f.OaText("oOPEN1", "我想了解产品A"));
   const int64_t id = f.ByOpenid("oOPEN1");
-  f.Apply(f.Contact(InteractionKind::kContactAdd, "wmEXT1", "zhangsan", "", "uUNION1"));
+  REQUIRE(f.service.LinkUnionid(id, "uUNION1").ok());  // OA user/info
+  f.Apply(f.Contact(InteractionKind::kContactAdd, "wmEXT1", "zhangsan"));
+  auto linked = f.service.LinkUnionid(f.ByExternal("wmEXT1"), "uUNION1");  // externalcontact/get
+  REQUIRE(linked.ok());
+  CHECK(linked->customer_id == id);
   CHECK(f.ByExternal("wmEXT1") == id);
   const CustomerView view = f.View(id);
   CHECK(view.identities.size() == 3);
-  CHECK(view.customer.counters.interactions == 2);
   CHECK(view.customer.owner_userid == "zhangsan");
-  CHECK(view.merges.empty());
+}
+
+TEST_CASE("ProfileService links and merges nothing when an interaction carries a unionid", "[db]") {
+  // Interactions come from callback bodies; a UnionId there is a claim, not an identity
+  // (PROTOCOL §5). Even one that reached an Interaction (a row an older scrmd stored) is ignored.
+  Fixture f;
+  f.Apply(f.Contact(InteractionKind::kContactAdd, "wmVICTIM", "zhangsan"));
+  const int64_t victim = f.ByExternal("wmVICTIM");
+  REQUIRE(f.service.LinkUnionid(victim, "uVICTIM").ok());
+  f.clock.Advance(std::chrono::hours(1));
+  f.Apply(f.OaText("oATTACKER", "hi", "uVICTIM"));
+  const int64_t attacker = f.ByOpenid("oATTACKER");
+  CHECK(attacker != victim);
+  CHECK(f.ByExternal("wmVICTIM") == victim);
+  CHECK(f.Find("wechat", "", IdentityKind::kUnionid, "uVICTIM") == victim);
+  CHECK(f.View(victim).merges.empty());
+  CHECK(f.View(attacker).merges.empty());
+  CHECK(f.View(attacker).identities.size() == 1);
+  f.Apply(f.OaText("oNEW", "hi", "uNEW"));
+  CHECK(f.View(f.ByOpenid("oNEW")).identities.size() == 1);  // no unionid identity added
 }
 
 TEST_CASE("ProfileService merges two customers into the older one when a unionid arrives late",
@@ -76,12 +99,14 @@ TEST_CASE("ProfileService merges two customers into the older one when a unionid
   f.Apply(f.OaText("oOPEN1", "你好"));  // A: OA follower, no unionid yet
   const int64_t a = f.ByOpenid("oOPEN1");
   f.clock.Advance(std::chrono::hours(1));
-  f.Apply(f.Contact(InteractionKind::kContactAdd, "wmEXT1", "zhangsan", "", "uUNION1"));
+  f.Apply(f.Contact(InteractionKind::kContactAdd, "wmEXT1", "zhangsan"));
   const int64_t b = f.ByExternal("wmEXT1");  // B: WeCom customer whose unionid we know
+  REQUIRE(f.service.LinkUnionid(b, "uUNION1").ok());
   REQUIRE(a != b);
   f.clock.Advance(std::chrono::hours(1));
+  f.Apply(f.OaText("oOPEN1", "还是我"));
   // OA user/info now gives A's unionid: the same person as B.
-  f.Apply(f.OaText("oOPEN1", "还是我", "uUNION1"));
+  REQUIRE(f.service.LinkUnionid(a, "uUNION1").ok());
 
   CHECK(f.ByOpenid("oOPEN1") == a);
   CHECK(f.ByExternal("wmEXT1") == a);

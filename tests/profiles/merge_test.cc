@@ -41,7 +41,8 @@ struct TwoCustomers {
     f.Apply(f.Contact(InteractionKind::kContactAdd, "wmB", "zhangsan"));
     b = f.ByExternal("wmB");
     f.clock.Advance(std::chrono::hours(5));
-    REQUIRE(f.service.AddManualTag(b, {"兴趣", "产品A"}, 1.5).ok());
+    // Decaying, like the rule-added score of a: the merged sum decays like its parts.
+    REQUIRE(f.service.AddManualTag(b, {"兴趣", "产品A"}, 1.5, /*decay=*/true).ok());
     f.clock.Advance(std::chrono::hours(5));
   }
 };
@@ -179,14 +180,17 @@ TEST_CASE("ProfileService does not merge again automatically when a unionid merg
   Fixture f;
   f.Apply(f.OaText("oOPEN1", "你好"));
   const int64_t a = f.ByOpenid("oOPEN1");
-  f.Apply(f.Contact(InteractionKind::kContactAdd, "wmEXT1", "zhangsan", "", "uUNION1"));
+  f.Apply(f.Contact(InteractionKind::kContactAdd, "wmEXT1", "zhangsan"));
   const int64_t b = f.ByExternal("wmEXT1");
-  f.Apply(f.OaText("oOPEN1", "还是我", "uUNION1"));
+  REQUIRE(f.service.LinkUnionid(b, "uUNION1").ok());
+  f.Apply(f.OaText("oOPEN1", "还是我"));
+  REQUIRE(f.service.LinkUnionid(a, "uUNION1").ok());
   const CustomerView merged = f.View(a);
   REQUIRE(merged.merges.size() == 1);
   REQUIRE(f.service.UndoMerge(merged.merges[0].id).ok());
   CHECK(f.ByExternal("wmEXT1") == b);
-  f.Apply(f.OaText("oOPEN1", "又是我", "uUNION1"));
+  f.Apply(f.OaText("oOPEN1", "又是我"));
+  REQUIRE(f.service.LinkUnionid(a, "uUNION1").ok());
   CHECK(f.ByOpenid("oOPEN1") == a);
   CHECK(f.ByExternal("wmEXT1") == b);
   CHECK(f.Find("wechat", "", model::IdentityKind::kUnionid, "uUNION1") == b);

@@ -74,9 +74,10 @@ TEST_CASE("ProfileService moves the stage and creates a task for the owner when 
   f.Apply(f.Contact(InteractionKind::kContactAdd, "wmT", "wangwu"));
   const int64_t id = f.ByExternal("wmT");
   // The complaint arrives over the OA, joined to the WeCom customer by unionid.
-  model::Interaction link = f.Contact(InteractionKind::kContactEdit, "wmT", "wangwu", "", "uT");
-  f.Apply(link);
-  const model::Interaction complaint = f.OaText("oT", "我要投诉", "uT");
+  REQUIRE(f.service.LinkUnionid(id, "uT").ok());
+  f.Apply(f.OaText("oT", "在吗"));
+  REQUIRE(f.service.LinkUnionid(f.ByOpenid("oT"), "uT").ok());
+  const model::Interaction complaint = f.OaText("oT", "我要投诉");
   f.Apply(complaint);
   const CustomerView view = f.View(id);
   CHECK(view.customer.stage == model::LifecycleStage::kAtRisk);

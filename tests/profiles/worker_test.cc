@@ -16,9 +16,11 @@
 #include "src/core/metrics.h"
 #include "src/ingest/ingest_worker.h"
 #include "src/ingest/profile_chunk_processor.h"
+#include "src/ingest/quarantine.h"
 #include "src/storage/cursor_store.h"
 #include "src/storage/inbox_lag.h"
 #include "src/storage/interaction_store.h"
+#include "src/storage/quarantine_store.h"
 #include "tests/profiles/profiles_test_helpers.h"
 
 namespace scrm::profiles {
@@ -230,6 +232,41 @@ TEST_CASE(
   CHECK(w.cursors.GetCursor("worker").value() == items[4].id);
   CHECK(w.metrics.Counter("scrmd_ingest_processed_total", "", {}).Value({}) == 5);
   CHECK(w.Gauge("scrmd_ingest_oldest_pending_age_seconds") == 0);
+}
+
+TEST_CASE(
+    "IngestWorker with a quarantine puts the failing interaction aside and applies the next ones "
+    "through the profile pipeline",
+    "[db]") {
+  WorkerFixture w;
+  Fixture& f = w.f;
+  std::vector<model::Interaction> items = {f.OaText("o1", "产品A"), f.OaText("o2", "你好"),
+                                           f.OaText("o3", "poison"), f.OaText("o4", "产品B"),
+                                           f.OaText("o5", "再见")};
+  w.Store(items);
+  Exec(*f.db, kCreatePoisonTrigger);
+  storage::QuarantineStore quarantined(*f.db);
+  ingest::Quarantine quarantine(quarantined, w.inbox, w.pipeline, f.clock, w.metrics,
+                                core::MakeNullLogger());
+  auto worker = w.MakeWorker(/*chunk_size=*/64);
+  worker->EnableQuarantine(quarantine);
+  REQUIRE(worker->Start().ok());
+  REQUIRE(worker->WaitForCursor(items[4].id, kPatience));
+  worker->Stop();
+  CHECK(Scalar(*f.db, kCountCustomers) == 4);
+  CHECK(w.cursors.GetCursor("worker").value() == items[4].id);
+  CHECK(w.metrics.Counter("scrmd_ingest_processed_total", "", {}).Value({}) == 4);
+  const auto row = quarantined.Get(items[2].id);
+  REQUIRE(row.ok());
+  CHECK(row->error.find("poisoned") != std::string::npos);
+
+  Exec(*f.db, kDropPoisonTrigger);
+  const auto reapplied = quarantine.Reapply(items[2].id);
+  INFO(reapplied.status().ToString());
+  REQUIRE(reapplied.ok());
+  CHECK(reapplied->applied);
+  CHECK(Scalar(*f.db, kCountCustomers) == 5);
+  CHECK(quarantined.Count().value() == 0);
 }
 
 TEST_CASE("IngestWorker changes no profile when a replay re-runs processed interactions", "[db]") {

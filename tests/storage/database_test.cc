@@ -81,23 +81,53 @@ TEST_CASE("Database open creates the parent directories and the file when they a
   CHECK(db->path() == options.path);
 }
 
-TEST_CASE("Database open sets WAL and synchronous NORMAL when synchronous is normal", "[db]") {
+TEST_CASE("Database open creates the file 0600 and missing directories 0700 whatever the umask",
+          "[db]") {
+  using std::filesystem::perms;
+  TempDir dir;
+  DatabaseOptions options;
+  options.path = dir.File("a/b/scrmd.db");
+  auto db = OpenOrDie(options);  // the test process runs with a permissive umask (022)
+  REQUIRE(db->WithWriter([](SQLite::Database& conn) {
+              conn.exec("CREATE TABLE t (x INTEGER)");
+              return core::OkStatus();
+            }).ok());
+  const auto mode = [](const std::string& path) {
+    return std::filesystem::status(path).permissions() & perms::all;
+  };
+  CHECK(mode(dir.File("a")) == perms::owner_all);
+  CHECK(mode(dir.File("a/b")) == perms::owner_all);
+  for (const std::string suffix : {"", "-wal", "-shm"}) {
+    INFO(suffix);
+    REQUIRE(std::filesystem::exists(options.path + suffix));
+    CHECK(mode(options.path + suffix) == (perms::owner_read | perms::owner_write));
+  }
+  // A file that exists keeps its mode (and is not reopened by anything but SQLite).
+  db.reset();
+  std::filesystem::permissions(options.path,
+                               perms::owner_read | perms::owner_write | perms::group_read,
+                               std::filesystem::perm_options::replace);
+  db = OpenOrDie(options);
+  CHECK(mode(options.path) == (perms::owner_read | perms::owner_write | perms::group_read));
+}
+
+TEST_CASE("Database open sets WAL and synchronous FULL when the options are the defaults", "[db]") {
   TempDir dir;
   auto db = OpenFileOrDie(dir);
   CHECK(WriterScalar(*db, "PRAGMA journal_mode") == "wal");
   CHECK(ReaderScalar(*db, "PRAGMA journal_mode") == "wal");
-  CHECK(WriterScalar(*db, "PRAGMA synchronous") == "1");  // NORMAL
+  CHECK(WriterScalar(*db, "PRAGMA synchronous") == "2");  // FULL: durable by default
   CHECK(WriterScalar(*db, "PRAGMA foreign_keys") == "1");
   CHECK(WriterScalar(*db, "PRAGMA busy_timeout") == "5000");
 }
 
-TEST_CASE("Database open sets synchronous FULL when synchronous is full", "[db]") {
+TEST_CASE("Database open sets synchronous NORMAL when synchronous is normal", "[db]") {
   TempDir dir;
   DatabaseOptions options;
   options.path = dir.File("scrmd.db");
-  options.synchronous = "full";
+  options.synchronous = "normal";
   auto db = OpenOrDie(options);
-  CHECK(WriterScalar(*db, "PRAGMA synchronous") == "2");  // FULL
+  CHECK(WriterScalar(*db, "PRAGMA synchronous") == "1");  // NORMAL
   CHECK(WriterScalar(*db, "PRAGMA journal_mode") == "wal");
 }
 

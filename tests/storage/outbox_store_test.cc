@@ -204,5 +204,68 @@ TEST_CASE("OutboxStore finishes a job as failed and never claims it again", "[db
   CHECK(f.store.Claim(kNowMs, kLeaseMs, 0).status().code() == core::StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("OutboxStore retries a failed job with a fresh attempt budget", "[db]") {
+  Fixture f;
+  REQUIRE(f.store.Enqueue(Job("k1"), kNowMs).value());
+  const OutboxJob claimed = f.Claim(kNowMs).at(0);
+  REQUIRE(f.store
+              .Finish(claimed.id, claimed.attempts, OutboxState::kFailed,
+                      {"rejected", 45033, "concurrency"}, kNowMs + 1)
+              .ok());
+  auto retried = f.store.Retry(claimed.id, kNowMs + 10);
+  REQUIRE(retried.ok());
+  CHECK(retried->state == OutboxState::kPending);
+  CHECK(retried->attempts == 0);
+  CHECK(retried->claimed_at_ms == 0);
+  CHECK(retried->due_at_ms == kNowMs + 10);
+  CHECK(retried->last_errcode == 45033);  // kept until the next attempt says otherwise
+  const OutboxJob again = f.Claim(kNowMs + 10).at(0);
+  CHECK(again.id == claimed.id);
+  CHECK(again.attempts == 1);
+}
+
+TEST_CASE("OutboxStore refuses to retry a pending or done job and an unknown id", "[db]") {
+  Fixture f;
+  REQUIRE(f.store.Enqueue(Job("k1"), kNowMs).value());
+  const int64_t id = f.store.FindByKey("k1").value()->id;
+  CHECK(f.store.Retry(id, kNowMs).status().code() == core::StatusCode::kFailedPrecondition);
+  const OutboxJob claimed = f.Claim(kNowMs).at(0);
+  REQUIRE(f.store.Finish(id, claimed.attempts, OutboxState::kDone, {"ok", 0, ""}, kNowMs).ok());
+  CHECK(f.store.Retry(id, kNowMs).status().code() == core::StatusCode::kFailedPrecondition);
+  CHECK(f.store.Retry(id + 100, kNowMs).status().code() == core::StatusCode::kNotFound);
+}
+
+TEST_CASE("OutboxStore lists jobs by state and kind after an id and counts them by kind", "[db]") {
+  Fixture f;
+  for (const char* key : {"a", "b", "c"}) REQUIRE(f.store.Enqueue(Job(key), kNowMs).value());
+  OutboxJob other = Job("d");
+  other.kind = "tagpush";
+  REQUIRE(f.store.Enqueue(other, kNowMs).value());
+  const std::vector<OutboxJob> claimed = f.Claim(kNowMs);
+  REQUIRE(claimed.size() == 4);
+  for (size_t i : {size_t{0}, size_t{2}, size_t{3}}) {
+    REQUIRE(f.store
+                .Finish(claimed[i].id, claimed[i].attempts, OutboxState::kFailed,
+                        {"rejected", 1, "x"}, kNowMs)
+                .ok());
+  }
+  OutboxFilter filter;
+  filter.state = OutboxState::kFailed;
+  auto failed = f.store.ListJobs(filter);
+  REQUIRE(failed.ok());
+  REQUIRE(failed->size() == 3);
+  filter.kind = "enrich";
+  filter.after_id = claimed[0].id;
+  auto page = f.store.ListJobs(filter);
+  REQUIRE(page.ok());
+  REQUIRE(page->size() == 1);
+  CHECK(page->at(0).id == claimed[2].id);
+  filter.limit = 0;
+  CHECK(f.store.ListJobs(filter).status().code() == core::StatusCode::kInvalidArgument);
+  const auto counts = f.store.CountByKind(OutboxState::kFailed);
+  REQUIRE(counts.ok());
+  CHECK(*counts == std::map<std::string, int64_t>{{"enrich", 2}, {"tagpush", 1}});
+}
+
 }  // namespace
 }  // namespace scrm::storage

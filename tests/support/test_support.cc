@@ -42,6 +42,13 @@ void WriteFile(const std::string& path, const std::string& text) {
   out << text;
 }
 
+void WriteSecretsFile(const std::string& path, const std::string& text) {
+  WriteFile(path, text);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+      std::filesystem::perm_options::replace);
+}
+
 std::string FixturePath(const std::string& relative) {
   return std::string(SCRM_FIXTURES_DIR) + "/" + relative;
 }

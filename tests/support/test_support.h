@@ -24,6 +24,8 @@ class TempDir {
 std::string ReadFile(const std::string& path);
 // Writes text to path, replacing it.
 void WriteFile(const std::string& path, const std::string& text);
+// WriteFile, then mode 0600: what scrmd requires of a secrets file.
+void WriteSecretsFile(const std::string& path, const std::string& text);
 // Path of a file under tests/fixtures.
 std::string FixturePath(const std::string& relative);
 // Path of the scrmd binary built with the tests.
