@@ -1,5 +1,6 @@
 // ingest_bench: end-to-end durable ingest. Starts the real scrmd binary on a fresh SQLite file
-// (one WeCom account, synchronous=normal, log level warn, every http.* key at its default),
+// (one WeCom account, storage.synchronous as given (default full, scrmd's own default), log
+// level warn, every http.* key at its default),
 // drives encrypted WeCom callbacks into it over keep-alive connections from the load generator
 // in this process (same machine, same cores), then drives the same generator against
 // bare_server, a cpp-httplib server set up like scrmd that answers 200 without doing any work.
@@ -7,7 +8,7 @@
 // server and the ratio, all measured in the same run, and checks after scrmd has shut down that
 // the database holds exactly one row per request answered 200.
 //
-// Usage: ingest_bench [requests=100000] [connections=64] [warmup=5000]
+// Usage: ingest_bench [requests=100000] [connections=64] [warmup=5000] [synchronous=full|normal]
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -252,8 +253,12 @@ int main(int argc, char** argv) {
   const size_t requests = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 100'000;
   const int connections = argc > 2 ? std::atoi(argv[2]) : 64;
   const size_t warmup = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 5'000;
-  if (requests == 0 || connections <= 0 || requests > 2'000'000) {
-    std::fprintf(stderr, "usage: ingest_bench [requests=100000] [connections=64] [warmup=5000]\n");
+  const std::string synchronous = argc > 4 ? argv[4] : "full";
+  if (requests == 0 || connections <= 0 || requests > 2'000'000 ||
+      (synchronous != "full" && synchronous != "normal")) {
+    std::fprintf(stderr,
+                 "usage: ingest_bench [requests=100000] [connections=64] [warmup=5000] "
+                 "[synchronous=full|normal]\n");
     return 2;
   }
   TempDir dir;
@@ -269,7 +274,7 @@ int main(int argc, char** argv) {
       {"listen", "127.0.0.1:0"},
       {"data_dir", dir.path().string()},
       {"log", {{"level", "warn"}}},
-      {"storage", {{"path", db_path.string()}, {"synchronous", "normal"}}},
+      {"storage", {{"path", db_path.string()}, {"synchronous", synchronous}}},
       {"accounts",
        {{{"id", kAccount},
          {"platform", "wecom"},
@@ -348,8 +353,8 @@ int main(int argc, char** argv) {
                   scrmd->timed, connections, scrmd->average_body_bytes,
                   ", stored " + std::to_string(stored) + " of " + std::to_string(answered_200) +
                       " answered 200 incl. " + std::to_string(warmup) + " warm-up (" +
-                      (stored_ok ? "match" : "MISMATCH") + "), synchronous=normal, http defaults" +
-                      CpuNote(*scrmd))
+                      (stored_ok ? "match" : "MISMATCH") + "), synchronous=" + synchronous +
+                      ", http defaults" + CpuNote(*scrmd))
                   .c_str());
   std::printf("%s\n", scrm::bench::FormatRow("bare cpp-httplib 200, same generator", bare->timed,
                                              connections, bare->average_body_bytes,
