@@ -73,7 +73,7 @@ inline nlohmann::json DemoAccounts(const std::string& api_base) {
 // Writes dir/secrets.json with the API secrets the simulator's demo world accepts; its path.
 inline std::string WriteDemoSecrets(const TempDir& dir) {
   const std::string path = dir.File("secrets.json");
-  WriteFile(path, R"({"accounts": {"acme": {"secret": "demo-corp-secret"},
+  WriteSecretsFile(path, R"({"accounts": {"acme": {"secret": "demo-corp-secret"},
                                    "shop": {"app_secret": "demo-app-secret"}}})");
   return path;
 }

@@ -43,7 +43,7 @@ struct MappingScrmd {
     const std::string config = dir.File("scrmd.json");
     WriteFile(config, cfg.dump(2));
     const std::string secrets = dir.File("secrets.json");
-    WriteFile(secrets, R"({"accounts": {"acme": {"secret": "demo-corp-secret"}}})");
+    WriteSecretsFile(secrets, R"({"accounts": {"acme": {"secret": "demo-corp-secret"}}})");
     const std::vector<std::string> flags = {"--config", config, "--secrets", secrets};
     std::vector<std::string> create = {ScrmdBinary(), "keys", "create"};
     create.insert(create.end(), flags.begin(), flags.end());

@@ -129,7 +129,7 @@ TEST_CASE(
   const std::string victim_path =
       "/api/v1/customers/by-identity?platform=wecom&account=acme"
       "&external_id=wmVICTIM";
-  const int64_t victim = api.WaitFor(victim_path, [](const json&) { return true; })["id"];
+  const int64_t victim = ApiId(api.WaitFor(victim_path, [](const json&) { return true; })["id"]);
   auto [link_status, link] = api.Post("/api/v1/customers/" + std::to_string(victim) + "/identities",
                                       {{"kind", "unionid"}, {"value", "uVICTIM"}});
   REQUIRE(link_status == 200);
@@ -148,7 +148,7 @@ TEST_CASE(
   const json attacker =
       api.WaitFor("/api/v1/customers/by-identity?platform=oa&account=plain&external_id=oATTACKER",
                   [](const json&) { return true; });
-  CHECK(attacker["id"] != victim);
+  CHECK(ApiId(attacker["id"]) != victim);
   CHECK(attacker["merged_into"].is_null());
   CHECK_FALSE(HasIdentity(attacker, "unionid", "uVICTIM"));
   CHECK(attacker["identities"].size() == 1);
@@ -160,7 +160,7 @@ TEST_CASE(
   auto [by_union_status, by_union] = api.Get("/api/v1/customers?q=uVICTIM");
   REQUIRE(by_union_status == 200);
   REQUIRE(by_union["items"].size() == 1);
-  CHECK(by_union["items"][0]["id"] == victim);
+  CHECK(ApiId(by_union["items"][0]["id"]) == victim);
 
   // The same (timestamp, nonce) with another body: refused, nothing stored.
   const std::string second = OaTextWithUnionId("oOTHER", "uVICTIM", 6200000000000000002ULL);
