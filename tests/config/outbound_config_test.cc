@@ -10,14 +10,14 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr char kAesKey[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+constexpr char kAesKeyOutboundConfig[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
 json Wecom() {
   return {{"id", "corp1"},
           {"platform", "wecom"},
           {"corp_id", "ww01"},
           {"token", "Tok"},
-          {"encoding_aes_key", kAesKey}};
+          {"encoding_aes_key", kAesKeyOutboundConfig}};
 }
 
 std::string ParseError(const json& doc) {

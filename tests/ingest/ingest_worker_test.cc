@@ -35,7 +35,7 @@ using Calls = std::vector<std::pair<std::string, int64_t>>;
 constexpr int64_t kBaseId = kNowMs << 16;
 
 // Members are initialised in declaration order.
-struct Fixture {
+struct IngestWorkerFixture {
   TempDir dir;
   std::unique_ptr<storage::Database> db = OpenMigrated(dir.File("scrmd.db"));
   std::unique_ptr<storage::Database> inbox_db = OpenInbox(dir.File("scrmd-inbox.db"));
@@ -91,7 +91,7 @@ Calls Expected(std::initializer_list<int64_t> ns) {
 }
 
 TEST_CASE("IngestWorker runs every processor in order on each interaction when started", "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   f.Store(1, 6);
   auto worker = f.MakeWorker(/*chunk_size=*/4);
   REQUIRE(worker->Start().ok());
@@ -103,7 +103,7 @@ TEST_CASE("IngestWorker runs every processor in order on each interaction when s
 }
 
 TEST_CASE("IngestWorker resumes after the stored cursor when a new worker starts", "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   f.Store(1, 3);
   {
     auto worker = f.MakeWorker();
@@ -128,7 +128,7 @@ TEST_CASE("IngestWorker resumes after the stored cursor when a new worker starts
 
 TEST_CASE("IngestWorker retries the failed interaction and skips nothing when a processor fails",
           "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   f.Store(1, 5);
   f.second.FailOn(kBaseId + 3);
   auto worker = f.MakeWorker(/*chunk_size=*/10);
@@ -166,7 +166,7 @@ TEST_CASE("RetryDelay doubles per consecutive failure up to the maximum", "[unit
 }
 
 TEST_CASE("IngestWorker waits for the longer delay when a retry fails again", "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   f.Store(1, 2);
   f.first.FailOn(kBaseId + 2);
   auto worker = f.MakeWorker();
@@ -189,7 +189,7 @@ TEST_CASE("IngestWorker waits for the longer delay when a retry fails again", "[
 }
 
 TEST_CASE("IngestWorker processes what the inbox commits when wired to its listener", "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   auto worker = f.MakeWorker(/*chunk_size=*/16);
   InboxWriter writer(f.store, f.clock, f.metrics, core::MakeNullLogger());
   writer.SetCommitListener([&] { worker->Notify(); });
@@ -221,7 +221,7 @@ TEST_CASE("IngestWorker processes what the inbox commits when wired to its liste
 
 TEST_CASE("IngestWorker without processors moves the cursor to the newest row and records it",
           "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   f.Store(1, 5);
   IngestWorkerOptions options;
   options.chunk_size = 2;  // not a limit here: nothing is read row by row
@@ -256,7 +256,7 @@ TEST_CASE("IngestWorker without processors moves the cursor to the newest row an
 }
 
 TEST_CASE("IngestWorker Replay re-processes only the requested range", "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   f.Store(1, 4, "a");
   f.Store(5, 8, "b");
   auto worker = f.MakeWorker(/*chunk_size=*/2);
@@ -289,7 +289,7 @@ TEST_CASE("IngestWorker Replay re-processes only the requested range", "[db]") {
 }
 
 TEST_CASE("IngestWorker Replay leaves interactions after the cursor to the normal path", "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   f.Store(1, 4);
   f.second.FailOn(kBaseId + 3);  // holds the cursor at 2
   auto worker = f.MakeWorker();
@@ -306,7 +306,7 @@ TEST_CASE("IngestWorker Replay leaves interactions after the cursor to the norma
 }
 
 TEST_CASE("IngestWorker Replay reports the processor error when one fails", "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   f.Store(1, 3);
   auto worker = f.MakeWorker();
   REQUIRE(worker->Start().ok());
@@ -319,7 +319,7 @@ TEST_CASE("IngestWorker Replay reports the processor error when one fails", "[db
 }
 
 TEST_CASE("IngestWorker Replay returns an error when the request cannot run", "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   auto worker = f.MakeWorker();
   SECTION("empty range") {
     REQUIRE(worker->Start().ok());
@@ -345,7 +345,7 @@ TEST_CASE("IngestWorker Replay returns an error when the request cannot run", "[
 }
 
 TEST_CASE("IngestWorker with a batch delay reads what several commits stored in one pass", "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   f.Store(1, 1);
   auto worker = f.MakeWorker(/*chunk_size=*/16, std::chrono::seconds(2));
   REQUIRE(worker->Start().ok());
@@ -364,7 +364,7 @@ TEST_CASE("IngestWorker with a batch delay reads what several commits stored in 
 }
 
 TEST_CASE("IngestWorker Stop cuts a batch delay short and loses nothing", "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   f.Store(1, 1);
   auto worker = f.MakeWorker(/*chunk_size=*/16, std::chrono::hours(1));
   REQUIRE(worker->Start().ok());
@@ -384,7 +384,7 @@ TEST_CASE("IngestWorker Stop cuts a batch delay short and loses nothing", "[db]"
 }
 
 TEST_CASE("IngestWorker Start returns InvalidArgument when the options are invalid", "[db]") {
-  Fixture f;
+  IngestWorkerFixture f;
   IngestWorkerOptions options;
   SECTION("chunk size") { options.chunk_size = 0; }
   SECTION("cursor name") { options.cursor_name.clear(); }

@@ -27,7 +27,7 @@ using testing::kNowMs;
 using testing::kPatience;
 using testing::MakeMessage;
 
-constexpr int64_t kBaseId = kNowMs << 16;
+constexpr int64_t kBaseIdQuarantine = kNowMs << 16;
 
 // A transactional processor that applies every row (records its id and moves the cursor) unless
 // a scripted failure names the row: then nothing of the chunk is applied. Thread-safe.
@@ -66,7 +66,7 @@ class ScriptedChunkProcessor final : public ChunkProcessor {
   std::vector<int64_t> applied_;
 };
 
-struct Fixture {
+struct QuarantineFixture {
   TempDir dir;
   std::unique_ptr<storage::Database> db = testing::OpenMigrated(dir.File("scrmd.db"));
   std::unique_ptr<storage::Database> inbox_db = testing::OpenInbox(dir.File("scrmd-inbox.db"));
@@ -90,12 +90,12 @@ struct Fixture {
     return worker;
   }
 
-  // Stores interactions n = from..to with ids kBaseId + n.
+  // Stores interactions n = from..to with ids kBaseIdQuarantine + n.
   void Store(int64_t from, int64_t to) {
     std::vector<model::Interaction> items;
     for (int64_t n = from; n <= to; ++n) {
       auto it = MakeMessage("m" + std::to_string(n), n % 2 == 0 ? "even" : "odd");
-      it.id = kBaseId + n;
+      it.id = kBaseIdQuarantine + n;
       it.received_at_ms = kNowMs + n;
       items.push_back(it);
     }
@@ -106,7 +106,7 @@ struct Fixture {
 
   std::vector<int64_t> Ids(std::initializer_list<int64_t> ns) {
     std::vector<int64_t> ids;
-    for (int64_t n : ns) ids.push_back(kBaseId + n);
+    for (int64_t n : ns) ids.push_back(kBaseIdQuarantine + n);
     return ids;
   }
 
@@ -129,19 +129,19 @@ struct Fixture {
 
 TEST_CASE("IngestWorker puts a row that fails for a lasting reason aside and applies the next ones",
           "[db]") {
-  Fixture f;
+  QuarantineFixture f;
   f.Store(1, 5);
-  f.processor.Fail(kBaseId + 3, core::InternalError("merge cycle between 7 and 9"));
+  f.processor.Fail(kBaseIdQuarantine + 3, core::InternalError("merge cycle between 7 and 9"));
   auto worker = f.MakeWorker();
   REQUIRE(worker->Start().ok());
-  REQUIRE(worker->WaitForCursor(kBaseId + 5, kPatience));
+  REQUIRE(worker->WaitForCursor(kBaseIdQuarantine + 5, kPatience));
   worker->Stop();
   CHECK(f.processor.applied() == f.Ids({1, 2, 4, 5}));
-  CHECK(f.cursors.GetCursor("worker").value() == kBaseId + 5);
+  CHECK(f.cursors.GetCursor("worker").value() == kBaseIdQuarantine + 5);
   const auto rows = f.quarantine.List(0, 10);
   REQUIRE(rows.ok());
   REQUIRE(rows->size() == 1);
-  CHECK(rows->at(0).interaction_id == kBaseId + 3);
+  CHECK(rows->at(0).interaction_id == kBaseIdQuarantine + 3);
   CHECK(rows->at(0).account_id == "odd");
   CHECK(rows->at(0).error.find("merge cycle") != std::string::npos);
   CHECK(rows->at(0).failures == 1);
@@ -152,59 +152,59 @@ TEST_CASE("IngestWorker puts a row that fails for a lasting reason aside and app
 
 TEST_CASE("IngestWorker retries a row that fails on a busy database instead of putting it aside",
           "[db]") {
-  Fixture f;
+  QuarantineFixture f;
   f.Store(1, 3);
-  f.processor.Fail(kBaseId + 2, core::UnavailableError("sqlite: database is locked"));
+  f.processor.Fail(kBaseIdQuarantine + 2, core::UnavailableError("sqlite: database is locked"));
   auto worker = f.MakeWorker();
   REQUIRE(worker->Start().ok());
-  REQUIRE(worker->WaitForCursor(kBaseId + 1, kPatience));
+  REQUIRE(worker->WaitForCursor(kBaseIdQuarantine + 1, kPatience));
   REQUIRE(testing::WaitUntil([&] {
     return f.metrics.Counter("scrmd_ingest_errors_total", "", {"processor"}).Value({"scripted"}) >=
            1;
   }));
-  CHECK(worker->cursor() == kBaseId + 1);
+  CHECK(worker->cursor() == kBaseIdQuarantine + 1);
   CHECK(f.quarantine.List(0, 10)->empty());
-  f.processor.Heal(kBaseId + 2);
+  f.processor.Heal(kBaseIdQuarantine + 2);
   f.clock.Advance(std::chrono::seconds(1));
   worker->Notify();
-  REQUIRE(worker->WaitForCursor(kBaseId + 3, kPatience));
+  REQUIRE(worker->WaitForCursor(kBaseIdQuarantine + 3, kPatience));
   worker->Stop();
   CHECK(f.processor.applied() == f.Ids({1, 2, 3}));
   CHECK(f.QuarantinedTotal() == 0);
 }
 
 TEST_CASE("IngestWorker without a quarantine stops at a failing row as before", "[db]") {
-  Fixture f;
+  QuarantineFixture f;
   f.Store(1, 3);
-  f.processor.Fail(kBaseId + 2, core::InternalError("bad"));
+  f.processor.Fail(kBaseIdQuarantine + 2, core::InternalError("bad"));
   auto worker = f.MakeWorker(/*with_quarantine=*/false);
   REQUIRE(worker->Start().ok());
-  REQUIRE(worker->WaitForCursor(kBaseId + 1, kPatience));
+  REQUIRE(worker->WaitForCursor(kBaseIdQuarantine + 1, kPatience));
   REQUIRE(testing::WaitUntil([&] {
     return f.metrics.Counter("scrmd_ingest_errors_total", "", {"processor"}).Value({"scripted"}) >=
            1;
   }));
   worker->Stop();
-  CHECK(worker->cursor() == kBaseId + 1);
+  CHECK(worker->cursor() == kBaseIdQuarantine + 1);
   CHECK(f.quarantined.Count().value() == 0);
 }
 
 TEST_CASE("IngestWorker puts a row it cannot decode aside and applies the rows around it", "[db]") {
-  Fixture f;
+  QuarantineFixture f;
   f.Store(1, 5);
   f.ExecInbox("UPDATE interactions SET payload_json = 'not json' WHERE id = " +
-              std::to_string(kBaseId + 3));
+              std::to_string(kBaseIdQuarantine + 3));
   auto worker = f.MakeWorker();
   REQUIRE(worker->Start().ok());
-  REQUIRE(worker->WaitForCursor(kBaseId + 5, kPatience));
+  REQUIRE(worker->WaitForCursor(kBaseIdQuarantine + 5, kPatience));
   CHECK(f.processor.applied() == f.Ids({1, 2, 4, 5}));
-  const auto row = f.quarantine.Get(kBaseId + 3);
+  const auto row = f.quarantine.Get(kBaseIdQuarantine + 3);
   REQUIRE(row.ok());
   CHECK(row->account_id == "odd");
   CHECK(row->error.find("unparsable payload_json") != std::string::npos);
 
   // Still broken: kept, with the new error and one more failure.
-  auto again = f.quarantine.Reapply(kBaseId + 3);
+  auto again = f.quarantine.Reapply(kBaseIdQuarantine + 3);
   REQUIRE(again.ok());
   CHECK_FALSE(again->applied);
   CHECK(again->row.failures == 2);
@@ -213,49 +213,51 @@ TEST_CASE("IngestWorker puts a row it cannot decode aside and applies the rows a
   // Fixed: applied and out of the quarantine; the worker's cursor does not move back.
   f.ExecInbox(
       R"(UPDATE interactions SET payload_json = '{"type":"text","content":"hi m3"}' WHERE id = )" +
-      std::to_string(kBaseId + 3));
-  auto fixed = f.quarantine.Reapply(kBaseId + 3);
+      std::to_string(kBaseIdQuarantine + 3));
+  auto fixed = f.quarantine.Reapply(kBaseIdQuarantine + 3);
   INFO(fixed.status().ToString());
   REQUIRE(fixed.ok());
   CHECK(fixed->applied);
   CHECK(f.processor.applied() == f.Ids({1, 2, 4, 5, 3}));
-  CHECK(f.quarantine.Get(kBaseId + 3).status().code() == core::StatusCode::kNotFound);
-  CHECK(f.quarantine.Reapply(kBaseId + 3).status().code() == core::StatusCode::kNotFound);
+  CHECK(f.quarantine.Get(kBaseIdQuarantine + 3).status().code() == core::StatusCode::kNotFound);
+  CHECK(f.quarantine.Reapply(kBaseIdQuarantine + 3).status().code() == core::StatusCode::kNotFound);
   CHECK(f.QuarantinedRows() == 0);
-  CHECK(f.cursors.GetCursor("worker").value() == kBaseId + 5);
+  CHECK(f.cursors.GetCursor("worker").value() == kBaseIdQuarantine + 5);
   worker->Stop();
 }
 
 TEST_CASE("Quarantine Reapply returns an error that clears by itself without recording it",
           "[db]") {
-  Fixture f;
+  QuarantineFixture f;
   f.Store(1, 2);
-  f.processor.Fail(kBaseId + 1, core::InternalError("bad"));
+  f.processor.Fail(kBaseIdQuarantine + 1, core::InternalError("bad"));
   auto worker = f.MakeWorker();
   REQUIRE(worker->Start().ok());
-  REQUIRE(worker->WaitForCursor(kBaseId + 2, kPatience));
+  REQUIRE(worker->WaitForCursor(kBaseIdQuarantine + 2, kPatience));
   worker->Stop();
-  f.processor.Fail(kBaseId + 1, core::UnavailableError("busy"));
-  CHECK(f.quarantine.Reapply(kBaseId + 1).status().code() == core::StatusCode::kUnavailable);
-  CHECK(f.quarantine.Get(kBaseId + 1)->failures == 1);
-  f.processor.Heal(kBaseId + 1);
-  CHECK(f.quarantine.Reapply(kBaseId + 1)->applied);
+  f.processor.Fail(kBaseIdQuarantine + 1, core::UnavailableError("busy"));
+  CHECK(f.quarantine.Reapply(kBaseIdQuarantine + 1).status().code() ==
+        core::StatusCode::kUnavailable);
+  CHECK(f.quarantine.Get(kBaseIdQuarantine + 1)->failures == 1);
+  f.processor.Heal(kBaseIdQuarantine + 1);
+  CHECK(f.quarantine.Reapply(kBaseIdQuarantine + 1)->applied);
 }
 
 TEST_CASE("IngestWorker stops putting rows aside after a long streak of failing rows", "[db]") {
-  Fixture f;
+  QuarantineFixture f;
   const int64_t rows = kMaxQuarantineStreak + 5;
   f.Store(1, rows);
-  for (int64_t n = 1; n <= rows; ++n) f.processor.Fail(kBaseId + n, core::InternalError("bug"));
+  for (int64_t n = 1; n <= rows; ++n)
+    f.processor.Fail(kBaseIdQuarantine + n, core::InternalError("bug"));
   auto worker = f.MakeWorker();
   REQUIRE(worker->Start().ok());
-  REQUIRE(worker->WaitForCursor(kBaseId + kMaxQuarantineStreak, kPatience));
+  REQUIRE(worker->WaitForCursor(kBaseIdQuarantine + kMaxQuarantineStreak, kPatience));
   REQUIRE(testing::WaitUntil([&] {
     return f.metrics.Counter("scrmd_ingest_errors_total", "", {"processor"}).Value({"scripted"}) >
            static_cast<uint64_t>(kMaxQuarantineStreak);
   }));
   worker->Stop();
-  CHECK(worker->cursor() == kBaseId + kMaxQuarantineStreak);
+  CHECK(worker->cursor() == kBaseIdQuarantine + kMaxQuarantineStreak);
   CHECK(f.quarantined.Count().value() == kMaxQuarantineStreak);
   CHECK(f.processor.applied().empty());
 }

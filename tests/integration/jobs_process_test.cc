@@ -18,15 +18,15 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr char kFollower[] = "oDEMOfollower000000000000001";
-constexpr char kContact[] = "wmDEMOcustomer0000000000000001";
+constexpr char kFollowerJobsProcess[] = "oDEMOfollower000000000000001";
+constexpr char kContactJobsProcess[] = "wmDEMOcustomer0000000000000001";
 
 // An id in a JSON body as text, whether it is sent as a string or as a number.
 std::string IdText(const json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }
 
 // Polls `probe` until it is true or 30 s passed.
 template <typename Probe>
-bool WaitFor(Probe probe) {
+bool JobsProcessWaitFor(Probe probe) {
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < deadline) {
     if (probe()) return true;
@@ -35,7 +35,8 @@ bool WaitFor(Probe probe) {
   return probe();
 }
 
-json GetJson(httplib::Client& client, const std::string& path, const httplib::Headers& auth) {
+json JobsProcessGetJson(httplib::Client& client, const std::string& path,
+                        const httplib::Headers& auth) {
   auto res = client.Get(path.c_str(), auth);
   REQUIRE(res);
   INFO(path << " -> " << res->status << " " << res->body);
@@ -44,7 +45,7 @@ json GetJson(httplib::Client& client, const std::string& path, const httplib::He
 }
 
 // The value of the gauge line `series` on /metrics, -1 when absent.
-double MetricValue(httplib::Client& client, const std::string& series) {
+double JobsProcessMetricValue(httplib::Client& client, const std::string& series) {
   auto res = client.Get("/metrics");
   REQUIRE(res);
   const size_t at = res->body.find(series + " ");
@@ -80,15 +81,15 @@ TEST_CASE("scrmd lists a failed enrichment and runs it to success after POST ret
   httplib::Client client = scrmd.Client();
   const httplib::Headers admin = {{"Authorization", "Bearer " + admin_key}};
   json failed;
-  const bool listed = WaitFor([&] {
-    failed = GetJson(client, "/api/v1/jobs?status=failed&kind=enrich", admin)["items"];
+  const bool listed = JobsProcessWaitFor([&] {
+    failed = JobsProcessGetJson(client, "/api/v1/jobs?status=failed&kind=enrich", admin)["items"];
     return failed.size() == 2;  // both OA followers of the demo: every user/info is refused
   });
   INFO((listed ? std::string() : scrmd.process.Stderr()));
-  INFO((listed ? std::string() : GetJson(client, "/api/v1/jobs", admin).dump()));
+  INFO((listed ? std::string() : JobsProcessGetJson(client, "/api/v1/jobs", admin).dump()));
   REQUIRE(listed);
   INFO(failed.dump(2));
-  const json job = failed[0]["payload"]["value"] == kFollower ? failed[0] : failed[1];
+  const json job = failed[0]["payload"]["value"] == kFollowerJobsProcess ? failed[0] : failed[1];
   REQUIRE(job["id"].is_string());
   CHECK(job["kind"] == "enrich");
   CHECK(job["account"] == "shop");
@@ -96,18 +97,20 @@ TEST_CASE("scrmd lists a failed enrichment and runs it to success after POST ret
   CHECK(job["attempts"] == 1);
   CHECK(job["last_outcome"] == "refused");
   CHECK(job["last_errcode"] == 40003);
-  CHECK(job["payload"]["value"] == kFollower);
+  CHECK(job["payload"]["value"] == kFollowerJobsProcess);
   const std::string id = job["id"].get<std::string>();
-  CHECK(GetJson(client, "/api/v1/jobs/" + id, admin)["status"] == "failed");
-  CHECK(WaitFor(
-      [&] { return MetricValue(client, R"(scrmd_outbox_failed_jobs{kind="enrich"})") == 2; }));
+  CHECK(JobsProcessGetJson(client, "/api/v1/jobs/" + id, admin)["status"] == "failed");
+  CHECK(JobsProcessWaitFor([&] {
+    return JobsProcessMetricValue(client, R"(scrmd_outbox_failed_jobs{kind="enrich"})") == 2;
+  }));
 
   // Not for other roles; a done job has nothing to retry.
   const httplib::Headers sales = {{"Authorization", "Bearer " + sales_key}};
   auto refused = client.Post(("/api/v1/jobs/" + id + "/retry").c_str(), sales, "", "text/plain");
   REQUIRE(refused);
   CHECK(refused->status == 403);
-  const json done = GetJson(client, "/api/v1/jobs?status=done&kind=enrich", admin)["items"];
+  const json done =
+      JobsProcessGetJson(client, "/api/v1/jobs?status=done&kind=enrich", admin)["items"];
   REQUIRE(done.size() == 1);  // the WeCom contact's enrichment
   auto not_failed = client.Post(("/api/v1/jobs/" + IdText(done[0]["id"]) + "/retry").c_str(), admin,
                                 "", "text/plain");
@@ -125,30 +128,32 @@ TEST_CASE("scrmd lists a failed enrichment and runs it to success after POST ret
   CHECK(json::parse(retried->body)["status"] == "pending");
   CHECK(json::parse(retried->body)["attempts"] == 0);
   json after;
-  CHECK(WaitFor([&] {
-    after = GetJson(client, "/api/v1/jobs/" + id, admin);
+  CHECK(JobsProcessWaitFor([&] {
+    after = JobsProcessGetJson(client, "/api/v1/jobs/" + id, admin);
     return after["status"] == "done";
   }));
   INFO(after.dump(2));
   CHECK(after["attempts"] == 1);
   // The other follower's job stays failed until someone retries it.
-  const json still = GetJson(client, "/api/v1/jobs?status=failed", admin)["items"];
+  const json still = JobsProcessGetJson(client, "/api/v1/jobs?status=failed", admin)["items"];
   REQUIRE(still.size() == 1);
   CHECK(still[0]["id"] != id);
-  CHECK(WaitFor(
-      [&] { return MetricValue(client, R"(scrmd_outbox_failed_jobs{kind="enrich"})") == 1; }));
+  CHECK(JobsProcessWaitFor([&] {
+    return JobsProcessMetricValue(client, R"(scrmd_outbox_failed_jobs{kind="enrich"})") == 1;
+  }));
   // The two customers of one person are one now.
-  const json customers =
-      GetJson(client, std::string("/api/v1/customers?q=") + kContact, admin)["items"];
+  const json customers = JobsProcessGetJson(
+      client, std::string("/api/v1/customers?q=") + kContactJobsProcess, admin)["items"];
   REQUIRE(customers.size() == 1);
-  const json view = GetJson(client, "/api/v1/customers/" + IdText(customers[0]["id"]), admin);
+  const json view =
+      JobsProcessGetJson(client, "/api/v1/customers/" + IdText(customers[0]["id"]), admin);
   bool merged = false;
   for (const json& identity : view["identities"]) {
-    if (identity["value"] == kFollower) merged = true;
+    if (identity["value"] == kFollowerJobsProcess) merged = true;
   }
   CHECK(merged);
   // The audit line names the job and the key.
-  const json keys = GetJson(client, "/api/v1/keys", admin)["keys"];
+  const json keys = JobsProcessGetJson(client, "/api/v1/keys", admin)["keys"];
   std::string admin_id;
   for (const json& k : keys) {
     if (k["name"] == "ops") admin_id = IdText(k["id"]);

@@ -59,7 +59,7 @@ struct Api {
   std::string bearer;
 };
 
-int64_t Now() {
+int64_t ProfilesApiNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -108,15 +108,16 @@ TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and
 
   // 1. OA follower through the QR code of scene channel_expo.
   Send(server.port,
-       oa->OaSafePost("/callbacks/oa/shop", OaSubscribeXml("oFLOW1", "channel_expo", Now()),
-                      "oFLOW1", Now()),
+       oa->OaSafePost("/callbacks/oa/shop",
+                      OaSubscribeXml("oFLOW1", "channel_expo", ProfilesApiNow()), "oFLOW1",
+                      ProfilesApiNow()),
        "success");
   // 2. The same person adds sales member zhangsan through a 联系我 code with State channel_expo.
   Send(server.port,
        wecom->WecomPost("/callbacks/wecom/acme",
                         sim::CallbackBuilder::WecomContactAddXml(kCorpId, "zhangsan", "wmFLOW1",
-                                                                 "channel_expo", Now()),
-                        Now()),
+                                                                 "channel_expo", ProfilesApiNow()),
+                        ProfilesApiNow()),
        "");
 
   const json oa_customer =
@@ -152,8 +153,8 @@ TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and
   Send(server.port,
        oa->OaSafePost("/callbacks/oa/shop",
                       sim::CallbackBuilder::OaTextXml("gh_shop", "oFLOW1", "你好，产品A怎么卖？",
-                                                      6100000000000000001ULL, Now()),
-                      "oFLOW1", Now()),
+                                                      6100000000000000001ULL, ProfilesApiNow()),
+                      "oFLOW1", ProfilesApiNow()),
        "success");
   const std::string path = "/api/v1/customers/" + std::to_string(oa_id);
   const json view =

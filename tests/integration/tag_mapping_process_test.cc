@@ -21,7 +21,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-int PortOf(const std::string& line) {
+int TagMappingProcessPortOf(const std::string& line) {
   std::smatch m;
   REQUIRE(std::regex_search(line, m, std::regex(R"(:(\d+)\s*$)")));
   return std::stoi(m[1]);
@@ -57,7 +57,7 @@ struct MappingScrmd {
     auto line = process->WaitForStdoutLine("listening on", 20s);
     INFO(process->Stderr());
     REQUIRE(line.has_value());
-    port = PortOf(*line);
+    port = TagMappingProcessPortOf(*line);
   }
   std::pair<int, json> Put(const std::string& path, const json& body) {
     httplib::Client client("127.0.0.1", port);
@@ -80,7 +80,7 @@ TEST_CASE("scrmd maps a tag to a corp tag the corp has and refuses one it does n
   auto sim_line = sim.WaitForStdoutLine("listening on", 20s);
   INFO(sim.Stderr());
   REQUIRE(sim_line.has_value());
-  MappingScrmd scrmd(dir, "http://127.0.0.1:" + std::to_string(PortOf(*sim_line)));
+  MappingScrmd scrmd(dir, "http://127.0.0.1:" + std::to_string(TagMappingProcessPortOf(*sim_line)));
 
   auto [ok_status, ok] =
       scrmd.Put("/api/v1/tags/mapping",

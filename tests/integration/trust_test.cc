@@ -29,7 +29,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-int64_t Now() {
+int64_t TrustNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -47,8 +47,8 @@ json AccountsWithPlainOa() {
 }
 
 // GET / POST with one key, and polling for the ingest worker (which runs behind the acks).
-struct Api {
-  Api(int port, const std::string& key) : client("127.0.0.1", port), bearer("Bearer " + key) {
+struct TrustApi {
+  TrustApi(int port, const std::string& key) : client("127.0.0.1", port), bearer("Bearer " + key) {
     client.set_read_timeout(10, 0);
     client.set_connection_timeout(5, 0);
   }
@@ -88,7 +88,7 @@ httplib::Result Post(int port, const std::string& path_and_query, const std::str
 std::string OaTextWithUnionId(const std::string& openid, const std::string& unionid,
                               uint64_t msg_id) {
   return "<xml><ToUserName><![CDATA[gh_plain]]></ToUserName><FromUserName><![CDATA[" + openid +
-         "]]></FromUserName><CreateTime>" + std::to_string(Now()) +
+         "]]></FromUserName><CreateTime>" + std::to_string(TrustNow()) +
          "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content>"
          "<MsgId>" +
          std::to_string(msg_id) + "</MsgId><UnionId><![CDATA[" + unionid + "]]></UnionId></xml>";
@@ -115,14 +115,15 @@ TEST_CASE(
   const std::string config = WriteScrmdConfig(dir, {{"accounts", AccountsWithPlainOa()}});
   const std::string key = CreateKey(config, "admin", "admin");
   ScrmdServer server(config);
-  Api api(server.port, key);
+  TrustApi api(server.port, key);
 
   // The victim: a WeCom customer whose unionid enrichment (here: an operator) has linked.
   auto wecom = sim::CallbackBuilder::Create(kToken, kAesKey, kCorpId, 21);
   REQUIRE(wecom.ok());
   const auto add = wecom->WecomPost(
       "/callbacks/wecom/acme",
-      sim::CallbackBuilder::WecomContactAddXml(kCorpId, "zhangsan", "wmVICTIM", "", Now()), Now());
+      sim::CallbackBuilder::WecomContactAddXml(kCorpId, "zhangsan", "wmVICTIM", "", TrustNow()),
+      TrustNow());
   auto r = Post(server.port, add.path_and_query, add.body);
   REQUIRE(r);
   REQUIRE(r->status == 200);
@@ -139,7 +140,7 @@ TEST_CASE(
   auto plain = sim::CallbackBuilder::Create(kToken, kAesKey, "wx0000000000plain", 22);
   REQUIRE(plain.ok());
   const std::string forged = OaTextWithUnionId("oATTACKER", "uVICTIM", 6200000000000000001ULL);
-  const auto observed = plain->OaPlainPost("/callbacks/oa/plain", forged, "oATTACKER", Now());
+  const auto observed = plain->OaPlainPost("/callbacks/oa/plain", forged, "oATTACKER", TrustNow());
   r = Post(server.port, observed.path_and_query, observed.body);
   REQUIRE(r);
   CHECK(r->status == 200);
@@ -192,7 +193,7 @@ TEST_CASE(
   const std::string config = WriteScrmdConfig(dir, {{"accounts", DemoAccounts()}});
   const std::string key = CreateKey(config, "admin", "admin");
   ScrmdServer server(config);
-  Api api(server.port, key);
+  TrustApi api(server.port, key);
   auto wecom = sim::CallbackBuilder::Create(kToken, kAesKey, kCorpId, 23);
   REQUIRE(wecom.ok());
   // Signed and encrypted by the platform, but no CreateTime and a MsgId that is not a number.
@@ -200,7 +201,7 @@ TEST_CASE(
       "<xml><ToUserName><![CDATA[" + std::string(kCorpId) +
       "]]></ToUserName><FromUserName><![CDATA[lisi]]></FromUserName><MsgType><![CDATA[text]]>"
       "</MsgType><Content><![CDATA[hi]]></Content><MsgId>12ab</MsgId></xml>";
-  const auto req = wecom->WecomPost("/callbacks/wecom/acme", odd, Now());
+  const auto req = wecom->WecomPost("/callbacks/wecom/acme", odd, TrustNow());
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto r = Post(server.port, req.path_and_query, req.body);
     REQUIRE(r);
@@ -226,7 +227,8 @@ TEST_CASE(
   // The worker goes past it: a contact added afterwards becomes a customer.
   const auto add = wecom->WecomPost(
       "/callbacks/wecom/acme",
-      sim::CallbackBuilder::WecomContactAddXml(kCorpId, "zhangsan", "wmAFTER", "", Now()), Now());
+      sim::CallbackBuilder::WecomContactAddXml(kCorpId, "zhangsan", "wmAFTER", "", TrustNow()),
+      TrustNow());
   r = Post(server.port, add.path_and_query, add.body);
   REQUIRE(r);
   REQUIRE(r->status == 200);
@@ -250,7 +252,8 @@ TEST_CASE("scrmd creates its files 0600 and its directories 0700", "[integration
   REQUIRE(wecom.ok());
   const auto add = wecom->WecomPost(
       "/callbacks/wecom/acme",
-      sim::CallbackBuilder::WecomContactAddXml(kCorpId, "zhangsan", "wmMODE", "", Now()), Now());
+      sim::CallbackBuilder::WecomContactAddXml(kCorpId, "zhangsan", "wmMODE", "", TrustNow()),
+      TrustNow());
   auto r = Post(server.port, add.path_and_query, add.body);
   REQUIRE(r);
   REQUIRE(r->status == 200);
@@ -313,7 +316,8 @@ TEST_CASE("scrmd keys create, list and revoke never make a running serve answer 
     while (!stop.load()) {
       const auto req = wecom->WecomPost(
           "/callbacks/wecom/acme",
-          sim::CallbackBuilder::WecomTextXml(kCorpId, "lisi", "ping", ++msg_id, Now()), Now());
+          sim::CallbackBuilder::WecomTextXml(kCorpId, "lisi", "ping", ++msg_id, TrustNow()),
+          TrustNow());
       auto posted = client.Post(req.path_and_query.c_str(), req.body, "text/xml");
       auto ready = client.Get("/readyz");
       const bool ok = posted && posted->status == 200 && ready && ready->status == 200;
@@ -349,7 +353,7 @@ TEST_CASE("scrmd keys create, list and revoke never make a running serve answer 
   CHECK(failures.load() == 0);
   CHECK(callbacks.load() > 0);
   CHECK(readyz.load() > 0);
-  Api api(server.port, key);
+  TrustApi api(server.port, key);
   auto [status, keys] = api.Get("/api/v1/keys");
   REQUIRE(status == 200);
   CHECK(keys["keys"].size() == 11);  // admin + 10 revoked

@@ -19,15 +19,15 @@ using storage::OutboxState;
 using testing::Fixture;
 using testing::PushingOptions;
 
-const model::TagRef kProductB{"意向", "产品B"};  // corp tag etTAG2 in the simulator world
-constexpr int64_t kHourMs = int64_t{3600} * 1000;
+const model::TagRef kProductBTagSweep{"意向", "产品B"};  // corp tag etTAG2 in the simulator world
+constexpr int64_t kHourMsTagSweep = int64_t{3600} * 1000;
 
 // A WeCom customer (wmEXT001 followed by zhangsan) holding 产品B, pushed to the simulator.
 int64_t PushedCustomer(Fixture& f, double weight = 2.0) {
-  REQUIRE(f.service.MapTag(kProductB, "etTAG2", 0).ok());
+  REQUIRE(f.service.MapTag(kProductBTagSweep, "etTAG2", 0).ok());
   f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
   const int64_t customer = f.ByExternal("wmEXT001");
-  auto added = f.service.AddManualTag(customer, kProductB, weight, /*decay=*/true);
+  auto added = f.service.AddManualTag(customer, kProductBTagSweep, weight, /*decay=*/true);
   REQUIRE(added.ok());
   REQUIRE(added->held);
   REQUIRE(f.RunOnce() == 1);
@@ -94,10 +94,11 @@ TEST_CASE("TagSweepHandler queues nothing while the pushed tags are held and sch
   CHECK(f.RunOnce() == 1);
   CHECK(PendingOfKind(f, profiles::kTagPushJobKind) == 0);
   CHECK(f.sim.platform.Requests("externalcontact/mark_tag").size() == 1);
-  CHECK(f.Job("tagsweep:" + std::to_string(now - now % kHourMs)).state == OutboxState::kDone);
+  CHECK(f.Job("tagsweep:" + std::to_string(now - now % kHourMsTagSweep)).state ==
+        OutboxState::kDone);
   // The next sweep waits for the start of the next hour.
   const int64_t later = f.sim.clock.NowUnixMillis();
-  const int64_t next = later - later % kHourMs + kHourMs;
+  const int64_t next = later - later % kHourMsTagSweep + kHourMsTagSweep;
   const storage::OutboxJob queued = f.Job("tagsweep:" + std::to_string(next));
   CHECK(queued.state == OutboxState::kPending);
   CHECK(queued.due_at_ms == next);
@@ -109,7 +110,7 @@ TEST_CASE("TagSweepHandler leaves a faded tag alone whose mapping changed since 
   Fixture f(PushingOptions());
   PushedCustomer(f);
   // The corp tag is no longer ours: the push job would forget it, not remove it.
-  REQUIRE(f.service.MapTag(kProductB, "", 0).ok());
+  REQUIRE(f.service.MapTag(kProductBTagSweep, "", 0).ok());
   REQUIRE(ScheduleTagSweep(f.outbox, f.sim.clock.NowUnixMillis()).ok());
   f.sim.clock.Advance(std::chrono::hours(24 * 31));
   CHECK(f.RunOnce() == 1);
@@ -122,7 +123,7 @@ TEST_CASE("ScheduleTagSweep queues one sweep per interval", "[integration]") {
   REQUIRE(ScheduleTagSweep(f.outbox, now).ok());
   REQUIRE(ScheduleTagSweep(f.outbox, now + 1000).ok());  // a restart in the same hour
   CHECK(PendingOfKind(f, kTagSweepJobKind) == 1);
-  CHECK(f.Job("tagsweep:" + std::to_string(now - now % kHourMs)).due_at_ms <= now);
+  CHECK(f.Job("tagsweep:" + std::to_string(now - now % kHourMsTagSweep)).due_at_ms <= now);
   TagSweepOptions too_short;
   too_short.interval = std::chrono::milliseconds(10);
   CHECK(ScheduleTagSweep(f.outbox, now, too_short).code() == core::StatusCode::kInvalidArgument);

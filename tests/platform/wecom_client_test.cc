@@ -21,7 +21,7 @@ std::string PathOf(const net::HttpRequest& request) {
   return url.substr(0, url.find('?'));
 }
 
-json BodyOf(const net::HttpRequest& request) { return json::parse(request.body); }
+json WecomClientBodyOf(const net::HttpRequest& request) { return json::parse(request.body); }
 
 TEST_CASE("WecomClient GetExternalContact parses the contact and its followers", "[unit]") {
   Harness h;
@@ -91,7 +91,7 @@ TEST_CASE("WecomClient BatchGetByUser sends userid_list and reads the page and c
   CHECK(page.value().next_cursor == "N2");
   const auto& request = h.platform.api_requests.at(0);
   CHECK(PathOf(request) == "/cgi-bin/externalcontact/batch/get_by_user");
-  CHECK(BodyOf(request) ==
+  CHECK(WecomClientBodyOf(request) ==
         json{{"userid_list", {"zhangsan", "lisi"}}, {"cursor", "N1"}, {"limit", 50}});
 }
 
@@ -131,7 +131,7 @@ TEST_CASE("WecomClient GetCorpTagList reads groups and tags", "[unit]") {
   CHECK(groups.value()[0].group_name == "等级");
   REQUIRE(groups.value()[0].tags.size() == 1);
   CHECK(groups.value()[0].tags[0].name == "金");
-  CHECK(BodyOf(h.platform.api_requests.at(0)) == json{{"group_id", {"g1"}}});
+  CHECK(WecomClientBodyOf(h.platform.api_requests.at(0)) == json{{"group_id", {"g1"}}});
 }
 
 TEST_CASE("WecomClient AddCorpTag is not resent after an unknown outcome", "[unit]") {
@@ -145,7 +145,7 @@ TEST_CASE("WecomClient AddCorpTag is not resent after an unknown outcome", "[uni
   REQUIRE_FALSE(group.ok());
   CHECK(group.error().outcome == Outcome::kUnknown);
   CHECK(h.platform.ApiRequests() == 1);
-  CHECK(BodyOf(h.platform.api_requests.at(0)) ==
+  CHECK(WecomClientBodyOf(h.platform.api_requests.at(0)) ==
         json{{"group_name", "来源"}, {"tag", {{{"name", "展会"}, {"order", 1}}}}});
 }
 
@@ -155,10 +155,10 @@ TEST_CASE("WecomClient MarkTag and AddContactWay send the documented bodies", "[
   h.platform.Push(Reply(R"({"errcode":0,"config_id":"42b3","qr_code":"http://p.qpic.cn/x"})"));
   WecomClient client(WecomCredential(), h.caller);
   REQUIRE(client.MarkTag("zhangsan", "woAJ", {"T1"}, {"T3"}).ok());
-  CHECK(BodyOf(h.platform.api_requests.at(0)) == json{{"userid", "zhangsan"},
-                                                      {"external_userid", "woAJ"},
-                                                      {"add_tag", {"T1"}},
-                                                      {"remove_tag", {"T3"}}});
+  CHECK(WecomClientBodyOf(h.platform.api_requests.at(0)) == json{{"userid", "zhangsan"},
+                                                                 {"external_userid", "woAJ"},
+                                                                 {"add_tag", {"T1"}},
+                                                                 {"remove_tag", {"T3"}}});
   WecomContactWayRequest way;
   way.users = {"zhangsan"};
   way.state = "teststate";
@@ -166,7 +166,7 @@ TEST_CASE("WecomClient MarkTag and AddContactWay send the documented bodies", "[
   REQUIRE(created.ok());
   CHECK(created.value().config_id == "42b3");
   CHECK(created.value().qr_code == "http://p.qpic.cn/x");
-  const json body = BodyOf(h.platform.api_requests.at(1));
+  const json body = WecomClientBodyOf(h.platform.api_requests.at(1));
   CHECK(body["type"] == 1);
   CHECK(body["scene"] == 2);
   CHECK(body["state"] == "teststate");
@@ -185,7 +185,7 @@ TEST_CASE("WecomClient SendWelcomeMsg reports 41051 as a refusal and sends once"
   CHECK(sent.error().outcome == Outcome::kRefused);
   CHECK(sent.error().errcode == 41051);
   CHECK(h.platform.ApiRequests() == 1);
-  CHECK(BodyOf(h.platform.api_requests.at(0)) ==
+  CHECK(WecomClientBodyOf(h.platform.api_requests.at(0)) ==
         json{{"welcome_code", "CODE"}, {"text", {{"content", "欢迎"}}}});
 }
 
@@ -201,7 +201,7 @@ TEST_CASE("WecomClient AddMsgTemplate returns the task and its fail list", "[uni
   REQUIRE(task.ok());
   CHECK(task.value().msgid == "msgGC");
   CHECK(task.value().fail_list == std::vector<std::string>{"wmqf"});
-  const json body = BodyOf(h.platform.api_requests.at(0));
+  const json body = WecomClientBodyOf(h.platform.api_requests.at(0));
   CHECK(body["tag_filter"]["group_list"][1]["tag_list"] == json{"eteI"});
   CHECK(body["external_userid"] == json{"woAJ", "wmqf"});
 }
@@ -253,7 +253,7 @@ TEST_CASE(
     CHECK(sent.value().invaliduser == "u9");
     CHECK(h.platform.ApiRequests() == 2);
     CHECK(h.platform.token_requests.at(0).url.find("corpsecret=app-secret") != std::string::npos);
-    const json body = BodyOf(h.platform.api_requests.at(0));
+    const json body = WecomClientBodyOf(h.platform.api_requests.at(0));
     CHECK(body["enable_duplicate_check"] == 1);
     CHECK(body["duplicate_check_interval"] == 1800);
     CHECK(body["text"]["content"] == "新客户");

@@ -15,7 +15,7 @@ using model::InteractionKind;
 using testing::FindTag;
 using testing::Fixture;
 
-constexpr char kRules[] = R"({"rules": [
+constexpr char kRulesRules[] = R"({"rules": [
   {"id": 11, "version": 3, "name": "提到产品A",
    "condition": {"kinds": ["message.text"], "keywords_any": ["产品A"]},
    "actions": [{"add_tag": {"tag": {"group": "兴趣", "name": "产品A"}, "weight": 2}}]},
@@ -34,7 +34,7 @@ constexpr char kRules[] = R"({"rules": [
 ]})";
 
 TEST_CASE("ProfileService adds a rule's tag with the rule and interaction as evidence", "[db]") {
-  Fixture f(testing::Rules(kRules));
+  Fixture f(testing::Rules(kRulesRules));
   const model::Interaction message = f.OaText("oE", "我想要产品A");
   f.Apply(message);
   const CustomerView view = f.View(f.ByOpenid("oE"));
@@ -59,7 +59,7 @@ TEST_CASE("ProfileService adds a rule's tag with the rule and interaction as evi
 }
 
 TEST_CASE("ProfileService sets and clears an attribute when rules say so", "[db]") {
-  Fixture f(testing::Rules(kRules));
+  Fixture f(testing::Rules(kRulesRules));
   f.Apply(f.OaText("oA", "产品A"));
   CHECK(f.View(f.ByOpenid("oA")).customer.attributes.at("interest") == "产品A");
   f.Apply(f.OaText("oA", "算了不要了"));
@@ -70,7 +70,7 @@ TEST_CASE("ProfileService sets and clears an attribute when rules say so", "[db]
 
 TEST_CASE("ProfileService moves the stage and creates a task for the owner when a rule matches",
           "[db]") {
-  Fixture f(testing::Rules(kRules));
+  Fixture f(testing::Rules(kRulesRules));
   f.Apply(f.Contact(InteractionKind::kContactAdd, "wmT", "wangwu"));
   const int64_t id = f.ByExternal("wmT");
   // The complaint arrives over the OA, joined to the WeCom customer by unionid.
@@ -111,7 +111,7 @@ TEST_CASE(
     "ProfileService counts the customer's own messages in the window when a window_count "
     "rule is evaluated",
     "[db]") {
-  Fixture f(testing::Rules(kRules));
+  Fixture f(testing::Rules(kRulesRules));
   f.Apply(f.OaText("oW", "1"));
   f.clock.Advance(std::chrono::hours(24 * 8));  // falls out of the 7-day window
   f.Apply(f.OaText("oW", "2"));

@@ -169,8 +169,8 @@ std::string BodyOf(const std::string& raw) {
 // The status of a client result, -1 when the client got no response at all.
 int StatusOf(const httplib::Result& result) { return result ? result->status : -1; }
 
-bool Eventually(const std::function<bool()>& condition,
-                milliseconds deadline = milliseconds(5000)) {
+bool HttpServerEventually(const std::function<bool()>& condition,
+                          milliseconds deadline = milliseconds(5000)) {
   const auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {
     if (condition()) return true;
@@ -688,7 +688,7 @@ TEST_CASE("HttpServer Stop lets an in-flight request finish", "[integration]") {
   REQUIRE(ts.server.Start().ok());
   httplib::Result result(nullptr, httplib::Error::Unknown);
   std::thread client([&] { result = ts.Client().Get("/slow"); });
-  REQUIRE(Eventually([&] { return entered.load(); }));
+  REQUIRE(HttpServerEventually([&] { return entered.load(); }));
   ts.server.Stop();
   client.join();
   REQUIRE(result);
@@ -787,7 +787,7 @@ TEST_CASE("HttpServer answers an async route from another thread after the handl
   std::thread client([&] {
     result = ts.Client().Post("/later", {{"X-Request-Id", "a-1"}}, "x", "text/plain");
   });
-  REQUIRE(Eventually([&] { return parked.size() == 1; }));
+  REQUIRE(HttpServerEventually([&] { return parked.size() == 1; }));
   bool sent = false;
   std::thread answerer([&] { sent = parked.Take(0).Send(TextResponse(201, "done later")); });
   answerer.join();
@@ -823,7 +823,7 @@ TEST_CASE("HttpServer Responder answers exactly once whichever copy sends first"
   REQUIRE(ts.server.Start().ok());
   httplib::Result result(nullptr, httplib::Error::Unknown);
   std::thread client([&] { result = ts.Client().Get("/once"); });
-  REQUIRE(Eventually([&] { return parked.size() == 1; }));
+  REQUIRE(HttpServerEventually([&] { return parked.size() == 1; }));
   const Responder first = parked.Take(0);
   const Responder copy = first;
   constexpr int kSenders = 8;
@@ -889,7 +889,7 @@ TEST_CASE("HttpServer keeps serving when the client hangs up before the async an
     const std::string request = "GET /later HTTP/1.1\r\nHost: x\r\n\r\n";
     REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
             static_cast<ssize_t>(request.size()));
-    REQUIRE(Eventually([&] { return parked.size() == 1; }));
+    REQUIRE(HttpServerEventually([&] { return parked.size() == 1; }));
     ::close(fd);
   }
   // The answer goes to a closed connection: taken, then dropped by the server.
@@ -908,13 +908,13 @@ TEST_CASE("HttpServer Stop waits for a suspended async request answered meanwhil
   REQUIRE(ts.server.Start().ok());
   httplib::Result result(nullptr, httplib::Error::Unknown);
   std::thread client([&] { result = ts.Client().Post("/later", "x", "text/plain"); });
-  REQUIRE(Eventually([&] { return parked.size() == 1; }));
+  REQUIRE(HttpServerEventually([&] { return parked.size() == 1; }));
   std::atomic<bool> stopped{false};
   std::thread stopper([&] {
     ts.server.Stop();
     stopped = true;
   });
-  REQUIRE(Eventually([&] { return !ts.server.IsRunning(); }));
+  REQUIRE(HttpServerEventually([&] { return !ts.server.IsRunning(); }));
   CHECK_FALSE(stopped);  // still waiting for the suspended request
   CHECK(parked.Take(0).Send(TextResponse(200, "answered during stop")));
   stopper.join();
@@ -935,7 +935,7 @@ TEST_CASE("HttpServer Stop answers 503 to an async request nobody answers within
   REQUIRE(ts.server.Start().ok());
   httplib::Result result(nullptr, httplib::Error::Unknown);
   std::thread client([&] { result = ts.Client().Post("/never", "x", "text/plain"); });
-  REQUIRE(Eventually([&] { return parked.size() == 1; }));
+  REQUIRE(HttpServerEventually([&] { return parked.size() == 1; }));
   ts.server.Stop();
   client.join();
   REQUIRE(result);
@@ -966,7 +966,7 @@ TEST_CASE("HttpServer runs ordinary handlers off the event loop", "[integration]
   REQUIRE(ts.server.Start().ok());
   httplib::Result blocked(nullptr, httplib::Error::Unknown);
   std::thread client([&] { blocked = ts.Client().Get("/block"); });
-  REQUIRE(Eventually([&] { return entered.load(); }));
+  REQUIRE(HttpServerEventually([&] { return entered.load(); }));
   CHECK(StatusOf(ts.Client().Get("/hello")) == 200);
   {
     std::lock_guard lock(mu);

@@ -39,23 +39,24 @@ constexpr char kCorruptPayload[] = "UPDATE interactions SET payload_json = '{' W
 constexpr char kCreateMigrationsTableV1[] =
     "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
     "applied_at_ms INTEGER NOT NULL)";
-constexpr char kRecordMigration[] =
+constexpr char kRecordMigrationInteractionStore[] =
     "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, 0)";
 constexpr char kInsertApiKeyV1[] =
     "INSERT INTO api_keys (name, role, prefix, secret_sha256, created_at_ms) "
     "VALUES ('ops', 'admin', 'scrm_1', 'h', 0)";
 constexpr char kCountApiKeys[] = "SELECT COUNT(*) FROM api_keys";
 
-constexpr int64_t kBaseId = kNowMs << 16;  // what IdGenerator would hand out at kNowMs
+constexpr int64_t kBaseIdInteractionStore = kNowMs
+                                            << 16;  // what IdGenerator would hand out at kNowMs
 
-DatabaseOptions FileOptions(const TempDir& dir) {
+DatabaseOptions InteractionStoreFileOptions(const TempDir& dir) {
   DatabaseOptions options;
   options.path = dir.File("scrmd.db");
   return options;
 }
 
 // Members are initialised in declaration order: dir, then db, then store. The inbox file.
-struct Fixture {
+struct InteractionStoreFixture {
   TempDir dir;
   std::unique_ptr<Database> db = OpenMigratedOrDie(InboxOptions(dir));
   InteractionStore store{*db};
@@ -65,7 +66,7 @@ struct Fixture {
 Interaction MakeText(int64_t n, const std::string& account = "acct",
                      const std::string& openid = "oUser1") {
   Interaction it;
-  it.id = kBaseId + n;
+  it.id = kBaseIdInteractionStore + n;
   it.platform = model::Platform::kOfficialAccount;
   it.account_id = account;
   it.kind = InteractionKind::kMessageText;
@@ -101,12 +102,12 @@ std::vector<int64_t> IdsOf(const std::vector<Interaction>& items) {
   return ids;
 }
 
-// A row under id kBaseId with another key but the same 64-bit hash and CreateTime as `real`, as
-// a real collision would leave.
+// A row under id kBaseIdInteractionStore with another key but the same 64-bit hash and CreateTime
+// as `real`, as a real collision would leave.
 void InsertCollidingRow(Database& db, const Interaction& real) {
   REQUIRE(db.WithWriter([&](SQLite::Database& conn) {
               SQLite::Statement insert(conn, kInsertCollidingRow);
-              insert.bind(1, kBaseId);
+              insert.bind(1, kBaseIdInteractionStore);
               insert.bind(2, static_cast<int64_t>(DedupeHash(real.account_id, real.dedupe_key)));
               insert.bind(3, real.occurred_at_ms);
               insert.exec();
@@ -121,13 +122,13 @@ int64_t CountOrDie(InteractionStore& store) {
 }
 
 TEST_CASE("InteractionStore InsertBatch stores every field when the interactions are new", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   Interaction text = MakeText(1);
   text.unionid = "union-1";
   text.raw_format = "json";
 
   Interaction chat;
-  chat.id = kBaseId + 2;
+  chat.id = kBaseIdInteractionStore + 2;
   chat.platform = model::Platform::kWecom;
   chat.account_id = "corp";
   chat.kind = InteractionKind::kChatUpdate;
@@ -212,11 +213,11 @@ TEST_CASE("InteractionStore InsertBatch stores every field when the interactions
 
 TEST_CASE("InteractionStore InsertBatch reports the existing id when the key is already stored",
           "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   const Interaction first = MakeText(1);
   InsertOrDie(f.store, {first});
   Interaction retry = first;  // the platform's re-delivery, stored under a new id
-  retry.id = kBaseId + 50;
+  retry.id = kBaseIdInteractionStore + 50;
   const auto outcomes = InsertOrDie(f.store, {retry, MakeText(2)});
   CHECK(outcomes[0].duplicate);
   CHECK(outcomes[0].id == first.id);
@@ -226,23 +227,24 @@ TEST_CASE("InteractionStore InsertBatch reports the existing id when the key is 
 
 TEST_CASE("InteractionStore InsertBatch flags the second copy when a key repeats in one batch",
           "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   const Interaction first = MakeText(1);
   Interaction copy = first;
-  copy.id = kBaseId + 2;
+  copy.id = kBaseIdInteractionStore + 2;
   const auto outcomes = InsertOrDie(f.store, {first, copy, MakeText(3)});
   CHECK_FALSE(outcomes[0].duplicate);
   CHECK(outcomes[1].duplicate);
   CHECK(outcomes[1].id == first.id);
   CHECK_FALSE(outcomes[2].duplicate);
-  CHECK(IdsOf(ReadAllOrDie(f.store)) == std::vector<int64_t>{kBaseId + 1, kBaseId + 3});
+  CHECK(IdsOf(ReadAllOrDie(f.store)) ==
+        std::vector<int64_t>{kBaseIdInteractionStore + 1, kBaseIdInteractionStore + 3});
 }
 
 TEST_CASE("InteractionStore InsertBatch keeps equal keys apart when the accounts differ", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   Interaction a = MakeText(1, "acct-a");
   Interaction b = MakeText(1, "acct-b");
-  b.id = kBaseId + 2;
+  b.id = kBaseIdInteractionStore + 2;
   REQUIRE(a.dedupe_key == b.dedupe_key);
   const auto outcomes = InsertOrDie(f.store, {a, b});
   CHECK_FALSE(outcomes[0].duplicate);
@@ -251,10 +253,10 @@ TEST_CASE("InteractionStore InsertBatch keeps equal keys apart when the accounts
 }
 
 TEST_CASE("InteractionStore InsertBatch keeps both copies when occurred_at_ms differs", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   Interaction a = MakeText(1);
   Interaction b = a;
-  b.id = kBaseId + 2;
+  b.id = kBaseIdInteractionStore + 2;
   b.occurred_at_ms = a.occurred_at_ms + 1000;  // not a re-delivery: its payload differs
   const auto outcomes = InsertOrDie(f.store, {a, b});
   CHECK_FALSE(outcomes[0].duplicate);
@@ -263,7 +265,7 @@ TEST_CASE("InteractionStore InsertBatch keeps both copies when occurred_at_ms di
 }
 
 TEST_CASE("InteractionStore InsertBatch stores a genuine event when its hash collides", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   const Interaction real = MakeText(1);
   InsertCollidingRow(*f.db, real);
 
@@ -271,7 +273,7 @@ TEST_CASE("InteractionStore InsertBatch stores a genuine event when its hash col
   CHECK_FALSE(first[0].duplicate);
   CHECK(first[0].id == real.id);
   Interaction retry = real;
-  retry.id = kBaseId + 9;
+  retry.id = kBaseIdInteractionStore + 9;
   const auto second = InsertOrDie(f.store, {retry});
   CHECK(second[0].duplicate);
   CHECK(second[0].id == real.id);
@@ -286,7 +288,7 @@ constexpr char kCountKeys[] = "SELECT COUNT(*) FROM interaction_keys";
 constexpr char kIndexedUpto[] = "SELECT value FROM inbox_meta WHERE name = 'keys_indexed_upto'";
 
 TEST_CASE("InteractionStore IndexKeys moves the pending keys to the key index", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   InsertOrDie(f.store, {MakeText(1), MakeText(2)});
   CHECK(f.store.PendingKeys() == 2);
   CHECK(InboxScalar(*f.db, kCountKeys) == 0);
@@ -294,59 +296,62 @@ TEST_CASE("InteractionStore IndexKeys moves the pending keys to the key index", 
   REQUIRE(f.store.IndexKeys().ok());
   CHECK(f.store.PendingKeys() == 0);
   CHECK(InboxScalar(*f.db, kCountKeys) == 2);
-  CHECK(InboxScalar(*f.db, kIndexedUpto) == kBaseId + 2);
+  CHECK(InboxScalar(*f.db, kIndexedUpto) == kBaseIdInteractionStore + 2);
 
   // A re-delivery of an indexed row is found in the key index; a new row is pending again.
   Interaction retry = MakeText(1);
-  retry.id = kBaseId + 10;
+  retry.id = kBaseIdInteractionStore + 10;
   const auto outcomes = InsertOrDie(f.store, {retry, MakeText(3)});
   CHECK(outcomes[0].duplicate);
-  CHECK(outcomes[0].id == kBaseId + 1);
+  CHECK(outcomes[0].id == kBaseIdInteractionStore + 1);
   CHECK_FALSE(outcomes[1].duplicate);
   CHECK(f.store.PendingKeys() == 1);
-  CHECK(IdsOf(ReadAllOrDie(f.store)) ==
-        std::vector<int64_t>{kBaseId + 1, kBaseId + 2, kBaseId + 3});
+  CHECK(IdsOf(ReadAllOrDie(f.store)) == std::vector<int64_t>{kBaseIdInteractionStore + 1,
+                                                             kBaseIdInteractionStore + 2,
+                                                             kBaseIdInteractionStore + 3});
 }
 
 TEST_CASE("InteractionStore InsertBatch finds a duplicate that another store wrote", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   InsertOrDie(f.store, {MakeText(1)});  // pending in f.store's memory only
 
   // A second store on the file: a restart after a crash, or another writer.
   InteractionStore other(*f.db);
   Interaction retry = MakeText(1);
-  retry.id = kBaseId + 5;
+  retry.id = kBaseIdInteractionStore + 5;
   const auto first = InsertOrDie(other, {retry, MakeText(6)});
   CHECK(first[0].duplicate);
-  CHECK(first[0].id == kBaseId + 1);
+  CHECK(first[0].id == kBaseIdInteractionStore + 1);
   CHECK_FALSE(first[1].duplicate);
 
   // Back to the first store: it was not there when MakeText(6) was stored.
   Interaction retry6 = MakeText(6);
-  retry6.id = kBaseId + 7;
+  retry6.id = kBaseIdInteractionStore + 7;
   const auto second = InsertOrDie(f.store, {retry6});
   CHECK(second[0].duplicate);
-  CHECK(second[0].id == kBaseId + 6);
+  CHECK(second[0].id == kBaseIdInteractionStore + 6);
   CHECK(CountOrDie(f.store) == 2);
 }
 
 TEST_CASE("InteractionStore InsertBatch forgets the keys of a batch that rolled back", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   InsertOrDie(f.store, {MakeText(1)});
   Interaction reused_id = MakeText(3);
-  reused_id.id = kBaseId + 1;  // taken: the batch fails after MakeText(2) was inserted
+  reused_id.id =
+      kBaseIdInteractionStore + 1;  // taken: the batch fails after MakeText(2) was inserted
   REQUIRE(f.store.InsertBatch(std::vector<Interaction>{MakeText(2), reused_id}).status().code() ==
           StatusCode::kInternal);
   const auto outcomes = InsertOrDie(f.store, {MakeText(2)});
   CHECK_FALSE(outcomes[0].duplicate);
-  CHECK(IdsOf(ReadAllOrDie(f.store)) == std::vector<int64_t>{kBaseId + 1, kBaseId + 2});
+  CHECK(IdsOf(ReadAllOrDie(f.store)) ==
+        std::vector<int64_t>{kBaseIdInteractionStore + 1, kBaseIdInteractionStore + 2});
 }
 
 TEST_CASE(
     "InteractionStore InsertBatch stores a genuine event when its hash collides with an "
     "indexed key",
     "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   const Interaction real = MakeText(1);
   InsertCollidingRow(*f.db, real);
   REQUIRE(f.store.IndexKeys().ok());
@@ -359,7 +364,7 @@ TEST_CASE(
                     "'some other key'") == 1);
   REQUIRE(f.store.IndexKeys().ok());
   Interaction retry = real;
-  retry.id = kBaseId + 9;
+  retry.id = kBaseIdInteractionStore + 9;
   const auto second = InsertOrDie(f.store, {retry});
   CHECK(second[0].duplicate);
   CHECK(second[0].id == real.id);
@@ -369,7 +374,7 @@ TEST_CASE(
 
 TEST_CASE("InteractionStore InsertBatch indexes the keys itself when too many are pending",
           "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   constexpr int64_t kRows = InteractionStore::kMaxPendingKeys + 5000;
   std::vector<Interaction> batch;
   for (int64_t n = 1; n <= kRows; ++n) {
@@ -385,9 +390,9 @@ TEST_CASE("InteractionStore InsertBatch indexes the keys itself when too many ar
   CHECK(indexed + static_cast<int64_t>(f.store.PendingKeys()) == kRows);
   // Re-deliveries of an indexed and of a pending row are both found.
   Interaction early = MakeText(1, "acct", "oUser1");
-  early.id = kBaseId + kRows + 1;
+  early.id = kBaseIdInteractionStore + kRows + 1;
   Interaction late = MakeText(kRows, "acct", "oUser" + std::to_string(kRows % 7));
-  late.id = kBaseId + kRows + 2;
+  late.id = kBaseIdInteractionStore + kRows + 2;
   const auto outcomes = InsertOrDie(f.store, {early, late});
   CHECK(outcomes[0].duplicate);
   CHECK(outcomes[1].duplicate);
@@ -396,7 +401,7 @@ TEST_CASE("InteractionStore InsertBatch indexes the keys itself when too many ar
 
 TEST_CASE("InteractionStore InsertBatch returns InvalidArgument when an item is incomplete",
           "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   Interaction bad = MakeText(2);
   SECTION("no id") { bad.id = 0; }
   SECTION("no account") { bad.account_id.clear(); }
@@ -408,7 +413,7 @@ TEST_CASE("InteractionStore InsertBatch returns InvalidArgument when an item is 
 
 TEST_CASE("InteractionStore InsertBatch with encodings stores what the plain InsertBatch stores",
           "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   const std::vector<Interaction> items{MakeText(1), MakeText(2)};
   const std::vector<InsertEncoding> encodings{EncodeForInsert(items[0]), EncodeForInsert(items[1])};
   CHECK(encodings[0].dedupe_hash == DedupeHash("acct", items[0].dedupe_key));
@@ -422,7 +427,7 @@ TEST_CASE("InteractionStore InsertBatch with encodings stores what the plain Ins
   CHECK(model::PayloadToJson(stored[1].payload) == model::PayloadToJson(items[1].payload));
   // A re-delivery found through the pre-computed hash is a duplicate, as with the plain call.
   Interaction retry = items[0];
-  retry.id = kBaseId + 9;
+  retry.id = kBaseIdInteractionStore + 9;
   auto again = f.store.InsertBatch(std::vector<Interaction>{retry},
                                    std::vector<InsertEncoding>{EncodeForInsert(retry)});
   REQUIRE(again.ok());
@@ -432,7 +437,7 @@ TEST_CASE("InteractionStore InsertBatch with encodings stores what the plain Ins
 
 TEST_CASE("InteractionStore InsertBatch returns InvalidArgument when the encodings do not match",
           "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   const std::vector<Interaction> items{MakeText(1), MakeText(2)};
   const std::vector<InsertEncoding> one{EncodeForInsert(items[0])};
   CHECK(f.store.InsertBatch(items, one).status().code() == StatusCode::kInvalidArgument);
@@ -440,40 +445,41 @@ TEST_CASE("InteractionStore InsertBatch returns InvalidArgument when the encodin
 }
 
 TEST_CASE("InteractionStore InsertBatch rolls the whole batch back when one insert fails", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   InsertOrDie(f.store, {MakeText(1)});
   Interaction reused_id = MakeText(3);
-  reused_id.id = kBaseId + 1;  // taken: the writer never does this
+  reused_id.id = kBaseIdInteractionStore + 1;  // taken: the writer never does this
   const auto result = f.store.InsertBatch(std::vector<Interaction>{MakeText(2), reused_id});
   CHECK(result.status().code() == StatusCode::kInternal);
-  CHECK(IdsOf(ReadAllOrDie(f.store)) == std::vector<int64_t>{kBaseId + 1});
+  CHECK(IdsOf(ReadAllOrDie(f.store)) == std::vector<int64_t>{kBaseIdInteractionStore + 1});
 }
 
 TEST_CASE("InteractionStore InsertBatch stores the next batch when the previous one failed",
           "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   InsertOrDie(f.store, {MakeText(1)});
   Interaction reused_id = MakeText(3);
-  reused_id.id = kBaseId + 1;  // taken: fails inside the (cached) insert statement
+  reused_id.id = kBaseIdInteractionStore + 1;  // taken: fails inside the (cached) insert statement
   REQUIRE(f.store.InsertBatch(std::vector<Interaction>{reused_id}).status().code() ==
           StatusCode::kInternal);
   const auto outcomes = InsertOrDie(f.store, {MakeText(2), MakeText(3)});
   CHECK_FALSE(outcomes[0].duplicate);
   CHECK_FALSE(outcomes[1].duplicate);
-  CHECK(IdsOf(ReadAllOrDie(f.store)) ==
-        std::vector<int64_t>{kBaseId + 1, kBaseId + 2, kBaseId + 3});
+  CHECK(IdsOf(ReadAllOrDie(f.store)) == std::vector<int64_t>{kBaseIdInteractionStore + 1,
+                                                             kBaseIdInteractionStore + 2,
+                                                             kBaseIdInteractionStore + 3});
 }
 
 TEST_CASE("InteractionStore InsertBatch returns FailedPrecondition when the database is closed",
           "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   REQUIRE(f.db->Close().ok());
   CHECK(f.store.InsertBatch(std::vector<Interaction>{MakeText(1)}).status().code() ==
         StatusCode::kFailedPrecondition);
 }
 
 TEST_CASE("InteractionStore List filters by account and kind when asked", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   Interaction a_text = MakeText(1, "a");
   Interaction b_text = MakeText(2, "b");
   Interaction a_sub = MakeText(3, "a");
@@ -485,19 +491,22 @@ TEST_CASE("InteractionStore List filters by account and kind when asked", "[db]"
 
   InteractionFilter filter;
   std::vector<int64_t> expected;
-  SECTION("no filter") { expected = {kBaseId + 1, kBaseId + 2, kBaseId + 3, kBaseId + 4}; }
+  SECTION("no filter") {
+    expected = {kBaseIdInteractionStore + 1, kBaseIdInteractionStore + 2,
+                kBaseIdInteractionStore + 3, kBaseIdInteractionStore + 4};
+  }
   SECTION("account") {
     filter.account_id = "a";
-    expected = {kBaseId + 1, kBaseId + 3};
+    expected = {kBaseIdInteractionStore + 1, kBaseIdInteractionStore + 3};
   }
   SECTION("kind") {
     filter.kind = InteractionKind::kSubscribe;
-    expected = {kBaseId + 3, kBaseId + 4};
+    expected = {kBaseIdInteractionStore + 3, kBaseIdInteractionStore + 4};
   }
   SECTION("account and kind") {
     filter.account_id = "b";
     filter.kind = InteractionKind::kMessageText;
-    expected = {kBaseId + 2};
+    expected = {kBaseIdInteractionStore + 2};
   }
   SECTION("account with nothing stored") {
     filter.account_id = "c";
@@ -509,7 +518,7 @@ TEST_CASE("InteractionStore List filters by account and kind when asked", "[db]"
 }
 
 TEST_CASE("InteractionStore List pages by id when given the last id seen", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   std::vector<Interaction> items;
   for (int64_t n = 1; n <= 7; ++n) items.push_back(MakeText(n));
   InsertOrDie(f.store, items);
@@ -524,13 +533,15 @@ TEST_CASE("InteractionStore List pages by id when given the last id seen", "[db]
     pages.push_back(IdsOf(*page));
     filter.after_id = page->back().id;
   }
-  CHECK(pages == std::vector<std::vector<int64_t>>{{kBaseId + 1, kBaseId + 2, kBaseId + 3},
-                                                   {kBaseId + 4, kBaseId + 5, kBaseId + 6},
-                                                   {kBaseId + 7}});
+  CHECK(pages ==
+        std::vector<std::vector<int64_t>>{
+            {kBaseIdInteractionStore + 1, kBaseIdInteractionStore + 2, kBaseIdInteractionStore + 3},
+            {kBaseIdInteractionStore + 4, kBaseIdInteractionStore + 5, kBaseIdInteractionStore + 6},
+            {kBaseIdInteractionStore + 7}});
 }
 
 TEST_CASE("InteractionStore List returns InvalidArgument when the limit is out of range", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   InteractionFilter filter;
   SECTION("zero") { filter.limit = 0; }
   SECTION("too large") { filter.limit = InteractionStore::kMaxListLimit + 1; }
@@ -538,18 +549,19 @@ TEST_CASE("InteractionStore List returns InvalidArgument when the limit is out o
 }
 
 TEST_CASE("InteractionStore ReadAfter returns rows after the id in order when asked", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   InsertOrDie(f.store, {MakeText(1), MakeText(2), MakeText(3), MakeText(4)});
-  auto read = f.store.ReadAfter(kBaseId + 1, 2);
+  auto read = f.store.ReadAfter(kBaseIdInteractionStore + 1, 2);
   REQUIRE(read.ok());
-  CHECK(IdsOf(*read) == std::vector<int64_t>{kBaseId + 2, kBaseId + 3});
+  CHECK(IdsOf(*read) ==
+        std::vector<int64_t>{kBaseIdInteractionStore + 2, kBaseIdInteractionStore + 3});
   CHECK(f.store.ReadAfter(0, 0).status().code() == StatusCode::kInvalidArgument);
 }
 
 TEST_CASE(
     "InteractionStore ReadAfter leaves raw_body empty and reads the rest when told to skip it",
     "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   InsertOrDie(f.store, {MakeText(1), MakeText(2)});
   auto with_body = f.store.ReadAfter(0, 10);
   auto without_body = f.store.ReadAfter(0, 10, RawBody::kSkip);
@@ -574,33 +586,36 @@ TEST_CASE(
 
 TEST_CASE("InteractionStore ReadAfter returns Internal when a stored payload does not parse",
           "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   InsertOrDie(f.store, {MakeText(1)});
   REQUIRE(f.db->WithWriter([](SQLite::Database& conn) {
                 SQLite::Statement update(conn, kCorruptPayload);
-                update.bind(1, kBaseId + 1);
+                update.bind(1, kBaseIdInteractionStore + 1);
                 update.exec();
                 return core::OkStatus();
               })
               .ok());
   const auto read = f.store.ReadAfter(0, 10);
   CHECK(read.status().code() == StatusCode::kInternal);
-  CHECK(read.status().message().find(std::to_string(kBaseId + 1)) != std::string::npos);
+  CHECK(read.status().message().find(std::to_string(kBaseIdInteractionStore + 1)) !=
+        std::string::npos);
 }
 
 TEST_CASE("InteractionStore ReadRange returns rows received in the half-open range", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   std::vector<Interaction> items;
   for (int64_t n = 1; n <= 6; ++n) items.push_back(MakeText(n));  // received at kNowMs + n
   InsertOrDie(f.store, items);
 
   auto range = f.store.ReadRange(kNowMs + 2, kNowMs + 5, 0, 100);
   REQUIRE(range.ok());
-  CHECK(IdsOf(*range) == std::vector<int64_t>{kBaseId + 2, kBaseId + 3, kBaseId + 4});
+  CHECK(IdsOf(*range) == std::vector<int64_t>{kBaseIdInteractionStore + 2,
+                                              kBaseIdInteractionStore + 3,
+                                              kBaseIdInteractionStore + 4});
 
-  auto paged = f.store.ReadRange(kNowMs + 2, kNowMs + 5, kBaseId + 2, 1);
+  auto paged = f.store.ReadRange(kNowMs + 2, kNowMs + 5, kBaseIdInteractionStore + 2, 1);
   REQUIRE(paged.ok());
-  CHECK(IdsOf(*paged) == std::vector<int64_t>{kBaseId + 3});
+  CHECK(IdsOf(*paged) == std::vector<int64_t>{kBaseIdInteractionStore + 3});
 
   CHECK(f.store.ReadRange(kNowMs + 5, kNowMs + 2, 0, 10).status().code() ==
         StatusCode::kInvalidArgument);
@@ -608,7 +623,7 @@ TEST_CASE("InteractionStore ReadRange returns rows received in the half-open ran
 
 TEST_CASE("InteractionStore ReadRange finds rows by the time of their ids within the slack",
           "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   // Committed a minute after it was received (inside the slack), and one committed an hour
   // later (outside it: ReadRange documents that it is not found).
   Interaction late = MakeText(1);
@@ -633,7 +648,7 @@ TEST_CASE("InteractionStore ReadRange finds rows by the time of their ids within
 
 TEST_CASE("CursorStore cursors start at 0 and keep the last value set", "[db]") {
   TempDir dir;
-  std::unique_ptr<Database> db = OpenMigratedOrDie(FileOptions(dir));
+  std::unique_ptr<Database> db = OpenMigratedOrDie(InteractionStoreFileOptions(dir));
   CursorStore cursors(*db);
   auto initial = cursors.GetCursor("worker");
   REQUIRE(initial.ok());
@@ -647,17 +662,17 @@ TEST_CASE("CursorStore cursors start at 0 and keep the last value set", "[db]") 
 }
 
 TEST_CASE("InteractionStore Count and MaxId describe the stored rows", "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   CHECK(CountOrDie(f.store) == 0);
   CHECK(f.store.MaxId().value() == 0);
   InsertOrDie(f.store, {MakeText(1), MakeText(5), MakeText(1)});
   CHECK(CountOrDie(f.store) == 2);
-  CHECK(f.store.MaxId().value() == kBaseId + 5);
+  CHECK(f.store.MaxId().value() == kBaseIdInteractionStore + 5);
 }
 
 TEST_CASE("InteractionStore SummarizeAfter counts the rows after an id and finds the last",
           "[db]") {
-  Fixture f;
+  InteractionStoreFixture f;
   auto none = f.store.SummarizeAfter(0);
   REQUIRE(none.ok());
   CHECK(none->count == 0);
@@ -666,15 +681,15 @@ TEST_CASE("InteractionStore SummarizeAfter counts the rows after an id and finds
   auto all = f.store.SummarizeAfter(0);
   REQUIRE(all.ok());
   CHECK(all->count == 3);
-  CHECK(all->last_id == kBaseId + 5);
-  auto after_first = f.store.SummarizeAfter(kBaseId + 1);
+  CHECK(all->last_id == kBaseIdInteractionStore + 5);
+  auto after_first = f.store.SummarizeAfter(kBaseIdInteractionStore + 1);
   REQUIRE(after_first.ok());
   CHECK(after_first->count == 2);
-  CHECK(after_first->last_id == kBaseId + 5);
-  auto past_end = f.store.SummarizeAfter(kBaseId + 5);
+  CHECK(after_first->last_id == kBaseIdInteractionStore + 5);
+  auto past_end = f.store.SummarizeAfter(kBaseIdInteractionStore + 5);
   REQUIRE(past_end.ok());
   CHECK(past_end->count == 0);
-  CHECK(past_end->last_id == kBaseId + 5);  // the id asked about
+  CHECK(past_end->last_id == kBaseIdInteractionStore + 5);  // the id asked about
 }
 
 TEST_CASE("Database Migrate brings a version 1 store to the split layout when it is opened",
@@ -686,7 +701,7 @@ TEST_CASE("Database Migrate brings a version 1 store to the split layout when it
     REQUIRE(v1->WithWriter([](SQLite::Database& conn) {
                 conn.exec(kCreateMigrationsTableV1);
                 conn.exec(AllMigrations()[0].sql);
-                SQLite::Statement record(conn, kRecordMigration);
+                SQLite::Statement record(conn, kRecordMigrationInteractionStore);
                 record.bind(1, AllMigrations()[0].version);
                 record.bind(2, AllMigrations()[0].name);
                 record.exec();

@@ -23,7 +23,7 @@ OutboxJob Job(std::string key, int64_t due_at_ms = kNowMs) {
   return job;
 }
 
-struct Fixture {
+struct OutboxStoreFixture {
   scrm::testing::TempDir dir;
   std::unique_ptr<Database> db = OpenMigratedOrDie({dir.File("o.db")});
   OutboxStore store{*db};
@@ -37,7 +37,7 @@ struct Fixture {
 };
 
 TEST_CASE("OutboxStore queues a dedupe key once", "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   CHECK(f.store.Enqueue(Job("enrich:oa:shop:o1"), kNowMs).value());
   CHECK_FALSE(f.store.Enqueue(Job("enrich:oa:shop:o1"), kNowMs + 5).value());
   CHECK(f.store.Enqueue(Job("enrich:oa:shop:o2"), kNowMs).value());
@@ -52,7 +52,7 @@ TEST_CASE("OutboxStore queues a dedupe key once", "[db]") {
 }
 
 TEST_CASE("OutboxStore refuses a job without kind account or key", "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   OutboxJob job = Job("");
   CHECK(f.store.Enqueue(job, kNowMs).status().code() == core::StatusCode::kInvalidArgument);
   job = Job("k");
@@ -62,7 +62,7 @@ TEST_CASE("OutboxStore refuses a job without kind account or key", "[db]") {
 
 TEST_CASE("OutboxStore queues a job inside a profile transaction and rolls it back with it",
           "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   ProfileStore profiles(*f.db);
   REQUIRE(profiles
               .RunInTransaction([](ProfileTxn& txn) -> core::Status {
@@ -93,7 +93,7 @@ bool EnqueueCoalesced(Database& db, const OutboxJob& job, int64_t now_ms) {
 }
 
 TEST_CASE("OutboxStore coalesces a job while one for the subject waits unclaimed", "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   CHECK(EnqueueCoalesced(*f.db, Job("tagpush:shop:4:"), kNowMs));
   CHECK_FALSE(EnqueueCoalesced(*f.db, Job("tagpush:shop:4:"), kNowMs + 1));
   // Another subject, even one whose key starts the same way, is not coalesced with it.
@@ -106,7 +106,7 @@ TEST_CASE("OutboxStore coalesces a job while one for the subject waits unclaimed
 }
 
 TEST_CASE("OutboxStore queues a coalesced job again once the waiting one is claimed", "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   REQUIRE(EnqueueCoalesced(*f.db, Job("tagpush:shop:4:"), kNowMs));
   REQUIRE(f.Claim(kNowMs).size() == 1);  // running: it may have read the state already
   CHECK(EnqueueCoalesced(*f.db, Job("tagpush:shop:4:"), kNowMs + 1));
@@ -115,7 +115,7 @@ TEST_CASE("OutboxStore queues a coalesced job again once the waiting one is clai
 }
 
 TEST_CASE("OutboxStore refuses a coalescing prefix that does not end with a colon", "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   ProfileStore profiles(*f.db);
   const core::Status status = profiles.RunInTransaction([](ProfileTxn& txn) -> core::Status {
     return txn.EnqueueCoalescedJob(Job("tagpush:shop:4"), kNowMs).status();
@@ -124,7 +124,7 @@ TEST_CASE("OutboxStore refuses a coalescing prefix that does not end with a colo
 }
 
 TEST_CASE("OutboxStore claims only due jobs oldest first and leases them", "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   REQUIRE(f.store.Enqueue(Job("later", kNowMs + 1000), kNowMs).ok());
   REQUIRE(f.store.Enqueue(Job("a"), kNowMs).ok());
   REQUIRE(f.store.Enqueue(Job("b"), kNowMs).ok());
@@ -145,7 +145,7 @@ TEST_CASE("OutboxStore claims only due jobs oldest first and leases them", "[db]
 }
 
 TEST_CASE("OutboxStore claims a job again after its lease ran out", "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   REQUIRE(f.store.Enqueue(Job("a"), kNowMs).ok());
   const auto first = f.Claim(kNowMs);
   REQUIRE(first.size() == 1);
@@ -169,7 +169,7 @@ TEST_CASE("OutboxStore claims a job again after its lease ran out", "[db]") {
 }
 
 TEST_CASE("OutboxStore reschedules a claimed job with the attempt's outcome", "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   REQUIRE(f.store.Enqueue(Job("a"), kNowMs).ok());
   const auto claimed = f.Claim(kNowMs);
   REQUIRE(claimed.size() == 1);
@@ -188,7 +188,7 @@ TEST_CASE("OutboxStore reschedules a claimed job with the attempt's outcome", "[
 }
 
 TEST_CASE("OutboxStore finishes a job as failed and never claims it again", "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   REQUIRE(f.store.Enqueue(Job("a"), kNowMs).ok());
   const auto claimed = f.Claim(kNowMs);
   REQUIRE(claimed.size() == 1);
@@ -205,7 +205,7 @@ TEST_CASE("OutboxStore finishes a job as failed and never claims it again", "[db
 }
 
 TEST_CASE("OutboxStore retries a failed job with a fresh attempt budget", "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   REQUIRE(f.store.Enqueue(Job("k1"), kNowMs).value());
   const OutboxJob claimed = f.Claim(kNowMs).at(0);
   REQUIRE(f.store
@@ -225,7 +225,7 @@ TEST_CASE("OutboxStore retries a failed job with a fresh attempt budget", "[db]"
 }
 
 TEST_CASE("OutboxStore refuses to retry a pending or done job and an unknown id", "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   REQUIRE(f.store.Enqueue(Job("k1"), kNowMs).value());
   const int64_t id = f.store.FindByKey("k1").value()->id;
   CHECK(f.store.Retry(id, kNowMs).status().code() == core::StatusCode::kFailedPrecondition);
@@ -236,7 +236,7 @@ TEST_CASE("OutboxStore refuses to retry a pending or done job and an unknown id"
 }
 
 TEST_CASE("OutboxStore lists jobs by state and kind after an id and counts them by kind", "[db]") {
-  Fixture f;
+  OutboxStoreFixture f;
   for (const char* key : {"a", "b", "c"}) REQUIRE(f.store.Enqueue(Job(key), kNowMs).value());
   OutboxJob other = Job("d");
   other.kind = "tagpush";

@@ -20,7 +20,7 @@ using core::StatusCode;
 using scrm::testing::TempDir;
 using testing::kNowMs;
 
-struct Fixture {
+struct ProfileStoreFixture {
   TempDir dir;
   std::unique_ptr<Database> db = [this] {
     DatabaseOptions options;
@@ -51,7 +51,7 @@ struct Fixture {
 
 TEST_CASE("ProfileTxn RecordEffectOnce answers true once per key when an effect is recorded",
           "[db]") {
-  Fixture f;
+  ProfileStoreFixture f;
   f.Txn([](ProfileTxn& txn) -> Status {
     CHECK(txn.RecordEffectOnce(1, "base").value());
     CHECK_FALSE(txn.RecordEffectOnce(1, "base").value());
@@ -66,7 +66,7 @@ TEST_CASE("ProfileTxn RecordEffectOnce answers true once per key when an effect 
 }
 
 TEST_CASE("ProfileStore RunInTransaction rolls everything back when fn fails", "[db]") {
-  Fixture f;
+  ProfileStoreFixture f;
   const Status status = f.store.RunInTransaction([](ProfileTxn& txn) -> Status {
     REQUIRE(txn.RecordEffectOnce(9, "base").ok());
     REQUIRE(txn.SetCursor("worker", 99).ok());
@@ -82,7 +82,7 @@ TEST_CASE("ProfileStore RunInTransaction rolls everything back when fn fails", "
 }
 
 TEST_CASE("ProfileTxn round-trips a customer when it is created, updated and read", "[db]") {
-  Fixture f;
+  ProfileStoreFixture f;
   const int64_t id = f.NewCustomer();
   f.Txn([&](ProfileTxn& txn) -> Status {
     SCRM_ASSIGN_OR_RETURN(model::Customer c, txn.GetCustomer(id));
@@ -107,7 +107,7 @@ TEST_CASE("ProfileTxn round-trips a customer when it is created, updated and rea
 }
 
 TEST_CASE("ProfileTxn AddIdentity refuses an identity when another customer has it", "[db]") {
-  Fixture f;
+  ProfileStoreFixture f;
   const int64_t a = f.NewCustomer();
   const int64_t b = f.NewCustomer();
   f.Txn([&](ProfileTxn& txn) -> Status {
@@ -127,7 +127,7 @@ TEST_CASE("ProfileTxn AddIdentity refuses an identity when another customer has 
 }
 
 TEST_CASE("ProfileTxn keeps one timeline entry per customer, interaction and kind", "[db]") {
-  Fixture f;
+  ProfileStoreFixture f;
   const int64_t id = f.NewCustomer();
   f.Txn([&](ProfileTxn& txn) -> Status {
     model::TimelineEntry entry{0, id, 100, "message.text", kNowMs, "hi"};
@@ -159,7 +159,7 @@ TEST_CASE("ProfileTxn keeps one timeline entry per customer, interaction and kin
 
 TEST_CASE("ProfileTxn AddTask keeps one task per source when an interaction creates it twice",
           "[db]") {
-  Fixture f;
+  ProfileStoreFixture f;
   const int64_t id = f.NewCustomer();
   f.Txn([&](ProfileTxn& txn) -> Status {
     model::FollowUpTask task;
@@ -180,7 +180,7 @@ TEST_CASE("ProfileTxn AddTask keeps one task per source when an interaction crea
 }
 
 TEST_CASE("ProfileTxn GetMerge returns the undo state exactly when it was stored", "[db]") {
-  Fixture f;
+  ProfileStoreFixture f;
   model::MergeUndoState undo;
   undo.survivor_before.id = 1;
   undo.survivor_before.attributes = {{"渠道", "展会"}};
@@ -217,7 +217,7 @@ TEST_CASE("ProfileTxn GetMerge returns the undo state exactly when it was stored
 }
 
 TEST_CASE("ProfileTxn GetOrCreateTag creates a group and tag once when asked twice", "[db]") {
-  Fixture f;
+  ProfileStoreFixture f;
   model::TagGroup defaults;
   defaults.half_life_days = 7;
   defaults.threshold = 3;
@@ -240,7 +240,7 @@ TEST_CASE("ProfileTxn GetOrCreateTag creates a group and tag once when asked twi
 
 TEST_CASE("MeasureSpace lists the profile tables and indexes when the database is migrated",
           "[db]") {
-  Fixture f;
+  ProfileStoreFixture f;
   f.NewCustomer();
   auto space = MeasureSpace(*f.db);
   if (!space.ok()) {

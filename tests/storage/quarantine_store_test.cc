@@ -11,7 +11,7 @@ namespace {
 using testing::kNowMs;
 using testing::OpenMigratedOrDie;
 
-struct Fixture {
+struct QuarantineStoreFixture {
   scrm::testing::TempDir dir;
   std::unique_ptr<Database> db = OpenMigratedOrDie({dir.File("q.db")});
   QuarantineStore store{*db};
@@ -19,7 +19,7 @@ struct Fixture {
 };
 
 TEST_CASE("QuarantineStore puts a row aside and moves the cursor past it in one step", "[db]") {
-  Fixture f;
+  QuarantineStoreFixture f;
   REQUIRE(f.store.QuarantineAndAdvance(42, "shop", "bad payload", "worker", kNowMs).ok());
   CHECK(f.cursors.GetCursor("worker").value() == 42);
   const auto row = f.store.Get(42);
@@ -37,7 +37,7 @@ TEST_CASE("QuarantineStore puts a row aside and moves the cursor past it in one 
 }
 
 TEST_CASE("QuarantineStore records a failed reapply and removes an applied row", "[db]") {
-  Fixture f;
+  QuarantineStoreFixture f;
   REQUIRE(f.store.QuarantineAndAdvance(5, "acme", "cycle", "worker", kNowMs).ok());
   REQUIRE(f.store.RecordFailure(5, "cycle again", kNowMs + 1).ok());
   CHECK(f.store.Get(5)->failures == 2);
@@ -49,7 +49,7 @@ TEST_CASE("QuarantineStore records a failed reapply and removes an applied row",
 }
 
 TEST_CASE("QuarantineStore lists rows by interaction id after an id", "[db]") {
-  Fixture f;
+  QuarantineStoreFixture f;
   for (int64_t id : {30, 10, 20}) {
     REQUIRE(f.store.QuarantineAndAdvance(id, "a", "e", "worker", kNowMs).ok());
   }

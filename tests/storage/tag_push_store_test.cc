@@ -15,7 +15,7 @@ TagPush Push(std::string target, int64_t tag_id, std::string platform_tag_id) {
   return TagPush{7, "acme", std::move(target), tag_id, std::move(platform_tag_id), kNowMs};
 }
 
-struct Fixture {
+struct TagPushStoreFixture {
   scrm::testing::TempDir dir;
   std::unique_ptr<Database> db = OpenMigratedOrDie({dir.File("p.db")});
   TagPushStore store{*db};
@@ -29,7 +29,7 @@ struct Fixture {
 };
 
 TEST_CASE("TagPushStore records pushes per target and lists them by target and tag", "[db]") {
-  Fixture f;
+  TagPushStoreFixture f;
   const std::vector<TagPush> lisi{Push("lisi", 3, "etC"), Push("lisi", 1, "etA")};
   REQUIRE(f.store.Record(7, "acme", "lisi", lisi, {}).ok());
   REQUIRE(f.store.Record(7, "acme", "bob", std::vector<TagPush>{Push("bob", 2, "etB")}, {}).ok());
@@ -40,7 +40,7 @@ TEST_CASE("TagPushStore records pushes per target and lists them by target and t
 }
 
 TEST_CASE("TagPushStore replaces a tag pushed again and deletes removed tags", "[db]") {
-  Fixture f;
+  TagPushStoreFixture f;
   REQUIRE(f.store.Record(7, "acme", "lisi", std::vector<TagPush>{Push("lisi", 1, "etA")}, {}).ok());
   REQUIRE(f.store.Record(7, "acme", "bob", std::vector<TagPush>{Push("bob", 1, "etA")}, {}).ok());
   TagPush remapped = Push("lisi", 1, "etA2");
@@ -53,7 +53,7 @@ TEST_CASE("TagPushStore replaces a tag pushed again and deletes removed tags", "
 }
 
 TEST_CASE("TagPushStore refuses a row recorded under another target", "[db]") {
-  Fixture f;
+  TagPushStoreFixture f;
   const core::Status status =
       f.store.Record(7, "acme", "lisi", std::vector<TagPush>{Push("bob", 1, "etA")}, {});
   CHECK(status.code() == core::StatusCode::kInvalidArgument);
@@ -61,7 +61,7 @@ TEST_CASE("TagPushStore refuses a row recorded under another target", "[db]") {
 }
 
 TEST_CASE("ProfileStore lists pushed tags with their scores in key order across pages", "[db]") {
-  Fixture f;
+  TagPushStoreFixture f;
   ProfileStore profiles(*f.db);
   model::TagGroup defaults;
   defaults.half_life_days = 7;

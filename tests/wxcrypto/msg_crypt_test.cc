@@ -27,7 +27,7 @@ using testing::kTimestamp;
 using testing::kToken;
 using testing::RawAes;
 
-MsgCrypt Crypt() {
+MsgCrypt MsgCryptCrypt() {
   Result<MsgCrypt> crypt =
       MsgCrypt::Create(std::string(kToken), kEncodingAesKey, std::string(kReceiveId));
   REQUIRE(crypt.ok());
@@ -40,7 +40,7 @@ uint32_t Be32(std::string_view p) {
 }
 
 TEST_CASE("MsgCrypt round-trips Chinese UTF-8 when the random prefix is binary", "[unit]") {
-  const MsgCrypt crypt = Crypt();
+  const MsgCrypt crypt = MsgCryptCrypt();
   // 6 CJK characters (3 bytes each) + 3 ASCII + an emoji (4 bytes): msg_len counts bytes.
   const std::string text = "客户联系消息abc\xf0\x9f\x8e\x89";
   REQUIRE(text.size() == 25);
@@ -70,7 +70,7 @@ TEST_CASE("MsgCrypt round-trips Chinese UTF-8 when the random prefix is binary",
 
 TEST_CASE("MsgCrypt pads to a 32-byte block when the frame length varies through every residue",
           "[unit]") {
-  const MsgCrypt crypt = Crypt();
+  const MsgCrypt crypt = MsgCryptCrypt();
   std::vector<bool> pad_seen(33, false);
   for (size_t len = 0; len <= 64; ++len) {
     const std::string msg(len, static_cast<char>('a' + len % 26));
@@ -90,7 +90,7 @@ TEST_CASE("MsgCrypt pads to a 32-byte block when the frame length varies through
 }
 
 TEST_CASE("MsgCrypt round-trips binary bytes when the message contains NUL", "[unit]") {
-  const MsgCrypt crypt = Crypt();
+  const MsgCrypt crypt = MsgCryptCrypt();
   const std::string msg("a\0b\xff\0", 5);
   core::SecureRandom random;
   Result<EncryptedMessage> message = crypt.EncryptMessage(msg, kTimestamp, kNonce, random);
@@ -99,7 +99,7 @@ TEST_CASE("MsgCrypt round-trips binary bytes when the message contains NUL", "[u
 }
 
 TEST_CASE("MsgCrypt draws a fresh prefix when encrypting the same message twice", "[unit]") {
-  const MsgCrypt crypt = Crypt();
+  const MsgCrypt crypt = MsgCryptCrypt();
   core::SecureRandom random;
   Result<EncryptedMessage> a = crypt.EncryptMessage("same", kTimestamp, kNonce, random);
   Result<EncryptedMessage> b = crypt.EncryptMessage("same", kTimestamp, kNonce, random);
@@ -110,7 +110,7 @@ TEST_CASE("MsgCrypt draws a fresh prefix when encrypting the same message twice"
 }
 
 TEST_CASE("MsgCrypt builds a reply XML the decoder accepts when the nonce is echoed", "[unit]") {
-  const MsgCrypt crypt = Crypt();
+  const MsgCrypt crypt = MsgCryptCrypt();
   core::FakeRandom random(9);
   Result<std::string> xml =
       crypt.BuildEncryptedReplyXml("<xml>hi</xml>", kTimestamp, kNonce, random);
@@ -124,7 +124,7 @@ TEST_CASE("MsgCrypt builds a reply XML the decoder accepts when the nonce is ech
 }
 
 TEST_CASE("MsgCrypt builds a JSON reply with a numeric TimeStamp when the OA uses JSON", "[unit]") {
-  const MsgCrypt crypt = Crypt();
+  const MsgCrypt crypt = MsgCryptCrypt();
   core::FakeRandom random(9);
   Result<std::string> body =
       crypt.BuildEncryptedReplyJson("{\"a\":1}", "1713424427", "41567", random);
@@ -140,7 +140,7 @@ TEST_CASE("MsgCrypt builds a JSON reply with a numeric TimeStamp when the OA use
 
 TEST_CASE("MsgCrypt rejects with GenReturnXml when the reply timestamp or nonce is unsafe",
           "[unit]") {
-  const MsgCrypt crypt = Crypt();
+  const MsgCrypt crypt = MsgCryptCrypt();
   core::FakeRandom random(9);
   for (const char* ts : {"", "12a", "1 2", "12345678901234567890", "<x>"}) {
     INFO("timestamp " << ts);
@@ -157,7 +157,7 @@ TEST_CASE("MsgCrypt rejects with GenReturnXml when the reply timestamp or nonce 
 
 TEST_CASE("MsgCrypt decrypts without a signature when Decrypt is called after verifying",
           "[unit]") {
-  const MsgCrypt crypt = Crypt();
+  const MsgCrypt crypt = MsgCryptCrypt();
   const std::string encrypt =
       "RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/"
       "0lWfrf0QADHHhGd3QczcdCUpj"
@@ -176,7 +176,7 @@ TEST_CASE("MsgCrypt decrypts without a signature when Decrypt is called after ve
 }
 
 TEST_CASE("MsgCrypt gives identical results when shared by several threads", "[unit]") {
-  const MsgCrypt crypt = Crypt();
+  const MsgCrypt crypt = MsgCryptCrypt();
   core::SecureRandom random;
   const std::string msg(600, 'm');
   Result<EncryptedMessage> message = crypt.EncryptMessage(msg, kTimestamp, kNonce, random);
@@ -201,7 +201,7 @@ TEST_CASE("MsgCrypt gives identical results when shared by several threads", "[u
 }
 
 TEST_CASE("MsgCrypt keeps working when moved", "[unit]") {
-  MsgCrypt first = Crypt();
+  MsgCrypt first = MsgCryptCrypt();
   MsgCrypt second = std::move(first);
   core::FakeRandom random(3);
   Result<EncryptedMessage> message = second.EncryptMessage("moved", kTimestamp, kNonce, random);
