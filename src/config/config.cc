@@ -692,7 +692,10 @@ class Validator {
                   "must be >= http.threads (" + std::to_string(config_.http.threads) + ")");
     }
     const HttpConfig& http = config_.http;
-    if (http.max_connections_per_ip > http.max_connections) {
+    // The default cap (128) follows a smaller max_connections (Finalize); a cap set above it is
+    // a mistake to name.
+    if (http.max_connections_per_ip > http.max_connections &&
+        loaded_.origins.contains("http.max_connections_per_ip")) {
       return Fail("http.max_connections_per_ip", "must be <= http.max_connections (" +
                                                      std::to_string(http.max_connections) +
                                                      "), or 0 for no cap");
@@ -819,6 +822,8 @@ class Validator {
 
 // Fills in defaults that depend on other keys, once everything is known to be valid.
 void Finalize(Config& config) {
+  config.http.max_connections_per_ip =
+      std::min(config.http.max_connections_per_ip, config.http.max_connections);
   for (AccountConfig& account : config.accounts) {
     if (account.api_base.empty()) {
       account.api_base =

@@ -31,8 +31,8 @@ struct HttpConfig {
   int write_timeout_s = 10;          // 1..3600
   int64_t max_body_bytes = 1 << 20;  // larger bodies get 413; 1..(64 MiB)
   // Slow and greedy clients (docs/configuration.md "http"):
-  int max_connections_per_ip = 64;  // open connections from one client address; 0 = no cap;
-                                    // 0..max_connections
+  int max_connections_per_ip = 128;  // open connections from one client address; 0 = no cap;
+                                     // 0..max_connections
   int request_timeout_s = 30;  // a whole request (headers and body) from the connection's accept
                                // or the previous answer; 1..3600, > keep_alive_timeout_s
   int64_t min_body_bytes_per_s = 1024;  // a body slower than this after the grace is cut off;

@@ -43,7 +43,7 @@ struct ServerOptions {
   // connections still sending one.
   int stop_grace_s = 10;
   // Slow and greedy clients (connection_watch.h):
-  int max_connections_per_ip = 64;      // open connections from one address; more are closed at
+  int max_connections_per_ip = 128;     // open connections from one address; more are closed at
                                         // accept (libmicrohttpd); 0 = no cap
   int request_timeout_s = 30;           // headers and body, from accept or the previous answer
   int64_t min_body_bytes_per_s = 1024;  // after body_rate_grace_s; 0 = no minimum

@@ -342,9 +342,18 @@ TEST_CASE("ParseConfig rejects max_connections when it is below threads", "[unit
   CHECK_THAT(ErrorOf(doc), StartsWith("http.max_connections: must be >= http.threads"));
 }
 
+TEST_CASE("ParseConfig lowers the default per-address cap to a smaller max_connections", "[unit]") {
+  json doc = ValidDoc();
+  doc["http"] = {{"max_connections", 100}};
+  CHECK(ParseOk(doc).http.max_connections_per_ip == 100);
+  doc["http"]["max_connections_per_ip"] = 101;
+  CHECK_THAT(ErrorOf(doc),
+             StartsWith("http.max_connections_per_ip: must be <= http.max_connections (100)"));
+}
+
 TEST_CASE("ParseConfig returns the documented defaults of the HTTP client limits", "[unit]") {
   const Config config = ParseOk(json::object());
-  CHECK(config.http.max_connections_per_ip == 64);
+  CHECK(config.http.max_connections_per_ip == 128);
   CHECK(config.http.request_timeout_s == 30);
   CHECK(config.http.min_body_bytes_per_s == 1024);
   CHECK(config.http.body_rate_grace_s == 5);
