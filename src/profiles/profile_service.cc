@@ -1,3 +1,6 @@
+// ProfileService: ingest, merge/undo, API reads and writes, push queuing. Over 800 lines until
+// issue 13 ("Core seams") splits it by concern: identity and merge, interaction application,
+// manual operations, read queries. Nothing new goes into this file before that split.
 #include "src/profiles/profile_service.h"
 
 #include <algorithm>

@@ -1,3 +1,6 @@
+// ProfileTxn and its SQL over eleven table groups. Over 800 lines until issue 13 ("Core seams")
+// splits it into one repository per table group over a shared WriteTxn. Nothing new goes into
+// this file before that split.
 #include "src/storage/profile_store.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
