@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <httplib.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -240,6 +241,31 @@ std::optional<Measured> Drive(const Child& server, int port, size_t warmup, size
   return out;
 }
 
+// The inbox's group commit as scrmd's /metrics saw it over the whole run (warm-up included):
+// interactions per transaction and the mean transaction time. Empty when it cannot be read.
+std::string InboxNote(int port) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(std::chrono::seconds(10));
+  const httplib::Result res = client.Get("/metrics");
+  if (!res || res->status != 200) return "";
+  auto value = [&](const std::string& name) -> double {
+    const std::string key = "\n" + name + " ";
+    const size_t at = res->body.find(key);
+    return at == std::string::npos ? 0 : std::strtod(res->body.c_str() + at + key.size(), nullptr);
+  };
+  const double commits = value("scrmd_inbox_commit_seconds_count");
+  if (commits <= 0) return "";
+  char text[192];
+  std::snprintf(text, sizeof text,
+                "inbox: %.0f transactions, %.1f interactions each, %.2f ms each; key index %.0f "
+                "transactions, %.0f ms in all",
+                commits, value("scrmd_inbox_batch_size_sum") / commits,
+                value("scrmd_inbox_commit_seconds_sum") * 1e3 / commits,
+                value("scrmd_inbox_key_index_seconds_count"),
+                value("scrmd_inbox_key_index_seconds_sum") * 1e3);
+  return text;
+}
+
 std::string CpuNote(const Measured& m) {
   char text[128];
   std::snprintf(text, sizeof text, ", server CPU %.0f us/req, generator CPU %.0f us/req",
@@ -285,6 +311,7 @@ int main(int argc, char** argv) {
 
   // --- scrmd ---
   std::optional<Measured> scrmd;
+  std::string inbox_note;
   int scrmd_exit = -1;
   {
     Child child;
@@ -300,6 +327,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     scrmd = Drive(child, *port, warmup, requests, connections);
+    inbox_note = InboxNote(*port);
     // The generator's connections are closed by now, so shutdown does not wait on them.
     scrmd_exit = child.Terminate(std::chrono::seconds(60));
     if (scrmd_exit != 0) {
@@ -356,6 +384,7 @@ int main(int argc, char** argv) {
                       (stored_ok ? "match" : "MISMATCH") + "), synchronous=" + synchronous +
                       ", http defaults" + CpuNote(*scrmd))
                   .c_str());
+  if (!inbox_note.empty()) std::printf("  %s\n", inbox_note.c_str());
   std::printf("%s\n", scrm::bench::FormatRow("bare cpp-httplib 200, same generator", bare->timed,
                                              connections, bare->average_body_bytes,
                                              ", elastic pool 8..1024" + CpuNote(*bare))
