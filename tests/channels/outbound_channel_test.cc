@@ -33,30 +33,10 @@ class NoBackoffSleep final : public platform::Sleeper {
   void SleepFor(std::chrono::milliseconds) override {}
 };
 
-// The world of tests/sim/sim_test_helpers.h plus a contact followed by `members` members (two
-// follow_user pages past 500), the first with corp tag etTAG1, the last with etTAG2.
-sim::World OutboundWorld(int members = 0) {
-  sim::World world = sim::testing::TestWorld();
-  if (members == 0) return world;
-  sim::ExternalContact contact;
-  contact.external_userid = "wmPAGED";
-  contact.name = "赵六";
-  for (int i = 0; i < members; ++i) {
-    sim::FollowUser follow;
-    follow.userid = "member" + std::to_string(i);
-    follow.createtime = 1767225000;
-    if (i == 0) follow.tags = {"etTAG1"};
-    if (i == members - 1) follow.tags = {"etTAG2"};
-    contact.follow_user.push_back(follow);
-  }
-  world.wecom.external_contacts.push_back(contact);
-  return world;
-}
-
 // The simulator and the production client stack on one FakeClock, with the two channels of
 // the test world's accounts: "acme" (WeCom) and "brand" (OA).
 struct OutboundRig {
-  explicit OutboundRig(sim::World world = OutboundWorld()) : sim(std::move(world)) {}
+  explicit OutboundRig(sim::World world = sim::testing::TestWorld()) : sim(std::move(world)) {}
 
   std::vector<json> Bodies(const std::string& api) const {
     std::vector<json> out;
@@ -96,8 +76,8 @@ TEST_CASE("WecomOutbound reads a contact's unionid, attributes and corp tags", "
 }
 
 TEST_CASE("WecomOutbound reads every follow_user page before answering", "[integration]") {
-  OutboundRig rig(OutboundWorld(1201));
-  auto contact = rig.wecom.ReadContact("wmPAGED", {});
+  OutboundRig rig(sim::testing::ManyFollowersWorld(1201));
+  auto contact = rig.wecom.ReadContact("wmMANY", {});
   INFO(contact.error().message);
   REQUIRE(contact.ok());
   CHECK(rig.sim.platform.Requests("externalcontact/get").size() == 3);  // 500, 500, 201
@@ -109,10 +89,10 @@ TEST_CASE("WecomOutbound reads every follow_user page before answering", "[integ
 
 TEST_CASE("WecomOutbound fails a read with more follow_user pages than allowed as a bad reply",
           "[integration]") {
-  OutboundRig rig(OutboundWorld(1201));
+  OutboundRig rig(sim::testing::ManyFollowersWorld(1201));
   ReadContactOptions options;
   options.max_pages = 2;
-  auto contact = rig.wecom.ReadContact("wmPAGED", options);
+  auto contact = rig.wecom.ReadContact("wmMANY", options);
   REQUIRE_FALSE(contact.ok());
   CHECK(contact.error().outcome == Outcome::kBadReply);
   CHECK(contact.error().message == "externalcontact/get: more than 2 pages of follow_user");
