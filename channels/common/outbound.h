@@ -74,10 +74,11 @@ struct SendReceipt {
 // how a campaign knows where a contact came from.
 struct ContactWayRequest {
   std::string state;  // WeCom <= 30 characters, OA 1..64
-  // WeCom: the members a scan adds (one: type 1, several: type 2), at least one. OA: none.
+  // WeCom: the members a scan adds (one: type 1, several: type 2), at least one; exactly one
+  // when temporary (temp-session mode, PROTOCOL §4.1). OA: none.
   std::vector<std::string> members;
   bool temporary = false;
-  // Temporary only; 0 = the platform's longest (WeCom: not sent, 7 days; OA: 2 592 000 s).
+  // Temporary only; 0 = WeCom: not sent (the platform's default), OA: 2 592 000 s (the longest).
   int64_t expires_in_s = 0;
   std::string remark;       // WeCom only
   bool skip_verify = true;  // WeCom only: added without the member's confirmation

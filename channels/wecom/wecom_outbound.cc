@@ -117,6 +117,11 @@ platform::ApiResult<ContactWay> WecomOutbound::CreateContactWay(
   if (request.members.empty()) {
     return Error(platform::Outcome::kRejected, "a WeCom contact way needs at least one member");
   }
+  if (request.temporary && request.members.size() != 1) {
+    // Temp-session mode takes a single member (PROTOCOL §4.1 add_contact_way).
+    return Error(platform::Outcome::kRejected,
+                 "a temporary WeCom contact way takes exactly one member");
+  }
   platform::WecomContactWayRequest way;
   way.type = request.members.size() == 1 ? 1 : 2;
   way.scene = 2;  // a QR code (1 is a mini-program button, which has no qr_code)

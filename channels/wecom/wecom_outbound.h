@@ -36,7 +36,7 @@ class WecomOutbound final : public OutboundChannel {
   // message/send (the app credential). OA kinds: kRejected.
   platform::ApiResult<SendReceipt> Send(const OutboundMessage& message,
                                         const platform::CallOptions& options) override;
-  // add_contact_way, scene 2 (QR code): type 1 for one member, 2 for several.
+  // add_contact_way, scene 2 (QR code): type 1 for one member, 2 for several (not temporary).
   platform::ApiResult<ContactWay> CreateContactWay(const ContactWayRequest& request,
                                                    const platform::CallOptions& options) override;
 

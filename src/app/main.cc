@@ -323,7 +323,7 @@ struct Outbound {
   std::set<std::string, std::less<>> AccountsWithClients() const { return directory.AccountIds(); }
   void AddChannel(std::unique_ptr<channels::OutboundChannel> channel) {
     const core::Status added = directory.Add(std::move(channel));
-    SCRM_CHECK(added.ok());  // config::Load refuses two accounts of one id
+    SCRM_CHECK(added.ok());  // config validation refuses two accounts of one id
   }
 
   platform::OutboundOptions options;

@@ -169,11 +169,25 @@ TEST_CASE("WecomOutbound creates a QR contact way for one member", "[integration
   CHECK_FALSE(bodies[0].contains("is_temp"));
 }
 
-TEST_CASE("WecomOutbound creates a temporary contact way for several members", "[integration]") {
+TEST_CASE("WecomOutbound creates a contact way of type 2 for several members", "[integration]") {
   OutboundRig rig;
   ContactWayRequest request;
   request.state = "expo";
   request.members = {"zhangsan", "lisi"};
+  auto way = rig.wecom.CreateContactWay(request, {});
+  INFO(way.error().message);
+  REQUIRE(way.ok());
+  const auto bodies = rig.Bodies("externalcontact/add_contact_way");
+  REQUIRE(bodies.size() == 1);
+  CHECK(bodies[0]["type"] == 2);
+  CHECK(bodies[0]["user"] == json::array({"zhangsan", "lisi"}));
+}
+
+TEST_CASE("WecomOutbound creates a temporary contact way with its expiry", "[integration]") {
+  OutboundRig rig;
+  ContactWayRequest request;
+  request.state = "expo";
+  request.members = {"zhangsan"};
   request.temporary = true;
   request.expires_in_s = 86400;
   auto way = rig.wecom.CreateContactWay(request, {});
@@ -181,9 +195,22 @@ TEST_CASE("WecomOutbound creates a temporary contact way for several members", "
   REQUIRE(way.ok());
   const auto bodies = rig.Bodies("externalcontact/add_contact_way");
   REQUIRE(bodies.size() == 1);
-  CHECK(bodies[0]["type"] == 2);
+  CHECK(bodies[0]["type"] == 1);
   CHECK(bodies[0]["is_temp"] == true);
   CHECK(bodies[0]["expires_in"] == 86400);
+}
+
+TEST_CASE("WecomOutbound rejects a temporary contact way for several members before sending",
+          "[integration]") {
+  OutboundRig rig;
+  ContactWayRequest request;
+  request.state = "expo";
+  request.members = {"zhangsan", "lisi"};
+  request.temporary = true;
+  auto way = rig.wecom.CreateContactWay(request, {});
+  REQUIRE_FALSE(way.ok());
+  CHECK(way.error().outcome == Outcome::kRejected);
+  CHECK(rig.sim.platform.Requests().empty());
 }
 
 TEST_CASE("WecomOutbound rejects a contact way without members before sending", "[integration]") {
