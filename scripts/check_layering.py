@@ -26,8 +26,10 @@ ALLOWED = {
     # profiles drives the tagger (pure logic: rules, scoring, lifecycle) inside its transaction.
     "src/profiles": DOMAIN_BASE | {"storage", "tagger"},
     "src/tagger": DOMAIN_BASE,
-    # the outbox runner: claims stored jobs, calls the platform, applies answers to profiles.
-    "src/jobs": DOMAIN_BASE | {"config", "storage", "profiles", "platform"},
+    # the outbox runner: claims stored jobs, calls the platform through the channels/common
+    # outbound seam (platform: its outcome classes, and the WeCom client for the backfill's list
+    # calls), applies answers to profiles.
+    "src/jobs": DOMAIN_BASE | {"config", "storage", "profiles", "platform", "channels/common"},
     "src/inventory": DOMAIN_BASE | {"storage"},
     "src/finance": DOMAIN_BASE | {"storage"},
     "src/orders": DOMAIN_BASE | {"storage", "inventory", "finance", "profiles"},
@@ -37,7 +39,9 @@ ALLOWED = {
                               "channels/wecom", "channels/official_account",
                               "campaigns/segments", "campaigns/render", "campaigns/engine"},
     "src/app": None,  # the composition root may include anything
-    "channels/common": DOMAIN_BASE | {"channels/wxcrypto"},
+    # the outbound seam speaks src/platform's outcomes, call options and message types; the
+    # clients stay in src/platform, below every channel (docs/architecture.md).
+    "channels/common": DOMAIN_BASE | {"channels/wxcrypto", "platform"},
     "channels/wxcrypto": {"core"},
     # the outbound senders of channels/<platform> are built on src/platform's typed clients.
     "channels/wecom": DOMAIN_BASE | {"config", "channels/common", "channels/wxcrypto", "platform"},

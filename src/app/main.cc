@@ -21,8 +21,11 @@
 #include <thread>
 #include <vector>
 
+#include "channels/common/outbound.h"
 #include "channels/official_account/oa_adapter.h"
+#include "channels/official_account/oa_outbound.h"
 #include "channels/wecom/wecom_adapter.h"
+#include "channels/wecom/wecom_outbound.h"
 #include "src/api/auth.h"
 #include "src/api/callbacks.h"
 #include "src/api/customer_routes.h"
@@ -47,6 +50,7 @@
 #include "src/jobs/stage_sweep.h"
 #include "src/jobs/tag_push_handler.h"
 #include "src/jobs/tag_sweep.h"
+#include "src/model/job_kinds.h"
 #include "src/net/curl_http_client.h"
 #include "src/platform/api_caller.h"
 #include "src/platform/credential.h"
@@ -289,9 +293,10 @@ core::StatusOr<api::AdapterRegistry> BuildAdapters(const config::Config& cfg,
 }
 
 // The outbound side of one process (docs/outbound.md): one HTTP client, token service, rate
-// governor and ApiCaller, and a typed client per account that has an API secret (WeCom
-// `secret`, OA `app_secret`). Members are declared in construction order and refer to the
-// ones before them; the clock, random source and metrics registry must outlive it.
+// governor and ApiCaller, a typed client per account that has an API secret (WeCom `secret`,
+// OA `app_secret`) and, over each, the account's outbound channel in the directory the jobs
+// use. Members are declared in construction order and refer to the ones before them; the
+// clock, random source and metrics registry must outlive it.
 struct Outbound {
   Outbound(const config::Config& cfg, const core::Clock& clock, core::Random& random,
            core::MetricsRegistry& metrics, std::shared_ptr<spdlog::logger> log)
@@ -302,22 +307,23 @@ struct Outbound {
         caller(http, tokens, governor, clock, random, sleeper, metrics, log, options.retry) {
     for (const auto& account : cfg.accounts) {
       if (account.platform == config::Platform::kWecom && !account.secret.empty()) {
-        wecom[account.id] = std::make_unique<platform::WecomClient>(
+        auto& client = wecom[account.id] = std::make_unique<platform::WecomClient>(
             platform::CredentialFor(account), caller, platform::AppCredentialFor(account));
+        AddChannel(std::make_unique<channels::wecom::WecomOutbound>(account.id, *client));
       } else if (account.platform == config::Platform::kOfficialAccount &&
                  !account.app_secret.empty()) {
-        oa[account.id] =
+        auto& client = oa[account.id] =
             std::make_unique<platform::OaClient>(platform::CredentialFor(account), caller);
+        AddChannel(std::make_unique<channels::oa::OaOutbound>(account.id, *client));
       } else {
         without_secret.push_back(account.id);
       }
     }
   }
-  std::set<std::string, std::less<>> AccountsWithClients() const {
-    std::set<std::string, std::less<>> ids;
-    for (const auto& [id, client] : wecom) ids.insert(id);
-    for (const auto& [id, client] : oa) ids.insert(id);
-    return ids;
+  std::set<std::string, std::less<>> AccountsWithClients() const { return directory.AccountIds(); }
+  void AddChannel(std::unique_ptr<channels::OutboundChannel> channel) {
+    const core::Status added = directory.Add(std::move(channel));
+    SCRM_CHECK(added.ok());  // config validation refuses two accounts of one id
   }
 
   platform::OutboundOptions options;
@@ -328,6 +334,7 @@ struct Outbound {
   platform::ApiCaller caller;
   std::map<std::string, std::unique_ptr<platform::WecomClient>> wecom;
   std::map<std::string, std::unique_ptr<platform::OaClient>> oa;
+  channels::OutboundDirectory directory;    // over the clients above
   std::vector<std::string> without_secret;  // accounts that cannot call the platform
 };
 
@@ -402,24 +409,16 @@ int Serve(const CommonFlags& flags) {
   profile_options.tag_push_accounts = outbound.AccountsWithClients();
   profiles::ProfileService profiles(profile_store, rules, clock, profile_options);
   storage::OutboxStore outbox(*db->main);
-  jobs::EnrichHandler enrich(profiles, log);
+  jobs::EnrichHandler enrich(profiles, outbound.directory, log);
   storage::TagPushStore tag_pushes(*db->main);
-  jobs::TagPushHandler tag_push(profiles, tag_pushes, clock, log);
-  for (const auto& [id, client] : outbound.wecom) {
-    enrich.AddWecom(id, *client);
-    tag_push.AddWecom(id, *client);
-  }
-  for (const auto& [id, client] : outbound.oa) {
-    enrich.AddOa(id, *client);
-    tag_push.AddOa(id, *client);
-  }
+  jobs::TagPushHandler tag_push(profiles, tag_pushes, outbound.directory, clock, log);
   jobs::OutboxRunner outbox_runner(outbox, clock, metrics, log);
-  outbox_runner.AddHandler(profiles::kEnrichJobKind, enrich);
-  outbox_runner.AddHandler(profiles::kTagPushJobKind, tag_push);
+  outbox_runner.AddHandler(model::kEnrichJobKind, enrich);
+  outbox_runner.AddHandler(model::kTagPushJobKind, tag_push);
   jobs::TagSweepHandler tag_sweep(profiles, outbox, clock, log);
   if (!profile_options.tag_push_accounts.empty()) {
     // The decay sweep takes faded tags off the platforms (docs/outbound.md "Decay").
-    outbox_runner.AddHandler(jobs::kTagSweepJobKind, tag_sweep);
+    outbox_runner.AddHandler(model::kTagSweepJobKind, tag_sweep);
     if (auto s = jobs::ScheduleTagSweep(outbox, clock.NowUnixMillis()); !s.ok()) {
       return Fail(kExitFailure, "outbox: " + s.ToString());
     }
@@ -431,7 +430,7 @@ int Serve(const CommonFlags& flags) {
   stage_sweep_options.interval = std::chrono::seconds(cfg->lifecycle.sweep_interval_s);
   stage_sweep_options.at_risk_days = cfg->lifecycle.at_risk_days;
   jobs::StageSweepHandler stage_sweep(stage_sweep_store, outbox, clock, log, stage_sweep_options);
-  outbox_runner.AddHandler(jobs::kStageSweepJobKind, stage_sweep);
+  outbox_runner.AddHandler(model::kStageSweepJobKind, stage_sweep);
   if (auto s = jobs::ScheduleStageSweep(outbox, clock.NowUnixMillis(), stage_sweep_options);
       !s.ok()) {
     return Fail(kExitFailure, "outbox: " + s.ToString());

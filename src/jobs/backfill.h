@@ -1,6 +1,8 @@
 // Backfill: brings WeCom contacts that existed before scrmd into the profiles — walks
 // externalcontact/batch/get_by_user (PROTOCOL §4.1) for the given members and makes sure each
-// contact is a customer (with its enrichment job) and holds its unionid.
+// contact is a customer (with its enrichment job) and holds its unionid. It holds the WeCom client
+// itself, not an outbound channel (channels/common/outbound.h): listing a corp's contacts is a
+// WeCom-only bulk read that the seam has no method for.
 #pragma once
 
 #include <cstdint>

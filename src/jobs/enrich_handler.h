@@ -12,9 +12,9 @@
 #include <memory>
 #include <string>
 
+#include "channels/common/outbound.h"
 #include "src/jobs/outbox_runner.h"
-#include "src/platform/oa_client.h"
-#include "src/platform/wecom_client.h"
+#include "src/platform/errors.h"
 #include "src/profiles/profile_service.h"
 
 namespace scrm::jobs {
@@ -39,15 +39,12 @@ struct EnrichHandlerOptions {
 };
 
 // Called on the runner's thread only (not thread-safe). Holds references to the profile service
-// and to the clients given to AddWecom / AddOa; they must outlive it.
+// and to the directory of outbound channels (the accounts with an API secret); they must outlive
+// it. The job's account is looked up in the directory when the job runs.
 class EnrichHandler final : public JobHandler {
  public:
-  EnrichHandler(profiles::ProfileService& profiles, std::shared_ptr<spdlog::logger> log,
-                EnrichHandlerOptions options = {});
-
-  // The client of a configured account with an API secret (before the runner starts).
-  void AddWecom(std::string account_id, platform::WecomClient& client);
-  void AddOa(std::string account_id, platform::OaClient& client);
+  EnrichHandler(profiles::ProfileService& profiles, const channels::OutboundDirectory& channels,
+                std::shared_ptr<spdlog::logger> log, EnrichHandlerOptions options = {});
 
   // Platform outcomes (platform::Outcome): success -> done; kRetryAfter (at retry_after),
   // kUnavailable, kThrottled, kUnknown (a read: safe to repeat) -> retry; kRefused -> failed,
@@ -58,9 +55,6 @@ class EnrichHandler final : public JobHandler {
   JobResult Run(const storage::OutboxJob& job) override;
 
  private:
-  JobResult RunOa(const storage::OutboxJob& job, int64_t customer_id, const std::string& openid);
-  JobResult RunWecom(const storage::OutboxJob& job, int64_t customer_id,
-                     const std::string& external_userid);
   JobResult PlatformFailure(const storage::OutboxJob& job, config::Platform platform,
                             int64_t customer_id, const platform::ApiError& error);
   // Links the unionid (merging when another customer holds it) and sets the attributes, on the
@@ -70,10 +64,9 @@ class EnrichHandler final : public JobHandler {
                   const std::vector<model::PlatformTag>* tags);
 
   profiles::ProfileService& profiles_;
+  const channels::OutboundDirectory& channels_;
   std::shared_ptr<spdlog::logger> log_;
   const EnrichHandlerOptions options_;
-  std::map<std::string, platform::WecomClient*, std::less<>> wecom_;
-  std::map<std::string, platform::OaClient*, std::less<>> oa_;
 };
 
 }  // namespace scrm::jobs

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "src/model/job_kinds.h"
+
 namespace scrm::jobs {
 namespace {
 
@@ -11,6 +13,7 @@ core::Status Queue(storage::OutboxStore& outbox, std::string_view kind, int64_t 
   job.kind = std::string(kind);
   job.account_id = kRecurringAccount;
   job.dedupe_key = std::string(kind) + ":" + std::to_string(due_ms);
+  job.payload_json = model::kEmptyJobPayload;
   job.due_at_ms = due_ms;
   // false = that interval's job is queued or ran already: the chain goes on from it.
   return outbox.Enqueue(job, now_ms).status();

@@ -14,7 +14,7 @@ constexpr int64_t kDayMs = 24 * 60 * 60 * 1000;
 
 core::Status ScheduleStageSweep(storage::OutboxStore& outbox, int64_t now_ms,
                                 const StageSweepOptions& options) {
-  return ScheduleRecurring(outbox, kStageSweepJobKind, now_ms, options.interval);
+  return ScheduleRecurring(outbox, model::kStageSweepJobKind, now_ms, options.interval);
 }
 
 StageSweepHandler::StageSweepHandler(storage::StageSweepStore& stages, storage::OutboxStore& outbox,
@@ -29,7 +29,7 @@ JobResult StageSweepHandler::Run(const storage::OutboxJob& /*job*/) {
   }
   // The next sweep first: whatever happens to this one, the chain goes on.
   const core::Status queued =
-      ScheduleNextRecurring(outbox_, kStageSweepJobKind, now_ms, options_.interval);
+      ScheduleNextRecurring(outbox_, model::kStageSweepJobKind, now_ms, options_.interval);
   if (!queued.ok()) return JobResult::FromProfileError(queued);
 
   const int64_t cutoff_ms = now_ms - int64_t{options_.at_risk_days} * kDayMs;

@@ -1,8 +1,8 @@
-// The lifecycle sweep (docs/tagging.md rule L7): an outbox job, kind "stagesweep", that moves
-// customers in an active stage (new, engaged, customer, repeat) without an interaction for
-// at_risk_days to at_risk, reason "inactive". Like the tag sweep (tag_sweep.h) each run first
-// queues the next one, so it repeats every `interval` while scrmd runs and resumes after a
-// restart (ScheduleStageSweep).
+// The lifecycle sweep (docs/tagging.md rule L7): an outbox job, kind "stagesweep"
+// (model::kStageSweepJobKind), that moves customers in an active stage (new, engaged, customer,
+// repeat) without an interaction for at_risk_days to at_risk, reason "inactive". Like the tag sweep
+// (tag_sweep.h) each run first queues the next one, so it repeats every `interval` while scrmd runs
+// and resumes after a restart (ScheduleStageSweep).
 #pragma once
 
 #include <spdlog/logger.h>
@@ -15,12 +15,11 @@
 #include "src/core/clock.h"
 #include "src/core/status.h"
 #include "src/jobs/outbox_runner.h"
+#include "src/model/job_kinds.h"
 #include "src/storage/outbox_store.h"
 #include "src/storage/stage_sweep_store.h"
 
 namespace scrm::jobs {
-
-inline constexpr char kStageSweepJobKind[] = "stagesweep";
 
 struct StageSweepOptions {
   // Sweeps start at multiples of this (unix time), one per interval (config lifecycle.

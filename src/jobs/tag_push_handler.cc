@@ -1,11 +1,11 @@
 #include "src/jobs/tag_push_handler.h"
 
-#include <nlohmann/json.hpp>
-
-#include <charconv>
 #include <optional>
 #include <set>
 #include <utility>
+
+#include "src/model/job_kinds.h"
+#include "src/platform/errors.h"
 
 namespace scrm::jobs {
 namespace {
@@ -20,13 +20,6 @@ constexpr int64_t kOaTooManyTags = 45059;
 constexpr int64_t kWecomInvalidTagId = 40068;
 // Attribute values are capped by ProfileService::SetAttributes.
 constexpr size_t kMaxAttributeBytes = 1024;
-
-std::optional<int64_t> ParseOaTagId(const std::string& text) {
-  int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
-  return value;
-}
 
 // What one call's failure means for the job: nullopt = the target refused (recorded, the job
 // goes on with the other targets); otherwise the job stops with this result.
@@ -74,36 +67,26 @@ struct TagPushHandler::Plan {
 };
 
 TagPushHandler::TagPushHandler(profiles::ProfileService& profiles, storage::TagPushStore& pushes,
+                               const channels::OutboundDirectory& channels,
                                const core::Clock& clock, std::shared_ptr<spdlog::logger> log,
                                TagPushHandlerOptions options)
     : profiles_(profiles),
       pushes_(pushes),
+      channels_(channels),
       clock_(clock),
       log_(std::move(log)),
       options_(options) {}
 
-void TagPushHandler::AddWecom(std::string account_id, platform::WecomClient& client) {
-  wecom_[std::move(account_id)] = &client;
-}
-
-void TagPushHandler::AddOa(std::string account_id, platform::OaClient& client) {
-  oa_[std::move(account_id)] = &client;
-}
-
 JobResult TagPushHandler::Run(const storage::OutboxJob& job) {
-  const nlohmann::json payload =
-      nlohmann::json::parse(job.payload_json, nullptr, /*allow_exceptions=*/false);
-  if (payload.is_discarded() || !payload.is_object() || !payload.contains("customer_id") ||
-      !payload["customer_id"].is_number_integer() || payload["customer_id"].get<int64_t>() <= 0) {
-    return JobResult::Failed("bad_payload", "tagpush payload is not {customer_id}");
-  }
-  const int64_t customer_id = payload["customer_id"].get<int64_t>();
+  const auto payload = model::DecodeTagPushPayload(job.payload_json);
+  if (!payload.ok()) return JobResult::Failed("bad_payload", payload.status().message());
+  const int64_t customer_id = payload->customer_id;
   Plan plan;
-  if (oa_.contains(job.account_id)) {
-    plan.oa = true;
-  } else if (!wecom_.contains(job.account_id)) {
+  channels::OutboundChannel* channel = channels_.Find(job.account_id);
+  if (channel == nullptr) {
     return JobResult::Failed("no_client", "no client for account " + job.account_id);
   }
+  plan.oa = channel->platform() == model::Platform::kOfficialAccount;
 
   // The state now, not when queued: changes since then end as their final state.
   auto view = profiles_.GetCustomer(customer_id);
@@ -177,11 +160,12 @@ JobResult TagPushHandler::Run(const storage::OutboxJob& job) {
     }
   }
   if (targets.empty()) return JobResult::Done("no_target");
-  return Push(job, customer_id, targets, plan);
+  return Push(job, *channel, customer_id, targets, plan);
 }
 
-JobResult TagPushHandler::Push(const storage::OutboxJob& job, int64_t customer_id,
-                               const std::vector<Target>& targets, const Plan& plan) {
+JobResult TagPushHandler::Push(const storage::OutboxJob& job, channels::OutboundChannel& channel,
+                               int64_t customer_id, const std::vector<Target>& targets,
+                               const Plan& plan) {
   platform::CallOptions call;
   call.priority = platform::Priority::kBulk;  // nobody waits for a tag push
   call.time_budget = options_.call_budget;
@@ -257,9 +241,8 @@ JobResult TagPushHandler::Push(const storage::OutboxJob& job, int64_t customer_i
         if (!change.add_id.empty()) add_tag.push_back(change.add_id);
         if (!change.remove_id.empty()) remove_tag.push_back(change.remove_id);
       }
-      platform::WecomClient& client = *wecom_.at(job.account_id);
-      auto marked =
-          client.MarkTag(target.target, target.external_userid, add_tag, remove_tag, call);
+      const channels::TagTarget on{target.target, target.external_userid};
+      auto marked = channel.MarkTags(on, add_tag, remove_tag, call);
       if (marked.ok()) {
         for (const Change& change : changes) note(change);
       } else if (marked.error().errcode == kWecomInvalidTagId && changes.size() > 1) {
@@ -271,8 +254,7 @@ JobResult TagPushHandler::Push(const storage::OutboxJob& job, int64_t customer_i
               change.add_id.empty() ? std::vector<std::string>{} : std::vector{change.add_id};
           const std::vector<std::string> one_remove =
               change.remove_id.empty() ? std::vector<std::string>{} : std::vector{change.remove_id};
-          auto single =
-              client.MarkTag(target.target, target.external_userid, one_add, one_remove, call);
+          auto single = channel.MarkTags(on, one_add, one_remove, call);
           if (single.ok()) {
             note(change);
           } else if (single.error().errcode == kWecomInvalidTagId) {
@@ -295,19 +277,17 @@ JobResult TagPushHandler::Push(const storage::OutboxJob& job, int64_t customer_i
       }
     } else {
       // batchtagging takes one tag and up to 50 openids (§4.2): one call per tag for this
-      // openid.
-      platform::OaClient& client = *oa_.at(job.account_id);
-      const std::vector<std::string> openids{target.target};
+      // openid, each recorded as it goes through.
+      const channels::TagTarget on{"", target.target};
       for (const Change& change : changes) {
         const bool adding = change.keep;
-        const std::optional<int64_t> oa_tag_id =
-            ParseOaTagId(adding ? change.add_id : change.remove_id);
-        if (!oa_tag_id.has_value()) {  // not an OA tag id: nothing the platform could hold
+        const std::string& id = adding ? change.add_id : change.remove_id;
+        if (!channel.IsTagId(id)) {  // not an OA tag id: nothing the platform could hold
           if (!adding) removed.push_back(change.tag_id);
           continue;
         }
-        auto done = adding ? client.BatchTag(openids, *oa_tag_id, call)
-                           : client.BatchUntag(openids, *oa_tag_id, call);
+        auto done =
+            adding ? channel.MarkTags(on, {id}, {}, call) : channel.MarkTags(on, {}, {id}, call);
         if (!done.ok()) {
           stop = Classify(done.error(), true);
           if (!stop.has_value()) refuse(target, done.error().errcode);

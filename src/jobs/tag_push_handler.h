@@ -12,10 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "channels/common/outbound.h"
 #include "src/core/clock.h"
 #include "src/jobs/outbox_runner.h"
-#include "src/platform/oa_client.h"
-#include "src/platform/wecom_client.h"
 #include "src/profiles/profile_service.h"
 #include "src/storage/tag_push_store.h"
 
@@ -31,17 +30,13 @@ struct TagPushHandlerOptions {
 };
 
 // Called on the runner's thread only (not thread-safe). Holds references to the profile
-// service, the push store, the clock and the clients given to AddWecom / AddOa; they must
-// outlive it.
+// service, the push store, the directory of outbound channels (the accounts with an API secret)
+// and the clock; they must outlive it.
 class TagPushHandler final : public JobHandler {
  public:
   TagPushHandler(profiles::ProfileService& profiles, storage::TagPushStore& pushes,
-                 const core::Clock& clock, std::shared_ptr<spdlog::logger> log,
-                 TagPushHandlerOptions options = {});
-
-  // The client of a configured account with an API secret (before the runner starts).
-  void AddWecom(std::string account_id, platform::WecomClient& client);
-  void AddOa(std::string account_id, platform::OaClient& client);
+                 const channels::OutboundDirectory& channels, const core::Clock& clock,
+                 std::shared_ptr<spdlog::logger> log, TagPushHandlerOptions options = {});
 
   // Reads the customer now (so several changes before the run end as the final state) and, per
   // target, adds the mapped tags held through a local source that the target lacks and removes
@@ -61,16 +56,15 @@ class TagPushHandler final : public JobHandler {
  private:
   struct Target;
   struct Plan;
-  JobResult Push(const storage::OutboxJob& job, int64_t customer_id,
-                 const std::vector<Target>& targets, const Plan& plan);
+  JobResult Push(const storage::OutboxJob& job, channels::OutboundChannel& channel,
+                 int64_t customer_id, const std::vector<Target>& targets, const Plan& plan);
 
   profiles::ProfileService& profiles_;
   storage::TagPushStore& pushes_;
+  const channels::OutboundDirectory& channels_;
   const core::Clock& clock_;
   std::shared_ptr<spdlog::logger> log_;
   const TagPushHandlerOptions options_;
-  std::map<std::string, platform::WecomClient*, std::less<>> wecom_;
-  std::map<std::string, platform::OaClient*, std::less<>> oa_;
 };
 
 }  // namespace scrm::jobs

@@ -8,7 +8,7 @@ namespace scrm::jobs {
 
 core::Status ScheduleTagSweep(storage::OutboxStore& outbox, int64_t now_ms,
                               const TagSweepOptions& options) {
-  return ScheduleRecurring(outbox, kTagSweepJobKind, now_ms, options.interval);
+  return ScheduleRecurring(outbox, model::kTagSweepJobKind, now_ms, options.interval);
 }
 
 TagSweepHandler::TagSweepHandler(profiles::ProfileService& profiles, storage::OutboxStore& outbox,
@@ -27,7 +27,7 @@ JobResult TagSweepHandler::Run(const storage::OutboxJob& /*job*/) {
   }
   // The next sweep first: whatever happens to this one, the chain goes on.
   const core::Status queued =
-      ScheduleNextRecurring(outbox_, kTagSweepJobKind, now_ms, options_.interval);
+      ScheduleNextRecurring(outbox_, model::kTagSweepJobKind, now_ms, options_.interval);
   if (!queued.ok()) return JobResult::FromProfileError(queued);
 
   storage::PushedTagKey after;

@@ -1,8 +1,8 @@
-// The decay sweep (docs/outbound.md "Decay"): an outbox job, kind "tagsweep", that finds the
-// customers whose pushed platform tags they no longer hold — faded below the threshold by time
-// alone, which changes no row and so queued no push — and queues a tag push for them. Each run
-// first queues the next one, so the sweep repeats every `interval` while scrmd runs and resumes
-// after a restart (ScheduleTagSweep).
+// The decay sweep (docs/outbound.md "Decay"): an outbox job, kind "tagsweep"
+// (model::kTagSweepJobKind), that finds the customers whose pushed platform tags they no longer
+// hold — faded below the threshold by time alone, which changes no row and so queued no push — and
+// queues a tag push for them. Each run first queues the next one, so the sweep repeats every
+// `interval` while scrmd runs and resumes after a restart (ScheduleTagSweep).
 #pragma once
 
 #include <spdlog/logger.h>
@@ -16,12 +16,12 @@
 #include "src/core/clock.h"
 #include "src/core/status.h"
 #include "src/jobs/outbox_runner.h"
+#include "src/model/job_kinds.h"
 #include "src/profiles/profile_service.h"
 #include "src/storage/outbox_store.h"
 
 namespace scrm::jobs {
 
-inline constexpr char kTagSweepJobKind[] = "tagsweep";
 // The outbox needs an account on every job; the sweep covers every push account.
 inline constexpr char kTagSweepAccount[] = "*";  // = kRecurringAccount (recurring.h)
 

@@ -9,16 +9,11 @@
 #include <utility>
 
 #include "src/platform/api_caller.h"
+#include "src/platform/call_options.h"
 #include "src/platform/errors.h"
 #include "src/platform/json_fields.h"
 
 namespace scrm::platform {
-
-// Per-call knobs every typed method accepts.
-struct CallOptions {
-  Priority priority = Priority::kRealtime;
-  std::chrono::milliseconds time_budget{30000};
-};
 
 namespace internal {
 

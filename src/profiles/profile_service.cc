@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/core/random.h"
+#include "src/model/job_kinds.h"
 #include "src/tagger/lifecycle.h"
 #include "src/tagger/scoring.h"
 
@@ -70,13 +71,11 @@ Status EnqueueEnrichment(storage::ProfileTxn& txn, const ProfileServiceOptions& 
                          const IdentityKey& identity, int64_t now_ms) {
   if (!options.enrichment_accounts.contains(identity.account_id)) return core::OkStatus();
   storage::OutboxJob job;
-  job.kind = kEnrichJobKind;
+  job.kind = model::kEnrichJobKind;
   job.account_id = std::string(identity.account_id);
   job.dedupe_key = EnrichDedupeKey(identity.platform, identity.account_id, identity.value);
-  nlohmann::json payload = {{"platform", identity.platform},
-                            {"kind", model::IdentityKindName(identity.kind)},
-                            {"value", identity.value}};
-  job.payload_json = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  job.payload_json = model::EncodeEnrichPayload(
+      {std::string(identity.platform), identity.kind, std::string(identity.value)});
   job.due_at_ms = now_ms;
   // false = queued before (a replay of the interaction that created the customer): fine.
   return txn.EnqueueJob(job, now_ms).status();
@@ -110,10 +109,10 @@ StatusOr<size_t> QueueTagPushCounted(storage::ProfileTxn& txn, const ProfileServ
     }
     if (tag != nullptr && !MappedOn(*tag, identity.platform)) continue;
     storage::OutboxJob job;
-    job.kind = kTagPushJobKind;
+    job.kind = model::kTagPushJobKind;
     job.account_id = identity.account_id;
     job.dedupe_key = TagPushKeyPrefix(identity.account_id, customer_id);
-    job.payload_json = nlohmann::json{{"customer_id", customer_id}}.dump();
+    job.payload_json = model::EncodeTagPushPayload({customer_id});
     job.due_at_ms = now_ms;
     SCRM_RETURN_IF_ERROR(txn.EnqueueCoalescedJob(job, now_ms).status());
     ++accounts;
@@ -1415,10 +1414,10 @@ StatusOr<FadedTagSweepPage> ProfileService::QueueFadedTagPushes(const storage::P
       // A merged customer's push job ends as "merged"; its survivor got its own push.
       if (customer->merged_into.has_value()) continue;
       storage::OutboxJob job;
-      job.kind = kTagPushJobKind;
+      job.kind = model::kTagPushJobKind;
       job.account_id = account_id;
       job.dedupe_key = TagPushKeyPrefix(account_id, customer_id);
-      job.payload_json = nlohmann::json{{"customer_id", customer_id}}.dump();
+      job.payload_json = model::EncodeTagPushPayload({customer_id});
       job.due_at_ms = now_ms;
       SCRM_RETURN_IF_ERROR(txn.EnqueueCoalescedJob(job, now_ms).status());
       ++page.pushes_queued;

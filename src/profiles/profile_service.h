@@ -49,19 +49,18 @@ struct ProfileServiceOptions {
   std::set<std::string, std::less<>> tag_push_accounts;
 };
 
-// The outbox job that enriches a customer created from a platform identity: kind "enrich",
-// payload {"platform","kind","value"} naming the identity (resolved again when the job runs, so
-// that a merge in between does not matter), dedupe key "enrich:<platform>:<account>:<value>".
-inline constexpr char kEnrichJobKind[] = "enrich";
+// The outbox job that enriches a customer created from a platform identity: kind and payload
+// in src/model/job_kinds.h (model::kEnrichJobKind), dedupe key
+// "enrich:<platform>:<account>:<value>".
 std::string EnrichDedupeKey(std::string_view platform, std::string_view account_id,
                             std::string_view value);
 
 // The outbox job that makes a customer's tags on one account's platform match the tags the
-// customer holds (docs/outbound.md "Tag push"): kind "tagpush", account = the platform account,
-// payload {"customer_id": N}. Coalesced (storage::OutboxStore::EnqueueCoalescedOn) under the
-// prefix "tagpush:<account>:<customer_id>:": while one such job waits unclaimed, further changes
-// queue nothing, since the job reads the state when it runs.
-inline constexpr char kTagPushJobKind[] = "tagpush";
+// customer holds (docs/outbound.md "Tag push"): kind and payload in src/model/job_kinds.h
+// (model::kTagPushJobKind), account = the platform account. Coalesced
+// (storage::OutboxStore::EnqueueCoalescedOn) under the prefix "tagpush:<account>:<customer_id>:":
+// while one such job waits unclaimed, further changes queue nothing, since the job reads the
+// state when it runs.
 std::string TagPushKeyPrefix(std::string_view account_id, int64_t customer_id);
 
 // A customer's tag as the API shows it: the stored row and definition, the score decayed to the

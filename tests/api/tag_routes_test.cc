@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "src/model/job_kinds.h"
 #include "src/storage/outbox_store.h"
 #include "tests/api/api_test_helpers.h"
 
@@ -68,7 +69,7 @@ std::set<std::pair<std::string, int64_t>> QueuedPushes(ApiFixture& f) {
   REQUIRE(jobs.ok());
   std::set<std::pair<std::string, int64_t>> out;
   for (const storage::OutboxJob& job : *jobs) {
-    if (job.kind != profiles::kTagPushJobKind) continue;
+    if (job.kind != model::kTagPushJobKind) continue;
     out.emplace(job.account_id, json::parse(job.payload_json)["customer_id"].get<int64_t>());
   }
   return out;

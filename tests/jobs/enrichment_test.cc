@@ -75,26 +75,6 @@ TEST_CASE("OutboxRunner merges an OA follower and a WeCom contact sharing a unio
   CHECK(f.RunOnce() == 0);
 }
 
-// The test world plus wmMANY, followed by `members` staff members: the first has corp tag
-// etTAG1 (产品A), the last etTAG2 (产品B), so with more than 500 the second tag is on a later
-// follow_user page (PROTOCOL §4.1).
-sim::World ManyFollowersWorld(int members) {
-  sim::World world = sim::testing::TestWorld();
-  sim::ExternalContact contact;
-  contact.external_userid = "wmMANY";
-  contact.name = "赵六";
-  for (int i = 0; i < members; ++i) {
-    sim::FollowUser follow;
-    follow.userid = "member" + std::to_string(i);
-    follow.createtime = 1767225000;
-    if (i == 0) follow.tags = {"etTAG1"};
-    if (i == members - 1) follow.tags = {"etTAG2"};
-    contact.follow_user.push_back(follow);
-  }
-  world.wecom.external_contacts.push_back(contact);
-  return world;
-}
-
 // The local tags the customer holds with source platform, as "group/name".
 std::set<std::string> PlatformTags(const profiles::CustomerView& view) {
   std::set<std::string> out;
@@ -108,7 +88,7 @@ std::set<std::string> PlatformTags(const profiles::CustomerView& view) {
 
 TEST_CASE("OutboxRunner reads every follow_user page of a customer followed by over 500 members",
           "[integration]") {
-  Fixture f(testing::EnrichingOptions(), ManyFollowersWorld(1201));
+  Fixture f(testing::EnrichingOptions(), sim::testing::ManyFollowersWorld(1201));
   f.Apply({f.WecomAdd("wmMANY", "member0")});
   CHECK(f.RunOnce() == 1);
   CHECK(f.Job("enrich:wecom:acme:wmMANY").state == OutboxState::kDone);
@@ -126,7 +106,7 @@ TEST_CASE("OutboxRunner reads every follow_user page of a customer followed by o
 
 TEST_CASE("OutboxRunner syncs no tags when a later follow_user page fails and reads all again",
           "[integration]") {
-  Fixture f(testing::EnrichingOptions(), ManyFollowersWorld(501));
+  Fixture f(testing::EnrichingOptions(), sim::testing::ManyFollowersWorld(501));
   f.Apply({f.WecomAdd("wmMANY", "member0")});
   // Calls of the attempt: gettoken, page 1, page 2 — the second page is frequency-blocked.
   sim::FaultRule blocked;

@@ -1,7 +1,7 @@
 // Fixture for the outbox tests: the profile service and the outbox on a migrated SQLite file,
 // the real platform clients (CurlHttpClient, TokenService, RateGovernor, ApiCaller) against the
-// in-process simulator on loopback, the enrichment, tag push and sweep handlers and a runner — all
-// on one FakeClock.
+// in-process simulator on loopback and the outbound channels over them, the enrichment, tag push
+// and sweep handlers and a runner — all on one FakeClock.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -11,12 +11,16 @@
 #include <utility>
 #include <vector>
 
+#include "channels/common/outbound.h"
+#include "channels/official_account/oa_outbound.h"
+#include "channels/wecom/wecom_outbound.h"
 #include "src/core/logging.h"
 #include "src/core/metrics.h"
 #include "src/jobs/enrich_handler.h"
 #include "src/jobs/outbox_runner.h"
 #include "src/jobs/tag_push_handler.h"
 #include "src/jobs/tag_sweep.h"
+#include "src/model/job_kinds.h"
 #include "src/net/curl_http_client.h"
 #include "src/platform/api_caller.h"
 #include "src/platform/oa_client.h"
@@ -75,18 +79,16 @@ struct Fixture {
   explicit Fixture(profiles::ProfileServiceOptions options = EnrichingOptions(),
                    sim::World world = sim::testing::TestWorld())
       : sim(std::move(world)), service(store, rules, sim.clock, std::move(options)) {
-    handler.AddWecom("acme", wecom);
-    handler.AddOa("brand", oa);
-    tag_push.AddWecom("acme", wecom);
-    tag_push.AddOa("brand", oa);
+    REQUIRE(directory.Add(std::make_unique<channels::wecom::WecomOutbound>("acme", wecom)).ok());
+    REQUIRE(directory.Add(std::make_unique<channels::oa::OaOutbound>("brand", oa)).ok());
     runner = MakeRunner();
   }
 
   std::unique_ptr<OutboxRunner> MakeRunner(OutboxRunnerOptions options = {}) {
     auto made = std::make_unique<OutboxRunner>(outbox, sim.clock, metrics, log, options);
-    made->AddHandler(profiles::kEnrichJobKind, handler);
-    made->AddHandler(profiles::kTagPushJobKind, tag_push);
-    made->AddHandler(kTagSweepJobKind, tag_sweep);
+    made->AddHandler(model::kEnrichJobKind, handler);
+    made->AddHandler(model::kTagPushJobKind, tag_push);
+    made->AddHandler(model::kTagSweepJobKind, tag_sweep);
     return made;
   }
 
@@ -170,9 +172,10 @@ struct Fixture {
                              sleeper, metrics, log,      FastPolicy()};
   platform::WecomClient wecom{SimCredential(sim.server, config::Platform::kWecom), caller};
   platform::OaClient oa{SimCredential(sim.server, config::Platform::kOfficialAccount), caller};
-  EnrichHandler handler{service, log};
+  channels::OutboundDirectory directory;  // acme: wecom, brand: oa
+  EnrichHandler handler{service, directory, log};
   storage::TagPushStore pushes{*db};
-  TagPushHandler tag_push{service, pushes, sim.clock, log};
+  TagPushHandler tag_push{service, pushes, directory, sim.clock, log};
   TagSweepHandler tag_sweep{service, outbox, sim.clock, log};
   std::unique_ptr<OutboxRunner> runner;
 

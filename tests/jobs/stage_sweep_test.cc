@@ -33,7 +33,7 @@ struct SweepFixture {
   StageSweepHandler handler{stages, f.outbox, f.sim.clock, f.log, options};
   std::unique_ptr<OutboxRunner> runner = [this] {
     auto made = f.MakeRunner();
-    made->AddHandler(kStageSweepJobKind, handler);
+    made->AddHandler(model::kStageSweepJobKind, handler);
     return made;
   }();
 
@@ -63,7 +63,7 @@ TEST_CASE("StageSweepHandler moves customers inactive past the threshold to at_r
   auto pending = f.outbox.List(OutboxState::kPending, 10);
   REQUIRE(pending.ok());
   REQUIRE(pending->size() == 1);
-  CHECK(pending->at(0).kind == kStageSweepJobKind);
+  CHECK(pending->at(0).kind == model::kStageSweepJobKind);
   CHECK(s.RunOnce() == 0);
   // An hour later the next sweep runs and finds oOLD3 (31 days after its last act, 20 days on).
   f.sim.clock.Advance(std::chrono::milliseconds(20 * kDayMs));

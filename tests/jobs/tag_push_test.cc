@@ -75,7 +75,7 @@ std::vector<storage::OutboxJob> PendingPushes(Fixture& f) {
   REQUIRE(jobs.ok());
   std::vector<storage::OutboxJob> out;
   for (const storage::OutboxJob& job : *jobs) {
-    if (job.kind == profiles::kTagPushJobKind) out.push_back(job);
+    if (job.kind == model::kTagPushJobKind) out.push_back(job);
   }
   return out;
 }
@@ -572,10 +572,12 @@ TEST_CASE("TagPushHandler fails the job and counts the error when the secret is 
   platform::Credential wrong = testing::SimCredential(f.sim.server, config::Platform::kWecom);
   wrong.secret = "rotated-elsewhere";
   platform::WecomClient misconfigured(wrong, f.caller);
-  TagPushHandler handler(f.service, f.pushes, f.sim.clock, f.log);
-  handler.AddWecom("acme", misconfigured);
+  channels::OutboundDirectory directory;
+  REQUIRE(
+      directory.Add(std::make_unique<channels::wecom::WecomOutbound>("acme", misconfigured)).ok());
+  TagPushHandler handler(f.service, f.pushes, directory, f.sim.clock, f.log);
   auto runner = f.MakeRunner();
-  runner->AddHandler(profiles::kTagPushJobKind, handler);
+  runner->AddHandler(model::kTagPushJobKind, handler);
   f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
   AddTag(f, f.ByExternal("wmEXT001"), kProductB);
   const std::string key = PendingPushes(f).at(0).dedupe_key;
@@ -596,7 +598,7 @@ TEST_CASE("TagPushHandler fails the job and counts the error when the secret is 
 TEST_CASE("TagPushHandler fails a job whose payload names no customer", "[integration]") {
   Fixture f(PushingOptions());
   storage::OutboxJob bad;
-  bad.kind = profiles::kTagPushJobKind;
+  bad.kind = model::kTagPushJobKind;
   bad.account_id = "acme";
   bad.dedupe_key = "tagpush:acme:bad:1";
   bad.payload_json = R"({"customer":"x"})";

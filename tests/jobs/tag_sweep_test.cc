@@ -63,10 +63,10 @@ TEST_CASE("TagSweepHandler queues a push that removes a tag faded by time alone"
   REQUIRE(ScheduleTagSweep(f.outbox, f.sim.clock.NowUnixMillis()).ok());
   // A half-life and a day later the score (2) is below the threshold (1); no row changed.
   f.sim.clock.Advance(std::chrono::hours(24 * 31));
-  CHECK(PendingOfKind(f, profiles::kTagPushJobKind) == 0);
+  CHECK(PendingOfKind(f, model::kTagPushJobKind) == 0);
 
   CHECK(f.RunOnce() == 1);  // the sweep
-  CHECK(PendingOfKind(f, profiles::kTagPushJobKind) == 1);
+  CHECK(PendingOfKind(f, model::kTagPushJobKind) == 1);
   CHECK(f.RunOnce() == 1);  // the push it queued
   const auto calls = f.sim.platform.Requests("externalcontact/mark_tag");
   REQUIRE(calls.size() == 2);
@@ -80,7 +80,7 @@ TEST_CASE("TagSweepHandler queues a push that removes a tag faded by time alone"
   // The next sweep finds nothing left to do.
   f.sim.clock.Advance(std::chrono::hours(1));
   CHECK(f.RunOnce() == 1);
-  CHECK(PendingOfKind(f, profiles::kTagPushJobKind) == 0);
+  CHECK(PendingOfKind(f, model::kTagPushJobKind) == 0);
   CHECK(f.sim.platform.Requests("externalcontact/mark_tag").size() == 2);
 }
 
@@ -92,7 +92,7 @@ TEST_CASE("TagSweepHandler queues nothing while the pushed tags are held and sch
   REQUIRE(ScheduleTagSweep(f.outbox, now).ok());
   f.sim.clock.Advance(std::chrono::hours(24 * 31));
   CHECK(f.RunOnce() == 1);
-  CHECK(PendingOfKind(f, profiles::kTagPushJobKind) == 0);
+  CHECK(PendingOfKind(f, model::kTagPushJobKind) == 0);
   CHECK(f.sim.platform.Requests("externalcontact/mark_tag").size() == 1);
   CHECK(f.Job("tagsweep:" + std::to_string(now - now % kHourMsTagSweep)).state ==
         OutboxState::kDone);
@@ -114,7 +114,7 @@ TEST_CASE("TagSweepHandler leaves a faded tag alone whose mapping changed since 
   REQUIRE(ScheduleTagSweep(f.outbox, f.sim.clock.NowUnixMillis()).ok());
   f.sim.clock.Advance(std::chrono::hours(24 * 31));
   CHECK(f.RunOnce() == 1);
-  CHECK(PendingOfKind(f, profiles::kTagPushJobKind) == 0);
+  CHECK(PendingOfKind(f, model::kTagPushJobKind) == 0);
 }
 
 TEST_CASE("ScheduleTagSweep queues one sweep per interval", "[integration]") {
@@ -122,7 +122,7 @@ TEST_CASE("ScheduleTagSweep queues one sweep per interval", "[integration]") {
   const int64_t now = f.sim.clock.NowUnixMillis();
   REQUIRE(ScheduleTagSweep(f.outbox, now).ok());
   REQUIRE(ScheduleTagSweep(f.outbox, now + 1000).ok());  // a restart in the same hour
-  CHECK(PendingOfKind(f, kTagSweepJobKind) == 1);
+  CHECK(PendingOfKind(f, model::kTagSweepJobKind) == 1);
   CHECK(f.Job("tagsweep:" + std::to_string(now - now % kHourMsTagSweep)).due_at_ms <= now);
   TagSweepOptions too_short;
   too_short.interval = std::chrono::milliseconds(10);

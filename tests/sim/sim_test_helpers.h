@@ -74,6 +74,26 @@ inline World TestWorld() {
   return w;
 }
 
+// The test world plus wmMANY, followed by `members` staff members: the first has corp tag
+// etTAG1 (产品A), the last etTAG2 (产品B), so with more than 500 the second tag is on a later
+// follow_user page (PROTOCOL §4.1).
+inline World ManyFollowersWorld(int members) {
+  World world = TestWorld();
+  ExternalContact contact;
+  contact.external_userid = "wmMANY";
+  contact.name = "赵六";
+  for (int i = 0; i < members; ++i) {
+    FollowUser follow;
+    follow.userid = "member" + std::to_string(i);
+    follow.createtime = 1767225000;
+    if (i == 0) follow.tags = {"etTAG1"};
+    if (i == members - 1) follow.tags = {"etTAG2"};
+    contact.follow_user.push_back(follow);
+  }
+  world.wecom.external_contacts.push_back(contact);
+  return world;
+}
+
 // A simulator on 127.0.0.1:<ephemeral> with a FakeClock the test advances.
 struct SimFixture {
   explicit SimFixture(World world = TestWorld())
