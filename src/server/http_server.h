@@ -5,7 +5,6 @@
 // and metrics), http_errors.h (JSON errors); this file is the libmicrohttpd adapter.
 #pragma once
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
@@ -20,6 +19,7 @@
 #include "src/core/random.h"
 #include "src/core/status.h"
 #include "src/server/http_errors.h"
+#include "src/server/http_types.h"
 #include "src/server/router.h"
 
 namespace scrm::server {
@@ -58,8 +58,9 @@ struct RequestContext {
   PathParams params;       // the pattern's captures ("id" -> "42")
 };
 
-using Handler =
-    std::function<void(const httplib::Request&, httplib::Response&, const RequestContext&)>;
+// An ordinary handler reads the request and fills in the response (status 200 and an empty body
+// when it sets nothing).
+using Handler = std::function<void(const Request&, Response&, const RequestContext&)>;
 
 namespace internal {
 struct Exchange;    // one request in flight (http_server.cc)
@@ -78,7 +79,7 @@ class Responder {
   // Sends `res` (status, headers, body) as the answer, with everything HttpServer adds (request
   // id, the JSON error body on an empty 4xx/5xx). True when this call answered the request; false
   // when it had been answered already (or Stop answered it with 503).
-  bool Send(httplib::Response res) const;
+  bool Send(Response res) const;
 
  private:
   friend class HttpServer;
@@ -89,8 +90,8 @@ class Responder {
 
 // An async handler starts the work and returns; it (or any thread, later) answers through the
 // responder. `req` is valid only during the call: copy what the answer needs.
-using AsyncHandler = std::function<void(const httplib::Request& req, const RequestContext& ctx,
-                                        Responder responder)>;
+using AsyncHandler =
+    std::function<void(const Request& req, const RequestContext& ctx, Responder responder)>;
 
 // Behaviour on top of the handlers:
 // - Every response carries X-Request-Id; every 4xx/5xx whose body is empty gets the JSON error
