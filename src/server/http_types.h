@@ -1,9 +1,11 @@
 // The HTTP edge's own request and response: what a route handler reads and writes. Plain values,
 // no I/O: HttpServer (http_server.h) fills a Request from the wire and sends a Response. Only what
 // the routes use is here: method, target and decoded path, query parameters, headers, body and
-// the client's address; status, headers and body.
+// the client's address; status, headers and body. Value types without locking: const members may
+// be called concurrently, writes need the caller's exclusion.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
