@@ -1,8 +1,10 @@
 // HttpServer: an event-driven HTTP/1.1 server (libmicrohttpd) configured from config (keep-alive,
 // limits, timeouts), with request ids, an access log, per-route metrics, a JSON error body on every
 // 4xx/5xx, and routes that answer later from another thread without holding one. The pieces:
-// router.h (paths to routes), connection_watch.h (slow-client limits), request_log.h (access log
-// and metrics), http_errors.h (JSON errors); this file is the libmicrohttpd adapter.
+// http_types.h (the Request and Response handlers see), router.h (paths to routes),
+// connection_watch.h (slow-client limits), request_log.h (access log and metrics), http_errors.h
+// (JSON errors); this file is the libmicrohttpd adapter (http_server.cc: the daemon and its
+// lifecycle; http_exchange.cc: one request from its request line to its answer).
 #pragma once
 
 #include <spdlog/spdlog.h>
