@@ -166,7 +166,7 @@ struct CallbackFixture {
 };
 
 TEST_CASE("Callback route builds the ack and its reply off the inbox writer thread when it stores",
-          "[db]") {
+          "[integration]") {
   CallbackFixture f(/*start_inbox=*/true);
   auto first = f.Post("m1");
   REQUIRE(first);
@@ -184,7 +184,8 @@ TEST_CASE("Callback route builds the ack and its reply off the inbox writer thre
   for (const std::string& name : names) CHECK(name != "inbox-writer");
 }
 
-TEST_CASE("Callback route answers 503 and counts inbox_failed when the inbox refuses", "[db]") {
+TEST_CASE("Callback route answers 503 and counts inbox_failed when the inbox refuses",
+          "[integration]") {
   CallbackFixture f(/*start_inbox=*/false);  // not started: every submission is refused
   auto res = f.Post("m1");
   REQUIRE(res);
