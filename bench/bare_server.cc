@@ -15,8 +15,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "bench/load_generator.h"
 #include "src/server/elastic_task_queue.h"
@@ -31,6 +33,18 @@ class BaselineServer final : public httplib::Server {
     const socket_t sock = svr_sock_;
     if (sock != INVALID_SOCKET) ::listen(sock, SOMAXCONN);
   }
+};
+
+// cpp-httplib's task queue interface over scrmd's handler pool.
+class PoolTaskQueue final : public httplib::TaskQueue {
+ public:
+  PoolTaskQueue(size_t min_threads, size_t max_threads)
+      : pool_(min_threads, max_threads, std::chrono::milliseconds(10'000)) {}
+  void enqueue(std::function<void()> fn) override { pool_.Enqueue(std::move(fn)); }
+  void shutdown() override { pool_.Shutdown(); }
+
+ private:
+  scrm::server::ElasticTaskQueue pool_;
 };
 
 }  // namespace
@@ -81,8 +95,7 @@ int main(int argc, char** argv) {
   const auto min_threads = static_cast<size_t>(threads);
   const auto max_threads = static_cast<size_t>(std::max(max_connections, threads));
   server.new_task_queue = [min_threads, max_threads] {
-    return new scrm::server::ElasticTaskQueue(min_threads, max_threads,
-                                              std::chrono::milliseconds(10'000));
+    return new PoolTaskQueue(min_threads, max_threads);
   };
   server.Post(R"([\s\S]*)",
               [](const httplib::Request&, httplib::Response& res) { res.status = 200; });

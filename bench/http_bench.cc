@@ -45,9 +45,9 @@ int main(int argc, char** argv) {
   options.keep_alive_max = 100000;
   options.max_connections_per_ip = 0;  // every load client is 127.0.0.1
   scrm::server::HttpServer server(options, clock, random, scrm::core::MakeNullLogger(), metrics);
-  server.Post("/echo", [](const httplib::Request& req, httplib::Response& res,
+  server.Post("/echo", [](const scrm::server::Request& req, scrm::server::Response& res,
                           const scrm::server::RequestContext&) {
-    res.set_content(std::to_string(req.body.size()), "text/plain");
+    res.SetContent(std::to_string(req.body.size()), "text/plain");
   });
   if (auto s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "start: %s\n", s.ToString().c_str());

@@ -14,7 +14,8 @@
 
 namespace scrm::channels {
 
-// The parts of an HTTP callback an adapter needs. HTTP-free so channels never see httplib.
+// The parts of an HTTP callback an adapter needs. HTTP-free so channels never see the HTTP edge's
+// types.
 struct CallbackRequest {
   std::map<std::string, std::string> query;  // URL-decoded query parameters
   std::string body;                          // raw request body
@@ -83,14 +84,17 @@ class ChannelAdapter {
 
   // The body to answer with once the interaction is durable: with `reply`, a passive reply
   // addressed to the sender (encrypted when the account is); without, the platform's plain
-  // acknowledgement (WeCom: empty; OA: "success"). `request` is the one that was decoded.
+  // acknowledgement (WeCom: empty; OA: "success"). `request` is the one that was decoded and
+  // `interaction` what Decode returned (the HTTP edge builds the body before the inbox commits,
+  // and sends it only once the interaction is durable).
   virtual std::string AckBody(const CallbackRequest& request, const model::Interaction& interaction,
                               const ReplyMessage* reply) const = 0;
 };
 
-// Decides a synchronous reply for an interaction (nullopt = none). Called on the HTTP worker
-// after the interaction is durable, inside the platform's 5-second window: it must be fast
-// and must not call a platform API. Implementations are thread-safe.
+// Decides a synchronous reply for an interaction (nullopt = none). Called on the HTTP event loop
+// with the decoded interaction before it is handed to the inbox (the reply goes out only once the
+// interaction is durable, and not at all if storing it fails), inside the platform's 5-second
+// window: it must be fast and must not call a platform API. Implementations are thread-safe.
 class PassiveReplier {
  public:
   virtual ~PassiveReplier() = default;

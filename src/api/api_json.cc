@@ -61,18 +61,18 @@ core::StatusOr<std::optional<int64_t>> IdMember(const nlohmann::json& body, cons
   return std::optional<int64_t>(id);
 }
 
-core::StatusOr<int64_t> IdParam(const httplib::Request& req, const std::string& name,
+core::StatusOr<int64_t> IdParam(const server::Request& req, const std::string& name,
                                 int64_t fallback, int64_t min) {
-  if (!req.has_param(name)) return fallback;
-  const auto parsed = ParseIdText(req.get_param_value(name), min);
+  if (!req.HasParam(name)) return fallback;
+  const auto parsed = ParseIdText(req.Param(name), min);
   if (!parsed) return IdError(name, min);
   return *parsed;
 }
 
-core::StatusOr<int64_t> IntParam(const httplib::Request& req, const std::string& name,
+core::StatusOr<int64_t> IntParam(const server::Request& req, const std::string& name,
                                  int64_t fallback, int64_t min, int64_t max) {
-  if (!req.has_param(name)) return fallback;
-  const std::string text = req.get_param_value(name);
+  if (!req.HasParam(name)) return fallback;
+  const std::string text = req.Param(name);
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
@@ -82,10 +82,10 @@ core::StatusOr<int64_t> IntParam(const httplib::Request& req, const std::string&
   return value;
 }
 
-core::StatusOr<std::optional<std::string>> TextParam(const httplib::Request& req,
+core::StatusOr<std::optional<std::string>> TextParam(const server::Request& req,
                                                      const std::string& name, size_t max_bytes) {
-  if (!req.has_param(name)) return std::optional<std::string>();
-  std::string value = req.get_param_value(name);
+  if (!req.HasParam(name)) return std::optional<std::string>();
+  std::string value = req.Param(name);
   if (value.size() > max_bytes) {
     return core::InvalidArgumentError(name + ": longer than " + std::to_string(max_bytes) +
                                       " bytes");
@@ -105,7 +105,7 @@ core::StatusOr<int64_t> PathId(const ApiContext& ctx, const std::string& name) {
   return value;
 }
 
-core::StatusOr<nlohmann::json> JsonObjectBody(const httplib::Request& req, bool allow_empty) {
+core::StatusOr<nlohmann::json> JsonObjectBody(const server::Request& req, bool allow_empty) {
   if (req.body.empty() && allow_empty) return nlohmann::json::object();
   nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) {
@@ -114,13 +114,13 @@ core::StatusOr<nlohmann::json> JsonObjectBody(const httplib::Request& req, bool 
   return body;
 }
 
-void WriteJson(httplib::Response& res, const nlohmann::json& body, int status) {
+void WriteJson(server::Response& res, const nlohmann::json& body, int status) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  "application/json");
+  res.SetContent(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                 "application/json");
 }
 
-core::StatusOr<PageParams> PageParamsOf(const httplib::Request& req, int64_t default_limit,
+core::StatusOr<PageParams> PageParamsOf(const server::Request& req, int64_t default_limit,
                                         size_t max_limit) {
   SCRM_ASSIGN_OR_RETURN(const int64_t after, IdParam(req, "after", 0, /*min=*/0));
   SCRM_ASSIGN_OR_RETURN(const int64_t limit,
@@ -128,7 +128,7 @@ core::StatusOr<PageParams> PageParamsOf(const httplib::Request& req, int64_t def
   return PageParams{after, static_cast<size_t>(limit)};
 }
 
-bool Check(const core::Status& status, httplib::Response& res, const ApiContext& ctx) {
+bool Check(const core::Status& status, server::Response& res, const ApiContext& ctx) {
   if (status.ok()) return true;
   server::WriteStatusError(res, status, ctx.request_id);
   return false;

@@ -4,8 +4,6 @@
 // body member at fault, for server::WriteStatusError (400).
 #pragma once
 
-#include <httplib.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -36,14 +34,14 @@ core::StatusOr<int64_t> IdFromJson(const nlohmann::json& value, const std::strin
 core::StatusOr<std::optional<int64_t>> IdMember(const nlohmann::json& body, const std::string& name,
                                                 int64_t min = 1);
 // A query parameter holding an id (decimal digits) in [min, INT64_MAX]; `fallback` when absent.
-core::StatusOr<int64_t> IdParam(const httplib::Request& req, const std::string& name,
+core::StatusOr<int64_t> IdParam(const server::Request& req, const std::string& name,
                                 int64_t fallback, int64_t min = 1);
 
 // A query parameter as a decimal integer in [min, max]; `fallback` when absent.
-core::StatusOr<int64_t> IntParam(const httplib::Request& req, const std::string& name,
+core::StatusOr<int64_t> IntParam(const server::Request& req, const std::string& name,
                                  int64_t fallback, int64_t min, int64_t max);
 // A query parameter as text of at most max_bytes; nullopt when absent.
-core::StatusOr<std::optional<std::string>> TextParam(const httplib::Request& req,
+core::StatusOr<std::optional<std::string>> TextParam(const server::Request& req,
                                                      const std::string& name, size_t max_bytes);
 // A list route's cursor paging: `after` (an id, IdParam, >= 0, default 0) and `limit`
 // (1..max_limit, default_limit when absent), checked in that order.
@@ -51,18 +49,17 @@ struct PageParams {
   int64_t after_id = 0;
   size_t limit = 0;
 };
-core::StatusOr<PageParams> PageParamsOf(const httplib::Request& req, int64_t default_limit,
+core::StatusOr<PageParams> PageParamsOf(const server::Request& req, int64_t default_limit,
                                         size_t max_limit);
 // The route's capture {name} as a positive id ("<name>: ..." when out of range).
 core::StatusOr<int64_t> PathId(const ApiContext& ctx, const std::string& name);
 // The body as a JSON object ("body: must be a JSON object"). An empty body is an empty object
 // when allow_empty.
-core::StatusOr<nlohmann::json> JsonObjectBody(const httplib::Request& req,
-                                              bool allow_empty = false);
+core::StatusOr<nlohmann::json> JsonObjectBody(const server::Request& req, bool allow_empty = false);
 // Writes `body` with the status; invalid UTF-8 in strings is replaced, never thrown.
-void WriteJson(httplib::Response& res, const nlohmann::json& body, int status = 200);
+void WriteJson(server::Response& res, const nlohmann::json& body, int status = 200);
 // Answers the error (server::WriteStatusError) and returns false when `status` is not ok.
-bool Check(const core::Status& status, httplib::Response& res, const ApiContext& ctx);
+bool Check(const core::Status& status, server::Response& res, const ApiContext& ctx);
 
 // A required string member of a body, 1..max_bytes long.
 core::StatusOr<std::string> StringMember(const nlohmann::json& body, const std::string& name,

@@ -13,9 +13,9 @@ constexpr size_t kDisplayPrefixLength = 12;
 constexpr int64_t kTouchIntervalMs = 60'000;
 
 // Extracts the token of "Bearer <token>" (scheme case-insensitive, RFC 7235 §2.1).
-std::optional<std::string> BearerToken(const httplib::Request& req) {
-  if (!req.has_header("Authorization")) return std::nullopt;
-  const std::string value = req.get_header_value("Authorization");
+std::optional<std::string> BearerToken(const server::Request& req) {
+  if (!req.HasHeader("Authorization")) return std::nullopt;
+  const std::string value = req.Header("Authorization");
   constexpr std::string_view kScheme = "bearer ";
   if (value.size() <= kScheme.size()) return std::nullopt;
   for (size_t i = 0; i < kScheme.size(); ++i) {
@@ -46,7 +46,7 @@ core::StatusOr<IssuedKey> IssueApiKey(storage::ApiKeyStore& store, core::Random&
   return issued;
 }
 
-core::StatusOr<model::ApiKey> Authenticator::Authenticate(const httplib::Request& req) {
+core::StatusOr<model::ApiKey> Authenticator::Authenticate(const server::Request& req) {
   const auto token = BearerToken(req);
   if (!token) return core::UnauthenticatedError("missing or malformed bearer token");
   // The lookup is by hash of the presented secret: the secret never reaches SQL or the log.
@@ -99,27 +99,26 @@ void ApiRouter::Delete(const std::string& pattern, std::initializer_list<model::
 }
 
 server::Handler ApiRouter::Guard(std::vector<model::Role> roles, ApiHandler handler) {
-  return
-      [this, roles = std::move(roles), handler = std::move(handler)](
-          const httplib::Request& req, httplib::Response& res, const server::RequestContext& ctx) {
-        auto key = auth_.Authenticate(req);
-        if (!key.ok()) {
-          if (key.status().code() == core::StatusCode::kUnauthenticated) {
-            res.set_header("WWW-Authenticate", "Bearer");
-          }
-          server::WriteStatusError(res, key.status(), ctx.request_id);
-          return;
-        }
-        if (std::find(roles.begin(), roles.end(), key->role) == roles.end()) {
-          server::WriteStatusError(
-              res,
-              core::PermissionDeniedError("role '" + std::string(model::RoleName(key->role)) +
-                                          "' may not use this route"),
-              ctx.request_id);
-          return;
-        }
-        handler(req, res, ApiContext{ctx.request_id, std::move(key).value(), ctx.params});
-      };
+  return [this, roles = std::move(roles), handler = std::move(handler)](
+             const server::Request& req, server::Response& res, const server::RequestContext& ctx) {
+    auto key = auth_.Authenticate(req);
+    if (!key.ok()) {
+      if (key.status().code() == core::StatusCode::kUnauthenticated) {
+        res.SetHeader("WWW-Authenticate", "Bearer");
+      }
+      server::WriteStatusError(res, key.status(), ctx.request_id);
+      return;
+    }
+    if (std::find(roles.begin(), roles.end(), key->role) == roles.end()) {
+      server::WriteStatusError(
+          res,
+          core::PermissionDeniedError("role '" + std::string(model::RoleName(key->role)) +
+                                      "' may not use this route"),
+          ctx.request_id);
+      return;
+    }
+    handler(req, res, ApiContext{ctx.request_id, std::move(key).value(), ctx.params});
+  };
 }
 
 }  // namespace scrm::api

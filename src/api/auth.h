@@ -1,8 +1,6 @@
 // API authentication and authorization: bearer keys (stored hashed) mapped to roles.
 #pragma once
 
-#include <httplib.h>
-
 #include <initializer_list>
 #include <map>
 #include <mutex>
@@ -36,7 +34,7 @@ class Authenticator {
       : store_(store), clock_(clock) {}
 
   // Unauthenticated when the header is missing, malformed or names no active key.
-  core::StatusOr<model::ApiKey> Authenticate(const httplib::Request& req);
+  core::StatusOr<model::ApiKey> Authenticate(const server::Request& req);
 
  private:
   void NoteUse(int64_t key_id);
@@ -55,7 +53,7 @@ struct ApiContext {
 };
 
 using ApiHandler =
-    std::function<void(const httplib::Request&, httplib::Response&, const ApiContext&)>;
+    std::function<void(const server::Request&, server::Response&, const ApiContext&)>;
 
 // Registers /api/v1 routes with the roles allowed on each: no key or an unknown key → 401,
 // a role not in the list → 403. Every API route goes through Guard, so no route lacks a check.

@@ -32,7 +32,7 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
             {"platform", "account"})) {}
 
   // GET: the platform's URL verification (a signature check and one decryption).
-  void HandleVerify(model::Platform platform, const httplib::Request& req, httplib::Response& res,
+  void HandleVerify(model::Platform platform, const server::Request& req, server::Response& res,
                     const server::RequestContext& ctx) {
     const std::string account(ctx.params.Get("account"));
     const std::string platform_name(model::PlatformName(platform));
@@ -46,45 +46,49 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
       return;
     }
     accepted_.Inc({platform_name, account, "url_verified"});
-    res.set_content(*verified.value, "text/plain; charset=utf-8");
+    res.SetContent(*verified.value, "text/plain; charset=utf-8");
   }
 
-  // POST: an event. Verified, decrypted and normalized on the event loop (cheap CPU), then
-  // handed to the inbox; the answer goes out from the inbox writer thread once the interaction's
-  // batch has committed, and no thread waits meanwhile.
-  void HandleEvent(model::Platform platform, const httplib::Request& req,
+  // POST: an event. Verified, decrypted and normalized on the event loop (cheap CPU), and its
+  // acknowledgement (a passive reply included, encrypted when the account is) built there too;
+  // then handed to the inbox. The inbox writer's completion only picks the answer for the outcome
+  // and sends it (the writer thread does commits and completions, nothing more): no thread waits
+  // for the commit, and none but the event loop spends time on the ack.
+  void HandleEvent(model::Platform platform, const server::Request& req,
                    const server::RequestContext& ctx, server::Responder responder) {
     std::string account(ctx.params.Get("account"));
     std::string platform_name(model::PlatformName(platform));
-    httplib::Response res;
+    server::Response res;
     const channels::ChannelAdapter* adapter =
         FindAdapter(platform, platform_name, account, res, ctx);
     if (adapter == nullptr) {
       responder.Send(std::move(res));
       return;
     }
-    channels::CallbackRequest request = MakeRequest(req);
+    const channels::CallbackRequest request = MakeRequest(req);
     auto decoded = adapter->Decode(request);
     if (!decoded.ok()) {
       Reject(platform_name, account, decoded.rejection, res, ctx);
       responder.Send(std::move(res));
       return;
     }
+    server::Response ack = Acknowledgement(*adapter, request, *decoded.value);
     deps_.inbox.SubmitAsync(
         std::move(*decoded.value),
-        [self = shared_from_this(), adapter, platform_name = std::move(platform_name),
-         account = std::move(account), request = std::move(request), request_id = ctx.request_id,
+        [self = shared_from_this(), platform_name = std::move(platform_name),
+         account = std::move(account), request_id = ctx.request_id, ack = std::move(ack),
          responder = std::move(responder)](core::StatusOr<ingest::SubmitResult> stored,
-                                           const model::Interaction& interaction) {
-          responder.Send(self->Acknowledge(*adapter, platform_name, account, request, request_id,
-                                           stored, interaction));
+                                           const model::Interaction& interaction) mutable {
+          // Counted first, so that a client that has its answer finds it in /metrics.
+          self->CountOutcome(platform_name, account, request_id, stored, interaction);
+          responder.Send(stored.ok() ? std::move(ack) : InboxFailed(request_id));
         });
   }
 
  private:
   const channels::ChannelAdapter* FindAdapter(model::Platform platform,
                                               const std::string& platform_name,
-                                              const std::string& account, httplib::Response& res,
+                                              const std::string& account, server::Response& res,
                                               const server::RequestContext& ctx) {
     const channels::ChannelAdapter* adapter = deps_.adapters.Find(platform, account);
     if (adapter == nullptr) {
@@ -95,31 +99,53 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
     return adapter;
   }
 
-  channels::CallbackRequest MakeRequest(const httplib::Request& req) const {
+  channels::CallbackRequest MakeRequest(const server::Request& req) const {
     channels::CallbackRequest request;
-    for (const auto& [key, value] : req.params) request.query.emplace(key, value);
+    for (const auto& [key, value] : req.query) request.query.emplace(key, value);
     request.body = req.body;
-    request.content_type = req.get_header_value("Content-Type");
+    request.content_type = req.Header("Content-Type");
     request.received_at_ms = deps_.clock.NowUnixMillis();
     return request;
   }
 
-  // The answer once the inbox has decided (inbox writer thread, or the caller's on a rejection).
-  httplib::Response Acknowledge(const channels::ChannelAdapter& adapter,
-                                const std::string& platform_name, const std::string& account,
-                                const channels::CallbackRequest& request,
-                                const std::string& request_id,
-                                const core::StatusOr<ingest::SubmitResult>& stored,
-                                const model::Interaction& interaction) {
-    httplib::Response res;
+  // The answer to an event once it is durable, stored or a duplicate (event loop, before the
+  // submit). A retry of an event we already answered gets the same treatment: a reply is
+  // computed from the interaction alone, so the platform sees the same answer.
+  server::Response Acknowledgement(const channels::ChannelAdapter& adapter,
+                                   const channels::CallbackRequest& request,
+                                   const model::Interaction& interaction) const {
+    std::optional<channels::ReplyMessage> reply;
+    if (deps_.replier != nullptr) reply = deps_.replier->ReplyFor(interaction);
+    std::string body = adapter.AckBody(request, interaction, reply ? &*reply : nullptr);
+    const char* content_type = body.empty() || body == "success" ? "text/plain; charset=utf-8"
+                               : body.front() == '{'             ? "application/json"
+                                                                 : "application/xml";
+    server::Response res;
+    res.status = 200;
+    res.SetContent(std::move(body), content_type);
+    return res;
+  }
+
+  // The answer when the inbox could not store the event (inbox writer thread): not durable, so
+  // not acked: a 503 makes the platform retry (PROTOCOL §2).
+  static server::Response InboxFailed(const std::string& request_id) {
+    server::Response res;
+    server::WriteJsonError(res, 503, "unavailable", "temporarily unable to store the event",
+                           request_id);
+    return res;
+  }
+
+  // Counts (and logs, when it failed or the event is malformed) the inbox's outcome for one
+  // event (inbox writer thread, before the answer is handed over).
+  void CountOutcome(const std::string& platform_name, const std::string& account,
+                    const std::string& request_id,
+                    const core::StatusOr<ingest::SubmitResult>& stored,
+                    const model::Interaction& interaction) {
     if (!stored.ok()) {
-      // Not durable, so not acked: a 503 makes the platform retry (PROTOCOL §2).
       deps_.log->error("callback {} {}: inbox failed: {} (request {})", platform_name, account,
                        stored.status().ToString(), request_id);
       accepted_.Inc({platform_name, account, "inbox_failed"});
-      server::WriteJsonError(res, 503, "unavailable", "temporarily unable to store the event",
-                             request_id);
-      return res;
+      return;
     }
     accepted_.Inc({platform_name, account, stored->duplicate ? "duplicate" : "stored"});
     if (interaction.kind == model::InteractionKind::kMalformed && !stored->duplicate) {
@@ -129,20 +155,10 @@ class CallbackHandler : public std::enable_shared_from_this<CallbackHandler> {
                       platform_name, account, stored->id,
                       generic != nullptr ? generic->malformed : "", request_id);
     }
-    std::optional<channels::ReplyMessage> reply;
-    // A retry of an event we already answered gets the same treatment: a reply is computed
-    // from the interaction alone, so the platform sees the same answer.
-    if (deps_.replier != nullptr) reply = deps_.replier->ReplyFor(interaction);
-    const std::string body = adapter.AckBody(request, interaction, reply ? &*reply : nullptr);
-    res.status = 200;
-    res.set_content(body, body.empty() || body == "success" ? "text/plain; charset=utf-8"
-                          : body.front() == '{'             ? "application/json"
-                                                            : "application/xml");
-    return res;
   }
 
   void Reject(const std::string& platform_name, const std::string& account,
-              const channels::Rejection& rejection, httplib::Response& res,
+              const channels::Rejection& rejection, server::Response& res,
               const server::RequestContext& ctx) {
     const std::string reason(channels::RejectReasonName(rejection.reason));
     rejected_.Inc({platform_name, account, reason});
@@ -180,11 +196,11 @@ void RegisterCallbackRoutes(server::HttpServer& server, const CallbackDeps& deps
   for (auto [pattern, platform] : {std::pair{kWecomPattern, model::Platform::kWecom},
                                    std::pair{kOaPattern, model::Platform::kOfficialAccount}}) {
     server.Get(pattern,
-               [handler, platform = platform](const httplib::Request& req, httplib::Response& res,
+               [handler, platform = platform](const server::Request& req, server::Response& res,
                                               const server::RequestContext& ctx) {
                  handler->HandleVerify(platform, req, res, ctx);
                });
-    server.PostAsync(pattern, [handler, platform = platform](const httplib::Request& req,
+    server.PostAsync(pattern, [handler, platform = platform](const server::Request& req,
                                                              const server::RequestContext& ctx,
                                                              server::Responder responder) {
       handler->HandleEvent(platform, req, ctx, std::move(responder));

@@ -1,9 +1,10 @@
 // Platform callback routes: GET|POST /callbacks/wecom/{account} and /callbacks/oa/{account}.
 // The handler verifies, decrypts and normalizes through the account's ChannelAdapter, hands the
 // interaction to the durable inbox and acks only after it has committed. It never tags and
-// never calls a platform API. The POST routes are async (HttpServer::PostAsync): the checks run
-// on the event loop and the ack is sent from the inbox writer thread after the commit, so no
-// thread waits for the commit.
+// never calls a platform API. The POST routes are async (HttpServer::PostAsync): the checks and
+// the ack (a passive reply included) are computed on the event loop; the inbox writer thread,
+// once the commit is done, only counts the outcome and hands the prepared answer (or a 503) to the
+// request's Responder, so no thread waits for the commit.
 #pragma once
 
 #include <spdlog/spdlog.h>

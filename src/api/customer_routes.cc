@@ -103,7 +103,7 @@ json TimelineJson(const model::TimelineEntry& e) {
 }
 
 // {"group","name"} from the body, or ?group=&name= when the body is empty (DELETE).
-core::StatusOr<model::TagRef> TagRefFrom(const httplib::Request& req, const json& body) {
+core::StatusOr<model::TagRef> TagRefFrom(const server::Request& req, const json& body) {
   model::TagRef tag;
   if (body.empty()) {
     SCRM_ASSIGN_OR_RETURN(auto group, TextParam(req, "group", kMaxNameBytes));
@@ -119,8 +119,8 @@ core::StatusOr<model::TagRef> TagRefFrom(const httplib::Request& req, const json
   return tag;
 }
 
-void GetCustomer(profiles::ProfileService& profiles, const httplib::Request& /*req*/,
-                 httplib::Response& res, const ApiContext& ctx) {
+void GetCustomer(profiles::ProfileService& profiles, const server::Request& /*req*/,
+                 server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto view = profiles.GetCustomer(*id);
@@ -128,8 +128,8 @@ void GetCustomer(profiles::ProfileService& profiles, const httplib::Request& /*r
   WriteJson(res, CustomerViewJson(*view));
 }
 
-void GetTimeline(profiles::ProfileService& profiles, const httplib::Request& req,
-                 httplib::Response& res, const ApiContext& ctx) {
+void GetTimeline(profiles::ProfileService& profiles, const server::Request& req,
+                 server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto page = PageParamsOf(req, kDefaultPageSize, storage::ProfileStore::kMaxListLimit);
@@ -147,12 +147,12 @@ void GetTimeline(profiles::ProfileService& profiles, const httplib::Request& req
   WriteJson(res, body);
 }
 
-void ListCustomers(profiles::ProfileService& profiles, const httplib::Request& req,
-                   httplib::Response& res, const ApiContext& ctx) {
+void ListCustomers(profiles::ProfileService& profiles, const server::Request& req,
+                   server::Response& res, const ApiContext& ctx) {
   storage::CustomerFilter filter;
   auto tag_id = IdParam(req, "tag_id", 0);
   if (!Check(tag_id.status(), res, ctx)) return;
-  if (req.has_param("tag_id")) filter.tag_id = *tag_id;
+  if (req.HasParam("tag_id")) filter.tag_id = *tag_id;
   auto tag = TextParam(req, "tag", kMaxNameBytes);
   if (!Check(tag.status(), res, ctx)) return;
   if (tag->has_value()) {
@@ -175,8 +175,8 @@ void ListCustomers(profiles::ProfileService& profiles, const httplib::Request& r
     }
     filter.tag_id = (*found)->tag.id;
   }
-  if (req.has_param("stage")) {
-    filter.stage = model::ParseLifecycleStage(req.get_param_value("stage"));
+  if (req.HasParam("stage")) {
+    filter.stage = model::ParseLifecycleStage(req.Param("stage"));
     if (!filter.stage) {
       Check(core::InvalidArgumentError(
                 "stage: must be new, engaged, customer, repeat, at_risk or lost"),
@@ -196,15 +196,15 @@ void ListCustomers(profiles::ProfileService& profiles, const httplib::Request& r
   filter.query = std::move(*query);
   auto updated_after = IntParam(req, "updated_after", 0, 0, INT64_MAX);
   if (!Check(updated_after.status(), res, ctx)) return;
-  if (req.has_param("updated_after")) filter.updated_after_ms = *updated_after;
+  if (req.HasParam("updated_after")) filter.updated_after_ms = *updated_after;
   auto page = PageParamsOf(req, kDefaultPageSize, storage::ProfileStore::kMaxListLimit);
   if (!Check(page.status(), res, ctx)) return;
   filter.after_id = page->after_id;
   filter.limit = page->limit;
 
   profiles::TagMatch match = profiles::TagMatch::kHeld;
-  if (req.has_param("held")) {
-    const std::string held = req.get_param_value("held");
+  if (req.HasParam("held")) {
+    const std::string held = req.Param("held");
     if (held == "false") {
       match = profiles::TagMatch::kFaded;
     } else if (held == "any") {
@@ -233,8 +233,8 @@ std::optional<model::IdentityKind> KindForPlatform(std::string_view platform) {
   return std::nullopt;
 }
 
-void FindByIdentity(profiles::ProfileService& profiles, const httplib::Request& req,
-                    httplib::Response& res, const ApiContext& ctx) {
+void FindByIdentity(profiles::ProfileService& profiles, const server::Request& req,
+                    server::Response& res, const ApiContext& ctx) {
   auto platform = TextParam(req, "platform", kMaxNameBytes);
   if (!Check(platform.status(), res, ctx)) return;
   auto account = TextParam(req, "account", kMaxNameBytes);
@@ -247,8 +247,8 @@ void FindByIdentity(profiles::ProfileService& profiles, const httplib::Request& 
   }
   const std::string platform_name = platform->value_or("");
   std::optional<model::IdentityKind> kind;
-  if (req.has_param("kind")) {
-    kind = model::ParseIdentityKind(req.get_param_value("kind"));
+  if (req.HasParam("kind")) {
+    kind = model::ParseIdentityKind(req.Param("kind"));
     if (!kind) {
       Check(core::InvalidArgumentError(
                 "kind: must be openid, external_userid, unionid, phone or external"),
@@ -274,7 +274,7 @@ void FindByIdentity(profiles::ProfileService& profiles, const httplib::Request& 
   WriteJson(res, CustomerViewJson(*view));
 }
 
-void AddTag(profiles::ProfileService& profiles, const httplib::Request& req, httplib::Response& res,
+void AddTag(profiles::ProfileService& profiles, const server::Request& req, server::Response& res,
             const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
@@ -306,8 +306,8 @@ void AddTag(profiles::ProfileService& profiles, const httplib::Request& req, htt
   WriteJson(res, out);
 }
 
-void RemoveTag(profiles::ProfileService& profiles, const httplib::Request& req,
-               httplib::Response& res, const ApiContext& ctx) {
+void RemoveTag(profiles::ProfileService& profiles, const server::Request& req,
+               server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req, /*allow_empty=*/true);
@@ -322,8 +322,8 @@ void RemoveTag(profiles::ProfileService& profiles, const httplib::Request& req,
                       {"removed", true}});
 }
 
-void MergeCustomers(profiles::ProfileService& profiles, const httplib::Request& req,
-                    httplib::Response& res, const ApiContext& ctx) {
+void MergeCustomers(profiles::ProfileService& profiles, const server::Request& req,
+                    server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
@@ -352,8 +352,8 @@ void MergeCustomers(profiles::ProfileService& profiles, const httplib::Request& 
 // links (and merges when another customer holds it, PROTOCOL §5); phone and external ids attach
 // (409 when another customer has it: merge them instead). openid and external_userid come from
 // the channels only: they name an account the callbacks prove.
-void AddIdentity(profiles::ProfileService& profiles, const httplib::Request& req,
-                 httplib::Response& res, const ApiContext& ctx) {
+void AddIdentity(profiles::ProfileService& profiles, const server::Request& req,
+                 server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
@@ -402,8 +402,8 @@ void AddIdentity(profiles::ProfileService& profiles, const httplib::Request& req
   WriteJson(res, json{{"customer_id", IdJson(*id)}, {"identity", IdentityJson(*stored)}});
 }
 
-void UndoMerge(profiles::ProfileService& profiles, const httplib::Request& /*req*/,
-               httplib::Response& res, const ApiContext& ctx) {
+void UndoMerge(profiles::ProfileService& profiles, const server::Request& /*req*/,
+               server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto record = profiles.UndoMerge(*id);
@@ -411,8 +411,8 @@ void UndoMerge(profiles::ProfileService& profiles, const httplib::Request& /*req
   WriteJson(res, MergeJson(*record));
 }
 
-void ListTasks(profiles::ProfileService& profiles, const httplib::Request& req,
-               httplib::Response& res, const ApiContext& ctx) {
+void ListTasks(profiles::ProfileService& profiles, const server::Request& req,
+               server::Response& res, const ApiContext& ctx) {
   storage::TaskFilter filter;
   auto owner = TextParam(req, "owner", kMaxNameBytes);
   if (!Check(owner.status(), res, ctx)) return;
@@ -422,8 +422,8 @@ void ListTasks(profiles::ProfileService& profiles, const httplib::Request& req,
     return;
   }
   filter.owner_userid = std::move(**owner);
-  if (req.has_param("status")) {
-    filter.status = model::ParseTaskStatus(req.get_param_value("status"));
+  if (req.HasParam("status")) {
+    filter.status = model::ParseTaskStatus(req.Param("status"));
     if (!filter.status) {
       Check(core::InvalidArgumentError("status: must be open, done or cancelled"), res, ctx);
       return;
@@ -442,8 +442,8 @@ void ListTasks(profiles::ProfileService& profiles, const httplib::Request& req,
   WriteJson(res, body);
 }
 
-void PatchTask(profiles::ProfileService& profiles, const httplib::Request& req,
-               httplib::Response& res, const ApiContext& ctx) {
+void PatchTask(profiles::ProfileService& profiles, const server::Request& req,
+               server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
@@ -483,8 +483,8 @@ json CustomerViewJson(const profiles::CustomerView& view) {
 }
 
 void RegisterCustomerRoutes(ApiRouter& router, profiles::ProfileService& profiles) {
-  using Req = const httplib::Request&;
-  using Res = httplib::Response&;
+  using Req = const server::Request&;
+  using Res = server::Response&;
   using Ctx = const ApiContext&;
   auto* p = &profiles;
   router.Get("/api/v1/customers/by-identity", kAnyRole,

@@ -12,12 +12,12 @@ using nlohmann::json;
 
 constexpr auto kReplayTimeout = std::chrono::seconds(30);
 
-void ListInteractions(storage::InteractionStore& store, const httplib::Request& req,
-                      httplib::Response& res, const ApiContext& ctx) {
+void ListInteractions(storage::InteractionStore& store, const server::Request& req,
+                      server::Response& res, const ApiContext& ctx) {
   storage::InteractionFilter filter;
-  if (req.has_param("account")) filter.account_id = req.get_param_value("account");
-  if (req.has_param("kind")) {
-    filter.kind = model::ParseKind(req.get_param_value("kind"));
+  if (req.HasParam("account")) filter.account_id = req.Param("account");
+  if (req.HasParam("kind")) {
+    filter.kind = model::ParseKind(req.Param("kind"));
     if (!filter.kind) {
       server::WriteStatusError(res, core::InvalidArgumentError("kind: unknown interaction kind"),
                                ctx.request_id);
@@ -48,7 +48,7 @@ void ListInteractions(storage::InteractionStore& store, const httplib::Request& 
   WriteJson(res, body);
 }
 
-void Replay(ingest::IngestWorker& worker, const httplib::Request& req, httplib::Response& res,
+void Replay(ingest::IngestWorker& worker, const server::Request& req, server::Response& res,
             const ApiContext& ctx) {
   const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) {
@@ -97,12 +97,13 @@ void Replay(ingest::IngestWorker& worker, const httplib::Request& req, httplib::
 void RegisterInteractionRoutes(ApiRouter& router, storage::InteractionStore& store,
                                ingest::IngestWorker& worker) {
   router.Get("/api/v1/interactions", {model::Role::kAdmin},
-             [&store](const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
+             [&store](const server::Request& req, server::Response& res, const ApiContext& ctx) {
                ListInteractions(store, req, res, ctx);
              });
   router.Post("/api/v1/interactions/replay", {model::Role::kAdmin},
-              [&worker](const httplib::Request& req, httplib::Response& res,
-                        const ApiContext& ctx) { Replay(worker, req, res, ctx); });
+              [&worker](const server::Request& req, server::Response& res, const ApiContext& ctx) {
+                Replay(worker, req, res, ctx);
+              });
 }
 
 }  // namespace scrm::api

@@ -34,7 +34,7 @@ json JobToJson(const storage::OutboxJob& job) {
               {"updated_at_ms", job.updated_at_ms}};
 }
 
-void ListJobs(storage::OutboxStore& outbox, const httplib::Request& req, httplib::Response& res,
+void ListJobs(storage::OutboxStore& outbox, const server::Request& req, server::Response& res,
               const ApiContext& ctx) {
   storage::OutboxFilter filter;
   auto status = TextParam(req, "status", 16);
@@ -65,7 +65,7 @@ void ListJobs(storage::OutboxStore& outbox, const httplib::Request& req, httplib
   WriteJson(res, body);
 }
 
-void GetJob(storage::OutboxStore& outbox, httplib::Response& res, const ApiContext& ctx) {
+void GetJob(storage::OutboxStore& outbox, server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto job = outbox.Get(*id);
@@ -78,16 +78,16 @@ void GetJob(storage::OutboxStore& outbox, httplib::Response& res, const ApiConte
 void RegisterJobRoutes(ApiRouter& router, storage::OutboxStore& outbox, const core::Clock& clock,
                        std::shared_ptr<spdlog::logger> log, std::function<void()> on_retry) {
   router.Get("/api/v1/jobs", {model::Role::kAdmin},
-             [&outbox](const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
+             [&outbox](const server::Request& req, server::Response& res, const ApiContext& ctx) {
                ListJobs(outbox, req, res, ctx);
              });
   router.Get("/api/v1/jobs/{id}", {model::Role::kAdmin},
-             [&outbox](const httplib::Request&, httplib::Response& res, const ApiContext& ctx) {
+             [&outbox](const server::Request&, server::Response& res, const ApiContext& ctx) {
                GetJob(outbox, res, ctx);
              });
   router.Post("/api/v1/jobs/{id}/retry", {model::Role::kAdmin},
               [&outbox, &clock, log = std::move(log), on_retry = std::move(on_retry)](
-                  const httplib::Request&, httplib::Response& res, const ApiContext& ctx) {
+                  const server::Request&, server::Response& res, const ApiContext& ctx) {
                 auto id = PathId(ctx, "id");
                 if (!Check(id.status(), res, ctx)) return;
                 auto job = outbox.Retry(*id, clock.NowUnixMillis());

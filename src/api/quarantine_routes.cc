@@ -21,7 +21,7 @@ json RowToJson(const storage::QuarantinedRow& row) {
               {"updated_at_ms", row.updated_at_ms}};
 }
 
-void ListRows(ingest::Quarantine& quarantine, const httplib::Request& req, httplib::Response& res,
+void ListRows(ingest::Quarantine& quarantine, const server::Request& req, server::Response& res,
               const ApiContext& ctx) {
   auto page = PageParamsOf(req, 100, storage::QuarantineStore::kMaxListLimit);
   if (!Check(page.status(), res, ctx)) return;
@@ -41,11 +41,11 @@ void ListRows(ingest::Quarantine& quarantine, const httplib::Request& req, httpl
 void RegisterQuarantineRoutes(ApiRouter& router, ingest::Quarantine& quarantine,
                               std::shared_ptr<spdlog::logger> log) {
   router.Get("/api/v1/quarantine", {model::Role::kAdmin},
-             [&quarantine](const httplib::Request& req, httplib::Response& res,
+             [&quarantine](const server::Request& req, server::Response& res,
                            const ApiContext& ctx) { ListRows(quarantine, req, res, ctx); });
   router.Post(
       "/api/v1/quarantine/{id}/reapply", {model::Role::kAdmin},
-      [&quarantine, log = std::move(log)](const httplib::Request&, httplib::Response& res,
+      [&quarantine, log = std::move(log)](const server::Request&, server::Response& res,
                                           const ApiContext& ctx) {
         auto id = PathId(ctx, "id");
         if (!Check(id.status(), res, ctx)) return;

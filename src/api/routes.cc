@@ -50,11 +50,11 @@ std::string RedactPaths(std::string message, const std::string& main_path,
 void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db, storage::Database& inbox,
                        core::MetricsRegistry& metrics, OpsExposure exposure) {
   server.Get("/healthz",
-             [](const httplib::Request&, httplib::Response& res, const server::RequestContext&) {
-               res.set_content(R"({"status":"ok"})", "application/json");
+             [](const server::Request&, server::Response& res, const server::RequestContext&) {
+               res.SetContent(R"({"status":"ok"})", "application/json");
              });
   const bool detail = exposure == OpsExposure::kAll;
-  server.Get("/readyz", [&db, &inbox, detail](const httplib::Request&, httplib::Response& res,
+  server.Get("/readyz", [&db, &inbox, detail](const server::Request&, server::Response& res,
                                               const server::RequestContext& ctx) {
     core::Status ready = db.CheckReady();
     if (ready.ok()) ready = inbox.CheckReady();
@@ -63,31 +63,31 @@ void RegisterOpsRoutes(server::HttpServer& server, storage::Database& db, storag
       // without file paths or the database's own text (both go to the log).
       std::string why = RedactPaths(ready.message(), db.path(), inbox.path());
       if (const size_t cut = why.find(": sqlite"); cut != std::string::npos) {
-        res.set_header(server::kErrorDetailHeader, why);
+        res.SetHeader(server::kErrorDetailHeader, why);
         why.resize(cut);
       }
       server::WriteJsonError(res, 503, "unavailable", detail ? why : std::string("not ready"),
                              ctx.request_id);
       return;
     }
-    res.set_content(R"({"status":"ready"})", "application/json");
+    res.SetContent(R"({"status":"ready"})", "application/json");
   });
   if (!detail) return;
-  server.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res,
+  server.Get("/metrics", [&metrics](const server::Request&, server::Response& res,
                                     const server::RequestContext&) {
-    res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
+    res.SetContent(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
 }
 
 void RegisterKeyRoutes(ApiRouter& router, storage::ApiKeyStore& keys) {
   router.Get("/api/v1/me", kAnyRole,
-             [](const httplib::Request&, httplib::Response& res, const ApiContext& ctx) {
+             [](const server::Request&, server::Response& res, const ApiContext& ctx) {
                json body = KeyToJson(ctx.caller);
                body["request_id"] = ctx.request_id;
                WriteJson(res, body);
              });
   router.Get("/api/v1/keys", {model::Role::kAdmin},
-             [&keys](const httplib::Request&, httplib::Response& res, const ApiContext& ctx) {
+             [&keys](const server::Request&, server::Response& res, const ApiContext& ctx) {
                auto list = keys.List();
                if (!list.ok()) {
                  server::WriteStatusError(res, list.status(), ctx.request_id);

@@ -95,8 +95,8 @@ core::StatusOr<profiles::TagMappingChange> MappingFrom(const json& body) {
   return change;
 }
 
-void ListTags(profiles::ProfileService& profiles, const httplib::Request& req,
-              httplib::Response& res, const ApiContext& ctx) {
+void ListTags(profiles::ProfileService& profiles, const server::Request& req, server::Response& res,
+              const ApiContext& ctx) {
   storage::TagFilter filter;
   auto group = TextParam(req, "group", kMaxNameBytes);
   if (!Check(group.status(), res, ctx)) return;
@@ -115,8 +115,8 @@ void ListTags(profiles::ProfileService& profiles, const httplib::Request& req,
   WriteJson(res, body);
 }
 
-void GetTag(profiles::ProfileService& profiles, const httplib::Request& /*req*/,
-            httplib::Response& res, const ApiContext& ctx) {
+void GetTag(profiles::ProfileService& profiles, const server::Request& /*req*/,
+            server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto tag = profiles.GetTag(*id);
@@ -127,7 +127,7 @@ void GetTag(profiles::ProfileService& profiles, const httplib::Request& /*req*/,
 // A WeCom id the change maps to must be a corp tag of a configured WeCom account (no check
 // without a catalog or an account). False when the answer is written.
 bool CheckCorpTag(CorpTagCatalog* catalog, const profiles::TagMappingChange& change,
-                  httplib::Response& res, const ApiContext& ctx) {
+                  server::Response& res, const ApiContext& ctx) {
   if (catalog == nullptr || !change.wecom_tag_id.has_value() || change.wecom_tag_id->empty() ||
       catalog->empty()) {
     return true;
@@ -153,14 +153,14 @@ bool CheckCorpTag(CorpTagCatalog* catalog, const profiles::TagMappingChange& cha
   return true;
 }
 
-void WriteMapped(const profiles::MappedTag& mapped, httplib::Response& res) {
+void WriteMapped(const profiles::MappedTag& mapped, server::Response& res) {
   json body = TagJson(mapped.tag);
   body["pushes_queued"] = mapped.pushes_queued;
   WriteJson(res, body);
 }
 
 void MapTagById(profiles::ProfileService& profiles, CorpTagCatalog* catalog,
-                const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
+                const server::Request& req, server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
@@ -175,7 +175,7 @@ void MapTagById(profiles::ProfileService& profiles, CorpTagCatalog* catalog,
 }
 
 void MapTagByName(profiles::ProfileService& profiles, CorpTagCatalog* catalog,
-                  const httplib::Request& req, httplib::Response& res, const ApiContext& ctx) {
+                  const server::Request& req, server::Response& res, const ApiContext& ctx) {
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
   if (!Check(OnlyMembers(*body, {"group", "name", "wecom_tag_id", "oa_tag_id"}), res, ctx)) return;
@@ -194,7 +194,7 @@ void MapTagByName(profiles::ProfileService& profiles, CorpTagCatalog* catalog,
   WriteMapped(*mapped, res);
 }
 
-void ListGroups(profiles::ProfileService& profiles, httplib::Response& res, const ApiContext& ctx) {
+void ListGroups(profiles::ProfileService& profiles, server::Response& res, const ApiContext& ctx) {
   auto groups = profiles.ListTagGroups();
   if (!Check(groups.status(), res, ctx)) return;
   json items = json::array();
@@ -202,8 +202,8 @@ void ListGroups(profiles::ProfileService& profiles, httplib::Response& res, cons
   WriteJson(res, json{{"groups", std::move(items)}});
 }
 
-void ConfigureGroup(profiles::ProfileService& profiles, const httplib::Request& req,
-                    httplib::Response& res, const ApiContext& ctx) {
+void ConfigureGroup(profiles::ProfileService& profiles, const server::Request& req,
+                    server::Response& res, const ApiContext& ctx) {
   // The path is URL-decoded before routing: "兴趣" arrives as %E5%85%B4%E8%B6%A3.
   const std::string name(ctx.params.Get("name"));
   if (name.empty() || name.size() > kMaxNameBytes) {
@@ -239,8 +239,8 @@ void ConfigureGroup(profiles::ProfileService& profiles, const httplib::Request& 
 
 void RegisterTagRoutes(ApiRouter& router, profiles::ProfileService& profiles,
                        CorpTagCatalog* corp_tags) {
-  using Req = const httplib::Request&;
-  using Res = httplib::Response&;
+  using Req = const server::Request&;
+  using Res = server::Response&;
   using Ctx = const ApiContext&;
   auto* p = &profiles;
   router.Get("/api/v1/tags", kAnyRole,

@@ -22,14 +22,14 @@ json RuleJson(const profiles::StoredRule& stored) {
 
 // The body with its "id" (a string of digits or an integer, docs/api.md "Ids are strings") as the
 // JSON integer the rule reader takes.
-core::StatusOr<json> RuleBody(const httplib::Request& req) {
+core::StatusOr<json> RuleBody(const server::Request& req) {
   SCRM_ASSIGN_OR_RETURN(json body, JsonObjectBody(req));
   SCRM_ASSIGN_OR_RETURN(const std::optional<int64_t> id, IdMember(body, "id", 0));
   if (id.has_value()) body["id"] = *id;
   return body;
 }
 
-void ListRules(profiles::TagRuleService& rules, httplib::Response& res, const ApiContext& ctx) {
+void ListRules(profiles::TagRuleService& rules, server::Response& res, const ApiContext& ctx) {
   auto list = rules.List();
   if (!Check(list.status(), res, ctx)) return;
   json items = json::array();
@@ -37,20 +37,20 @@ void ListRules(profiles::TagRuleService& rules, httplib::Response& res, const Ap
   WriteJson(res, json{{"rules", std::move(items)}});
 }
 
-void GetRule(profiles::TagRuleService& rules, const httplib::Request& req, httplib::Response& res,
+void GetRule(profiles::TagRuleService& rules, const server::Request& req, server::Response& res,
              const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto version = IntParam(req, "version", 0, tagger::kVersionRange.min, tagger::kVersionRange.max);
   if (!Check(version.status(), res, ctx)) return;
   auto rule =
-      req.has_param("version") ? rules.GetVersion(*id, static_cast<int>(*version)) : rules.Get(*id);
+      req.HasParam("version") ? rules.GetVersion(*id, static_cast<int>(*version)) : rules.Get(*id);
   if (!Check(rule.status(), res, ctx)) return;
   WriteJson(res, RuleJson(*rule));
 }
 
-void ListVersions(profiles::TagRuleService& rules, const httplib::Request& /*req*/,
-                  httplib::Response& res, const ApiContext& ctx) {
+void ListVersions(profiles::TagRuleService& rules, const server::Request& /*req*/,
+                  server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto versions = rules.ListVersions(*id);
@@ -60,8 +60,8 @@ void ListVersions(profiles::TagRuleService& rules, const httplib::Request& /*req
   WriteJson(res, json{{"versions", std::move(items)}});
 }
 
-void CreateRule(profiles::TagRuleService& rules, const httplib::Request& req,
-                httplib::Response& res, const ApiContext& ctx) {
+void CreateRule(profiles::TagRuleService& rules, const server::Request& req, server::Response& res,
+                const ApiContext& ctx) {
   auto body = RuleBody(req);
   if (!Check(body.status(), res, ctx)) return;
   // Validates and names the field at fault ("condition.regex: invalid pattern: ...").
@@ -72,8 +72,8 @@ void CreateRule(profiles::TagRuleService& rules, const httplib::Request& req,
   WriteJson(res, RuleJson(*created), 201);
 }
 
-void UpdateRule(profiles::TagRuleService& rules, const httplib::Request& req,
-                httplib::Response& res, const ApiContext& ctx) {
+void UpdateRule(profiles::TagRuleService& rules, const server::Request& req, server::Response& res,
+                const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = RuleBody(req);
@@ -91,8 +91,8 @@ void UpdateRule(profiles::TagRuleService& rules, const httplib::Request& req,
   WriteJson(res, RuleJson(*updated));
 }
 
-void SetEnabled(profiles::TagRuleService& rules, bool enabled, const httplib::Request& /*req*/,
-                httplib::Response& res, const ApiContext& ctx) {
+void SetEnabled(profiles::TagRuleService& rules, bool enabled, const server::Request& /*req*/,
+                server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto updated = rules.SetEnabled(*id, enabled);
@@ -103,8 +103,8 @@ void SetEnabled(profiles::TagRuleService& rules, bool enabled, const httplib::Re
 }  // namespace
 
 void RegisterTagRuleRoutes(ApiRouter& router, profiles::TagRuleService& rules) {
-  using Req = const httplib::Request&;
-  using Res = httplib::Response&;
+  using Req = const server::Request&;
+  using Res = server::Response&;
   using Ctx = const ApiContext&;
   auto* r = &rules;
   router.Get("/api/v1/tag-rules", kAnyRole,

@@ -50,8 +50,9 @@ using SubmitCallback =
 // Group commit: one writer thread takes everything pending (up to max_batch), assigns ids and
 // inserts it in one transaction through InteractionStore::InsertBatch. Each waiting submitter
 // learns its outcome once, when its own batch has committed: SubmitAsync's callback runs on the
-// writer thread (an event-driven HTTP front resumes the request from there), and Submit's caller
-// is woken by a futex wake on its own slot; nobody else's commit wakes it.
+// writer thread (an event-driven HTTP front resumes the request from there, with an answer it
+// prepared before the submit: the callback holds up the next batch, so it only completes), and
+// Submit's caller is woken by a futex wake on its own slot; nobody else's commit wakes it.
 //
 // Why a writer thread rather than a leader elected among the submitters (measured with
 // bench/ingest_bench on 2 vCPUs): a submitter that finds no commit running commits at once, so

@@ -14,12 +14,12 @@ ElasticTaskQueue::ElasticTaskQueue(size_t min_threads, size_t max_threads,
       idle_timeout_(idle_timeout) {
   std::lock_guard lock(mu_);
   for (size_t i = 0; i < min_threads_; ++i) {
-    // If the system refuses threads now, enqueue tries again when work arrives.
+    // If the system refuses threads now, Enqueue tries again when work arrives.
     if (!SpawnLocked()) break;
   }
 }
 
-ElasticTaskQueue::~ElasticTaskQueue() { shutdown(); }
+ElasticTaskQueue::~ElasticTaskQueue() { Shutdown(); }
 
 bool ElasticTaskQueue::SpawnLocked() {
   const size_t id = next_id_++;
@@ -30,12 +30,12 @@ bool ElasticTaskQueue::SpawnLocked() {
     return false;
   }
   // Idle from birth until it takes a task: a worker that is still starting will pick up what is
-  // queued, so enqueue must not start another one for the same task.
+  // queued, so Enqueue must not start another one for the same task.
   ++idle_;
   return true;
 }
 
-void ElasticTaskQueue::enqueue(std::function<void()> fn) {
+void ElasticTaskQueue::Enqueue(std::function<void()> fn) {
   std::vector<std::thread> retired;
   {
     std::lock_guard lock(mu_);
@@ -48,7 +48,7 @@ void ElasticTaskQueue::enqueue(std::function<void()> fn) {
   Reap(std::move(retired));
 }
 
-void ElasticTaskQueue::shutdown() {
+void ElasticTaskQueue::Shutdown() {
   std::map<size_t, std::thread> workers;
   std::vector<std::thread> retired;
   {
@@ -58,8 +58,8 @@ void ElasticTaskQueue::shutdown() {
   }
   cv_.notify_all();
   // Workers drain the queue before they exit, so joining them runs every accepted task. No new
-  // worker can start once shutdown_ is set: only enqueue spawns, and httplib stops enqueueing
-  // before it calls shutdown.
+  // worker can start once shutdown_ is set: only Enqueue spawns, and the owner stops enqueueing
+  // before it calls Shutdown.
   for (;;) {
     {
       std::lock_guard lock(mu_);
@@ -95,7 +95,7 @@ void ElasticTaskQueue::WorkerLoop(size_t id) {
       if (timed_out && tasks_.empty() && !shutdown_ && workers_.size() > min_threads_) {
         --idle_;
         // Retire: hand our own std::thread to retired_ for someone else to join. After
-        // shutdown() has taken the map, our handle is no longer in it and that caller joins us.
+        // Shutdown() has taken the map, our handle is no longer in it and that caller joins us.
         auto self = workers_.find(id);
         if (self != workers_.end()) {
           retired_.push_back(std::move(self->second));

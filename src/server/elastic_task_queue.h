@@ -1,7 +1,6 @@
-// ElasticTaskQueue: the cpp-httplib worker pool that grows with the number of open connections.
+// ElasticTaskQueue: a worker pool that keeps some threads warm and grows with the work queued
+// (HttpServer's handler pool; bench/bare_server hands it to cpp-httplib as its task queue).
 #pragma once
-
-#include <httplib.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -15,25 +14,26 @@
 
 namespace scrm::server {
 
-// cpp-httplib enqueues one task per accepted connection, and that task serves the connection
-// for its whole keep-alive life. With httplib's fixed ThreadPool, connection number pool+1
-// waits unread until some other client hangs up: requests starve while the CPU idles, and a
-// load generator's latency percentiles do not show it. This queue keeps `min_threads` workers
-// warm and starts another one whenever a task arrives and no worker is idle, up to
-// `max_threads`; beyond that, tasks wait in FIFO order. Extra workers exit after `idle_timeout`
-// without work. shutdown() runs every queued task, then joins every worker.
+// Why it grows: cpp-httplib (the benchmark baseline) enqueues one task per accepted connection,
+// and that task serves the connection for its whole keep-alive life. With httplib's fixed
+// ThreadPool, connection number pool+1 waits unread until some other client hangs up: requests
+// starve while the CPU idles, and a load generator's latency percentiles do not show it. This
+// queue keeps `min_threads` workers warm and starts another one whenever a task arrives and no
+// worker is idle, up to `max_threads`; beyond that, tasks wait in FIFO order. Extra workers exit
+// after `idle_timeout` without work. Shutdown() runs every queued task, then joins every worker.
+// HttpServer gives it min_threads == max_threads: a fixed pool.
 //
-// Thread-safety: enqueue is called by httplib's accept thread, shutdown by the thread that ran
-// listen; the introspection getters may be called from any thread.
-class ElasticTaskQueue final : public httplib::TaskQueue {
+// Thread-safety: Enqueue may be called from any thread until Shutdown, which the owner calls
+// once nothing enqueues any more; the introspection getters may be called from any thread.
+class ElasticTaskQueue final {
  public:
   ElasticTaskQueue(size_t min_threads, size_t max_threads, std::chrono::milliseconds idle_timeout);
-  ~ElasticTaskQueue() override;  // shuts down if shutdown() was not called
+  ~ElasticTaskQueue();  // shuts down if Shutdown() was not called
   ElasticTaskQueue(const ElasticTaskQueue&) = delete;
   ElasticTaskQueue& operator=(const ElasticTaskQueue&) = delete;
 
-  void enqueue(std::function<void()> fn) override;
-  void shutdown() override;
+  void Enqueue(std::function<void()> fn);
+  void Shutdown();
 
   // Live workers (busy or idle), workers not running a task, tasks waiting for a worker.
   size_t thread_count() const;

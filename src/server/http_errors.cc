@@ -88,12 +88,10 @@ std::string_view StorageErrorMessage(core::StatusCode code) {
 
 }  // namespace
 
-void WriteJsonError(httplib::Response& res, int status, std::string_view code,
-                    std::string_view message, std::string_view request_id) {
+void WriteJsonError(Response& res, int status, std::string_view code, std::string_view message,
+                    std::string_view request_id) {
   res.status = status;
-  // set_header appends (Headers is a multimap): drop a Content-Type the handler already set.
-  res.headers.erase("Content-Type");
-  res.set_content(ErrorJson(code, message, request_id), "application/json");
+  res.SetContent(ErrorJson(code, message, request_id), "application/json");
 }
 
 int HttpStatusFor(core::StatusCode code) {
@@ -115,20 +113,19 @@ int HttpStatusFor(core::StatusCode code) {
   return 500;
 }
 
-void WriteStatusError(httplib::Response& res, const core::Status& status,
-                      std::string_view request_id) {
+void WriteStatusError(Response& res, const core::Status& status, std::string_view request_id) {
   // An ok status here is a caller bug; answering 200 with an error body would hide it.
   if (status.ok() || status.code() == core::StatusCode::kInternal) {
     WriteJsonError(res, 500, core::StatusCodeName(core::StatusCode::kInternal), "internal error",
                    request_id);
-    res.set_header(kErrorDetailHeader, status.ToString());
+    res.SetHeader(kErrorDetailHeader, status.ToString());
     return;
   }
   if (IsStorageDetail(status.message())) {
     // The database's own text (SQL, table and column names) is for the log, not the client.
     WriteJsonError(res, HttpStatusFor(status.code()), core::StatusCodeName(status.code()),
                    StorageErrorMessage(status.code()), request_id);
-    res.set_header(kErrorDetailHeader, status.ToString());
+    res.SetHeader(kErrorDetailHeader, status.ToString());
     return;
   }
   WriteJsonError(res, HttpStatusFor(status.code()), core::StatusCodeName(status.code()),

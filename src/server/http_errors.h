@@ -2,19 +2,18 @@
 // status of a canonical code, and the default code and message of a status the server sets.
 #pragma once
 
-#include <httplib.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "src/core/status.h"
+#include "src/server/http_types.h"
 
 namespace scrm::server {
 
 // Writes {"error":{"code","message","request_id"}} with the given status.
-void WriteJsonError(httplib::Response& res, int status, std::string_view code,
-                    std::string_view message, std::string_view request_id);
+void WriteJsonError(Response& res, int status, std::string_view code, std::string_view message,
+                    std::string_view request_id);
 // HTTP status for a canonical code (InvalidArgument 400, Unauthenticated 401, ...).
 int HttpStatusFor(core::StatusCode code);
 // A response header a handler sets to the detail of an error it answered without it: the server
@@ -24,8 +23,7 @@ inline constexpr char kErrorDetailHeader[] = "X-Scrm-Error-Detail";
 // the storage layer built from a database error ("sqlite: UNIQUE constraint failed: ..."), the
 // message is replaced by a stable one written for the API's user (the code stays); the detail
 // goes to the log (kErrorDetailHeader), not in the answer.
-void WriteStatusError(httplib::Response& res, const core::Status& status,
-                      std::string_view request_id);
+void WriteStatusError(Response& res, const core::Status& status, std::string_view request_id);
 
 namespace internal {
 // The JSON text of an error answer; invalid UTF-8 in `message` is replaced, never thrown.

@@ -78,12 +78,12 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 MHD_Result AddHeader(void* cls, MHD_ValueKind, const char* key, const char* value) {
-  static_cast<httplib::Headers*>(cls)->emplace(key, value == nullptr ? "" : value);
+  static_cast<Headers*>(cls)->emplace(key, value == nullptr ? "" : value);
   return MHD_YES;
 }
 
 MHD_Result AddParam(void* cls, MHD_ValueKind, const char* key, const char* value) {
-  static_cast<httplib::Params*>(cls)->emplace(key, value == nullptr ? "" : value);
+  static_cast<QueryParams*>(cls)->emplace(key, value == nullptr ? "" : value);
   return MHD_YES;
 }
 
@@ -124,7 +124,7 @@ std::string ClientAddress(MHD_Connection* connection, uint16_t* port) {
 
 internal::Completion::~Completion() {
   if (exchange == nullptr) return;
-  httplib::Response res;
+  Response res;
   res.status = 500;
   HttpServer::Impl::Finish(*exchange, std::move(res),
                            "async handler dropped its responder without answering");
@@ -133,7 +133,7 @@ internal::Completion::~Completion() {
 Responder::Responder(std::shared_ptr<internal::Completion> completion)
     : completion_(std::move(completion)) {}
 
-bool Responder::Send(httplib::Response res) const {
+bool Responder::Send(Response res) const {
   if (completion_ == nullptr) return false;
   return HttpServer::Impl::Finish(*completion_->exchange, std::move(res));
 }
@@ -162,7 +162,7 @@ std::string HttpServer::Impl::AllowHeader() const {
   return allow;
 }
 
-std::string HttpServer::Impl::NewRequestId(const httplib::Request& req) {
+std::string HttpServer::Impl::NewRequestId(const Request& req) {
   // A well-formed client id lets a caller correlate its logs with ours; anything else could be
   // used to inject into our logs, so it is replaced.
   const auto client_id = req.headers.find(kRequestIdHeader);
@@ -203,7 +203,7 @@ void* HttpServer::Impl::OnRequestLine(const char* uri, MHD_Connection* connectio
 }
 
 MHD_Result HttpServer::Impl::OnAccess(MHD_Connection* connection, const char* url,
-                                      const char* method, const char* version,
+                                      const char* method, const char* /*version*/,
                                       const char* upload_data, size_t* upload_data_size,
                                       void** request_context) {
   auto* holder = static_cast<std::shared_ptr<Exchange>*>(*request_context);
@@ -211,7 +211,7 @@ MHD_Result HttpServer::Impl::OnAccess(MHD_Connection* connection, const char* ur
   if (holder == nullptr) return MHD_NO;
   Exchange& ex = **holder;
   switch (ex.phase) {
-    case Exchange::Phase::kHeaders: return BeginRequest(ex, connection, url, method, version);
+    case Exchange::Phase::kHeaders: return BeginRequest(ex, connection, url, method);
     case Exchange::Phase::kBody:
       if (*upload_data_size > 0) {
         const size_t size = *upload_data_size;
@@ -236,16 +236,13 @@ MHD_Result HttpServer::Impl::OnAccess(MHD_Connection* connection, const char* ur
 }
 
 MHD_Result HttpServer::Impl::BeginRequest(Exchange& ex, MHD_Connection* connection, const char* url,
-                                          const char* method, const char* version) {
-  httplib::Request& req = ex.req;
+                                          const char* method) {
+  Request& req = ex.req;
   req.method = method;
   req.path = url;  // decoded, without the query string
-  req.version = version;
   MHD_get_connection_values(connection, MHD_HEADER_KIND, &AddHeader, &req.headers);
-  MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &AddParam, &req.params);
-  uint16_t remote_port = 0;
-  req.remote_addr = internal::ClientAddress(connection, &remote_port);
-  req.remote_port = remote_port;
+  MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &AddParam, &req.query);
+  req.remote_addr = internal::ClientAddress(connection);
   ex.request_id = NewRequestId(req);
   ex.phase = Exchange::Phase::kBody;
 
@@ -273,7 +270,7 @@ MHD_Result HttpServer::Impl::BeginRequest(Exchange& ex, MHD_Connection* connecti
     case Router::Found::Kind::kWrongMethod: {
       std::string allow;
       for (const std::string& name : found.allowed) allow += (allow.empty() ? "" : ", ") + name;
-      ex.res.set_header("Allow", allow);
+      ex.res.SetHeader("Allow", allow);
       ex.pending_status = 405;
       break;
     }
@@ -281,7 +278,7 @@ MHD_Result HttpServer::Impl::BeginRequest(Exchange& ex, MHD_Connection* connecti
       if (IsServedMethod(req.method)) {
         ex.pending_status = 404;
       } else {
-        ex.res.set_header("Allow", AllowHeader());
+        ex.res.SetHeader("Allow", AllowHeader());
         ex.pending_status = 405;
       }
       break;
@@ -317,7 +314,7 @@ MHD_Result HttpServer::Impl::BeginRequest(Exchange& ex, MHD_Connection* connecti
     if (expected <= options.max_body_bytes) {
       // The body budget is taken for the whole announced body before any of it is read.
       if (expected > 0 && !watch.TryReserve(expected)) {
-        ex.res.set_header("Retry-After", "1");
+        ex.res.SetHeader("Retry-After", "1");
         return AnswerNow(ex, connection, 503, true, kBodyBudgetMessage);
       }
       ex.reserved = expected;
@@ -416,7 +413,7 @@ MHD_Result HttpServer::Impl::Dispatch(const std::shared_ptr<Exchange>& shared,
       log->error("request_id={} method={} path={} handler threw: {}", ex.request_id,
                  LogSafe(ex.req.method, 16), LogSafe(ex.req.path),
                  DescribeException(std::current_exception()));
-      httplib::Response res;
+      Response res;
       res.status = 500;
       Finish(ex, std::move(res));
     }
@@ -436,13 +433,13 @@ MHD_Result HttpServer::Impl::Dispatch(const std::shared_ptr<Exchange>& shared,
     MHD_suspend_connection(connection);
   }
   // Ordinary handlers may block (SQLite): never on an event thread.
-  pool->enqueue([this, shared] { RunHandler(shared); });
+  pool->Enqueue([this, shared] { RunHandler(shared); });
   return MHD_YES;
 }
 
 void HttpServer::Impl::RunHandler(const std::shared_ptr<Exchange>& shared) {
   Exchange& ex = *shared;
-  httplib::Response res;
+  Response res;
   try {
     ex.route->handler(ex.req, res, RequestContext{ex.request_id, ex.route->name, ex.params});
   } catch (...) {
@@ -451,13 +448,13 @@ void HttpServer::Impl::RunHandler(const std::shared_ptr<Exchange>& shared) {
                DescribeException(std::current_exception()));
     // Whatever the handler had put into the response is dropped: the client gets the generic
     // error only.
-    res = httplib::Response();
+    res = Response();
     res.status = 500;
   }
   Finish(ex, std::move(res));
 }
 
-bool HttpServer::Impl::Finish(Exchange& ex, httplib::Response res, const char* why_logged) {
+bool HttpServer::Impl::Finish(Exchange& ex, Response res, const char* why_logged) {
   std::lock_guard lock(ex.mu);
   if (ex.answered) return false;
   ex.answered = true;
@@ -494,16 +491,15 @@ MHD_Result HttpServer::Impl::AnswerNow(Exchange& ex, MHD_Connection* connection,
 }
 
 MHD_Result HttpServer::Impl::Queue(Exchange& ex, MHD_Connection* connection) {
-  httplib::Response& res = ex.res;
-  if (res.status == -1) res.status = 200;  // httplib's "not set"
+  Response& res = ex.res;
   if (res.status < 100 || res.status > 999) {
     log->error("request_id={} path={}: handler set status {}", ex.request_id, LogSafe(ex.req.path),
                res.status);
-    res = httplib::Response();
+    res = Response();
     res.status = 500;
   }
   // A body (or a Content-Type) is the handler's own answer; an empty error gets the JSON one.
-  if (res.status >= 400 && res.body.empty() && !res.has_header("Content-Type")) {
+  if (res.status >= 400 && res.body.empty() && !res.HasHeader("Content-Type")) {
     WriteJsonError(res, res.status, ErrorCodeForStatus(res.status),
                    DefaultMessageForStatus(res.status, options.max_body_bytes), ex.request_id);
   }

@@ -245,7 +245,7 @@ core::Status HttpServer::Impl::StartDaemonLocked() {
       MHD_OPTION_URI_LOG_CALLBACK, &RequestLineThunk, this, MHD_OPTION_NOTIFY_COMPLETED,
       &CompletedThunk, this, MHD_OPTION_NOTIFY_CONNECTION, &ConnectionThunk, this, MHD_OPTION_END);
   if (daemon == nullptr) {
-    pool->shutdown();
+    pool->Shutdown();
     pool.reset();
     return core::UnavailableError("cannot start the HTTP server on " + options.host + ":" +
                                   std::to_string(options.port));
@@ -359,7 +359,7 @@ void HttpServer::Stop() {
         for (const auto& [key, exchange] : impl.pending) late.push_back(exchange);
       }
       for (const auto& exchange : late) {
-        httplib::Response res;
+        Response res;
         res.status = 503;
         impl.Finish(*exchange, std::move(res), "unanswered when the server stopped: 503");
       }
@@ -385,7 +385,7 @@ void HttpServer::Stop() {
     if (impl.watcher.joinable()) impl.watcher.join();
     MHD_stop_daemon(daemon);
     // Handlers still running (answers given up above) finish before the pool is joined.
-    impl.pool->shutdown();
+    impl.pool->Shutdown();
   }
   {
     std::lock_guard lock(impl.run_mu);

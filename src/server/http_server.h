@@ -1,11 +1,12 @@
 // HttpServer: an event-driven HTTP/1.1 server (libmicrohttpd) configured from config (keep-alive,
 // limits, timeouts), with request ids, an access log, per-route metrics, a JSON error body on every
 // 4xx/5xx, and routes that answer later from another thread without holding one. The pieces:
-// router.h (paths to routes), connection_watch.h (slow-client limits), request_log.h (access log
-// and metrics), http_errors.h (JSON errors); this file is the libmicrohttpd adapter.
+// http_types.h (the Request and Response handlers see), router.h (paths to routes),
+// connection_watch.h (slow-client limits), request_log.h (access log and metrics), http_errors.h
+// (JSON errors); this file is the libmicrohttpd adapter (http_server.cc: the daemon and its
+// lifecycle; http_exchange.cc: one request from its request line to its answer).
 #pragma once
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include "src/core/random.h"
 #include "src/core/status.h"
 #include "src/server/http_errors.h"
+#include "src/server/http_types.h"
 #include "src/server/router.h"
 
 namespace scrm::server {
@@ -58,8 +60,9 @@ struct RequestContext {
   PathParams params;       // the pattern's captures ("id" -> "42")
 };
 
-using Handler =
-    std::function<void(const httplib::Request&, httplib::Response&, const RequestContext&)>;
+// An ordinary handler reads the request and fills in the response (status 200 and an empty body
+// when it sets nothing).
+using Handler = std::function<void(const Request&, Response&, const RequestContext&)>;
 
 namespace internal {
 struct Exchange;    // one request in flight (http_server.cc)
@@ -78,7 +81,7 @@ class Responder {
   // Sends `res` (status, headers, body) as the answer, with everything HttpServer adds (request
   // id, the JSON error body on an empty 4xx/5xx). True when this call answered the request; false
   // when it had been answered already (or Stop answered it with 503).
-  bool Send(httplib::Response res) const;
+  bool Send(Response res) const;
 
  private:
   friend class HttpServer;
@@ -89,8 +92,8 @@ class Responder {
 
 // An async handler starts the work and returns; it (or any thread, later) answers through the
 // responder. `req` is valid only during the call: copy what the answer needs.
-using AsyncHandler = std::function<void(const httplib::Request& req, const RequestContext& ctx,
-                                        Responder responder)>;
+using AsyncHandler =
+    std::function<void(const Request& req, const RequestContext& ctx, Responder responder)>;
 
 // Behaviour on top of the handlers:
 // - Every response carries X-Request-Id; every 4xx/5xx whose body is empty gets the JSON error

@@ -68,7 +68,7 @@ struct Exchange {
   // Set on creation; the event thread owns everything below until `mu`.
   HttpServer::Impl* impl = nullptr;
   std::chrono::steady_clock::time_point start;
-  httplib::Request req;
+  Request req;
   std::string request_id;
   const Route* route = nullptr;
   PathParams params;                 // the route's captures
@@ -89,7 +89,7 @@ struct Exchange {
   MHD_Connection* connection = nullptr;  // nullptr once libmicrohttpd completed the request
   bool answered = false;                 // `res` holds the answer
   bool suspended = false;                // the connection waits for MHD_resume_connection
-  httplib::Response res;
+  Response res;
 };
 
 // Shared by every copy of one Responder: the last copy gone without a Send answers 500.
@@ -146,7 +146,7 @@ class HttpServer::Impl {
   void ReleaseBody(Exchange& ex);
   // The limits' sweep, every kWatchTick until Stop (its own thread, started with the daemon).
   void WatchLoop();
-  std::string NewRequestId(const httplib::Request& req);
+  std::string NewRequestId(const Request& req);
 
   core::Status BindSocket(int& port);
   // Starts libmicrohttpd on the bound socket and the handler pool. run_mu held.
@@ -162,7 +162,7 @@ class HttpServer::Impl {
 
   // Request phases (event thread).
   MHD_Result BeginRequest(Exchange& ex, MHD_Connection* connection, const char* url,
-                          const char* method, const char* version);
+                          const char* method);
   MHD_Result ReadBody(Exchange& ex, MHD_Connection* connection, const char* data, size_t size);
   MHD_Result Dispatch(const std::shared_ptr<Exchange>& ex, MHD_Connection* connection);
   // Answers `status` (413 for a body past the drain budget, 503 past the body budget) in the
@@ -180,7 +180,7 @@ class HttpServer::Impl {
   // thread. Static: it reaches the Impl (through ex.impl) only when it answers, which cannot
   // happen once Stop has returned (Stop answers every pending request), so a late Send on a
   // Responder that outlived the server is safe.
-  static bool Finish(Exchange& ex, httplib::Response res, const char* why_logged = nullptr);
+  static bool Finish(Exchange& ex, Response res, const char* why_logged = nullptr);
   // Runs an ordinary handler (handler pool).
   void RunHandler(const std::shared_ptr<Exchange>& ex);
 

@@ -15,8 +15,8 @@ struct Fixture {
     db = std::move(opened).value();
     REQUIRE(db->Migrate(clock.NowUnixMillis()).ok());
   }
-  httplib::Request WithAuthorization(const std::string& value) {
-    httplib::Request req;
+  server::Request WithAuthorization(const std::string& value) {
+    server::Request req;
     req.headers.emplace("Authorization", value);
     return req;
   }
@@ -66,8 +66,7 @@ TEST_CASE("Authenticator answers unauthenticated when the header is missing or m
   Fixture f;
   storage::ApiKeyStore store(*f.db);
   Authenticator auth(store, f.clock);
-  CHECK(auth.Authenticate(httplib::Request{}).status().code() ==
-        core::StatusCode::kUnauthenticated);
+  CHECK(auth.Authenticate(server::Request{}).status().code() == core::StatusCode::kUnauthenticated);
   for (const std::string value : {"", "Bearer", "Bearer ", "Basic abc", "Token scrm_x"}) {
     CHECK(auth.Authenticate(f.WithAuthorization(value)).status().code() ==
           core::StatusCode::kUnauthenticated);

@@ -1,5 +1,7 @@
 // /healthz, /readyz and /metrics as each listener shows them (http.admin_listen): a real
 // HttpServer on loopback over real SQLite files, one of them left unmigrated (not ready).
+#include <httplib.h>
+
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>

@@ -54,14 +54,14 @@ TEST_CASE("WriteStatusError answers storage errors with their code and a message
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const core::Status status = cases[i].status;
-    http.Get("/e" + std::to_string(i), [status](const httplib::Request&, httplib::Response& res,
+    http.Get("/e" + std::to_string(i), [status](const server::Request&, server::Response& res,
                                                 const server::RequestContext& ctx) {
       server::WriteStatusError(res, status, ctx.request_id);
     });
   }
   // A message the service wrote itself goes through unchanged.
   http.Get("/mine",
-           [](const httplib::Request&, httplib::Response& res, const server::RequestContext& ctx) {
+           [](const server::Request&, server::Response& res, const server::RequestContext& ctx) {
              server::WriteStatusError(
                  res, core::AlreadyExistsError("an active api key named \"crm\" already exists"),
                  ctx.request_id);

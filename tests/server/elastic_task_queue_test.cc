@@ -30,17 +30,17 @@ TEST_CASE("ElasticTaskQueue runs a task when every warm worker is blocked", "[un
   std::atomic<int> blocked{0};
   std::atomic<bool> third_ran{false};
   for (int i = 0; i < 2; ++i) {
-    queue.enqueue([&] {
+    queue.Enqueue([&] {
       ++blocked;
       release.wait();
     });
   }
   REQUIRE(Eventually([&] { return blocked == 2; }));
-  queue.enqueue([&] { third_ran = true; });
+  queue.Enqueue([&] { third_ran = true; });
   CHECK(Eventually([&] { return third_ran.load(); }));
   CHECK(queue.thread_count() == 3);
   release.count_down();
-  queue.shutdown();
+  queue.Shutdown();
 }
 
 TEST_CASE("ElasticTaskQueue queues tasks beyond max_threads and runs them later", "[unit]") {
@@ -48,7 +48,7 @@ TEST_CASE("ElasticTaskQueue queues tasks beyond max_threads and runs them later"
   std::latch release(1);
   std::atomic<int> started{0};
   for (int i = 0; i < 4; ++i) {
-    queue.enqueue([&] {
+    queue.Enqueue([&] {
       ++started;
       release.wait();
     });
@@ -58,7 +58,7 @@ TEST_CASE("ElasticTaskQueue queues tasks beyond max_threads and runs them later"
   CHECK(queue.pending_count() == 2);
   release.count_down();
   CHECK(Eventually([&] { return started == 4; }));
-  queue.shutdown();
+  queue.Shutdown();
 }
 
 TEST_CASE("ElasticTaskQueue reuses an idle worker instead of starting one", "[unit]") {
@@ -66,11 +66,11 @@ TEST_CASE("ElasticTaskQueue reuses an idle worker instead of starting one", "[un
   REQUIRE(Eventually([&] { return queue.idle_count() == 2; }));
   std::atomic<int> ran{0};
   for (int i = 0; i < 20; ++i) {
-    queue.enqueue([&] { ++ran; });
+    queue.Enqueue([&] { ++ran; });
     REQUIRE(Eventually([&] { return ran == i + 1 && queue.idle_count() == 2; }));
   }
   CHECK(queue.thread_count() == 2);
-  queue.shutdown();
+  queue.Shutdown();
 }
 
 TEST_CASE("ElasticTaskQueue retires idle extra workers down to min_threads", "[unit]") {
@@ -78,7 +78,7 @@ TEST_CASE("ElasticTaskQueue retires idle extra workers down to min_threads", "[u
   std::latch release(1);
   std::atomic<int> started{0};
   for (int i = 0; i < 4; ++i) {
-    queue.enqueue([&] {
+    queue.Enqueue([&] {
       ++started;
       release.wait();
     });
@@ -89,20 +89,20 @@ TEST_CASE("ElasticTaskQueue retires idle extra workers down to min_threads", "[u
   CHECK(Eventually([&] { return queue.thread_count() == 1; }));
   // The warm worker stays and still runs work.
   std::atomic<bool> ran{false};
-  queue.enqueue([&] { ran = true; });
+  queue.Enqueue([&] { ran = true; });
   CHECK(Eventually([&] { return ran.load(); }));
-  queue.shutdown();
+  queue.Shutdown();
 }
 
 TEST_CASE("ElasticTaskQueue shutdown runs every queued task before joining", "[unit]") {
   std::atomic<int> ran{0};
   {
     ElasticTaskQueue queue(1, 1, milliseconds(10'000));
-    for (int i = 0; i < 50; ++i) queue.enqueue([&] { ++ran; });
-    queue.shutdown();
+    for (int i = 0; i < 50; ++i) queue.Enqueue([&] { ++ran; });
+    queue.Shutdown();
     CHECK(ran == 50);
     CHECK(queue.thread_count() == 0);
-    queue.shutdown();  // idempotent
+    queue.Shutdown();  // idempotent
   }
   CHECK(ran == 50);
 }

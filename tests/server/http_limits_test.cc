@@ -51,10 +51,12 @@ ServerOptions LimitOptions() {
 struct LimitServer {
   explicit LimitServer(ServerOptions options)
       : server(std::move(options), clock, random, core::MakeNullLogger(), metrics) {
-    server.Get("/hello", [](const httplib::Request&, httplib::Response& res,
-                            const RequestContext&) { res.set_content("hi", "text/plain"); });
-    server.Post("/echo", [](const httplib::Request& req, httplib::Response& res,
-                            const RequestContext&) { res.set_content(req.body, "text/plain"); });
+    server.Get("/hello", [](const Request&, Response& res, const RequestContext&) {
+      res.SetContent("hi", "text/plain");
+    });
+    server.Post("/echo", [](const Request& req, Response& res, const RequestContext&) {
+      res.SetContent(req.body, "text/plain");
+    });
     const core::Status started = server.Start();
     INFO(started.ToString());
     REQUIRE(started.ok());
@@ -279,8 +281,7 @@ TEST_CASE("HttpServer refuses to start with a malformed route pattern", "[unit]"
   core::FakeRandom random;
   core::MetricsRegistry metrics;
   HttpServer server(LimitOptions(), clock, random, core::MakeNullLogger(), metrics);
-  server.Get("/items/{id",
-             [](const httplib::Request&, httplib::Response&, const RequestContext&) {});
+  server.Get("/items/{id", [](const Request&, Response&, const RequestContext&) {});
   const core::Status started = server.Start();
   CHECK(started.code() == core::StatusCode::kInvalidArgument);
   CHECK(started.message().find("/items/{id") != std::string::npos);

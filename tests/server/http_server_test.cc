@@ -1,6 +1,7 @@
 #include "src/server/http_server.h"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <sys/socket.h>
@@ -75,13 +76,12 @@ struct TestServer {
 };
 
 void AddEchoRoutes(HttpServer& server) {
-  server.Get("/hello", [](const httplib::Request&, httplib::Response& res, const RequestContext&) {
-    res.set_content("hi", "text/plain");
+  server.Get("/hello", [](const Request&, Response& res, const RequestContext&) {
+    res.SetContent("hi", "text/plain");
   });
-  server.Post("/echo",
-              [](const httplib::Request& req, httplib::Response& res, const RequestContext&) {
-                res.set_content(std::to_string(req.body.size()) + ":" + req.body, "text/plain");
-              });
+  server.Post("/echo", [](const Request& req, Response& res, const RequestContext&) {
+    res.SetContent(std::to_string(req.body.size()) + ":" + req.body, "text/plain");
+  });
 }
 
 nlohmann::json ParseJson(const std::string& text) {
@@ -198,12 +198,12 @@ TEST_CASE("HttpStatusFor maps canonical codes to HTTP statuses", "[unit]") {
 }
 
 TEST_CASE("WriteStatusError writes the code name and message as JSON", "[unit]") {
-  httplib::Response res;
-  res.set_header("Content-Type", "text/plain");
+  Response res;
+  res.SetHeader("Content-Type", "text/plain");
   WriteStatusError(res, core::NotFoundError("no customer 42"), "rid-1");
   CHECK(res.status == 404);
-  CHECK(res.get_header_value_count("Content-Type") == 1);
-  CHECK(res.get_header_value("Content-Type") == "application/json");
+  CHECK(res.headers.count("Content-Type") == 1);
+  CHECK(res.Header("Content-Type") == "application/json");
   const auto json = ParseJson(res.body);
   CHECK(json["error"]["code"] == "not_found");
   CHECK(json["error"]["message"] == "no customer 42");
@@ -211,7 +211,7 @@ TEST_CASE("WriteStatusError writes the code name and message as JSON", "[unit]")
 }
 
 TEST_CASE("WriteStatusError replaces an Internal message with a generic one", "[unit]") {
-  httplib::Response res;
+  Response res;
   WriteStatusError(res, core::InternalError("sqlite: disk I/O error at /var/lib/x"), "rid-2");
   CHECK(res.status == 500);
   const auto json = ParseJson(res.body);
@@ -221,7 +221,7 @@ TEST_CASE("WriteStatusError replaces an Internal message with a generic one", "[
 }
 
 TEST_CASE("WriteJsonError escapes the message and survives invalid UTF-8", "[unit]") {
-  httplib::Response res;
+  Response res;
   WriteJsonError(res, 400, "invalid_argument", "bad \"field\" \xff", "rid-3");
   CHECK(res.status == 400);
   const auto json = ParseJson(res.body);
@@ -246,12 +246,11 @@ TEST_CASE("HttpServer answers a registered GET route", "[integration]") {
 
 TEST_CASE("HttpServer passes the route name and request id to the handler", "[integration]") {
   TestServer ts;
-  ts.server.Get("/items/{id}",
-                [](const httplib::Request&, httplib::Response& res, const RequestContext& context) {
-                  res.set_content(context.route + " " + context.request_id + " " +
-                                      std::string(context.params.Get("id")),
-                                  "text/plain");
-                });
+  ts.server.Get("/items/{id}", [](const Request&, Response& res, const RequestContext& context) {
+    res.SetContent(
+        context.route + " " + context.request_id + " " + std::string(context.params.Get("id")),
+        "text/plain");
+  });
   REQUIRE(ts.server.Start().ok());
   auto res = ts.Client().Get("/items/42", {{"X-Request-Id", "abc-123"}});
   REQUIRE(res);
@@ -383,9 +382,8 @@ TEST_CASE("HttpServer serves PUT, PATCH and DELETE routes with their bodies once
           "[integration]") {
   TestServer ts;
   AddEchoRoutes(ts.server);
-  const auto echo = [](const httplib::Request& req, httplib::Response& res,
-                       const RequestContext& ctx) {
-    res.set_content(ctx.route + ":" + req.body, "text/plain");
+  const auto echo = [](const Request& req, Response& res, const RequestContext& ctx) {
+    res.SetContent(ctx.route + ":" + req.body, "text/plain");
   };
   ts.server.Put("/thing", echo);
   ts.server.Patch("/thing", echo);
@@ -448,13 +446,11 @@ TEST_CASE("HttpServer answers 414 with a JSON error for a request target over 8 
 TEST_CASE("HttpServer answers 500 JSON when a handler throws and keeps serving", "[integration]") {
   TestServer ts;
   AddEchoRoutes(ts.server);
-  ts.server.Get("/boom",
-                [](const httplib::Request&, httplib::Response& res, const RequestContext&) {
-                  res.set_content("partial", "text/plain");
-                  throw std::runtime_error("secret detail: db password wrong");
-                });
-  ts.server.Get("/boom-int", [](const httplib::Request&, httplib::Response&,
-                                const RequestContext&) { throw 42; });
+  ts.server.Get("/boom", [](const Request&, Response& res, const RequestContext&) {
+    res.SetContent("partial", "text/plain");
+    throw std::runtime_error("secret detail: db password wrong");
+  });
+  ts.server.Get("/boom-int", [](const Request&, Response&, const RequestContext&) { throw 42; });
   REQUIRE(ts.server.Start().ok());
   auto client = ts.Client();
   auto res = client.Get("/boom");
@@ -473,12 +469,11 @@ TEST_CASE("HttpServer answers 500 JSON when a handler throws and keeps serving",
 TEST_CASE("HttpServer fills the JSON body when a handler sets only an error status",
           "[integration]") {
   TestServer ts;
-  ts.server.Get("/forbidden", [](const httplib::Request&, httplib::Response& res,
-                                 const RequestContext&) { res.status = 403; });
-  ts.server.Get("/custom",
-                [](const httplib::Request&, httplib::Response& res, const RequestContext& ctx) {
-                  WriteStatusError(res, core::InvalidArgumentError("bad cursor"), ctx.request_id);
-                });
+  ts.server.Get("/forbidden",
+                [](const Request&, Response& res, const RequestContext&) { res.status = 403; });
+  ts.server.Get("/custom", [](const Request&, Response& res, const RequestContext& ctx) {
+    WriteStatusError(res, core::InvalidArgumentError("bad cursor"), ctx.request_id);
+  });
   REQUIRE(ts.server.Start().ok());
   auto client = ts.Client();
   auto forbidden = client.Get("/forbidden");
@@ -679,12 +674,11 @@ TEST_CASE("HttpServer counts requests per route, method and status", "[integrati
 TEST_CASE("HttpServer Stop lets an in-flight request finish", "[integration]") {
   TestServer ts;
   std::atomic<bool> entered{false};
-  ts.server.Get("/slow",
-                [&](const httplib::Request&, httplib::Response& res, const RequestContext&) {
-                  entered = true;
-                  std::this_thread::sleep_for(milliseconds(300));
-                  res.set_content("done", "text/plain");
-                });
+  ts.server.Get("/slow", [&](const Request&, Response& res, const RequestContext&) {
+    entered = true;
+    std::this_thread::sleep_for(milliseconds(300));
+    res.SetContent("done", "text/plain");
+  });
   REQUIRE(ts.server.Start().ok());
   httplib::Result result(nullptr, httplib::Error::Unknown);
   std::thread client([&] { result = ts.Client().Get("/slow"); });
@@ -755,7 +749,7 @@ struct ParkedResponders {
   std::vector<Responder> parked;
 
   AsyncHandler Handler() {
-    return [this](const httplib::Request&, const RequestContext&, Responder responder) {
+    return [this](const Request&, const RequestContext&, Responder responder) {
       std::lock_guard lock(mu);
       parked.push_back(std::move(responder));
     };
@@ -770,10 +764,10 @@ struct ParkedResponders {
   }
 };
 
-httplib::Response TextResponse(int status, const std::string& body) {
-  httplib::Response res;
+Response TextResponse(int status, const std::string& body) {
+  Response res;
   res.status = status;
-  res.set_content(body, "text/plain");
+  res.SetContent(body, "text/plain");
   return res;
 }
 
@@ -804,11 +798,11 @@ TEST_CASE("HttpServer answers an async route from another thread after the handl
 TEST_CASE("HttpServer async handler gets the body, captures and query parameters",
           "[integration]") {
   TestServer ts;
-  ts.server.PostAsync("/items/{id}", [](const httplib::Request& req, const RequestContext& ctx,
-                                        Responder responder) {
-    responder.Send(TextResponse(200, ctx.route + " " + std::string(ctx.params.At(0)) + " " +
-                                         req.get_param_value("q") + " " + req.body));
-  });
+  ts.server.PostAsync(
+      "/items/{id}", [](const Request& req, const RequestContext& ctx, Responder responder) {
+        responder.Send(TextResponse(200, ctx.route + " " + std::string(ctx.params.At(0)) + " " +
+                                             req.Param("q") + " " + req.body));
+      });
   REQUIRE(ts.server.Start().ok());
   auto res = ts.Client().Post("/items/42?q=a%20b", "payload", "text/plain");
   REQUIRE(res);
@@ -847,13 +841,13 @@ TEST_CASE("HttpServer Responder answers exactly once whichever copy sends first"
 TEST_CASE("HttpServer answers 500 when an async handler drops its responder or throws",
           "[integration]") {
   TestServer ts;
-  ts.server.GetAsync("/dropped", [](const httplib::Request&, const RequestContext&, Responder) {});
-  ts.server.GetAsync("/throws", [](const httplib::Request&, const RequestContext&, Responder) {
+  ts.server.GetAsync("/dropped", [](const Request&, const RequestContext&, Responder) {});
+  ts.server.GetAsync("/throws", [](const Request&, const RequestContext&, Responder) {
     throw std::runtime_error("secret detail");
   });
   ts.server.GetAsync("/empty-error",
-                     [](const httplib::Request&, const RequestContext&, Responder responder) {
-                       httplib::Response res;
+                     [](const Request&, const RequestContext&, Responder responder) {
+                       Response res;
                        res.status = 429;
                        responder.Send(std::move(res));
                      });
@@ -956,13 +950,12 @@ TEST_CASE("HttpServer runs ordinary handlers off the event loop", "[integration]
   std::condition_variable cv;
   bool hello_answered = false;
   std::atomic<bool> entered{false};
-  ts.server.Get("/block",
-                [&](const httplib::Request&, httplib::Response& res, const RequestContext&) {
-                  entered = true;
-                  std::unique_lock lock(mu);
-                  cv.wait(lock, [&] { return hello_answered; });
-                  res.set_content("unblocked", "text/plain");
-                });
+  ts.server.Get("/block", [&](const Request&, Response& res, const RequestContext&) {
+    entered = true;
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return hello_answered; });
+    res.SetContent("unblocked", "text/plain");
+  });
   REQUIRE(ts.server.Start().ok());
   httplib::Result blocked(nullptr, httplib::Error::Unknown);
   std::thread client([&] { blocked = ts.Client().Get("/block"); });
@@ -1038,11 +1031,10 @@ TEST_CASE("HttpServer answers 413 to an async route's oversized body without cal
           "[integration]") {
   TestServer ts;
   std::atomic<int> calls{0};
-  ts.server.PostAsync("/async",
-                      [&](const httplib::Request&, const RequestContext&, Responder responder) {
-                        ++calls;
-                        responder.Send(TextResponse(200, "ok"));
-                      });
+  ts.server.PostAsync("/async", [&](const Request&, const RequestContext&, Responder responder) {
+    ++calls;
+    responder.Send(TextResponse(200, "ok"));
+  });
   REQUIRE(ts.server.Start().ok());
   auto client = ts.Client();
   client.set_keep_alive(true);
