@@ -30,8 +30,11 @@
 
 namespace scrm::storage {
 
-// Thread-safe as its repositories are. Does not own the Database, which must outlive it.
-struct ProfileStore {
+// Thread-safe as its repositories are. Does not own the Database, which must outlive it. The
+// repositories are public members: callers name the one they write through
+// (store.customers.Update(txn, customer)).
+class ProfileStore {
+ public:
   static constexpr size_t kMaxListLimit = storage::kMaxListLimit;
 
   explicit ProfileStore(Database& database);
