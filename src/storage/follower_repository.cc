@@ -82,19 +82,12 @@ StatusOr<int64_t> FollowerRepository::Put(WriteTxn& txn, const model::Follower& 
 
 StatusOr<std::vector<int64_t>> FollowerRepository::MoveAll(WriteTxn& txn, int64_t from,
                                                            int64_t to) {
-  return Guarded([&]() -> StatusOr<std::vector<int64_t>> {
-    std::vector<int64_t> ids =
-        QueryIds(txn.statements(), kSelectMovableFollowerIds, from, to, /*bind_second=*/true);
-    MoveByIds(txn.statements(), kMoveFollower, ids, to);
-    return ids;
-  });
+  return MoveAllRows(txn, kSelectMovableFollowerIds, kMoveFollower, from, to,
+                     /*select_binds_to=*/true);
 }
 
 Status FollowerRepository::MoveById(WriteTxn& txn, std::span<const int64_t> ids, int64_t to) {
-  return Guarded([&]() -> Status {
-    MoveByIds(txn.statements(), kMoveFollower, ids, to);
-    return core::OkStatus();
-  });
+  return MoveRowsById(txn, kMoveFollower, ids, to);
 }
 
 }  // namespace scrm::storage

@@ -144,18 +144,12 @@ StatusOr<std::vector<model::Identity>> IdentityRepository::List(Session& session
 
 StatusOr<std::vector<int64_t>> IdentityRepository::MoveAll(WriteTxn& txn, int64_t from,
                                                            int64_t to) {
-  return Guarded([&]() -> StatusOr<std::vector<int64_t>> {
-    std::vector<int64_t> ids = QueryIds(txn.statements(), kSelectIdentityIdsOfCustomer, from);
-    MoveByIds(txn.statements(), kMoveIdentity, ids, to);
-    return ids;
-  });
+  return MoveAllRows(txn, kSelectIdentityIdsOfCustomer, kMoveIdentity, from, to,
+                     /*select_binds_to=*/false);
 }
 
 Status IdentityRepository::MoveById(WriteTxn& txn, std::span<const int64_t> ids, int64_t to) {
-  return Guarded([&]() -> Status {
-    MoveByIds(txn.statements(), kMoveIdentity, ids, to);
-    return core::OkStatus();
-  });
+  return MoveRowsById(txn, kMoveIdentity, ids, to);
 }
 
 }  // namespace scrm::storage

@@ -15,6 +15,7 @@
 #include "src/core/status.h"
 #include "src/storage/database.h"
 #include "src/storage/list_limit.h"
+#include "src/storage/write_txn.h"
 
 namespace scrm::storage {
 
@@ -71,10 +72,14 @@ inline std::optional<int64_t> OptionalInt(const SQLite::Column& column) {
 // InvalidArgument unless 1 <= limit <= kMaxListLimit.
 core::Status ValidateLimit(size_t limit);
 
-// Ids from a query with one parameter (?1), or two (?1, ?2) when bind_second. Throws.
-std::vector<int64_t> QueryIds(StatementCache& s, const char* sql, int64_t first, int64_t second = 0,
-                              bool bind_second = false);
-// Runs `sql` (UPDATE ... SET customer_id = ?1 WHERE id = ?2) for each id. Throws.
-void MoveByIds(StatementCache& s, const char* sql, std::span<const int64_t> ids, int64_t to);
+// Moving a customer's rows of one table to another customer (a merge) and back (its undo).
+// MoveAllRows runs `select_ids` (?1 = from, and ?2 = to when select_binds_to: a query that leaves
+// behind the rows `to` has already) and `move` (UPDATE ... SET customer_id = ?1 WHERE id = ?2)
+// for each id it returns; the ids moved, ascending. MoveRowsById runs `move` for the given ids.
+core::StatusOr<std::vector<int64_t>> MoveAllRows(WriteTxn& txn, const char* select_ids,
+                                                 const char* move, int64_t from, int64_t to,
+                                                 bool select_binds_to);
+core::Status MoveRowsById(WriteTxn& txn, const char* move, std::span<const int64_t> ids,
+                          int64_t to);
 
 }  // namespace scrm::storage

@@ -139,18 +139,11 @@ StatusOr<std::vector<model::FollowUpTask>> TaskRepository::List(const TaskFilter
 }
 
 StatusOr<std::vector<int64_t>> TaskRepository::MoveAll(WriteTxn& txn, int64_t from, int64_t to) {
-  return Guarded([&]() -> StatusOr<std::vector<int64_t>> {
-    std::vector<int64_t> ids = QueryIds(txn.statements(), kSelectTaskIdsOfCustomer, from);
-    MoveByIds(txn.statements(), kMoveTask, ids, to);
-    return ids;
-  });
+  return MoveAllRows(txn, kSelectTaskIdsOfCustomer, kMoveTask, from, to, /*select_binds_to=*/false);
 }
 
 Status TaskRepository::MoveById(WriteTxn& txn, std::span<const int64_t> ids, int64_t to) {
-  return Guarded([&]() -> Status {
-    MoveByIds(txn.statements(), kMoveTask, ids, to);
-    return core::OkStatus();
-  });
+  return MoveRowsById(txn, kMoveTask, ids, to);
 }
 
 }  // namespace scrm::storage

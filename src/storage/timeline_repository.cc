@@ -90,19 +90,12 @@ StatusOr<std::vector<model::TimelineEntry>> TimelineRepository::List(int64_t cus
 
 StatusOr<std::vector<int64_t>> TimelineRepository::MoveAll(WriteTxn& txn, int64_t from,
                                                            int64_t to) {
-  return Guarded([&]() -> StatusOr<std::vector<int64_t>> {
-    std::vector<int64_t> ids =
-        QueryIds(txn.statements(), kSelectMovableTimelineIds, from, to, /*bind_second=*/true);
-    MoveByIds(txn.statements(), kMoveTimelineEntry, ids, to);
-    return ids;
-  });
+  return MoveAllRows(txn, kSelectMovableTimelineIds, kMoveTimelineEntry, from, to,
+                     /*select_binds_to=*/true);
 }
 
 Status TimelineRepository::MoveById(WriteTxn& txn, std::span<const int64_t> ids, int64_t to) {
-  return Guarded([&]() -> Status {
-    MoveByIds(txn.statements(), kMoveTimelineEntry, ids, to);
-    return core::OkStatus();
-  });
+  return MoveRowsById(txn, kMoveTimelineEntry, ids, to);
 }
 
 }  // namespace scrm::storage

@@ -19,8 +19,9 @@ class Database;
 class StatementCache;
 
 // A connection and its statement cache, valid only inside the Database call that handed it out.
-// Repositories (src/storage) use statements() and connection(); nothing outside storage can, as
-// neither type is defined there. Not thread-safe: one thread, the caller of that Database call.
+// Repositories (src/storage) use statements() and connection(); outside storage SQLite's types
+// are incomplete, so other modules only pass a Session on. Not thread-safe: one thread, the
+// caller of that Database call.
 class Session {
  public:
   Session(const Session&) = delete;
