@@ -52,6 +52,17 @@ constexpr char kSelectCustomersByTagPage[] =
     " AND (?5 IS NULL OR EXISTS (SELECT 1 FROM identities i WHERE i.value = ?5"
     " AND i.customer_id = c.id) OR c.attributes_json LIKE ?6 ESCAPE '\\')"
     " ORDER BY ct.customer_id LIMIT ?7";
+// MarkInactive: the last id of the page, so that the range (after, last] is what one call looks
+// at; then rule L7 (tagger::StageAfterInactivity) on it: active stages only, at_risk and lost
+// stay. The stage is tested with OR, not IN (see migration 6).
+constexpr char kSelectPageEnd[] =
+    "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?)";
+constexpr char kMarkInactive[] =
+    "UPDATE customers SET stage = 'at_risk', stage_reason = 'inactive', stage_staff = '', "
+    "updated_at_ms = ?1 WHERE id > ?2 AND id <= ?3 AND merged_into IS NULL AND "
+    "(stage = 'new' OR stage = 'engaged' OR stage = 'customer' OR stage = 'repeat') AND "
+    "(CASE WHEN last_interaction_at_ms > 0 THEN last_interaction_at_ms ELSE created_at_ms END) "
+    "<= ?4";
 
 // Binds every column but id of kInsertCustomer / kUpdateCustomer (1..15).
 void BindCustomer(SQLite::Statement& st, const model::Customer& c) {
@@ -117,6 +128,43 @@ Status CustomerRepository::Update(WriteTxn& txn, const model::Customer& customer
       return core::NotFoundError("customer " + std::to_string(customer.id) + " not found");
     }
     return core::OkStatus();
+  });
+}
+
+StatusOr<InactivePage> CustomerRepository::MarkInactive(WriteTxn& txn, int64_t after_id,
+                                                        size_t page, int64_t cutoff_ms,
+                                                        int64_t now_ms) {
+  if (page < 1 || page > kMaxInactivePage) {
+    return core::InvalidArgumentError("page must be within 1.." + std::to_string(kMaxInactivePage));
+  }
+  return Guarded([&]() -> StatusOr<InactivePage> {
+    InactivePage result;
+    int64_t count = 0;
+    int64_t last_id = 0;
+    {
+      SQLite::Statement& end = txn.statements().Prepared(kSelectPageEnd);
+      Done done(end);
+      end.bind(1, after_id);
+      end.bind(2, static_cast<int64_t>(page));
+      end.executeStep();
+      count = end.getColumn(1).getInt64();
+      last_id = end.getColumn(0).getInt64();
+    }
+    if (count == 0) {
+      result.next_after_id = after_id;
+      result.done = true;
+      return result;
+    }
+    SQLite::Statement& mark = txn.statements().Prepared(kMarkInactive);
+    Done done(mark);
+    mark.bind(1, now_ms);
+    mark.bind(2, after_id);
+    mark.bind(3, last_id);
+    mark.bind(4, cutoff_ms);
+    result.marked = mark.exec();
+    result.next_after_id = last_id;
+    result.done = count < static_cast<int64_t>(page);
+    return result;
   });
 }
 

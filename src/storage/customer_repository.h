@@ -35,6 +35,13 @@ struct CustomerFilter {
   size_t limit = 50;  // 1..kMaxListLimit
 };
 
+// One page of CustomerRepository::MarkInactive.
+struct InactivePage {
+  int64_t next_after_id = 0;  // pass as after_id for the next page
+  bool done = false;          // no customer after next_after_id
+  int64_t marked = 0;         // customers moved to at_risk by this page
+};
+
 // Thread-safe: the methods that take a WriteTxn / Session run on its connection (its thread);
 // List runs on a read connection of the Database, which it does not own. Errors come back as
 // Status (sqlite_errors.h), never as exceptions; a read connection's errors as WithReader's.
@@ -48,6 +55,14 @@ class CustomerRepository {
   core::StatusOr<model::Customer> Get(Session& session, int64_t customer_id);
   // Writes every field of customer.id's row. NotFound when there is no such row.
   core::Status Update(WriteTxn& txn, const model::Customer& customer);
+  // The lifecycle sweep (docs/tagging.md rule L7): looks at up to `page` (1..kMaxInactivePage)
+  // customers with id > after_id (merged ones are skipped) and moves those in an active stage
+  // (new, engaged, customer, repeat) whose last activity — the last interaction, or the creation
+  // when there was none (a backfilled contact) — is at or before cutoff_ms to at_risk, reason
+  // "inactive", updated_at_ms = now_ms.
+  static constexpr size_t kMaxInactivePage = 10000;
+  core::StatusOr<InactivePage> MarkInactive(WriteTxn& txn, int64_t after_id, size_t page,
+                                            int64_t cutoff_ms, int64_t now_ms);
   // A page of customers (CustomerFilter), on a read connection. InvalidArgument for a limit out
   // of range.
   core::StatusOr<std::vector<model::Customer>> List(const CustomerFilter& filter);
