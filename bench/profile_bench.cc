@@ -9,9 +9,9 @@
 //    counters, followers, stage, tasks, effects and cursor, one transaction per chunk. Timed from
 //    Start until the cursor reaches the last id. WAL, synchronous=normal, a fresh file.
 // 2. Capacity: C customers (default 1,000,000) with one openid and 20 scored tags each (500 tags
-//    in 25 groups), written through ProfileTxn in batches; reports the file size, what each
-//    table and index takes (dbstat), the bytes per customer tag, and the process RSS. With
-//    C < 1,000,000 the 1M figure is extrapolated linearly (and says so).
+//    in 25 groups), written through a WriteTxn and the profile repositories in batches; reports the
+//    file size, what each table and index takes (dbstat), the bytes per customer tag, and the
+//    process RSS. With C < 1,000,000 the 1M figure is extrapolated linearly (and says so).
 //
 // Prints markdown table rows (lines starting with "|"). Usage:
 //   profile_bench [interactions] [customers] [dir] [chunk_size]
@@ -313,13 +313,13 @@ int RunCapacity(const std::string& dir, uint64_t customers) {
   scrm::model::TagGroup defaults;
   for (uint64_t first = 0; first < customers; first += kBatch) {
     const uint64_t end = std::min(customers, first + kBatch);
-    const Status s = store.RunInTransaction([&](scrm::storage::ProfileTxn& txn) -> Status {
+    const Status s = db->InTransaction([&](scrm::storage::WriteTxn& txn) -> Status {
       std::vector<int64_t> tag_ids;
       for (int g = 0; g < kGroups; ++g) {
         for (int t = 0; t < kTagsPerGroup; ++t) {
-          SCRM_ASSIGN_OR_RETURN(
-              const scrm::model::TagDetail tag,
-              txn.GetOrCreateTag("分组" + std::to_string(g), "标签" + std::to_string(t), defaults));
+          SCRM_ASSIGN_OR_RETURN(const scrm::model::TagDetail tag,
+                                store.tags.GetOrCreate(txn, "分组" + std::to_string(g),
+                                                       "标签" + std::to_string(t), defaults));
           tag_ids.push_back(tag.tag.id);
         }
       }
@@ -333,7 +333,7 @@ int RunCapacity(const std::string& dir, uint64_t customers) {
         customer.last_interaction_at_ms = now_ms - static_cast<int64_t>(n % 30) * kDayMs;
         customer.created_at_ms = customer.first_interaction_at_ms;
         customer.updated_at_ms = customer.last_interaction_at_ms;
-        SCRM_ASSIGN_OR_RETURN(const int64_t id, txn.CreateCustomer(customer));
+        SCRM_ASSIGN_OR_RETURN(const int64_t id, store.customers.Create(txn, customer));
         scrm::model::Identity openid{0,
                                      id,
                                      "oa",
@@ -341,7 +341,7 @@ int RunCapacity(const std::string& dir, uint64_t customers) {
                                      scrm::model::IdentityKind::kOpenid,
                                      PlatformId('o', n),
                                      customer.created_at_ms};
-        SCRM_RETURN_IF_ERROR(txn.AddIdentity(openid));
+        SCRM_RETURN_IF_ERROR(store.identities.Add(txn, openid));
         // 20 distinct tags of the 500, scores and evidence as rules leave them.
         std::vector<int64_t> chosen;
         while (chosen.size() < kTagsPerCustomer) {
@@ -358,7 +358,7 @@ int RunCapacity(const std::string& dir, uint64_t customers) {
           row.evidence_rule_id = static_cast<int64_t>(1 + stream.Below(1000));
           row.evidence_rule_version = 1;
           row.evidence_interaction_id = (row.updated_at_ms << 16) + static_cast<int64_t>(n % 65536);
-          SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(row));
+          SCRM_RETURN_IF_ERROR(store.customer_tags.Put(txn, row));
         }
       }
       return scrm::core::OkStatus();

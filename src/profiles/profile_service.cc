@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <set>
 #include <string>
 #include <utility>
@@ -42,6 +43,20 @@ constexpr int kMaxMergeHops = 16;
 constexpr double kScoreEpsilon = 1e-9;
 constexpr std::string_view kLostAlertPrefix = "流失提醒：";
 
+// One write transaction and the profile repositories that run their statements in it.
+struct Txn {
+  storage::WriteTxn& write;
+  storage::ProfileStore& store;
+};
+
+// Runs fn in one write transaction of the store's database (storage::Database::InTransaction).
+Status InTransaction(storage::ProfileStore& store, const std::function<Status(Txn&)>& fn) {
+  return store.db.InTransaction([&](storage::WriteTxn& write) -> Status {
+    Txn txn{write, store};
+    return fn(txn);
+  });
+}
+
 // The identity an interaction names, as stored (see model::Identity).
 struct IdentityKey {
   std::string_view platform;
@@ -67,7 +82,7 @@ std::optional<IdentityKey> PrimaryIdentity(const model::Interaction& it) {
 
 // Queues the enrichment of a customer just created from `identity` (ProfileServiceOptions::
 // enrichment_accounts), in the transaction that created it.
-Status EnqueueEnrichment(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
+Status EnqueueEnrichment(Txn& txn, const ProfileServiceOptions& options,
                          const IdentityKey& identity, int64_t now_ms) {
   if (!options.enrichment_accounts.contains(identity.account_id)) return core::OkStatus();
   storage::OutboxJob job;
@@ -78,7 +93,7 @@ Status EnqueueEnrichment(storage::ProfileTxn& txn, const ProfileServiceOptions& 
       {std::string(identity.platform), identity.kind, std::string(identity.value)});
   job.due_at_ms = now_ms;
   // false = queued before (a replay of the interaction that created the customer): fine.
-  return txn.EnqueueJob(job, now_ms).status();
+  return txn.store.outbox.Enqueue(txn.write, job, now_ms).status();
 }
 
 // The platform an identity of this kind names a customer on, when tags can be pushed to it:
@@ -96,13 +111,13 @@ bool MappedOn(const model::TagDetail& tag, std::string_view platform) {
 // only those where `tag` is mapped, when one is given. Coalesced: a job that waits unclaimed
 // for the customer and account already will read this change when it runs.
 // Returns for how many accounts a job was queued or is waiting already.
-StatusOr<size_t> QueueTagPushCounted(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
+StatusOr<size_t> QueueTagPushCounted(Txn& txn, const ProfileServiceOptions& options,
                                      int64_t customer_id, const model::TagDetail* tag,
                                      int64_t now_ms) {
   size_t accounts = 0;
   if (options.tag_push_accounts.empty()) return accounts;
   SCRM_ASSIGN_OR_RETURN(const std::vector<model::Identity> identities,
-                        txn.ListIdentities(customer_id));
+                        txn.store.identities.List(txn.write, customer_id));
   for (const model::Identity& identity : identities) {
     if (!IsPushIdentity(identity) || !options.tag_push_accounts.contains(identity.account_id)) {
       continue;
@@ -114,14 +129,14 @@ StatusOr<size_t> QueueTagPushCounted(storage::ProfileTxn& txn, const ProfileServ
     job.dedupe_key = TagPushKeyPrefix(identity.account_id, customer_id);
     job.payload_json = model::EncodeTagPushPayload({customer_id});
     job.due_at_ms = now_ms;
-    SCRM_RETURN_IF_ERROR(txn.EnqueueCoalescedJob(job, now_ms).status());
+    SCRM_RETURN_IF_ERROR(txn.store.outbox.EnqueueCoalesced(txn.write, job, now_ms).status());
     ++accounts;
   }
   return accounts;
 }
 
-Status QueueTagPush(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
-                    int64_t customer_id, const model::TagDetail* tag, int64_t now_ms) {
+Status QueueTagPush(Txn& txn, const ProfileServiceOptions& options, int64_t customer_id,
+                    const model::TagDetail* tag, int64_t now_ms) {
   return QueueTagPushCounted(txn, options, customer_id, tag, now_ms).status();
 }
 
@@ -139,9 +154,8 @@ bool Pushable(const std::optional<model::CustomerTag>& row, const model::TagDeta
 // A local change of one customer tag (rule, manual, API removal): queues a push when the tag is
 // mapped and the change made the customer start or stop holding it. A weight that leaves a held
 // tag held, and a replay (which changes nothing), queue nothing.
-Status NoteTagChange(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
-                     int64_t customer_id, const model::TagDetail& tag,
-                     const std::optional<model::CustomerTag>& before,
+Status NoteTagChange(Txn& txn, const ProfileServiceOptions& options, int64_t customer_id,
+                     const model::TagDetail& tag, const std::optional<model::CustomerTag>& before,
                      const std::optional<model::CustomerTag>& after, int64_t now_ms) {
   if (options.tag_push_accounts.empty()) return core::OkStatus();
   if (!MappedOn(tag, "wecom") && !MappedOn(tag, "oa")) return core::OkStatus();
@@ -151,13 +165,13 @@ Status NoteTagChange(storage::ProfileTxn& txn, const ProfileServiceOptions& opti
 
 // Whether the customer holds a tag the push job would put on `platform`: a new follow relation
 // then needs a push (the job only sends what that relation lacks).
-StatusOr<bool> HoldsPushableTag(storage::ProfileTxn& txn, int64_t customer_id,
-                                std::string_view platform, int64_t now_ms) {
+StatusOr<bool> HoldsPushableTag(Txn& txn, int64_t customer_id, std::string_view platform,
+                                int64_t now_ms) {
   SCRM_ASSIGN_OR_RETURN(const std::vector<model::CustomerTag> rows,
-                        txn.ListCustomerTags(customer_id));
+                        txn.store.customer_tags.List(txn.write, customer_id));
   for (const model::CustomerTag& row : rows) {
     if (row.source == model::TagSource::kPlatform) continue;
-    SCRM_ASSIGN_OR_RETURN(const model::TagDetail tag, txn.GetTag(row.tag_id));
+    SCRM_ASSIGN_OR_RETURN(const model::TagDetail tag, txn.store.tags.Get(txn.write, row.tag_id));
     if (MappedOn(tag, platform) && Pushable(row, tag, now_ms)) return true;
   }
   return false;
@@ -167,13 +181,13 @@ StatusOr<bool> HoldsPushableTag(storage::ProfileTxn& txn, int64_t customer_id,
 // source get a push, which adds it under its new id (docs/outbound.md "Tag push"). `newly` is
 // the tag with only the mappings that are new in this change, so that only the accounts of
 // those platforms are queued. Returns how many customers got a push queued.
-StatusOr<int64_t> QueueHolderPushes(storage::ProfileTxn& txn, const ProfileServiceOptions& options,
+StatusOr<int64_t> QueueHolderPushes(Txn& txn, const ProfileServiceOptions& options,
                                     const model::TagDetail& newly, int64_t now_ms) {
   int64_t customers = 0;
   if (options.tag_push_accounts.empty()) return customers;
   if (!MappedOn(newly, "wecom") && !MappedOn(newly, "oa")) return customers;
   SCRM_ASSIGN_OR_RETURN(const std::vector<model::CustomerTag> rows,
-                        txn.ListLocalTagHolders(newly.tag.id));
+                        txn.store.customer_tags.ListLocalHolders(txn.write, newly.tag.id));
   for (const model::CustomerTag& row : rows) {
     if (!Pushable(row, newly, now_ms)) continue;
     SCRM_ASSIGN_OR_RETURN(const size_t accounts,
@@ -244,7 +258,7 @@ std::string Summary(const model::Interaction& it, size_t max_bytes) {
 // than that ahead of ours — and callbacks that far off are refused as replays anyway.
 class TimelineWindowCounter final : public tagger::WindowCounter {
  public:
-  TimelineWindowCounter(storage::ProfileTxn& txn, int64_t customer_id, const model::Interaction& it)
+  TimelineWindowCounter(Txn& txn, int64_t customer_id, const model::Interaction& it)
       : txn_(txn),
         customer_id_(customer_id),
         until_ms_(it.occurred_at_ms),
@@ -259,8 +273,9 @@ class TimelineWindowCounter final : public tagger::WindowCounter {
           kinds.begin() + static_cast<std::ptrdiff_t>(i)) {
         continue;  // a kind listed twice counts once
       }
-      StatusOr<int64_t> count = txn_.CountTimeline(customer_id_, model::KindName(kinds[i]),
-                                                   since_ms, until_ms_, first_id, interaction_id_);
+      StatusOr<int64_t> count =
+          txn_.store.timeline.Count(txn_.write, customer_id_, model::KindName(kinds[i]), since_ms,
+                                    until_ms_, first_id, interaction_id_);
       if (!count.ok()) {
         if (status_.ok()) status_ = count.status();
         continue;
@@ -274,7 +289,7 @@ class TimelineWindowCounter final : public tagger::WindowCounter {
   const Status& status() const { return status_; }
 
  private:
-  storage::ProfileTxn& txn_;
+  Txn& txn_;
   const int64_t customer_id_;
   const int64_t until_ms_;
   const int64_t interaction_id_;
@@ -283,7 +298,7 @@ class TimelineWindowCounter final : public tagger::WindowCounter {
 
 // One interaction being applied.
 struct ApplyContext {
-  storage::ProfileTxn& txn;
+  Txn& txn;
   const model::Interaction& it;
   const ProfileServiceOptions& options;
   int64_t now_ms = 0;
@@ -293,14 +308,14 @@ struct ApplyContext {
 // Adds `weight` at `at_ms` to the customer's score on the tag (decay first, tagger::ApplyDelta)
 // and records the source and evidence; queues a tag push when the customer starts or stops
 // holding a mapped tag (NoteTagChange, evaluated at now_ms). The stored row.
-StatusOr<model::CustomerTag> ApplyTagDelta(storage::ProfileTxn& txn, int64_t customer_id,
+StatusOr<model::CustomerTag> ApplyTagDelta(Txn& txn, int64_t customer_id,
                                            const model::TagDetail& tag, double weight,
                                            int64_t at_ms, model::TagSource source, int64_t rule_id,
                                            int rule_version, int64_t interaction_id,
                                            const ProfileServiceOptions& options, int64_t now_ms,
                                            bool decays = true) {
   SCRM_ASSIGN_OR_RETURN(std::optional<model::CustomerTag> stored,
-                        txn.GetCustomerTag(customer_id, tag.tag.id));
+                        txn.store.customer_tags.Get(txn.write, customer_id, tag.tag.id));
   tagger::TagScore score;
   if (stored.has_value()) score = {stored->score, stored->updated_at_ms};
   // The stored score decays (or not: a held manual tag) up to the delta as it was stored.
@@ -322,7 +337,7 @@ StatusOr<model::CustomerTag> ApplyTagDelta(storage::ProfileTxn& txn, int64_t cus
   row.evidence_rule_id = rule_id;
   row.evidence_rule_version = rule_version;
   row.evidence_interaction_id = interaction_id;
-  SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(row));
+  SCRM_RETURN_IF_ERROR(txn.store.customer_tags.Put(txn.write, row));
   SCRM_RETURN_IF_ERROR(NoteTagChange(txn, options, customer_id, tag, stored, row, now_ms));
   return row;
 }
@@ -338,7 +353,8 @@ StatusOr<bool> UpdateFollowers(ApplyContext& c) {
       kind == InteractionKind::kContactAdd || kind == InteractionKind::kContactAddHalf ||
       kind == InteractionKind::kContactDelete || kind == InteractionKind::kFollowUserDelete;
   if (!oa && !wecom) return false;
-  SCRM_ASSIGN_OR_RETURN(std::vector<model::Follower> followers, c.txn.ListFollowers(c.customer.id));
+  SCRM_ASSIGN_OR_RETURN(std::vector<model::Follower> followers,
+                        c.txn.store.followers.List(c.txn.write, c.customer.id));
   const std::string userid = oa ? std::string() : c.it.userid;
   model::Follower row;
   bool exists = false;
@@ -399,10 +415,10 @@ StatusOr<bool> UpdateFollowers(ApplyContext& c) {
     c.customer.owner_userid = successor->userid;
     model::Follower next_owner = *successor;
     next_owner.is_owner = true;
-    SCRM_RETURN_IF_ERROR(c.txn.PutFollower(next_owner));
+    SCRM_RETURN_IF_ERROR(c.txn.store.followers.Put(c.txn.write, next_owner));
   }
   row.is_owner = !userid.empty() && userid == c.customer.owner_userid;
-  SCRM_RETURN_IF_ERROR(c.txn.PutFollower(row));
+  SCRM_RETURN_IF_ERROR(c.txn.store.followers.Put(c.txn.write, row));
   // A member who starts following a customer with pushed tags gets them on this relation too;
   // an OA follower who subscribes again gets the tags it could not get while unsubscribed.
   if (joining && !was_connected && (oa || !userid.empty()) &&
@@ -433,7 +449,7 @@ Status AddLostAlert(ApplyContext& c) {
   task.source_interaction_id = c.it.id;
   task.source_rule_id = 0;
   task.created_at_ms = c.now_ms;
-  return c.txn.AddTask(task).status();
+  return c.txn.store.tasks.Add(c.txn.write, task).status();
 }
 
 // The built-in effects, applied once per interaction: timeline entry, counters, followers and
@@ -450,7 +466,8 @@ Status ApplyBuiltIn(ApplyContext& c) {
   entry.kind = std::string(model::KindName(it.kind));
   entry.at_ms = it.occurred_at_ms;
   entry.summary = Summary(it, c.options.summary_max_bytes);
-  SCRM_ASSIGN_OR_RETURN(const std::optional<int64_t> entry_id, c.txn.AddTimeline(entry));
+  SCRM_ASSIGN_OR_RETURN(const std::optional<int64_t> entry_id,
+                        c.txn.store.timeline.Add(c.txn.write, entry));
   if (!entry_id.has_value()) return core::OkStatus();  // applied before: a replay
 
   const int64_t prior = customer.counters.interactions;
@@ -485,7 +502,7 @@ Status ApplyBuiltIn(ApplyContext& c) {
       std::string(model::LifecycleStageName(customer.stage)) + " -> " +
       std::string(model::LifecycleStageName(transition.stage)) + " (" + transition.reason +
       (transition.staff_userid.empty() ? "" : ", staff " + transition.staff_userid) + ")";
-  SCRM_RETURN_IF_ERROR(c.txn.AddTimeline(stage_entry));
+  SCRM_RETURN_IF_ERROR(c.txn.store.timeline.Add(c.txn.write, stage_entry));
   customer.stage = transition.stage;
   customer.stage_reason = transition.reason;
   customer.stage_staff = transition.staff_userid;
@@ -501,8 +518,9 @@ struct ActionApplier {
   const tagger::RuleMatch& match;
 
   Status operator()(const model::AddTagAction& a) const {
-    SCRM_ASSIGN_OR_RETURN(model::TagDetail tag, c.txn.GetOrCreateTag(a.tag.group, a.tag.name,
-                                                                     c.options.default_tag_group));
+    SCRM_ASSIGN_OR_RETURN(model::TagDetail tag,
+                          c.txn.store.tags.GetOrCreate(c.txn.write, a.tag.group, a.tag.name,
+                                                       c.options.default_tag_group));
     return ApplyTagDelta(c.txn, c.customer.id, tag, a.weight, c.it.occurred_at_ms,
                          model::TagSource::kRule, match.rule_id, match.rule_version, c.it.id,
                          c.options, c.now_ms)
@@ -510,15 +528,16 @@ struct ActionApplier {
   }
   Status operator()(const model::RemoveTagAction& a) const {
     SCRM_ASSIGN_OR_RETURN(std::optional<model::TagDetail> tag,
-                          c.txn.FindTag(a.tag.group, a.tag.name));
+                          c.txn.store.tags.Find(c.txn.write, a.tag.group, a.tag.name));
     if (!tag.has_value()) return core::OkStatus();
     if (c.options.tag_push_accounts.empty()) {
-      return c.txn.DeleteCustomerTag(c.customer.id, tag->tag.id).status();
+      return c.txn.store.customer_tags.Delete(c.txn.write, c.customer.id, tag->tag.id).status();
     }
     SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> before,
-                          c.txn.GetCustomerTag(c.customer.id, tag->tag.id));
+                          c.txn.store.customer_tags.Get(c.txn.write, c.customer.id, tag->tag.id));
     if (!before.has_value()) return core::OkStatus();
-    SCRM_RETURN_IF_ERROR(c.txn.DeleteCustomerTag(c.customer.id, tag->tag.id).status());
+    SCRM_RETURN_IF_ERROR(
+        c.txn.store.customer_tags.Delete(c.txn.write, c.customer.id, tag->tag.id).status());
     return NoteTagChange(c.txn, c.options, c.customer.id, *tag, before, std::nullopt, c.now_ms);
   }
   Status operator()(const model::SetAttributeAction& a) const {
@@ -539,7 +558,7 @@ struct ActionApplier {
     entry.summary = std::string(model::LifecycleStageName(c.customer.stage)) + " -> " +
                     std::string(model::LifecycleStageName(a.stage)) + " (" +
                     std::string(match.rule_name) + ")";
-    SCRM_RETURN_IF_ERROR(c.txn.AddTimeline(entry));
+    SCRM_RETURN_IF_ERROR(c.txn.store.timeline.Add(c.txn.write, entry));
     c.customer.stage = a.stage;
     c.customer.stage_reason = "rule:" + std::to_string(match.rule_id);
     c.customer.stage_staff.clear();
@@ -554,7 +573,7 @@ struct ActionApplier {
     task.source_interaction_id = c.it.id;
     task.source_rule_id = match.rule_id;
     task.created_at_ms = c.now_ms;
-    return c.txn.AddTask(task).status();
+    return c.txn.store.tasks.Add(c.txn.write, task).status();
   }
 };
 
@@ -569,7 +588,8 @@ Status ApplyRules(ApplyContext& c, const tagger::RuleEngine& engine) {
       key += std::to_string(match.rule_id);
       key += ':';
       key += std::to_string(i);
-      SCRM_ASSIGN_OR_RETURN(const bool first_time, c.txn.RecordEffectOnce(c.it.id, key));
+      SCRM_ASSIGN_OR_RETURN(const bool first_time,
+                            c.txn.store.effects.RecordOnce(c.txn.write, c.it.id, key));
       if (!first_time) continue;
       SCRM_RETURN_IF_ERROR(std::visit(ActionApplier{c, match}, match.actions[i]));
     }
@@ -580,15 +600,16 @@ Status ApplyRules(ApplyContext& c, const tagger::RuleEngine& engine) {
 // change_external_tag: the corp tag library changed. A deleted tag or group loses its mapping
 // (the local tag and its scores stay); names of created / updated tags come with
 // get_corp_tag_list, which is a platform sync, not this event.
-Status ApplyTagLibraryChange(storage::ProfileTxn& txn, const model::Interaction& it) {
+Status ApplyTagLibraryChange(Txn& txn, const model::Interaction& it) {
   const auto* change = std::get_if<model::TagChangePayload>(&it.payload);
   if (change == nullptr || it.kind != InteractionKind::kTagDelete) return core::OkStatus();
-  if (change->tag_type == "tag_group") return txn.ClearWecomGroupMapping(change->id).status();
-  return txn.ClearWecomTagMapping(change->id).status();
+  if (change->tag_type == "tag_group")
+    return txn.store.tags.ClearWecomGroupMapping(txn.write, change->id).status();
+  return txn.store.tags.ClearWecomTagMapping(txn.write, change->id).status();
 }
 
-StatusOr<int64_t> AddIdentityTo(storage::ProfileTxn& txn, int64_t customer_id,
-                                const IdentityKey& key, int64_t now_ms) {
+StatusOr<int64_t> AddIdentityTo(Txn& txn, int64_t customer_id, const IdentityKey& key,
+                                int64_t now_ms) {
   model::Identity identity;
   identity.customer_id = customer_id;
   identity.platform = std::string(key.platform);
@@ -596,14 +617,14 @@ StatusOr<int64_t> AddIdentityTo(storage::ProfileTxn& txn, int64_t customer_id,
   identity.kind = key.kind;
   identity.value = std::string(key.value);
   identity.created_at_ms = now_ms;
-  SCRM_RETURN_IF_ERROR(txn.AddIdentity(identity));
+  SCRM_RETURN_IF_ERROR(txn.store.identities.Add(txn.write, identity));
   return customer_id;
 }
 
-StatusOr<std::optional<model::Identity>> Lookup(storage::ProfileTxn& txn,
-                                                const std::optional<IdentityKey>& key) {
+StatusOr<std::optional<model::Identity>> Lookup(Txn& txn, const std::optional<IdentityKey>& key) {
   if (!key.has_value()) return std::optional<model::Identity>();
-  return txn.FindIdentity(key->platform, key->account_id, key->kind, key->value);
+  return txn.store.identities.Find(txn.write, key->platform, key->account_id, key->kind,
+                                   key->value);
 }
 
 model::TagRef RefOf(const model::TagDetail& tag) { return {tag.group.name, tag.tag.name}; }
@@ -676,8 +697,9 @@ ProfileService::ProfileService(storage::ProfileStore& store, const RuleSetHolder
 // ---------------------------------------------------------------------------------------------
 // Ingest
 
-Status ProfileService::Apply(storage::ProfileTxn& txn, const model::Interaction& it,
+Status ProfileService::Apply(storage::WriteTxn& write, const model::Interaction& it,
                              const tagger::RuleEngine& engine) const {
+  Txn txn{write, store_};
   if (IsTagLibraryKind(it.kind)) return ApplyTagLibraryChange(txn, it);
   // Identity resolution (PROTOCOL §5) from the channel's own id only. it.unionid is never
   // used: an interaction comes from a callback body, and a body's identity claims are not
@@ -690,9 +712,10 @@ Status ProfileService::Apply(storage::ProfileTxn& txn, const model::Interaction&
 
   // Every step is idempotent by construction: a replay finds the identity the first delivery
   // made. The common case — a known openid / external_userid — is one statement.
-  SCRM_ASSIGN_OR_RETURN(std::optional<model::Customer> by_primary,
-                        txn.FindCustomerByIdentity(primary->platform, primary->account_id,
-                                                   primary->kind, primary->value));
+  SCRM_ASSIGN_OR_RETURN(
+      std::optional<model::Customer> by_primary,
+      txn.store.identities.FindCustomer(txn.write, primary->platform, primary->account_id,
+                                        primary->kind, primary->value));
   model::Customer customer;
   if (by_primary.has_value()) {
     customer = std::move(*by_primary);
@@ -702,7 +725,7 @@ Status ProfileService::Apply(storage::ProfileTxn& txn, const model::Interaction&
     customer.stage_reason = "first_interaction";
     customer.created_at_ms = now_ms;
     customer.updated_at_ms = now_ms;
-    SCRM_ASSIGN_OR_RETURN(customer.id, txn.CreateCustomer(customer));
+    SCRM_ASSIGN_OR_RETURN(customer.id, txn.store.customers.Create(txn.write, customer));
     SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, customer.id, *primary, now_ms));
     SCRM_RETURN_IF_ERROR(EnqueueEnrichment(txn, options_, *primary, now_ms));
   }
@@ -713,14 +736,14 @@ Status ProfileService::Apply(storage::ProfileTxn& txn, const model::Interaction&
       return core::InternalError("customer " + std::to_string(customer.id) +
                                  " is in a merge cycle");
     }
-    SCRM_ASSIGN_OR_RETURN(customer, txn.GetCustomer(*customer.merged_into));
+    SCRM_ASSIGN_OR_RETURN(customer, txn.store.customers.Get(txn.write, *customer.merged_into));
   }
   ApplyContext context{txn, it, options_, now_ms, customer};
   SCRM_RETURN_IF_ERROR(ApplyBuiltIn(context));
   SCRM_RETURN_IF_ERROR(ApplyRules(context, engine));
   if (context.customer == customer) return core::OkStatus();  // a replay changes nothing
   context.customer.updated_at_ms = now_ms;
-  return txn.UpdateCustomer(context.customer);
+  return txn.store.customers.Update(txn.write, context.customer);
 }
 
 StatusOr<size_t> ProfileService::ApplyChunkPrefix(std::span<const model::Interaction> chunk,
@@ -730,18 +753,18 @@ StatusOr<size_t> ProfileService::ApplyChunkPrefix(std::span<const model::Interac
   SCRM_CHECK(min_before_yield >= 1);
   const std::shared_ptr<const tagger::RuleEngine> engine = rules_.engine();
   size_t applied = 0;
-  SCRM_RETURN_IF_ERROR(store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+  SCRM_RETURN_IF_ERROR(InTransaction(store_, [&](Txn& txn) -> Status {
     applied = 0;
     for (const model::Interaction& it : chunk) {
-      const Status status = Apply(txn, it, *engine);
+      const Status status = Apply(txn.write, it, *engine);
       if (!status.ok()) {
         return Status(status.code(),
                       "interaction " + std::to_string(it.id) + ": " + status.message());
       }
       ++applied;
-      if (applied >= min_before_yield && applied < chunk.size() && txn.OthersWaiting()) break;
+      if (applied >= min_before_yield && applied < chunk.size() && txn.write.OthersWaiting()) break;
     }
-    return txn.SetCursor(cursor_name, chunk[applied - 1].id);
+    return txn.store.cursors.SetCursor(txn.write, cursor_name, chunk[applied - 1].id);
   }));
   return applied;
 }
@@ -750,15 +773,16 @@ Status ProfileService::ApplyChunk(std::span<const model::Interaction> chunk,
                                   const std::optional<CursorUpdate>& cursor) const {
   // Pinned for the whole chunk: a rule set swapped meanwhile applies from the next chunk on.
   const std::shared_ptr<const tagger::RuleEngine> engine = rules_.engine();
-  return store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+  return InTransaction(store_, [&](Txn& txn) -> Status {
     for (const model::Interaction& it : chunk) {
-      const Status status = Apply(txn, it, *engine);
+      const Status status = Apply(txn.write, it, *engine);
       if (!status.ok()) {
         return Status(status.code(),
                       "interaction " + std::to_string(it.id) + ": " + status.message());
       }
     }
-    if (cursor.has_value()) SCRM_RETURN_IF_ERROR(txn.SetCursor(cursor->name, cursor->last_id));
+    if (cursor.has_value())
+      SCRM_RETURN_IF_ERROR(txn.store.cursors.SetCursor(txn.write, cursor->name, cursor->last_id));
     return core::OkStatus();
   });
 }
@@ -766,26 +790,29 @@ Status ProfileService::ApplyChunk(std::span<const model::Interaction> chunk,
 // ---------------------------------------------------------------------------------------------
 // Merge and undo
 
-StatusOr<std::optional<model::MergeRecord>> ProfileService::MergeByUnionid(storage::ProfileTxn& txn,
+StatusOr<std::optional<model::MergeRecord>> ProfileService::MergeByUnionid(storage::WriteTxn& write,
                                                                            int64_t a,
                                                                            int64_t b) const {
+  Txn txn{write, store_};
   const int64_t survivor = std::min(a, b);
   const int64_t merged = std::max(a, b);
-  SCRM_ASSIGN_OR_RETURN(const bool excluded, txn.IsMergeExcluded(survivor, merged));
+  SCRM_ASSIGN_OR_RETURN(const bool excluded,
+                        txn.store.merges.IsExcluded(txn.write, survivor, merged));
   if (excluded) return std::optional<model::MergeRecord>();
   model::MergeRecord record;
-  SCRM_RETURN_IF_ERROR(ApplyMerge(txn, survivor, merged, "unionid", &record));
+  SCRM_RETURN_IF_ERROR(ApplyMerge(txn.write, survivor, merged, "unionid", &record));
   return std::optional<model::MergeRecord>(std::move(record));
 }
 
-Status ProfileService::ApplyMerge(storage::ProfileTxn& txn, int64_t survivor_id, int64_t merged_id,
+Status ProfileService::ApplyMerge(storage::WriteTxn& write, int64_t survivor_id, int64_t merged_id,
                                   const std::string& reason, model::MergeRecord* record) const {
+  Txn txn{write, store_};
   if (survivor_id == merged_id) {
     return core::InvalidArgumentError("a customer cannot be merged into itself");
   }
   const int64_t now_ms = clock_.NowUnixMillis();
-  SCRM_ASSIGN_OR_RETURN(model::Customer survivor, txn.GetCustomer(survivor_id));
-  SCRM_ASSIGN_OR_RETURN(model::Customer merged, txn.GetCustomer(merged_id));
+  SCRM_ASSIGN_OR_RETURN(model::Customer survivor, txn.store.customers.Get(txn.write, survivor_id));
+  SCRM_ASSIGN_OR_RETURN(model::Customer merged, txn.store.customers.Get(txn.write, merged_id));
   SCRM_RETURN_IF_ERROR(CheckActive(survivor));
   SCRM_RETURN_IF_ERROR(CheckActive(merged));
 
@@ -797,18 +824,19 @@ Status ProfileService::ApplyMerge(storage::ProfileTxn& txn, int64_t survivor_id,
   // a weight at its own time (tagger::ApplyDelta), so the sum decays like both did — and the
   // evidence of the later change wins.
   SCRM_ASSIGN_OR_RETURN(const std::vector<model::CustomerTag> survivor_tags,
-                        txn.ListCustomerTags(survivor_id));
-  SCRM_ASSIGN_OR_RETURN(undo.merged_tags, txn.ListCustomerTags(merged_id));
+                        txn.store.customer_tags.List(txn.write, survivor_id));
+  SCRM_ASSIGN_OR_RETURN(undo.merged_tags, txn.store.customer_tags.List(txn.write, merged_id));
   for (const model::CustomerTag& theirs : undo.merged_tags) {
     const model::CustomerTag* ours = FindTagRow(survivor_tags, theirs.tag_id);
     if (ours == nullptr) {
-      SCRM_RETURN_IF_ERROR(txn.MoveCustomerTag(merged_id, survivor_id, theirs.tag_id));
+      SCRM_RETURN_IF_ERROR(
+          txn.store.customer_tags.Move(txn.write, merged_id, survivor_id, theirs.tag_id));
       model::CustomerTag moved = theirs;
       moved.customer_id = survivor_id;
       undo.survivor_tags_after.push_back(moved);
       continue;
     }
-    SCRM_ASSIGN_OR_RETURN(const model::TagDetail tag, txn.GetTag(theirs.tag_id));
+    SCRM_ASSIGN_OR_RETURN(const model::TagDetail tag, txn.store.tags.Get(txn.write, theirs.tag_id));
     // A manual tag either of them holds without decay stays held (docs/tagging.md).
     const bool decays = ours->decays && theirs.decays;
     const tagger::TagScore sum =
@@ -820,16 +848,19 @@ Status ProfileService::ApplyMerge(storage::ProfileTxn& txn, int64_t survivor_id,
     combined.decays = decays;
     combined.score = sum.score;
     combined.updated_at_ms = sum.updated_at_ms;
-    SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(combined));
-    SCRM_RETURN_IF_ERROR(txn.DeleteCustomerTag(merged_id, theirs.tag_id));
+    SCRM_RETURN_IF_ERROR(txn.store.customer_tags.Put(txn.write, combined));
+    SCRM_RETURN_IF_ERROR(txn.store.customer_tags.Delete(txn.write, merged_id, theirs.tag_id));
     undo.survivor_tags_before.push_back(*ours);
     undo.survivor_tags_after.push_back(combined);
   }
 
-  SCRM_ASSIGN_OR_RETURN(undo.identity_ids, txn.MoveIdentities(merged_id, survivor_id));
-  SCRM_ASSIGN_OR_RETURN(undo.timeline_ids, txn.MoveTimeline(merged_id, survivor_id));
-  SCRM_ASSIGN_OR_RETURN(undo.task_ids, txn.MoveTasks(merged_id, survivor_id));
-  SCRM_ASSIGN_OR_RETURN(undo.follower_ids, txn.MoveFollowers(merged_id, survivor_id));
+  SCRM_ASSIGN_OR_RETURN(undo.identity_ids,
+                        txn.store.identities.MoveAll(txn.write, merged_id, survivor_id));
+  SCRM_ASSIGN_OR_RETURN(undo.timeline_ids,
+                        txn.store.timeline.MoveAll(txn.write, merged_id, survivor_id));
+  SCRM_ASSIGN_OR_RETURN(undo.task_ids, txn.store.tasks.MoveAll(txn.write, merged_id, survivor_id));
+  SCRM_ASSIGN_OR_RETURN(undo.follower_ids,
+                        txn.store.followers.MoveAll(txn.write, merged_id, survivor_id));
 
   model::CustomerCounters& counters = survivor.counters;
   counters.interactions += merged.counters.interactions;
@@ -860,15 +891,15 @@ Status ProfileService::ApplyMerge(storage::ProfileTxn& txn, int64_t survivor_id,
   merged.merged_into = survivor_id;
   merged.updated_at_ms = now_ms;
   undo.survivor_after = survivor;
-  SCRM_RETURN_IF_ERROR(txn.UpdateCustomer(survivor));
-  SCRM_RETURN_IF_ERROR(txn.UpdateCustomer(merged));
+  SCRM_RETURN_IF_ERROR(txn.store.customers.Update(txn.write, survivor));
+  SCRM_RETURN_IF_ERROR(txn.store.customers.Update(txn.write, merged));
 
   record->survivor_id = survivor_id;
   record->merged_id = merged_id;
   record->at_ms = now_ms;
   record->reason = reason;
   record->undone_at_ms.reset();
-  SCRM_ASSIGN_OR_RETURN(record->id, txn.InsertMerge(*record, undo));
+  SCRM_ASSIGN_OR_RETURN(record->id, txn.store.merges.Insert(txn.write, *record, undo));
   // The survivor now holds both customers' tags and reaches both customers' targets: its push
   // reconciles them (the job sends only what a target lacks).
   return QueueTagPush(txn, options_, survivor_id, nullptr, now_ms);
@@ -881,8 +912,8 @@ StatusOr<model::MergeRecord> ProfileService::Merge(int64_t survivor_id, int64_t 
   }
   if (reason.empty()) reason = "manual";
   model::MergeRecord record;
-  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) {
-    return ApplyMerge(txn, survivor_id, other_id, reason, &record);
+  const Status status = InTransaction(store_, [&](Txn& txn) {
+    return ApplyMerge(txn.write, survivor_id, other_id, reason, &record);
   });
   if (!status.ok()) return status;
   return record;
@@ -890,8 +921,9 @@ StatusOr<model::MergeRecord> ProfileService::Merge(int64_t survivor_id, int64_t 
 
 StatusOr<model::MergeRecord> ProfileService::UndoMerge(int64_t merge_id) {
   model::MergeRecord result;
-  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(const storage::StoredMerge stored, txn.GetMerge(merge_id));
+  const Status status = InTransaction(store_, [&](Txn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const storage::StoredMerge stored,
+                          txn.store.merges.Get(txn.write, merge_id));
     const model::MergeRecord& record = stored.record;
     const model::MergeUndoState& undo = stored.undo;
     if (record.undone_at_ms.has_value()) {
@@ -899,8 +931,10 @@ StatusOr<model::MergeRecord> ProfileService::UndoMerge(int64_t merge_id) {
                                            " is already undone");
     }
     const int64_t now_ms = clock_.NowUnixMillis();
-    SCRM_ASSIGN_OR_RETURN(model::Customer survivor, txn.GetCustomer(record.survivor_id));
-    SCRM_ASSIGN_OR_RETURN(const model::Customer merged, txn.GetCustomer(record.merged_id));
+    SCRM_ASSIGN_OR_RETURN(model::Customer survivor,
+                          txn.store.customers.Get(txn.write, record.survivor_id));
+    SCRM_ASSIGN_OR_RETURN(const model::Customer merged,
+                          txn.store.customers.Get(txn.write, record.merged_id));
     if (survivor.merged_into.has_value()) {
       return core::FailedPreconditionError(
           "customer " + std::to_string(survivor.id) + " was merged into " +
@@ -917,33 +951,40 @@ StatusOr<model::MergeRecord> ProfileService::UndoMerge(int64_t merge_id) {
     for (const model::CustomerTag& theirs : undo.merged_tags) {
       const model::CustomerTag* before = FindTagRow(undo.survivor_tags_before, theirs.tag_id);
       const model::CustomerTag* after = FindTagRow(undo.survivor_tags_after, theirs.tag_id);
-      SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> current,
-                            txn.GetCustomerTag(record.survivor_id, theirs.tag_id));
+      SCRM_ASSIGN_OR_RETURN(
+          const std::optional<model::CustomerTag> current,
+          txn.store.customer_tags.Get(txn.write, record.survivor_id, theirs.tag_id));
       if (current.has_value() && after != nullptr && *current == *after) {
         if (before != nullptr) {
-          SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(*before));
+          SCRM_RETURN_IF_ERROR(txn.store.customer_tags.Put(txn.write, *before));
         } else {
-          SCRM_RETURN_IF_ERROR(txn.DeleteCustomerTag(record.survivor_id, theirs.tag_id));
+          SCRM_RETURN_IF_ERROR(
+              txn.store.customer_tags.Delete(txn.write, record.survivor_id, theirs.tag_id));
         }
       } else if (current.has_value()) {
-        SCRM_ASSIGN_OR_RETURN(const model::TagDetail tag, txn.GetTag(theirs.tag_id));
+        SCRM_ASSIGN_OR_RETURN(const model::TagDetail tag,
+                              txn.store.tags.Get(txn.write, theirs.tag_id));
         model::CustomerTag rest = *current;
         rest.score -=
             tagger::DecayedScore(theirs.score, theirs.updated_at_ms, current->updated_at_ms,
                                  HalfLifeMs(tag.group, current->decays));
         if (before == nullptr && std::fabs(rest.score) < kScoreEpsilon) {
-          SCRM_RETURN_IF_ERROR(txn.DeleteCustomerTag(record.survivor_id, theirs.tag_id));
+          SCRM_RETURN_IF_ERROR(
+              txn.store.customer_tags.Delete(txn.write, record.survivor_id, theirs.tag_id));
         } else {
-          SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(rest));
+          SCRM_RETURN_IF_ERROR(txn.store.customer_tags.Put(txn.write, rest));
         }
       }
-      SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(theirs));
+      SCRM_RETURN_IF_ERROR(txn.store.customer_tags.Put(txn.write, theirs));
     }
 
-    SCRM_RETURN_IF_ERROR(txn.MoveIdentitiesById(undo.identity_ids, record.merged_id));
-    SCRM_RETURN_IF_ERROR(txn.MoveTimelineById(undo.timeline_ids, record.merged_id));
-    SCRM_RETURN_IF_ERROR(txn.MoveTasksById(undo.task_ids, record.merged_id));
-    SCRM_RETURN_IF_ERROR(txn.MoveFollowersById(undo.follower_ids, record.merged_id));
+    SCRM_RETURN_IF_ERROR(
+        txn.store.identities.MoveById(txn.write, undo.identity_ids, record.merged_id));
+    SCRM_RETURN_IF_ERROR(
+        txn.store.timeline.MoveById(txn.write, undo.timeline_ids, record.merged_id));
+    SCRM_RETURN_IF_ERROR(txn.store.tasks.MoveById(txn.write, undo.task_ids, record.merged_id));
+    SCRM_RETURN_IF_ERROR(
+        txn.store.followers.MoveById(txn.write, undo.follower_ids, record.merged_id));
 
     if (survivor == undo.survivor_after) {
       survivor = undo.survivor_before;
@@ -957,12 +998,13 @@ StatusOr<model::MergeRecord> ProfileService::UndoMerge(int64_t merge_id) {
       counters.paid_orders = std::max<int64_t>(0, counters.paid_orders - theirs.paid_orders);
       survivor.updated_at_ms = now_ms;
     }
-    SCRM_RETURN_IF_ERROR(txn.UpdateCustomer(survivor));
-    SCRM_RETURN_IF_ERROR(txn.UpdateCustomer(undo.merged_before));
-    SCRM_RETURN_IF_ERROR(txn.MarkMergeUndone(merge_id, now_ms));
+    SCRM_RETURN_IF_ERROR(txn.store.customers.Update(txn.write, survivor));
+    SCRM_RETURN_IF_ERROR(txn.store.customers.Update(txn.write, undo.merged_before));
+    SCRM_RETURN_IF_ERROR(txn.store.merges.MarkUndone(txn.write, merge_id, now_ms));
     // An automatic (unionid) merge of the pair would otherwise happen again on their next
     // interaction.
-    SCRM_RETURN_IF_ERROR(txn.AddMergeExclusion(record.survivor_id, record.merged_id));
+    SCRM_RETURN_IF_ERROR(
+        txn.store.merges.AddExclusion(txn.write, record.survivor_id, record.merged_id));
     // Both customers' tags changed back: each reconciles the targets it has again.
     SCRM_RETURN_IF_ERROR(QueueTagPush(txn, options_, record.survivor_id, nullptr, now_ms));
     SCRM_RETURN_IF_ERROR(QueueTagPush(txn, options_, record.merged_id, nullptr, now_ms));
@@ -997,13 +1039,14 @@ StatusOr<CustomerView> ProfileService::GetCustomer(int64_t customer_id) const {
 StatusOr<std::vector<model::TimelineEntry>> ProfileService::ListTimeline(int64_t customer_id,
                                                                          int64_t after_id,
                                                                          size_t limit) const {
-  return store_.ListTimeline(customer_id, after_id, limit);
+  return store_.timeline.List(customer_id, after_id, limit);
 }
 
 StatusOr<std::vector<model::Customer>> ProfileService::ListCustomers(storage::CustomerFilter filter,
                                                                      TagMatch match) const {
   if (filter.tag_id.has_value() && match != TagMatch::kAny) {
-    SCRM_ASSIGN_OR_RETURN(const std::optional<model::TagDetail> tag, store_.GetTag(*filter.tag_id));
+    SCRM_ASSIGN_OR_RETURN(const std::optional<model::TagDetail> tag,
+                          store_.tags.FindById(*filter.tag_id));
     if (!tag.has_value()) return std::vector<model::Customer>();
     const int64_t now_ms = clock_.NowUnixMillis();
     const int64_t half_life_ms = HalfLifeMs(tag->group);
@@ -1015,7 +1058,7 @@ StatusOr<std::vector<model::Customer>> ProfileService::ListCustomers(storage::Cu
       return tagger::IsHeld(decayed, threshold) == want_held;
     };
   }
-  return store_.ListCustomers(filter);
+  return store_.customers.List(filter);
 }
 
 StatusOr<std::optional<int64_t>> ProfileService::FindCustomer(std::string_view platform,
@@ -1023,37 +1066,37 @@ StatusOr<std::optional<int64_t>> ProfileService::FindCustomer(std::string_view p
                                                               model::IdentityKind kind,
                                                               std::string_view value) const {
   SCRM_ASSIGN_OR_RETURN(std::optional<model::Identity> identity,
-                        store_.FindIdentity(platform, account_id, kind, value));
+                        store_.identities.Find(platform, account_id, kind, value));
   if (!identity.has_value()) return std::optional<int64_t>();
   return std::optional<int64_t>(identity->customer_id);
 }
 
 StatusOr<std::vector<model::TagDetail>> ProfileService::ListTags() const {
-  return store_.ListTags();
+  return store_.tags.List();
 }
 
 StatusOr<std::vector<model::TagDetail>> ProfileService::ListTags(
     const storage::TagFilter& filter) const {
-  return store_.ListTags(filter);
+  return store_.tags.List(filter);
 }
 
 StatusOr<model::TagDetail> ProfileService::GetTag(int64_t tag_id) const {
-  SCRM_ASSIGN_OR_RETURN(std::optional<model::TagDetail> tag, store_.GetTag(tag_id));
+  SCRM_ASSIGN_OR_RETURN(std::optional<model::TagDetail> tag, store_.tags.FindById(tag_id));
   if (!tag.has_value()) return core::NotFoundError("no tag " + std::to_string(tag_id));
   return std::move(tag).value();
 }
 
 StatusOr<std::vector<model::TagGroup>> ProfileService::ListTagGroups() const {
-  return store_.ListTagGroups();
+  return store_.tags.ListGroups();
 }
 
 StatusOr<std::optional<model::TagDetail>> ProfileService::FindTag(const model::TagRef& tag) const {
-  return store_.FindTag(tag.group, tag.name);
+  return store_.tags.Find(tag.group, tag.name);
 }
 
 StatusOr<std::vector<model::FollowUpTask>> ProfileService::ListTasks(
     const storage::TaskFilter& filter) const {
-  return store_.ListTasks(filter);
+  return store_.tasks.List(filter);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1067,13 +1110,15 @@ StatusOr<TagView> ProfileService::AddManualTag(int64_t customer_id, const model:
   }
   TagView view;
   const int64_t now_ms = clock_.NowUnixMillis();
-  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(const model::Customer customer, txn.GetCustomer(customer_id));
+  const Status status = InTransaction(store_, [&](Txn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const model::Customer customer,
+                          txn.store.customers.Get(txn.write, customer_id));
     SCRM_RETURN_IF_ERROR(CheckActive(customer));
-    SCRM_ASSIGN_OR_RETURN(model::TagDetail tag,
-                          txn.GetOrCreateTag(ref.group, ref.name, options_.default_tag_group));
+    SCRM_ASSIGN_OR_RETURN(
+        model::TagDetail tag,
+        txn.store.tags.GetOrCreate(txn.write, ref.group, ref.name, options_.default_tag_group));
     SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> stored,
-                          txn.GetCustomerTag(customer_id, tag.tag.id));
+                          txn.store.customer_tags.Get(txn.write, customer_id, tag.tag.id));
     if (stored.has_value() && stored->source == model::TagSource::kManual) {
       TagView current = ToTagView(model::CustomerTagDetail{*stored, tag}, now_ms);
       if (current.held) {
@@ -1096,15 +1141,17 @@ StatusOr<TagView> ProfileService::AddManualTag(int64_t customer_id, const model:
 
 Status ProfileService::RemoveTag(int64_t customer_id, const model::TagRef& ref) {
   SCRM_RETURN_IF_ERROR(ValidateTagRef(ref));
-  return store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(const model::Customer customer, txn.GetCustomer(customer_id));
+  return InTransaction(store_, [&](Txn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const model::Customer customer,
+                          txn.store.customers.Get(txn.write, customer_id));
     SCRM_RETURN_IF_ERROR(CheckActive(customer));
     SCRM_ASSIGN_OR_RETURN(const std::optional<model::TagDetail> tag,
-                          txn.FindTag(ref.group, ref.name));
+                          txn.store.tags.Find(txn.write, ref.group, ref.name));
     if (!tag.has_value()) return core::NotFoundError("no tag " + ref.group + "/" + ref.name);
     SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> before,
-                          txn.GetCustomerTag(customer_id, tag->tag.id));
-    SCRM_ASSIGN_OR_RETURN(const bool deleted, txn.DeleteCustomerTag(customer_id, tag->tag.id));
+                          txn.store.customer_tags.Get(txn.write, customer_id, tag->tag.id));
+    SCRM_ASSIGN_OR_RETURN(const bool deleted,
+                          txn.store.customer_tags.Delete(txn.write, customer_id, tag->tag.id));
     if (!deleted) {
       return core::NotFoundError("customer " + std::to_string(customer_id) + " does not have " +
                                  ref.group + "/" + ref.name);
@@ -1124,10 +1171,11 @@ StatusOr<model::Identity> ProfileService::AddIdentity(int64_t customer_id,
   identity.customer_id = customer_id;
   identity.created_at_ms = clock_.NowUnixMillis();
   model::Identity stored;
-  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(const model::Customer customer, txn.GetCustomer(customer_id));
+  const Status status = InTransaction(store_, [&](Txn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const model::Customer customer,
+                          txn.store.customers.Get(txn.write, customer_id));
     SCRM_RETURN_IF_ERROR(CheckActive(customer));
-    SCRM_ASSIGN_OR_RETURN(stored, txn.AddIdentity(identity));
+    SCRM_ASSIGN_OR_RETURN(stored, txn.store.identities.Add(txn.write, identity));
     return core::OkStatus();
   });
   if (!status.ok()) return status;
@@ -1139,8 +1187,9 @@ StatusOr<ProfileService::UnionidLink> ProfileService::LinkUnionid(int64_t custom
   if (unionid.empty()) return core::InvalidArgumentError("unionid is empty");
   const IdentityKey key{model::kUnionidPlatform, "", model::IdentityKind::kUnionid, unionid};
   UnionidLink link;
-  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(const model::Customer customer, txn.GetCustomer(customer_id));
+  const Status status = InTransaction(store_, [&](Txn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const model::Customer customer,
+                          txn.store.customers.Get(txn.write, customer_id));
     SCRM_RETURN_IF_ERROR(CheckActive(customer));
     SCRM_ASSIGN_OR_RETURN(const std::optional<model::Identity> holder, Lookup(txn, key));
     link.customer_id = customer.id;
@@ -1149,7 +1198,7 @@ StatusOr<ProfileService::UnionidLink> ProfileService::LinkUnionid(int64_t custom
       return core::OkStatus();
     }
     if (holder->customer_id == customer.id) return core::OkStatus();
-    SCRM_ASSIGN_OR_RETURN(link.merge, MergeByUnionid(txn, customer.id, holder->customer_id));
+    SCRM_ASSIGN_OR_RETURN(link.merge, MergeByUnionid(txn.write, customer.id, holder->customer_id));
     if (link.merge.has_value()) link.customer_id = link.merge->survivor_id;
     return core::OkStatus();
   });
@@ -1160,29 +1209,31 @@ StatusOr<ProfileService::UnionidLink> ProfileService::LinkUnionid(int64_t custom
 Status ProfileService::SyncPlatformTags(int64_t customer_id,
                                         std::span<const model::PlatformTag> tags) {
   const int64_t now_ms = clock_.NowUnixMillis();
-  return store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(const model::Customer customer, txn.GetCustomer(customer_id));
+  return InTransaction(store_, [&](Txn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const model::Customer customer,
+                          txn.store.customers.Get(txn.write, customer_id));
     SCRM_RETURN_IF_ERROR(CheckActive(customer));
     std::set<int64_t> present;
     for (const model::PlatformTag& platform_tag : tags) {
       // Only 企业标签 are the corp's tag library; personal and rule-group tags are not ours.
       if (platform_tag.type != 1 || platform_tag.tag_id.empty()) continue;
       SCRM_ASSIGN_OR_RETURN(std::optional<model::TagDetail> tag,
-                            txn.FindTagByWecomId(platform_tag.tag_id));
+                            txn.store.tags.FindByWecomId(txn.write, platform_tag.tag_id));
       if (!tag.has_value()) {
         const model::TagRef ref{platform_tag.group_name, platform_tag.tag_name};
         if (!ValidateTagRef(ref).ok()) continue;  // a name we cannot store: skip, not fail
-        SCRM_ASSIGN_OR_RETURN(model::TagDetail local,
-                              txn.GetOrCreateTag(ref.group, ref.name, options_.default_tag_group));
+        SCRM_ASSIGN_OR_RETURN(
+            model::TagDetail local,
+            txn.store.tags.GetOrCreate(txn.write, ref.group, ref.name, options_.default_tag_group));
         if (local.tag.wecom_tag_id.empty()) {
           local.tag.wecom_tag_id = platform_tag.tag_id;
-          SCRM_RETURN_IF_ERROR(txn.UpdateTag(local.tag));
+          SCRM_RETURN_IF_ERROR(txn.store.tags.Update(txn.write, local.tag));
         }
         tag = std::move(local);
       }
       present.insert(tag->tag.id);
       SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> current,
-                            txn.GetCustomerTag(customer_id, tag->tag.id));
+                            txn.store.customer_tags.Get(txn.write, customer_id, tag->tag.id));
       const double decayed =
           current.has_value() ? tagger::DecayedScore(current->score, current->updated_at_ms, now_ms,
                                                      HalfLifeMs(tag->group, current->decays))
@@ -1194,13 +1245,13 @@ Status ProfileService::SyncPlatformTags(int64_t customer_id,
       row.score = tag->Threshold();
       row.updated_at_ms = now_ms;
       row.source = model::TagSource::kPlatform;
-      SCRM_RETURN_IF_ERROR(txn.PutCustomerTag(row));
+      SCRM_RETURN_IF_ERROR(txn.store.customer_tags.Put(txn.write, row));
     }
     SCRM_ASSIGN_OR_RETURN(const std::vector<model::CustomerTag> rows,
-                          txn.ListCustomerTags(customer_id));
+                          txn.store.customer_tags.List(txn.write, customer_id));
     for (const model::CustomerTag& row : rows) {
       if (row.source != model::TagSource::kPlatform || present.contains(row.tag_id)) continue;
-      SCRM_RETURN_IF_ERROR(txn.DeleteCustomerTag(customer_id, row.tag_id));
+      SCRM_RETURN_IF_ERROR(txn.store.customer_tags.Delete(txn.write, customer_id, row.tag_id));
     }
     return core::OkStatus();
   });
@@ -1215,9 +1266,10 @@ StatusOr<ProfileService::EnsuredCustomer> ProfileService::EnsureCustomer(
   }
   const IdentityKey key{platform, account_id, kind, value};
   EnsuredCustomer ensured;
-  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(const std::optional<model::Customer> found,
-                          txn.FindCustomerByIdentity(platform, account_id, kind, value));
+  const Status status = InTransaction(store_, [&](Txn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(
+        const std::optional<model::Customer> found,
+        txn.store.identities.FindCustomer(txn.write, platform, account_id, kind, value));
     if (found.has_value()) {
       ensured.customer_id = found->id;
       return core::OkStatus();
@@ -1228,7 +1280,7 @@ StatusOr<ProfileService::EnsuredCustomer> ProfileService::EnsureCustomer(
     customer.stage_reason = "backfill";
     customer.created_at_ms = now_ms;
     customer.updated_at_ms = now_ms;
-    SCRM_ASSIGN_OR_RETURN(ensured.customer_id, txn.CreateCustomer(customer));
+    SCRM_ASSIGN_OR_RETURN(ensured.customer_id, txn.store.customers.Create(txn.write, customer));
     ensured.created = true;
     SCRM_RETURN_IF_ERROR(AddIdentityTo(txn, ensured.customer_id, key, now_ms).status());
     return EnqueueEnrichment(txn, options_, key, now_ms);
@@ -1249,8 +1301,9 @@ Status ProfileService::SetAttributes(int64_t customer_id,
       return core::InvalidArgumentError("attribute " + key + " is longer than 1024 bytes");
     }
   }
-  return store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(model::Customer customer, txn.GetCustomer(customer_id));
+  return InTransaction(store_, [&](Txn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(model::Customer customer,
+                          txn.store.customers.Get(txn.write, customer_id));
     SCRM_RETURN_IF_ERROR(CheckActive(customer));
     const model::Customer before = customer;
     for (const auto& [key, value] : attributes) {
@@ -1262,7 +1315,7 @@ Status ProfileService::SetAttributes(int64_t customer_id,
     }
     if (customer == before) return core::OkStatus();  // a repeated enrichment changes nothing
     customer.updated_at_ms = clock_.NowUnixMillis();
-    return txn.UpdateCustomer(customer);
+    return txn.store.customers.Update(txn.write, customer);
   });
 }
 
@@ -1292,8 +1345,9 @@ Status ValidateMappingChange(const TagMappingChange& change) {
 
 }  // namespace
 
-StatusOr<MappedTag> ProfileService::UpdateTagMapping(storage::ProfileTxn& txn, model::TagDetail tag,
+StatusOr<MappedTag> ProfileService::UpdateTagMapping(storage::WriteTxn& write, model::TagDetail tag,
                                                      const TagMappingChange& change) const {
+  Txn txn{write, store_};
   const int64_t now_ms = clock_.NowUnixMillis();
   model::TagDetail newly = tag;  // only the mappings this change adds or replaces
   newly.tag.wecom_tag_id.clear();
@@ -1307,7 +1361,7 @@ StatusOr<MappedTag> ProfileService::UpdateTagMapping(storage::ProfileTxn& txn, m
     tag.tag.oa_tag_id = *change.oa_tag_id;
   }
   // AlreadyExists when the WeCom id is another tag's (tags_wecom is UNIQUE).
-  if (Status updated = txn.UpdateTag(tag.tag); !updated.ok()) {
+  if (Status updated = txn.store.tags.Update(txn.write, tag.tag); !updated.ok()) {
     if (updated.code() != core::StatusCode::kAlreadyExists) return updated;
     return core::AlreadyExistsError("wecom_tag_id: the WeCom corp tag \"" + tag.tag.wecom_tag_id +
                                     "\" is mapped to another tag; unmap it there first");
@@ -1323,10 +1377,11 @@ StatusOr<MappedTag> ProfileService::UpdateTagMapping(const model::TagRef& ref,
   SCRM_RETURN_IF_ERROR(ValidateTagRef(ref));
   SCRM_RETURN_IF_ERROR(ValidateMappingChange(change));
   MappedTag result;
-  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(model::TagDetail tag,
-                          txn.GetOrCreateTag(ref.group, ref.name, options_.default_tag_group));
-    SCRM_ASSIGN_OR_RETURN(result, UpdateTagMapping(txn, std::move(tag), change));
+  const Status status = InTransaction(store_, [&](Txn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(
+        model::TagDetail tag,
+        txn.store.tags.GetOrCreate(txn.write, ref.group, ref.name, options_.default_tag_group));
+    SCRM_ASSIGN_OR_RETURN(result, UpdateTagMapping(txn.write, std::move(tag), change));
     return core::OkStatus();
   });
   if (!status.ok()) return status;
@@ -1337,9 +1392,9 @@ StatusOr<MappedTag> ProfileService::UpdateTagMapping(int64_t tag_id,
                                                      const TagMappingChange& change) {
   SCRM_RETURN_IF_ERROR(ValidateMappingChange(change));
   MappedTag result;
-  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(model::TagDetail tag, txn.GetTag(tag_id));  // NotFound
-    SCRM_ASSIGN_OR_RETURN(result, UpdateTagMapping(txn, std::move(tag), change));
+  const Status status = InTransaction(store_, [&](Txn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(model::TagDetail tag, txn.store.tags.Get(txn.write, tag_id));  // NotFound
+    SCRM_ASSIGN_OR_RETURN(result, UpdateTagMapping(txn.write, std::move(tag), change));
     return core::OkStatus();
   });
   if (!status.ok()) return status;
@@ -1367,11 +1422,12 @@ StatusOr<model::TagGroup> ProfileService::ConfigureTagGroup(std::string_view nam
     return core::InvalidArgumentError("threshold must be finite");
   }
   model::TagGroup result;
-  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(result, txn.GetOrCreateTagGroup(name, options_.default_tag_group));
+  const Status status = InTransaction(store_, [&](Txn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(
+        result, txn.store.tags.GetOrCreateGroup(txn.write, name, options_.default_tag_group));
     if (change.half_life_days.has_value()) result.half_life_days = *change.half_life_days;
     if (change.threshold.has_value()) result.threshold = *change.threshold;
-    return txn.UpdateTagGroup(result);
+    return txn.store.tags.UpdateGroup(txn.write, result);
   });
   if (!status.ok()) return status;
   return result;
@@ -1380,7 +1436,7 @@ StatusOr<model::TagGroup> ProfileService::ConfigureTagGroup(std::string_view nam
 StatusOr<FadedTagSweepPage> ProfileService::QueueFadedTagPushes(const storage::PushedTagKey& after,
                                                                 size_t limit) {
   SCRM_ASSIGN_OR_RETURN(const std::vector<storage::PushedTagState> rows,
-                        store_.ListPushedTagStates(after, limit));
+                        store_.tag_pushes.ListPushedTagStates(after, limit));
   FadedTagSweepPage page;
   page.scanned = rows.size();
   page.done = rows.size() < limit;
@@ -1405,10 +1461,10 @@ StatusOr<FadedTagSweepPage> ProfileService::QueueFadedTagPushes(const storage::P
     if (!held) faded.emplace(state.key.customer_id, state.key.account_id);
   }
   if (faded.empty()) return page;
-  const Status status = store_.RunInTransaction([&](storage::ProfileTxn& txn) -> Status {
+  const Status status = InTransaction(store_, [&](Txn& txn) -> Status {
     page.pushes_queued = 0;  // a retried transaction counts again
     for (const auto& [customer_id, account_id] : faded) {
-      auto customer = txn.GetCustomer(customer_id);
+      auto customer = txn.store.customers.Get(txn.write, customer_id);
       if (!customer.ok() && customer.status().code() == core::StatusCode::kNotFound) continue;
       SCRM_RETURN_IF_ERROR(customer.status());
       // A merged customer's push job ends as "merged"; its survivor got its own push.
@@ -1419,7 +1475,7 @@ StatusOr<FadedTagSweepPage> ProfileService::QueueFadedTagPushes(const storage::P
       job.dedupe_key = TagPushKeyPrefix(account_id, customer_id);
       job.payload_json = model::EncodeTagPushPayload({customer_id});
       job.due_at_ms = now_ms;
-      SCRM_RETURN_IF_ERROR(txn.EnqueueCoalescedJob(job, now_ms).status());
+      SCRM_RETURN_IF_ERROR(txn.store.outbox.EnqueueCoalesced(txn.write, job, now_ms).status());
       ++page.pushes_queued;
     }
     return core::OkStatus();
@@ -1429,8 +1485,8 @@ StatusOr<FadedTagSweepPage> ProfileService::QueueFadedTagPushes(const storage::P
 }
 
 Status ProfileService::SetTaskStatus(int64_t task_id, model::TaskStatus status) {
-  return store_.RunInTransaction(
-      [&](storage::ProfileTxn& txn) { return txn.UpdateTaskStatus(task_id, status); });
+  return InTransaction(
+      store_, [&](Txn& txn) { return txn.store.tasks.UpdateStatus(txn.write, task_id, status); });
 }
 
 }  // namespace scrm::profiles

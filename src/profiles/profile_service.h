@@ -58,7 +58,7 @@ std::string EnrichDedupeKey(std::string_view platform, std::string_view account_
 // The outbox job that makes a customer's tags on one account's platform match the tags the
 // customer holds (docs/outbound.md "Tag push"): kind and payload in src/model/job_kinds.h
 // (model::kTagPushJobKind), account = the platform account. Coalesced
-// (storage::OutboxStore::EnqueueCoalescedOn) under the prefix "tagpush:<account>:<customer_id>:":
+// (storage::OutboxStore::EnqueueCoalesced) under the prefix "tagpush:<account>:<customer_id>:":
 // while one such job waits unclaimed, further changes queue nothing, since the job reads the
 // state when it runs.
 std::string TagPushKeyPrefix(std::string_view account_id, int64_t customer_id);
@@ -134,16 +134,16 @@ class ProfileService {
 
   // ---- ingest
 
-  // Applies one interaction inside `txn`: resolves (or creates) the customer by openid /
-  // external_userid alone (never interaction.unionid: unionids come through LinkUnionid), then
-  // — each once, so that a replay changes nothing — the built-in effects (timeline, counters,
+  // Applies one interaction inside the transaction `write`: resolves (or creates) the customer by
+  // openid / external_userid alone (never interaction.unionid: unionids come through LinkUnionid),
+  // then — each once, so that a replay changes nothing — the built-in effects (timeline, counters,
   // followers and owner, lifecycle stage with a 流失提醒 task when a leave makes the customer lost;
   // keyed by the timeline entry, unique per customer, kind and interaction) and every action of
   // every matching rule (keyed in applied_effects as "rule:<id>:<index>"). Interactions without a
   // customer (a WeCom member's own app message, group chat events) only touch what they concern:
   // change_external_tag events unmap deleted WeCom corp tags. An error means the caller must roll
   // the transaction back.
-  core::Status Apply(storage::ProfileTxn& txn, const model::Interaction& interaction,
+  core::Status Apply(storage::WriteTxn& write, const model::Interaction& interaction,
                      const tagger::RuleEngine& engine) const;
 
   // Applies every interaction of the chunk in order and, when cursor is set, records it, all in
@@ -293,11 +293,11 @@ class ProfileService {
  private:
   // Two customers share a unionid: one person (PROTOCOL §5). The older survives, reason
   // "unionid", unless an operator undid that merge before: then nullopt and nothing changes.
-  core::StatusOr<std::optional<model::MergeRecord>> MergeByUnionid(storage::ProfileTxn& txn,
+  core::StatusOr<std::optional<model::MergeRecord>> MergeByUnionid(storage::WriteTxn& write,
                                                                    int64_t a, int64_t b) const;
-  core::StatusOr<MappedTag> UpdateTagMapping(storage::ProfileTxn& txn, model::TagDetail tag,
+  core::StatusOr<MappedTag> UpdateTagMapping(storage::WriteTxn& write, model::TagDetail tag,
                                              const TagMappingChange& change) const;
-  core::Status ApplyMerge(storage::ProfileTxn& txn, int64_t survivor_id, int64_t merged_id,
+  core::Status ApplyMerge(storage::WriteTxn& write, int64_t survivor_id, int64_t merged_id,
                           const std::string& reason, model::MergeRecord* record) const;
 
   storage::ProfileStore& store_;

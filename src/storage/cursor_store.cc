@@ -4,6 +4,9 @@
 
 #include <string>
 
+#include "src/storage/sql_util.h"
+#include "src/storage/sqlite_errors.h"
+
 namespace scrm::storage {
 namespace {
 
@@ -25,25 +28,21 @@ core::StatusOr<int64_t> CursorStore::GetCursor(std::string_view name) {
   return last_id;
 }
 
-core::Status CursorStore::SetCursorOn(SQLite::Database& conn, std::string_view name, int64_t id) {
+core::Status CursorStore::SetCursor(WriteTxn& txn, std::string_view name, int64_t id) {
   if (name.empty()) return core::InvalidArgumentError("cursor name is empty");
-  SQLite::Statement upsert(conn, kUpsertCursor);
-  upsert.bind(1, std::string(name));
-  upsert.bind(2, id);
-  upsert.exec();
-  return core::OkStatus();
+  return Guarded([&]() -> core::Status {
+    SQLite::Statement& upsert = txn.statements().Prepared(kUpsertCursor);
+    Done done(upsert);
+    BindText(upsert, 1, name);
+    upsert.bind(2, id);
+    upsert.exec();
+    return core::OkStatus();
+  });
 }
 
 core::Status CursorStore::SetCursor(std::string_view name, int64_t id) {
   if (name.empty()) return core::InvalidArgumentError("cursor name is empty");
-  return db_.WithWriterStatements(
-      [&](SQLite::Database&, StatementCache& statements) -> core::Status {
-        SQLite::Statement& upsert = statements.Get(kUpsertCursor);
-        upsert.bind(1, std::string(name));
-        upsert.bind(2, id);
-        upsert.exec();
-        return core::OkStatus();
-      });
+  return db_.InTransaction([&](WriteTxn& txn) { return SetCursor(txn, name, id); });
 }
 
 }  // namespace scrm::storage

@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <exception>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -18,6 +17,7 @@
 
 #include "src/core/thread_name.h"
 #include "src/storage/migrations.h"
+#include "src/storage/sqlite_errors.h"
 
 namespace scrm::storage {
 namespace {
@@ -44,6 +44,18 @@ void SetMmapSize(SQLite::Database& conn, int64_t bytes) {
   if (bytes > 0) conn.exec("PRAGMA mmap_size=" + std::to_string(bytes));
 }
 
+// The main file's writer page cache. SQLite's default (2 MiB) holds a fraction of the
+// customer-keyed b-trees the ingest worker touches on every interaction, so most page reads
+// became pread() calls: ~1.6x slower on bench/profile_bench. 64 MiB is a cap (pages are
+// allocated as used), the OS page cache holds the rest. Set once per connection (it lasts as
+// long as the connection), by the first InTransaction; belongs with DatabaseOptions once storage
+// grows per-connection tuning. Only the main file's writer has it: the inbox writer (its own
+// file and connection) keeps SQLite's default, because each of its commits walks a structure
+// that grows with its connection's page cache (most likely pcache1's hash table, truncated at
+// the end of each transaction), which cost the inbox writer ~20 % of its time at 64 MiB
+// (docs/performance.md "Durable ingest").
+constexpr char kPragmaWriterCacheSize[] = "PRAGMA cache_size=-65536";
+
 constexpr char kRollback[] = "ROLLBACK";
 constexpr char kMainSchema[] = "main";
 
@@ -68,37 +80,10 @@ constexpr char kSelectMigrations[] =
 
 bool IsMemoryPath(const std::string& path) { return path == kMemoryPath; }
 
-// Maps a SQLite error to a canonical code. The primary code is the low byte of the extended
-// one (https://www.sqlite.org/rescode.html).
-Status FromSqliteException(const SQLite::Exception& e) {
-  const std::string message = std::string("sqlite: ") + e.what();
-  const int code = e.getErrorCode() < 0 ? -1 : (e.getErrorCode() & 0xff);
-  switch (code) {
-    case SQLITE_CONSTRAINT:
-      switch (e.getExtendedErrorCode()) {
-        case SQLITE_CONSTRAINT_CHECK:
-        case SQLITE_CONSTRAINT_NOTNULL: return core::InvalidArgumentError(message);
-        case SQLITE_CONSTRAINT_FOREIGNKEY: return core::FailedPreconditionError(message);
-        default:  // UNIQUE, PRIMARYKEY and anything unclassified: a duplicate
-          return core::AlreadyExistsError(message);
-      }
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED: return core::UnavailableError(message);
-    default: return core::InternalError(message);
-  }
-}
-
-// Runs fn on conn and turns every exception into a Status: this is the one place that lets
-// SQLiteCpp exceptions out of library calls.
+// Runs fn on conn and turns every exception into a Status (Guarded), then rolls back a
+// transaction fn left open.
 Status RunGuarded(SQLite::Database& conn, const std::function<Status(SQLite::Database&)>& fn) {
-  Status status;
-  try {
-    status = fn(conn);
-  } catch (const SQLite::Exception& e) {
-    status = FromSqliteException(e);
-  } catch (const std::exception& e) {
-    status = core::InternalError(std::string("database: ") + e.what());
-  }
+  Status status = Guarded([&] { return fn(conn); });
   // A transaction left open would hold the write lock, or pin an old WAL snapshot, for the
   // next user of this connection. SQLite::Transaction rolls back in its destructor, so this
   // only catches a bare BEGIN.
@@ -424,6 +409,35 @@ Status Database::WithWriterStatements(
   return status;
 }
 
+Status Database::InTransaction(const std::function<Status(WriteTxn&)>& fn) {
+  return WithWriterStatements([&](SQLite::Database& db, StatementCache& statements) -> Status {
+    if (!writer_cache_raised_ && options_.schema == Schema::kMain) {
+      db.exec(kPragmaWriterCacheSize);
+      writer_cache_raised_ = true;
+    }
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    WriteTxn txn(*this, statements, ++transactions_);
+    SCRM_RETURN_IF_ERROR(fn(txn));  // the Transaction's destructor rolls back
+    statements.ResetUsed();         // no statement still reading at COMMIT
+    transaction.commit();
+    return core::OkStatus();
+  });
+}
+
+Status Database::WithSession(const std::function<Status(Session&)>& fn) {
+  if (reads_use_writer_) {
+    return WithWriterStatements([&](SQLite::Database&, StatementCache& statements) -> Status {
+      Session session(statements);
+      return fn(session);
+    });
+  }
+  return WithReader([&](SQLite::Database& db) -> Status {
+    StatementCache statements(db);
+    Session session(statements);
+    return fn(session);
+  });
+}
+
 Status Database::WithReader(const std::function<Status(SQLite::Database&)>& fn) {
   if (reads_use_writer_) return WithWriter(fn);
   SCRM_ASSIGN_OR_RETURN(std::unique_ptr<SQLite::Database> reader, AcquireReader());
@@ -565,20 +579,19 @@ StatementCache::StatementCache(SQLite::Database& conn) : conn_(conn) {}
 
 StatementCache::~StatementCache() = default;
 
-SQLite::Statement& StatementCache::Get(std::string_view sql) {
-  auto it = statements_.find(sql);
-  if (it == statements_.end()) {
-    it =
-        statements_
-            .emplace(std::string(sql), std::make_unique<SQLite::Statement>(conn_, std::string(sql)))
-            .first;
-  } else {
-    // tryReset: reset() would throw the error of a step that failed on the previous use.
-    it->second->tryReset();
-    it->second->clearBindings();
-  }
-  used_.push_back(it->second.get());
-  return *it->second;
+SQLite::Statement& StatementCache::Prepared(const char* sql) {
+  std::unique_ptr<SQLite::Statement>& slot = statements_[sql];
+  if (slot == nullptr) slot = std::make_unique<SQLite::Statement>(conn_, sql);
+  return *slot;
+}
+
+SQLite::Statement& StatementCache::Get(const char* sql) {
+  SQLite::Statement& statement = Prepared(sql);
+  // tryReset: reset() would throw the error of a step that failed on the previous use.
+  statement.tryReset();
+  statement.clearBindings();
+  used_.push_back(&statement);
+  return statement;
 }
 
 void StatementCache::ResetUsed() {

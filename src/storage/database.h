@@ -8,15 +8,16 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "src/core/status.h"
+#include "src/storage/write_txn.h"
 
 namespace SQLite {
 class Database;
@@ -71,9 +72,13 @@ struct CheckpointStats {
   bool restart_due = false;  // the next writer runs a RESTART checkpoint first
 };
 
-// Prepared statements of the writer connection, each prepared on first use and kept for as long
-// as the connection is open (preparing costs more than running a one-row INSERT). Handed out by
-// Database::WithWriterStatements only, under the writer lock; not thread-safe on its own.
+// Prepared statements of one connection, each prepared on first use and kept for as long as the
+// cache lives: the writer's for as long as the connection is open (preparing costs more than
+// running a one-row INSERT), a read session's for one call (Database::WithSession). Statements
+// are keyed by the address of their SQL, which must therefore be a named constant (static
+// storage, never a temporary string): SQL lives in src/storage as named constants anyway, and a
+// pointer is hashed without reading the text. Handed out under the lock of its connection only;
+// not thread-safe on its own.
 class StatementCache {
  public:
   explicit StatementCache(SQLite::Database& conn);
@@ -85,13 +90,18 @@ class StatementCache {
   // WithWriterStatements returns, which resets every statement it handed out (a SELECT left
   // mid-way would otherwise hold a read transaction open). Throws SQLite::Exception when `sql`
   // does not prepare (caught by WithWriterStatements like any other).
-  SQLite::Statement& Get(std::string_view sql);
-  // Resets every statement handed out since the last call (Database, at the end of a scope).
+  SQLite::Statement& Get(const char* sql);
+  // The statement for `sql` as its last user left it, without a reset or clearing its bindings
+  // (each a library call on a hot path): for repositories, whose every use binds every parameter
+  // and resets the statement when its scope ends (sql_util.h, Done). Throws like Get.
+  SQLite::Statement& Prepared(const char* sql);
+  // Resets every statement handed out by Get since the last call (Database, at the end of a scope).
   void ResetUsed();
+  SQLite::Database& connection() const { return conn_; }
 
  private:
   SQLite::Database& conn_;
-  std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> statements_;
+  std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> statements_;
   std::vector<SQLite::Statement*> used_;
 };
 
@@ -173,6 +183,17 @@ class Database {
   // every write (the inbox's inserts). Same locking and error mapping.
   core::Status WithWriterStatements(
       const std::function<core::Status(SQLite::Database&, StatementCache&)>& fn);
+  // Runs fn inside one write transaction (BEGIN IMMEDIATE) on the writer connection, under the
+  // writer lock: commits when fn returns ok, rolls everything back when it returns an error
+  // (returned as is) or throws (mapped as WithWriter maps it). fn gets the WriteTxn through which
+  // repositories run their statements (prepared once per connection, write_txn.h); it must not
+  // call back into this Database nor keep the WriteTxn. The first transaction on a main-schema
+  // file raises the writer's page cache to 64 MiB (see kPragmaWriterCacheSize).
+  core::Status InTransaction(const std::function<core::Status(WriteTxn&)>& fn);
+  // Runs fn with a Session on a read connection (WithReader; its statements are prepared for this
+  // call) or, when reads use the writer, on the writer connection and its statement cache. For
+  // the repositories' reads outside a transaction. Same errors as WithReader.
+  core::Status WithSession(const std::function<core::Status(Session&)>& fn);
   // Whether another thread is waiting for the writer lock right now. A hint for long
   // transactions (the ingest worker's chunks on the main file): commit early and let the short
   // ones through (API writes, the outbox runner). The inbox writer has a file of its own.
@@ -215,6 +236,8 @@ class Database {
   // The writer's prepared statements; destroyed before writer_ (a statement keeps its
   // connection from closing). Guarded by writer_mu_.
   std::unique_ptr<StatementCache> writer_statements_;
+  uint64_t transactions_ = 0;         // InTransaction calls so far (WriteTxn::serial); writer_mu_
+  bool writer_cache_raised_ = false;  // kPragmaWriterCacheSize ran on writer_; writer_mu_
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;  // signalled when a reader is returned or on Close
   std::vector<std::unique_ptr<SQLite::Database>> idle_readers_;  // guarded by readers_mu_

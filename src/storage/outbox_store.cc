@@ -6,6 +6,9 @@
 #include <string>
 #include <utility>
 
+#include "src/storage/sql_util.h"
+#include "src/storage/sqlite_errors.h"
+
 namespace scrm::storage {
 namespace {
 
@@ -87,7 +90,7 @@ StatusOr<OutboxJob> ReadJob(const SQLite::Statement& row) {
   return job;
 }
 
-Status ValidateLimit(size_t limit) {
+Status ValidateClaimLimit(size_t limit) {
   if (limit < 1 || limit > OutboxStore::kMaxClaim) {
     return core::InvalidArgumentError("limit must be within 1.." +
                                       std::to_string(OutboxStore::kMaxClaim));
@@ -124,45 +127,56 @@ std::optional<OutboxState> ParseOutboxState(std::string_view name) {
   return std::nullopt;
 }
 
-StatusOr<bool> OutboxStore::EnqueueOn(SQLite::Database& conn, const OutboxJob& job,
-                                      int64_t now_ms) {
+StatusOr<bool> OutboxStore::Enqueue(WriteTxn& txn, const OutboxJob& job, int64_t now_ms) {
   if (job.kind.empty() || job.account_id.empty() || job.dedupe_key.empty()) {
     return core::InvalidArgumentError("an outbox job needs a kind, an account and a dedupe key");
   }
-  SQLite::Statement insert(conn, kInsertJob);
-  insert.bind(1, job.kind);
-  insert.bind(2, job.account_id);
-  insert.bind(3, job.dedupe_key);
-  insert.bind(4, job.payload_json);
-  insert.bind(5, job.due_at_ms);
-  insert.bind(6, now_ms);
-  insert.bind(7, now_ms);
-  return insert.executeStep();
+  return Guarded([&]() -> StatusOr<bool> {
+    SQLite::Statement& insert = txn.statements().Prepared(kInsertJob);
+    Done done(insert);
+    insert.bind(1, job.kind);
+    insert.bind(2, job.account_id);
+    insert.bind(3, job.dedupe_key);
+    insert.bind(4, job.payload_json);
+    insert.bind(5, job.due_at_ms);
+    insert.bind(6, now_ms);
+    insert.bind(7, now_ms);
+    return insert.executeStep();
+  });
 }
 
-StatusOr<bool> OutboxStore::EnqueueCoalescedOn(SQLite::Database& conn, const OutboxJob& job,
-                                               int64_t now_ms) {
+StatusOr<bool> OutboxStore::EnqueueCoalesced(WriteTxn& txn, const OutboxJob& job, int64_t now_ms) {
   const std::string& prefix = job.dedupe_key;
   if (prefix.empty() || prefix.back() != ':') {
     return core::InvalidArgumentError("a coalescing prefix must end with ':'");
   }
-  std::string end = prefix;
-  end.back() = ';';  // ':' + 1: the first key past every key that starts with the prefix
-  SQLite::Statement waiting(conn, kSelectWaitingUnderPrefix);
-  waiting.bind(1, prefix);
-  waiting.bind(2, end);
-  if (waiting.executeStep()) return false;
-  SQLite::Statement next(conn, kSelectNextJobId);
-  if (!next.executeStep()) return core::InternalError("outbox: no next job id");
+  SCRM_ASSIGN_OR_RETURN(
+      const std::optional<int64_t> next_id, Guarded([&]() -> StatusOr<std::optional<int64_t>> {
+        std::string end = prefix;
+        // ':' + 1: the first key past every key that starts with the prefix
+        end.back() = ';';
+        SQLite::Statement& waiting = txn.statements().Prepared(kSelectWaitingUnderPrefix);
+        Done done_waiting(waiting);
+        waiting.bind(1, prefix);
+        waiting.bind(2, end);
+        if (waiting.executeStep()) return std::optional<int64_t>();
+        SQLite::Statement& next = txn.statements().Prepared(kSelectNextJobId);
+        Done done_next(next);
+        if (!next.executeStep()) {
+          return core::InternalError("outbox: no next job id");
+        }
+        return std::optional<int64_t>(next.getColumn(0).getInt64());
+      }));
+  if (!next_id.has_value()) return false;
   OutboxJob keyed = job;
-  keyed.dedupe_key = prefix + std::to_string(next.getColumn(0).getInt64());
-  return EnqueueOn(conn, keyed, now_ms);
+  keyed.dedupe_key = prefix + std::to_string(*next_id);
+  return Enqueue(txn, keyed, now_ms);
 }
 
 StatusOr<bool> OutboxStore::Enqueue(const OutboxJob& job, int64_t now_ms) {
   StatusOr<bool> queued = false;
-  SCRM_RETURN_IF_ERROR(db_.WithWriter([&](SQLite::Database& db) -> Status {
-    queued = EnqueueOn(db, job, now_ms);
+  SCRM_RETURN_IF_ERROR(db_.InTransaction([&](WriteTxn& txn) -> Status {
+    queued = Enqueue(txn, job, now_ms);
     return core::OkStatus();
   }));
   return queued;
@@ -170,7 +184,7 @@ StatusOr<bool> OutboxStore::Enqueue(const OutboxJob& job, int64_t now_ms) {
 
 StatusOr<std::vector<OutboxJob>> OutboxStore::Claim(int64_t now_ms, int64_t lease_ms,
                                                     size_t limit) {
-  SCRM_RETURN_IF_ERROR(ValidateLimit(limit));
+  SCRM_RETURN_IF_ERROR(ValidateClaimLimit(limit));
   if (lease_ms <= 0) return core::InvalidArgumentError("lease_ms must be positive");
   std::vector<OutboxJob> claimed;
   SCRM_RETURN_IF_ERROR(db_.WithWriter([&](SQLite::Database& db) -> Status {
@@ -271,7 +285,7 @@ StatusOr<std::optional<OutboxJob>> OutboxStore::FindByKey(std::string_view dedup
 }
 
 StatusOr<std::vector<OutboxJob>> OutboxStore::List(OutboxState state, size_t limit) {
-  SCRM_RETURN_IF_ERROR(ValidateLimit(limit));
+  SCRM_RETURN_IF_ERROR(ValidateClaimLimit(limit));
   std::vector<OutboxJob> out;
   SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
     SQLite::Statement query(db, kSelectJobsInState);
@@ -287,7 +301,7 @@ StatusOr<std::vector<OutboxJob>> OutboxStore::List(OutboxState state, size_t lim
 }
 
 StatusOr<std::vector<OutboxJob>> OutboxStore::ListJobs(const OutboxFilter& filter) {
-  SCRM_RETURN_IF_ERROR(ValidateLimit(filter.limit));
+  SCRM_RETURN_IF_ERROR(ValidateClaimLimit(filter.limit));
   std::vector<OutboxJob> out;
   SCRM_RETURN_IF_ERROR(db_.WithReader([&](SQLite::Database& db) -> Status {
     SQLite::Statement query(db, kSelectJobsFiltered);

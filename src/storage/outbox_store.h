@@ -1,6 +1,6 @@
 // OutboxStore: the outbox of platform jobs (migration 5) — rows first, platform calls later
-// (docs/outbound.md "Outbox"). Jobs are enqueued with a unique dedupe key (also inside a
-// ProfileTxn, in the transaction of the profile change that needs them), claimed with a lease,
+// (docs/outbound.md "Outbox"). Jobs are enqueued with a unique dedupe key (also inside the
+// caller's WriteTxn, with the change that needs them), claimed with a lease,
 // and finished (done / failed / unknown) or rescheduled by the claim that holds them.
 #pragma once
 
@@ -14,6 +14,7 @@
 
 #include "src/core/status.h"
 #include "src/storage/database.h"
+#include "src/storage/write_txn.h"
 
 namespace scrm::storage {
 
@@ -61,8 +62,8 @@ struct OutboxFilter {
   size_t limit = 100;
 };
 
-// Thread-safe (all access through Database). Does not own the Database. Calls may also fail
-// with the codes of Database::WithWriter / WithReader.
+// Thread-safe (all access through Database or the caller's WriteTxn). Does not own the Database.
+// Calls may also fail with the codes of Database::WithWriter / InTransaction / WithReader.
 class OutboxStore {
  public:
   static constexpr size_t kMaxClaim = 1000;
@@ -74,19 +75,17 @@ class OutboxStore {
   // dedupe_key exists (in any state): an expected outcome, not an error. InvalidArgument for an
   // empty kind, account or key.
   core::StatusOr<bool> Enqueue(const OutboxJob& job, int64_t now_ms);
-  // The same on a connection inside a transaction that the caller owns (ProfileTxn uses it so
-  // that a job commits or rolls back with the profile change that needs it).
-  static core::StatusOr<bool> EnqueueOn(SQLite::Database& conn, const OutboxJob& job,
-                                        int64_t now_ms);
+  // The same inside the caller's transaction, so that the job commits or rolls back with the
+  // change that needs it (a profile change, later an order).
+  core::StatusOr<bool> Enqueue(WriteTxn& txn, const OutboxJob& job, int64_t now_ms);
 
-  // Queues a coalesced job: job.dedupe_key is a prefix that names the subject and ends with ':'
+  // Queues a coalesced job inside the caller's transaction, so that the check and the insert are
+  // one step: job.dedupe_key is a prefix that names the subject and ends with ':'
   // ("tagpush:acme:42:"). When a pending job under that prefix has never been claimed (so it has
   // not read anything yet and will see this change too) nothing is queued and the result is
-  // false; otherwise the job is queued under prefix + a number unique to it, and true. Run it
-  // inside the caller's transaction so that the check and the insert are one step.
+  // false; otherwise the job is queued under prefix + a number unique to it, and true.
   // InvalidArgument for an empty kind or account, or a prefix that does not end with ':'.
-  static core::StatusOr<bool> EnqueueCoalescedOn(SQLite::Database& conn, const OutboxJob& job,
-                                                 int64_t now_ms);
+  core::StatusOr<bool> EnqueueCoalesced(WriteTxn& txn, const OutboxJob& job, int64_t now_ms);
 
   // Claims up to `limit` (1..kMaxClaim) pending jobs due at now_ms (oldest due first): each gets
   // attempts + 1, claimed_at_ms = now_ms and due_at_ms = now_ms + lease_ms, so that a claim

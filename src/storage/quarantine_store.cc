@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "src/storage/cursor_store.h"
+#include "src/storage/sql_util.h"
+#include "src/storage/sqlite_errors.h"
 
 namespace scrm::storage {
 namespace {
@@ -57,17 +59,18 @@ Status QuarantineStore::QuarantineAndAdvance(int64_t interaction_id, std::string
                                              int64_t now_ms) {
   if (interaction_id <= 0) return core::InvalidArgumentError("interaction id must be positive");
   if (cursor_name.empty()) return core::InvalidArgumentError("cursor name is empty");
-  return db_.WithWriter([&](SQLite::Database& db) -> Status {
-    SQLite::Transaction txn(db);
-    SQLite::Statement upsert(db, kUpsertRow);
-    upsert.bind(1, interaction_id);
-    upsert.bind(2, std::string(account_id));
-    upsert.bind(3, std::string(error));
-    upsert.bind(4, now_ms);
-    upsert.exec();
-    SCRM_RETURN_IF_ERROR(CursorStore::SetCursorOn(db, cursor_name, interaction_id));
-    txn.commit();
-    return core::OkStatus();
+  return db_.InTransaction([&](WriteTxn& txn) -> Status {
+    SCRM_RETURN_IF_ERROR(Guarded([&]() -> Status {
+      SQLite::Statement& upsert = txn.statements().Prepared(kUpsertRow);
+      Done done(upsert);
+      upsert.bind(1, interaction_id);
+      upsert.bind(2, std::string(account_id));
+      upsert.bind(3, std::string(error));
+      upsert.bind(4, now_ms);
+      upsert.exec();
+      return core::OkStatus();
+    }));
+    return CursorStore(db_).SetCursor(txn, cursor_name, interaction_id);
   });
 }
 

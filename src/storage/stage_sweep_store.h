@@ -1,27 +1,22 @@
 // StageSweepStore: the lifecycle sweep's write (docs/tagging.md rule L7): customers in an active
 // stage (new, engaged, customer, repeat) with no interaction since a cutoff move to at_risk,
-// reason "inactive", in pages by customer id.
+// reason "inactive", in pages by customer id, one transaction per page
+// (CustomerRepository::MarkInactive holds the SQL).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "src/core/status.h"
+#include "src/storage/customer_repository.h"
 #include "src/storage/database.h"
 
 namespace scrm::storage {
 
-// One page of MarkInactive.
-struct InactivePage {
-  int64_t next_after_id = 0;  // pass as after_id for the next page
-  bool done = false;          // no customer after next_after_id
-  int64_t marked = 0;         // customers moved to at_risk by this page
-};
-
 // Thread-safe (all access through Database). Does not own the Database (Schema::kMain).
 class StageSweepStore {
  public:
-  static constexpr size_t kMaxPage = 10000;
+  static constexpr size_t kMaxPage = CustomerRepository::kMaxInactivePage;
 
   explicit StageSweepStore(Database& db) : db_(db) {}
 

@@ -195,7 +195,7 @@ TEST_CASE("ProfileService ListCustomers finds a customer by identity value and a
   REQUIRE(found->size() == 1);
   CHECK(found->at(0).id == f.ByOpenid("oQR"));
   storage::CustomerFilter by_tag;
-  auto tag = f.store.FindTag("渠道", "公众号渠道码");
+  auto tag = f.store.tags.Find("渠道", "公众号渠道码");
   REQUIRE(tag.ok());
   REQUIRE(tag->has_value());
   by_tag.tag_id = (*tag)->tag.id;

@@ -63,7 +63,7 @@ TEST_CASE("ProfileService ListCustomers by tag keeps holders, faded scores or bo
   // Age the even ones' scores by hand: one half-life older than the clock.
   f.clock.Advance(std::chrono::hours(24 * 30));
   for (size_t i = 1; i < 9; i += 2) f.Apply(f.OaText("oH" + std::to_string(i), "产品A"));
-  auto tag = f.store.FindTag("兴趣", "产品A");
+  auto tag = f.store.tags.Find("兴趣", "产品A");
   REQUIRE(tag.ok());
   REQUIRE(tag->has_value());
   const auto ids_of = [&](TagMatch match, size_t limit) {
@@ -178,7 +178,7 @@ TEST_CASE("ProfileService unmaps a WeCom corp tag when a change_external_tag del
   model::Interaction deleted = f.Contact(InteractionKind::kTagDelete, "", "");
   deleted.payload = model::TagChangePayload{"delete", "etVIP", "tag", ""};
   f.Apply(deleted);
-  auto tag = f.store.FindTag("客户等级", "VIP");
+  auto tag = f.store.tags.Find("客户等级", "VIP");
   REQUIRE(tag.ok());
   REQUIRE(tag->has_value());
   CHECK((*tag)->tag.wecom_tag_id.empty());
@@ -186,17 +186,16 @@ TEST_CASE("ProfileService unmaps a WeCom corp tag when a change_external_tag del
 
   // A deleted group unmaps the group and every tag in it.
   REQUIRE(f.service.MapTag({"客户等级", "VIP"}, "etVIP2", 0).ok());
-  REQUIRE(f.store
-              .RunInTransaction([](storage::ProfileTxn& txn) -> core::Status {
-                SCRM_ASSIGN_OR_RETURN(auto group, txn.FindTagGroup("客户等级"));
+  REQUIRE(f.db->InTransaction([&](storage::WriteTxn& txn) -> core::Status {
+                SCRM_ASSIGN_OR_RETURN(auto group, f.store.tags.FindGroup(txn, "客户等级"));
                 group->wecom_group_id = "etGROUP";
-                return txn.UpdateTagGroup(*group);
+                return f.store.tags.UpdateGroup(txn, *group);
               })
               .ok());
   model::Interaction group_deleted = f.Contact(InteractionKind::kTagDelete, "", "");
   group_deleted.payload = model::TagChangePayload{"delete", "etGROUP", "tag_group", ""};
   f.Apply(group_deleted);
-  tag = f.store.FindTag("客户等级", "VIP");
+  tag = f.store.tags.Find("客户等级", "VIP");
   REQUIRE(tag.ok());
   CHECK((*tag)->tag.wecom_tag_id.empty());
   CHECK((*tag)->group.wecom_group_id.empty());

@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "src/storage/profile_store.h"
 #include "tests/storage/storage_test_helpers.h"
 
 namespace scrm::storage {
@@ -60,18 +59,15 @@ TEST_CASE("OutboxStore refuses a job without kind account or key", "[db]") {
   CHECK(f.store.Enqueue(job, kNowMs).status().code() == core::StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("OutboxStore queues a job inside a profile transaction and rolls it back with it",
-          "[db]") {
+TEST_CASE("OutboxStore queues a job inside a write transaction and rolls it back with it", "[db]") {
   OutboxStoreFixture f;
-  ProfileStore profiles(*f.db);
-  REQUIRE(profiles
-              .RunInTransaction([](ProfileTxn& txn) -> core::Status {
-                return txn.EnqueueJob(Job("kept"), kNowMs).status();
+  REQUIRE(f.db->InTransaction([&](WriteTxn& txn) -> core::Status {
+                return f.store.Enqueue(txn, Job("kept"), kNowMs).status();
               })
               .ok());
-  const core::Status failed = profiles.RunInTransaction([](ProfileTxn& txn) -> core::Status {
-    REQUIRE(txn.EnqueueJob(Job("rolled-back"), kNowMs).value());
-    CHECK_FALSE(txn.EnqueueJob(Job("kept"), kNowMs).value());
+  const core::Status failed = f.db->InTransaction([&](WriteTxn& txn) -> core::Status {
+    REQUIRE(f.store.Enqueue(txn, Job("rolled-back"), kNowMs).value());
+    CHECK_FALSE(f.store.Enqueue(txn, Job("kept"), kNowMs).value());
     return core::InternalError("abort");
   });
   CHECK_FALSE(failed.ok());
@@ -79,12 +75,12 @@ TEST_CASE("OutboxStore queues a job inside a profile transaction and rolls it ba
   CHECK_FALSE(f.store.FindByKey("rolled-back").value().has_value());
 }
 
-// EnqueueCoalescedOn through the profile transaction that uses it; true when queued.
+// EnqueueCoalesced in a transaction of its own; true when queued.
 bool EnqueueCoalesced(Database& db, const OutboxJob& job, int64_t now_ms) {
-  ProfileStore profiles(db);
+  OutboxStore outbox(db);
   bool queued = false;
-  const core::Status status = profiles.RunInTransaction([&](ProfileTxn& txn) -> core::Status {
-    SCRM_ASSIGN_OR_RETURN(queued, txn.EnqueueCoalescedJob(job, now_ms));
+  const core::Status status = db.InTransaction([&](WriteTxn& txn) -> core::Status {
+    SCRM_ASSIGN_OR_RETURN(queued, outbox.EnqueueCoalesced(txn, job, now_ms));
     return core::OkStatus();
   });
   INFO(status.ToString());
@@ -116,9 +112,8 @@ TEST_CASE("OutboxStore queues a coalesced job again once the waiting one is clai
 
 TEST_CASE("OutboxStore refuses a coalescing prefix that does not end with a colon", "[db]") {
   OutboxStoreFixture f;
-  ProfileStore profiles(*f.db);
-  const core::Status status = profiles.RunInTransaction([](ProfileTxn& txn) -> core::Status {
-    return txn.EnqueueCoalescedJob(Job("tagpush:shop:4"), kNowMs).status();
+  const core::Status status = f.db->InTransaction([&](WriteTxn& txn) -> core::Status {
+    return f.store.EnqueueCoalesced(txn, Job("tagpush:shop:4"), kNowMs).status();
   });
   CHECK(status.code() == core::StatusCode::kInvalidArgument);
 }

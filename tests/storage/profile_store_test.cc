@@ -30,62 +30,63 @@ struct ProfileStoreFixture {
   ProfileStore store{*db};
 
   // Runs fn in a transaction and REQUIREs that it commits.
-  void Txn(const std::function<Status(ProfileTxn&)>& fn) {
-    const Status status = store.RunInTransaction(fn);
+  void Txn(const std::function<Status(WriteTxn&)>& fn) {
+    const Status status = db->InTransaction(fn);
     INFO(status.ToString());
     REQUIRE(status.ok());
   }
 
   int64_t NewCustomer() {
     int64_t id = 0;
-    Txn([&](ProfileTxn& txn) -> Status {
+    Txn([&](WriteTxn& txn) -> Status {
       model::Customer c;
       c.created_at_ms = kNowMs;
       c.updated_at_ms = kNowMs;
-      SCRM_ASSIGN_OR_RETURN(id, txn.CreateCustomer(c));
+      SCRM_ASSIGN_OR_RETURN(id, store.customers.Create(txn, c));
       return core::OkStatus();
     });
     return id;
   }
 };
 
-TEST_CASE("ProfileTxn RecordEffectOnce answers true once per key when an effect is recorded",
+TEST_CASE("AppliedEffectRepository RecordOnce answers true once per key when an effect is recorded",
           "[db]") {
   ProfileStoreFixture f;
-  f.Txn([](ProfileTxn& txn) -> Status {
-    CHECK(txn.RecordEffectOnce(1, "base").value());
-    CHECK_FALSE(txn.RecordEffectOnce(1, "base").value());
-    CHECK(txn.RecordEffectOnce(1, "rule:5:0").value());
-    CHECK(txn.RecordEffectOnce(2, "base").value());
+  f.Txn([&](WriteTxn& txn) -> Status {
+    CHECK(f.store.effects.RecordOnce(txn, 1, "base").value());
+    CHECK_FALSE(f.store.effects.RecordOnce(txn, 1, "base").value());
+    CHECK(f.store.effects.RecordOnce(txn, 1, "rule:5:0").value());
+    CHECK(f.store.effects.RecordOnce(txn, 2, "base").value());
     return core::OkStatus();
   });
-  f.Txn([](ProfileTxn& txn) -> Status {
-    CHECK_FALSE(txn.RecordEffectOnce(1, "base").value());  // committed before
+  f.Txn([&](WriteTxn& txn) -> Status {
+    CHECK_FALSE(f.store.effects.RecordOnce(txn, 1, "base").value());  // committed before
     return core::OkStatus();
   });
 }
 
-TEST_CASE("ProfileStore RunInTransaction rolls everything back when fn fails", "[db]") {
+TEST_CASE("Database InTransaction rolls every repository back when fn fails", "[db]") {
   ProfileStoreFixture f;
-  const Status status = f.store.RunInTransaction([](ProfileTxn& txn) -> Status {
-    REQUIRE(txn.RecordEffectOnce(9, "base").ok());
-    REQUIRE(txn.SetCursor("worker", 99).ok());
+  const Status status = f.db->InTransaction([&](WriteTxn& txn) -> Status {
+    REQUIRE(f.store.effects.RecordOnce(txn, 9, "base").ok());
+    REQUIRE(f.store.cursors.SetCursor(txn, "worker", 99).ok());
     return core::UnavailableError("downstream");
   });
   CHECK(status.code() == StatusCode::kUnavailable);
-  f.Txn([](ProfileTxn& txn) -> Status {
-    CHECK(txn.RecordEffectOnce(9, "base").value());  // not there: rolled back
+  f.Txn([&](WriteTxn& txn) -> Status {
+    CHECK(f.store.effects.RecordOnce(txn, 9, "base").value());  // not there: rolled back
     return core::OkStatus();
   });
   CursorStore cursors(*f.db);
   CHECK(cursors.GetCursor("worker").value() == 0);
 }
 
-TEST_CASE("ProfileTxn round-trips a customer when it is created, updated and read", "[db]") {
+TEST_CASE("CustomerRepository round-trips a customer when it is created, updated and read",
+          "[db]") {
   ProfileStoreFixture f;
   const int64_t id = f.NewCustomer();
-  f.Txn([&](ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(model::Customer c, txn.GetCustomer(id));
+  f.Txn([&](WriteTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(model::Customer c, f.store.customers.Get(txn, id));
     c.stage = model::LifecycleStage::kLost;
     c.stage_reason = "contact.follow_user_delete";
     c.stage_staff = "zhangsan";
@@ -95,91 +96,98 @@ TEST_CASE("ProfileTxn round-trips a customer when it is created, updated and rea
     c.first_interaction_at_ms = kNowMs - 10;
     c.last_interaction_at_ms = kNowMs;
     c.merged_into = id;
-    SCRM_RETURN_IF_ERROR(txn.UpdateCustomer(c));
-    SCRM_ASSIGN_OR_RETURN(const model::Customer read, txn.GetCustomer(id));
+    SCRM_RETURN_IF_ERROR(f.store.customers.Update(txn, c));
+    SCRM_ASSIGN_OR_RETURN(const model::Customer read, f.store.customers.Get(txn, id));
     CHECK(read == c);
-    CHECK(txn.GetCustomer(id + 1).status().code() == StatusCode::kNotFound);
+    CHECK(f.store.customers.Get(txn, id + 1).status().code() == StatusCode::kNotFound);
     model::Customer missing = c;
     missing.id = id + 1;
-    CHECK(txn.UpdateCustomer(missing).code() == StatusCode::kNotFound);
+    CHECK(f.store.customers.Update(txn, missing).code() == StatusCode::kNotFound);
     return core::OkStatus();
   });
 }
 
-TEST_CASE("ProfileTxn AddIdentity refuses an identity when another customer has it", "[db]") {
+TEST_CASE("IdentityRepository Add refuses an identity when another customer has it", "[db]") {
   ProfileStoreFixture f;
   const int64_t a = f.NewCustomer();
   const int64_t b = f.NewCustomer();
-  f.Txn([&](ProfileTxn& txn) -> Status {
+  f.Txn([&](WriteTxn& txn) -> Status {
     model::Identity identity{0, a, "oa", "oa1", model::IdentityKind::kOpenid, "oX", kNowMs};
-    SCRM_ASSIGN_OR_RETURN(const model::Identity stored, txn.AddIdentity(identity));
+    SCRM_ASSIGN_OR_RETURN(const model::Identity stored, f.store.identities.Add(txn, identity));
     CHECK(stored.id > 0);
     identity.customer_id = b;
-    CHECK(txn.AddIdentity(identity).status().code() == StatusCode::kAlreadyExists);
+    CHECK(f.store.identities.Add(txn, identity).status().code() == StatusCode::kAlreadyExists);
     identity.account_id = "oa2";  // another OA: another identity
-    CHECK(txn.AddIdentity(identity).ok());
-    SCRM_ASSIGN_OR_RETURN(auto found,
-                          txn.FindIdentity("oa", "oa1", model::IdentityKind::kOpenid, "oX"));
+    CHECK(f.store.identities.Add(txn, identity).ok());
+    SCRM_ASSIGN_OR_RETURN(
+        auto found, f.store.identities.Find(txn, "oa", "oa1", model::IdentityKind::kOpenid, "oX"));
     REQUIRE(found.has_value());
     CHECK(found->customer_id == a);
     return core::OkStatus();
   });
 }
 
-TEST_CASE("ProfileTxn keeps one timeline entry per customer, interaction and kind", "[db]") {
-  ProfileStoreFixture f;
-  const int64_t id = f.NewCustomer();
-  f.Txn([&](ProfileTxn& txn) -> Status {
-    model::TimelineEntry entry{0, id, 100, "message.text", kNowMs, "hi"};
-    SCRM_ASSIGN_OR_RETURN(auto first, txn.AddTimeline(entry));
-    CHECK(first.has_value());
-    SCRM_ASSIGN_OR_RETURN(auto again, txn.AddTimeline(entry));
-    CHECK_FALSE(again.has_value());
-    entry.kind = "stage";
-    SCRM_ASSIGN_OR_RETURN(auto stage, txn.AddTimeline(entry));
-    CHECK(stage.has_value());
-    entry = {0, id, 101, "message.text", kNowMs + 1000, "later"};
-    CHECK(txn.AddTimeline(entry).ok());
-    // Window: both messages; up to interaction 100 only the first; a window after both: none.
-    CHECK(txn.CountTimeline(id, "message.text", kNowMs, kNowMs + 1000, 0, 101).value() == 2);
-    CHECK(txn.CountTimeline(id, "message.text", kNowMs, kNowMs + 1000, 0, 100).value() == 1);
-    CHECK(txn.CountTimeline(id, "message.text", kNowMs, kNowMs + 1000, 101, 101).value() == 1);
-    CHECK(txn.CountTimeline(id, "message.text", kNowMs + 1, kNowMs + 999, 0, 101).value() == 0);
-    return core::OkStatus();
-  });
-  auto page = f.store.ListTimeline(id, 0, 2);
-  REQUIRE(page.ok());
-  REQUIRE(page->size() == 2);
-  auto rest = f.store.ListTimeline(id, page->back().id, 10);
-  REQUIRE(rest.ok());
-  REQUIRE(rest->size() == 1);
-  CHECK(rest->at(0).summary == "later");
-  CHECK(f.store.ListTimeline(id, 0, 0).status().code() == StatusCode::kInvalidArgument);
-}
-
-TEST_CASE("ProfileTxn AddTask keeps one task per source when an interaction creates it twice",
+TEST_CASE("TimelineRepository keeps one timeline entry per customer, interaction and kind",
           "[db]") {
   ProfileStoreFixture f;
   const int64_t id = f.NewCustomer();
-  f.Txn([&](ProfileTxn& txn) -> Status {
+  f.Txn([&](WriteTxn& txn) -> Status {
+    model::TimelineEntry entry{0, id, 100, "message.text", kNowMs, "hi"};
+    SCRM_ASSIGN_OR_RETURN(auto first, f.store.timeline.Add(txn, entry));
+    CHECK(first.has_value());
+    SCRM_ASSIGN_OR_RETURN(auto again, f.store.timeline.Add(txn, entry));
+    CHECK_FALSE(again.has_value());
+    entry.kind = "stage";
+    SCRM_ASSIGN_OR_RETURN(auto stage, f.store.timeline.Add(txn, entry));
+    CHECK(stage.has_value());
+    entry = {0, id, 101, "message.text", kNowMs + 1000, "later"};
+    CHECK(f.store.timeline.Add(txn, entry).ok());
+    // Window: both messages; up to interaction 100 only the first; a window after both: none.
+    CHECK(f.store.timeline.Count(txn, id, "message.text", kNowMs, kNowMs + 1000, 0, 101).value() ==
+          2);
+    CHECK(f.store.timeline.Count(txn, id, "message.text", kNowMs, kNowMs + 1000, 0, 100).value() ==
+          1);
+    CHECK(
+        f.store.timeline.Count(txn, id, "message.text", kNowMs, kNowMs + 1000, 101, 101).value() ==
+        1);
+    CHECK(
+        f.store.timeline.Count(txn, id, "message.text", kNowMs + 1, kNowMs + 999, 0, 101).value() ==
+        0);
+    return core::OkStatus();
+  });
+  auto page = f.store.timeline.List(id, 0, 2);
+  REQUIRE(page.ok());
+  REQUIRE(page->size() == 2);
+  auto rest = f.store.timeline.List(id, page->back().id, 10);
+  REQUIRE(rest.ok());
+  REQUIRE(rest->size() == 1);
+  CHECK(rest->at(0).summary == "later");
+  CHECK(f.store.timeline.List(id, 0, 0).status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("TaskRepository Add keeps one task per source when an interaction creates it twice",
+          "[db]") {
+  ProfileStoreFixture f;
+  const int64_t id = f.NewCustomer();
+  f.Txn([&](WriteTxn& txn) -> Status {
     model::FollowUpTask task;
     task.customer_id = id;
     task.title = "回访";
     task.source_interaction_id = 7;
     task.source_rule_id = 3;
-    CHECK(txn.AddTask(task).value().has_value());
-    CHECK_FALSE(txn.AddTask(task).value().has_value());
+    CHECK(f.store.tasks.Add(txn, task).value().has_value());
+    CHECK_FALSE(f.store.tasks.Add(txn, task).value().has_value());
     task.source_interaction_id = 0;  // by hand: never a duplicate
-    CHECK(txn.AddTask(task).value().has_value());
-    CHECK(txn.AddTask(task).value().has_value());
-    SCRM_ASSIGN_OR_RETURN(const model::CustomerProfile profile, txn.GetProfile(id));
+    CHECK(f.store.tasks.Add(txn, task).value().has_value());
+    CHECK(f.store.tasks.Add(txn, task).value().has_value());
+    SCRM_ASSIGN_OR_RETURN(const model::CustomerProfile profile, f.store.GetProfile(txn, id));
     CHECK(profile.tasks.size() == 3);
     CHECK(profile.tasks[1].source_interaction_id == 0);
     return core::OkStatus();
   });
 }
 
-TEST_CASE("ProfileTxn GetMerge returns the undo state exactly when it was stored", "[db]") {
+TEST_CASE("MergeRepository Get returns the undo state exactly when it was stored", "[db]") {
   ProfileStoreFixture f;
   model::MergeUndoState undo;
   undo.survivor_before.id = 1;
@@ -197,35 +205,38 @@ TEST_CASE("ProfileTxn GetMerge returns the undo state exactly when it was stored
   undo.follower_ids = {};
   model::MergeRecord record{0, 1, 2, kNowMs, "unionid", std::nullopt};
   int64_t merge_id = 0;
-  f.Txn([&](ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(merge_id, txn.InsertMerge(record, undo));
+  f.Txn([&](WriteTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(merge_id, f.store.merges.Insert(txn, record, undo));
     return core::OkStatus();
   });
-  auto stored = f.store.GetMerge(merge_id);
+  auto stored = f.store.merges.Get(merge_id);
   REQUIRE(stored.ok());
   record.id = merge_id;
   CHECK(stored->record == record);
   CHECK(stored->undo == undo);  // doubles bit for bit
-  f.Txn([&](ProfileTxn& txn) -> Status {
-    SCRM_RETURN_IF_ERROR(txn.MarkMergeUndone(merge_id, kNowMs + 1));
-    CHECK(txn.MarkMergeUndone(merge_id, kNowMs + 2).code() == StatusCode::kFailedPrecondition);
-    CHECK(txn.MarkMergeUndone(merge_id + 1, kNowMs).code() == StatusCode::kNotFound);
+  f.Txn([&](WriteTxn& txn) -> Status {
+    SCRM_RETURN_IF_ERROR(f.store.merges.MarkUndone(txn, merge_id, kNowMs + 1));
+    CHECK(f.store.merges.MarkUndone(txn, merge_id, kNowMs + 2).code() ==
+          StatusCode::kFailedPrecondition);
+    CHECK(f.store.merges.MarkUndone(txn, merge_id + 1, kNowMs).code() == StatusCode::kNotFound);
     return core::OkStatus();
   });
-  CHECK(f.store.GetMerge(merge_id)->record.undone_at_ms == kNowMs + 1);
-  CHECK(f.store.GetMerge(merge_id + 1).status().code() == StatusCode::kNotFound);
+  CHECK(f.store.merges.Get(merge_id)->record.undone_at_ms == kNowMs + 1);
+  CHECK(f.store.merges.Get(merge_id + 1).status().code() == StatusCode::kNotFound);
 }
 
-TEST_CASE("ProfileTxn GetOrCreateTag creates a group and tag once when asked twice", "[db]") {
+TEST_CASE("TagRepository GetOrCreate creates a group and tag once when asked twice", "[db]") {
   ProfileStoreFixture f;
   model::TagGroup defaults;
   defaults.half_life_days = 7;
   defaults.threshold = 3;
-  f.Txn([&](ProfileTxn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(const model::TagDetail a, txn.GetOrCreateTag("兴趣", "产品A", defaults));
+  f.Txn([&](WriteTxn& txn) -> Status {
+    SCRM_ASSIGN_OR_RETURN(const model::TagDetail a,
+                          f.store.tags.GetOrCreate(txn, "兴趣", "产品A", defaults));
     SCRM_ASSIGN_OR_RETURN(const model::TagDetail again,
-                          txn.GetOrCreateTag("兴趣", "产品A", defaults));
-    SCRM_ASSIGN_OR_RETURN(const model::TagDetail b, txn.GetOrCreateTag("兴趣", "产品B", defaults));
+                          f.store.tags.GetOrCreate(txn, "兴趣", "产品A", defaults));
+    SCRM_ASSIGN_OR_RETURN(const model::TagDetail b,
+                          f.store.tags.GetOrCreate(txn, "兴趣", "产品B", defaults));
     CHECK(a == again);
     CHECK(a.group.id == b.group.id);
     CHECK(a.tag.id != b.tag.id);
@@ -233,7 +244,7 @@ TEST_CASE("ProfileTxn GetOrCreateTag creates a group and tag once when asked twi
     CHECK(a.Threshold() == 3);
     return core::OkStatus();
   });
-  auto tags = f.store.ListTags();
+  auto tags = f.store.tags.List();
   REQUIRE(tags.ok());
   CHECK(tags->size() == 2);
 }

@@ -60,20 +60,22 @@ TEST_CASE("TagPushStore refuses a row recorded under another target", "[db]") {
   CHECK(f.List().empty());
 }
 
-TEST_CASE("ProfileStore lists pushed tags with their scores in key order across pages", "[db]") {
+TEST_CASE("TagPushStore lists pushed tags with their scores in key order across pages", "[db]") {
   TagPushStoreFixture f;
   ProfileStore profiles(*f.db);
   model::TagGroup defaults;
   defaults.half_life_days = 7;
   int64_t tag_a = 0;
   int64_t tag_b = 0;
-  REQUIRE(profiles
-              .RunInTransaction([&](ProfileTxn& txn) -> core::Status {
-                SCRM_ASSIGN_OR_RETURN(model::TagDetail a, txn.GetOrCreateTag("g", "a", defaults));
-                SCRM_ASSIGN_OR_RETURN(model::TagDetail b, txn.GetOrCreateTag("g", "b", defaults));
+  REQUIRE(profiles.db
+              .InTransaction([&](WriteTxn& txn) -> core::Status {
+                SCRM_ASSIGN_OR_RETURN(model::TagDetail a,
+                                      profiles.tags.GetOrCreate(txn, "g", "a", defaults));
+                SCRM_ASSIGN_OR_RETURN(model::TagDetail b,
+                                      profiles.tags.GetOrCreate(txn, "g", "b", defaults));
                 a.tag.wecom_tag_id = "etA";
                 a.tag.threshold = 2.5;
-                SCRM_RETURN_IF_ERROR(txn.UpdateTag(a.tag));
+                SCRM_RETURN_IF_ERROR(profiles.tags.Update(txn, a.tag));
                 tag_a = a.tag.id;
                 tag_b = b.tag.id;
                 model::CustomerTag row;
@@ -82,7 +84,7 @@ TEST_CASE("ProfileStore lists pushed tags with their scores in key order across 
                 row.score = 3;
                 row.updated_at_ms = kNowMs;
                 row.source = model::TagSource::kManual;
-                return txn.PutCustomerTag(row);
+                return profiles.customer_tags.Put(txn, row);
               })
               .ok());
   // Customer 7: tag a on two targets (one with a score row), tag b on one; customer 9: tag a.
@@ -102,7 +104,7 @@ TEST_CASE("ProfileStore lists pushed tags with their scores in key order across 
     std::vector<PushedTagState> all;
     PushedTagKey after;
     for (int pages = 0; pages < 10; ++pages) {
-      auto page = profiles.ListPushedTagStates(after, limit);
+      auto page = f.store.ListPushedTagStates(after, limit);
       REQUIRE(page.ok());
       all.insert(all.end(), page->begin(), page->end());
       if (page->size() < limit) break;
@@ -129,7 +131,7 @@ TEST_CASE("ProfileStore lists pushed tags with their scores in key order across 
     CHECK(all[1].wecom_tag_id.empty());
     CHECK(all[1].platform_tag_id == "etB");
   }
-  CHECK(profiles.ListPushedTagStates({}, 0).status().code() == core::StatusCode::kInvalidArgument);
+  CHECK(f.store.ListPushedTagStates({}, 0).status().code() == core::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
