@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
   platform::ApiCaller caller(http, tokens, governor, clock, random, sleeper, metrics, log);
   platform::Credential credential;
   credential.account_id = "acme";
-  credential.platform = config::Platform::kWecom;
+  credential.platform = model::Platform::kWecom;
   credential.api_base = server.base_url();
   credential.app_id = world.wecom.corp_id;
   credential.secret = world.wecom.corp_secret;

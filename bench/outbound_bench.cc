@@ -103,7 +103,7 @@ int main() {
                              core::MakeNullLogger());
   platform::Credential credential;
   credential.account_id = "oa1";
-  credential.platform = config::Platform::kOfficialAccount;
+  credential.platform = model::Platform::kOfficialAccount;
   credential.api_base = base;
   credential.app_id = "wx01";
   credential.secret = "s";

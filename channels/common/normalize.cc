@@ -20,6 +20,7 @@
 #include <pugixml.hpp>
 
 #include "src/core/crypto_util.h"
+#include "src/core/strings.h"
 
 namespace scrm::channels {
 namespace {
@@ -343,16 +344,9 @@ std::optional<std::string> ReadJson(std::string_view body, nlohmann::json& doc, 
 // ---------------------------------------------------------------------------------------------
 // Values
 
-std::string_view TrimAscii(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const size_t begin = s.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return {};
-  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
-}
-
 // A 64-bit id (MsgId, MsgID, CreateTime): ASCII digits only, at most 20, fits in uint64.
 std::optional<uint64_t> ParseUnsignedId(std::string_view text) {
-  text = TrimAscii(text);
+  text = core::TrimAscii(text);
   if (text.empty() || text.size() > kMaxIdDigits) return std::nullopt;
   for (const char c : text) {
     if (c < '0' || c > '9') return std::nullopt;
@@ -368,14 +362,14 @@ std::optional<uint64_t> ParseUnsignedId(std::string_view text) {
 bool BadId(const Fields& f, Field field) {
   if (!f.Has(field)) return false;
   if (f.NotInteger(field)) return true;
-  const std::string_view text = TrimAscii(f.Get(field));
+  const std::string_view text = core::TrimAscii(f.Get(field));
   return !text.empty() && !ParseUnsignedId(text);
 }
 
 // Non-identity numbers (JoinScene, TotalCount, Scale, …): anything unparsable is 0, because a
 // bad count must not cost us the event.
 int64_t LenientInt(std::string_view text) {
-  text = TrimAscii(text);
+  text = core::TrimAscii(text);
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return 0;
@@ -383,7 +377,7 @@ int64_t LenientInt(std::string_view text) {
 }
 
 double LenientDouble(std::string_view text) {
-  text = TrimAscii(text);
+  text = core::TrimAscii(text);
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) return 0;
@@ -524,7 +518,7 @@ bool MapOaEvent(const Fields& f, const Header& h, model::Interaction& out) {
     out.kind = event == "TEMPLATESENDJOBFINISH" ? InteractionKind::kTemplateSendFinish
                                                 : InteractionKind::kMassSendFinish;
     model::SendJobPayload job;
-    job.job_msg_id = std::string(TrimAscii(f.Get(Field::kMsgID)));
+    job.job_msg_id = std::string(core::TrimAscii(f.Get(Field::kMsgID)));
     job.status = f.Str(Field::kStatus);
     job.total_count = LenientInt(f.Get(Field::kTotalCount));
     job.filter_count = LenientInt(f.Get(Field::kFilterCount));
@@ -664,7 +658,7 @@ void MapEvent(model::Platform platform, const Fields& f, const Header& h, std::s
   }
   DedupeKey key("evt");
   key.Add(h.from_user).Add(h.create_time).Add(h.event).Add(f.Get(Field::kEventKey));
-  if (platform == Platform::kWecom) key.Add(TrimAscii(f.Get(Field::kAgentID)));
+  if (platform == Platform::kWecom) key.Add(core::TrimAscii(f.Get(Field::kAgentID)));
   out.dedupe_key = key.Finish();
 }
 
@@ -702,7 +696,7 @@ Decoded<model::Interaction> Normalize(model::Platform platform, std::string_view
   // element is treated as absent.
   if (BadId(f, Field::kMsgId)) return Reject("MsgId is not a 64-bit unsigned integer");
   if (BadId(f, Field::kMsgID)) return Reject("MsgID is not a 64-bit unsigned integer");
-  const std::string_view msg_id = TrimAscii(f.Get(Field::kMsgId));
+  const std::string_view msg_id = core::TrimAscii(f.Get(Field::kMsgId));
 
   Decoded<model::Interaction> decoded;
   model::Interaction& out = decoded.value.emplace();

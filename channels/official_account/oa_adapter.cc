@@ -85,7 +85,7 @@ core::StatusOr<std::unique_ptr<OaAdapter>> OaAdapter::Create(const config::Accou
                                                              const core::Clock& clock,
                                                              core::Random& random) {
   const std::string where = "oa account \"" + account.id + "\": ";
-  if (account.platform != config::Platform::kOfficialAccount) {
+  if (account.platform != model::Platform::kOfficialAccount) {
     return core::InvalidArgumentError(where + "platform is not oa");
   }
   if (account.app_id.empty()) return core::InvalidArgumentError(where + "app_id is empty");

@@ -11,7 +11,7 @@ namespace scrm::channels::wecom {
 core::StatusOr<std::unique_ptr<WecomAdapter>> WecomAdapter::Create(
     const config::AccountConfig& account, const core::Clock& clock, core::Random& random) {
   const std::string where = "wecom account \"" + account.id + "\": ";
-  if (account.platform != config::Platform::kWecom) {
+  if (account.platform != model::Platform::kWecom) {
     return core::InvalidArgumentError(where + "platform is not wecom");
   }
   if (account.corp_id.empty()) return core::InvalidArgumentError(where + "corp_id is empty");

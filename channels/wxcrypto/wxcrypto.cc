@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "src/core/crypto_util.h"
+#include "src/core/strings.h"
 
 namespace scrm::wxcrypto {
 namespace {
@@ -206,23 +207,17 @@ std::string Printable(std::string_view bytes) {
   return out;
 }
 
-bool IsAsciiAlnum(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
 // The reply envelope writes TimeStamp bare (and as a JSON number) and Nonce inside CDATA / a
 // JSON string without escaping, so only values that cannot break either format are accepted.
 std::string CheckReplyField(std::string_view timestamp, std::string_view nonce) {
   constexpr size_t kMaxTimestampDigits = 19;  // fits int64 as a JSON number
   constexpr size_t kMaxNonce = 64;
-  if (timestamp.empty() || timestamp.size() > kMaxTimestampDigits ||
-      !std::all_of(timestamp.begin(), timestamp.end(),
-                   [](char c) { return c >= '0' && c <= '9'; })) {
+  if (timestamp.size() > kMaxTimestampDigits || !core::AllAsciiDigits(timestamp)) {
     return "reply TimeStamp must be 1..19 ASCII digits";
   }
   if (nonce.empty() || nonce.size() > kMaxNonce ||
       !std::all_of(nonce.begin(), nonce.end(),
-                   [](char c) { return IsAsciiAlnum(c) || c == '_' || c == '-'; })) {
+                   [](char c) { return core::IsAsciiAlnum(c) || c == '_' || c == '-'; })) {
     return "reply Nonce must be 1..64 of [A-Za-z0-9_-]";
   }
   return {};
@@ -321,7 +316,7 @@ Result<std::string> DecodeAesKey(std::string_view encoding_aes_key) {
                                               std::to_string(encoding_aes_key.size()));
   }
   for (size_t i = 0; i < encoding_aes_key.size(); ++i) {
-    if (!IsAsciiAlnum(encoding_aes_key[i])) {
+    if (!core::IsAsciiAlnum(encoding_aes_key[i])) {
       // The offset only: the key is a secret and stays out of logs.
       return Error(WxError::kIllegalAesKey, "EncodingAESKey character at offset " +
                                                 std::to_string(i) + " is not [A-Za-z0-9]");

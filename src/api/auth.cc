@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "src/core/crypto_util.h"
+#include "src/core/strings.h"
 
 namespace scrm::api {
 namespace {
@@ -18,8 +19,8 @@ std::optional<std::string> BearerToken(const server::Request& req) {
   const std::string value = req.Header("Authorization");
   constexpr std::string_view kScheme = "bearer ";
   if (value.size() <= kScheme.size()) return std::nullopt;
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return std::nullopt;
+  if (!core::EqualsIgnoreCase(std::string_view(value).substr(0, kScheme.size()), kScheme)) {
+    return std::nullopt;
   }
   std::string token = value.substr(kScheme.size());
   while (!token.empty() && token.back() == ' ') token.pop_back();

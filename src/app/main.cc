@@ -280,7 +280,7 @@ core::StatusOr<api::AdapterRegistry> BuildAdapters(const config::Config& cfg,
                                                    const core::Clock& clock, core::Random& random) {
   api::AdapterRegistry registry;
   for (const auto& account : cfg.accounts) {
-    if (account.platform == config::Platform::kWecom) {
+    if (account.platform == model::Platform::kWecom) {
       SCRM_ASSIGN_OR_RETURN(auto adapter,
                             channels::wecom::WecomAdapter::Create(account, clock, random));
       registry.Add(std::move(adapter));
@@ -306,11 +306,11 @@ struct Outbound {
         governor(clock, options.governor),
         caller(http, tokens, governor, clock, random, sleeper, metrics, log, options.retry) {
     for (const auto& account : cfg.accounts) {
-      if (account.platform == config::Platform::kWecom && !account.secret.empty()) {
+      if (account.platform == model::Platform::kWecom && !account.secret.empty()) {
         auto& client = wecom[account.id] = std::make_unique<platform::WecomClient>(
             platform::CredentialFor(account), caller, platform::AppCredentialFor(account));
         AddChannel(std::make_unique<channels::wecom::WecomOutbound>(account.id, *client));
-      } else if (account.platform == config::Platform::kOfficialAccount &&
+      } else if (account.platform == model::Platform::kOfficialAccount &&
                  !account.app_secret.empty()) {
         auto& client = oa[account.id] =
             std::make_unique<platform::OaClient>(platform::CredentialFor(account), caller);
@@ -575,7 +575,7 @@ int Backfill(const CommonFlags& flags, const BackfillFlags& backfill) {
   if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
   const config::AccountConfig* account = cfg->FindAccount(backfill.account);
   if (account == nullptr) return Fail(kExitConfig, "backfill: no account " + backfill.account);
-  if (account->platform != config::Platform::kWecom) {
+  if (account->platform != model::Platform::kWecom) {
     return Fail(kExitConfig, "backfill: account " + backfill.account + " is not a WeCom account");
   }
   if (account->secret.empty()) {

@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 
 #include "src/core/status.h"
+#include "src/core/strings.h"
 
 namespace scrm::core {
 namespace {
@@ -18,17 +19,6 @@ std::string Digest(const EVP_MD* md, std::string_view data) {
 }
 
 }  // namespace
-
-std::string HexEncode(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0x0f]);
-  }
-  return out;
-}
 
 std::string Sha256Hex(std::string_view data) { return Digest(EVP_sha256(), data); }
 std::string Sha1Hex(std::string_view data) { return Digest(EVP_sha1(), data); }

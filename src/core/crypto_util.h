@@ -1,4 +1,5 @@
-// Small byte helpers shared by modules: hex, SHA-256, constant-time comparison.
+// Small byte helpers shared by modules: SHA-256, SHA-1, HMAC as hex, constant-time comparison
+// (hex itself: src/core/strings.h).
 #pragma once
 
 #include <string>
@@ -6,8 +7,6 @@
 
 namespace scrm::core {
 
-// Lower-case hex of raw bytes.
-std::string HexEncode(std::string_view bytes);
 // Lower-case hex SHA-256 of `data` (API keys are stored as this, never in clear).
 std::string Sha256Hex(std::string_view data);
 // Lower-case hex SHA-1 of `data`.

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "src/core/status.h"
+#include "src/core/strings.h"
 
 namespace scrm::core {
 
@@ -18,16 +19,9 @@ uint64_t Random::NextU64() {
 }
 
 std::string Random::HexString(size_t bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string raw(bytes, '\0');
   Fill(std::span<uint8_t>(reinterpret_cast<uint8_t*>(raw.data()), raw.size()));
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char c : raw) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0x0f]);
-  }
-  return out;
+  return HexEncode(raw);
 }
 
 void SecureRandom::Fill(std::span<uint8_t> out) {

@@ -15,7 +15,7 @@ constexpr int64_t kMaxPagesPerBatch = 100000;
 
 bool IsUnknownErrcode(const platform::ApiError& error) {
   return error.outcome == platform::Outcome::kRejected && error.errcode != 0 &&
-         !platform::IsKnownErrcode(config::Platform::kWecom, error.errcode);
+         !platform::IsKnownErrcode(model::Platform::kWecom, error.errcode);
 }
 
 }  // namespace

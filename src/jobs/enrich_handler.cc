@@ -32,7 +32,7 @@ JobResult EnrichHandler::Run(const storage::OutboxJob& job) {
     return JobResult::Failed(
         "bad_payload", "enrich payload names a " + std::string(model::IdentityKindName(kind)));
   }
-  const config::Platform on = oa ? config::Platform::kOfficialAccount : config::Platform::kWecom;
+  const model::Platform on = oa ? model::Platform::kOfficialAccount : model::Platform::kWecom;
   channels::OutboundChannel* channel = channels_.Find(job.account_id);
   if (channel == nullptr ||
       channel->platform() != (oa ? model::Platform::kOfficialAccount : model::Platform::kWecom)) {
@@ -77,7 +77,7 @@ JobResult EnrichHandler::Apply(int64_t customer_id, const std::string& unionid,
   return JobResult{};
 }
 
-JobResult EnrichHandler::PlatformFailure(const storage::OutboxJob& job, config::Platform platform,
+JobResult EnrichHandler::PlatformFailure(const storage::OutboxJob& job, model::Platform platform,
                                          int64_t customer_id, const platform::ApiError& error) {
   const std::string outcome(platform::OutcomeName(error.outcome));
   switch (error.outcome) {

@@ -55,7 +55,7 @@ class EnrichHandler final : public JobHandler {
   JobResult Run(const storage::OutboxJob& job) override;
 
  private:
-  JobResult PlatformFailure(const storage::OutboxJob& job, config::Platform platform,
+  JobResult PlatformFailure(const storage::OutboxJob& job, model::Platform platform,
                             int64_t customer_id, const platform::ApiError& error);
   // Links the unionid (merging when another customer holds it) and sets the attributes, on the
   // customer that survives.

@@ -14,7 +14,7 @@ core::StatusOr<std::optional<int64_t>> RecordSendRefusal(profiles::ProfileServic
   if (!platform::IsUnreachable(recipient.platform, error.errcode)) return std::optional<int64_t>();
   SCRM_ASSIGN_OR_RETURN(
       const std::optional<int64_t> customer,
-      profiles.FindCustomer(config::PlatformName(recipient.platform), recipient.account_id,
+      profiles.FindCustomer(model::PlatformName(recipient.platform), recipient.account_id,
                             recipient.kind, recipient.value));
   if (!customer.has_value()) return std::optional<int64_t>();
   SCRM_RETURN_IF_ERROR(profiles.SetAttributes(

@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "src/config/config.h"
 #include "src/core/status.h"
 #include "src/model/customer.h"
+#include "src/model/platform.h"
 #include "src/platform/errors.h"
 #include "src/profiles/profile_service.h"
 
@@ -22,7 +22,7 @@ inline constexpr char kSendRefusedAttributePrefix[] = "send_refused:";  // + acc
 
 // The recipient of a send, as the platform names them.
 struct Recipient {
-  config::Platform platform = config::Platform::kOfficialAccount;
+  model::Platform platform = model::Platform::kOfficialAccount;
   std::string account_id;
   model::IdentityKind kind = model::IdentityKind::kOpenid;  // openid (OA) / external_userid
   std::string value;

@@ -42,16 +42,6 @@ constexpr std::array<std::pair<InteractionKind, std::string_view>, 31> kKindName
 
 }  // namespace
 
-std::string_view PlatformName(Platform platform) {
-  return platform == Platform::kWecom ? "wecom" : "oa";
-}
-
-std::optional<Platform> ParsePlatform(std::string_view name) {
-  if (name == "wecom") return Platform::kWecom;
-  if (name == "oa") return Platform::kOfficialAccount;
-  return std::nullopt;
-}
-
 std::string_view KindName(InteractionKind kind) {
   for (const auto& [k, name] : kKindNames) {
     if (k == kind) return name;

@@ -9,13 +9,9 @@
 #include <variant>
 #include <vector>
 
+#include "src/model/platform.h"
+
 namespace scrm::model {
-
-enum class Platform { kWecom, kOfficialAccount };
-
-// "wecom" | "oa".
-std::string_view PlatformName(Platform platform);
-std::optional<Platform> ParsePlatform(std::string_view name);
 
 // What happened. Names (KindName) are stable: they are stored and used in API filters.
 enum class InteractionKind {

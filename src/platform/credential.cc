@@ -7,11 +7,11 @@ Credential CredentialFor(const config::AccountConfig& account) {
   credential.platform = account.platform;
   credential.api_base = account.api_base;
   if (credential.api_base.empty()) {
-    credential.api_base = std::string(account.platform == config::Platform::kWecom
+    credential.api_base = std::string(account.platform == model::Platform::kWecom
                                           ? config::kWecomDefaultApiBase
                                           : config::kOfficialAccountDefaultApiBase);
   }
-  if (account.platform == config::Platform::kWecom) {
+  if (account.platform == model::Platform::kWecom) {
     credential.app_id = account.corp_id;
     credential.secret = account.secret;
   } else {

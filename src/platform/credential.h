@@ -11,7 +11,7 @@ namespace scrm::platform {
 // (the 客户联系 secret and each app's secret are separate); OA one per AppID.
 struct Credential {
   std::string account_id;  // config account id: metrics and logs
-  config::Platform platform = config::Platform::kWecom;
+  model::Platform platform = model::Platform::kWecom;
   std::string api_base;  // "https://qyapi.weixin.qq.com" (no trailing '/'); loopback in tests
   std::string app_id;    // WeCom CorpID (corpid) / OA AppID (appid)
   std::string secret;    // WeCom corpsecret / OA appsecret; never logged

@@ -18,10 +18,10 @@ std::string_view ErrorClassName(ErrorClass error_class) {
 namespace {
 
 // The class of an errcode listed in PROTOCOL §4.3 (docs/outbound.md); nullopt for any other.
-std::optional<ErrorClass> KnownClass(config::Platform platform, int64_t errcode) {
+std::optional<ErrorClass> KnownClass(model::Platform platform, int64_t errcode) {
   if (errcode == 0) return ErrorClass::kNone;
   if (errcode == -1) return ErrorClass::kTransient;  // system busy, "建议重试次数不超过3次"
-  if (platform == config::Platform::kWecom) {
+  if (platform == model::Platform::kWecom) {
     switch (errcode) {
       case 40014:  // invalid access_token
       case 42001:  // access_token expired
@@ -77,16 +77,16 @@ std::optional<ErrorClass> KnownClass(config::Platform platform, int64_t errcode)
 
 }  // namespace
 
-ErrorClass ClassifyErrcode(config::Platform platform, int64_t errcode) {
+ErrorClass ClassifyErrcode(model::Platform platform, int64_t errcode) {
   return KnownClass(platform, errcode).value_or(ErrorClass::kRejected);
 }
 
-bool IsKnownErrcode(config::Platform platform, int64_t errcode) {
+bool IsKnownErrcode(model::Platform platform, int64_t errcode) {
   return KnownClass(platform, errcode).has_value();
 }
 
-bool IsUnreachable(config::Platform platform, int64_t errcode) {
-  if (platform == config::Platform::kWecom) {
+bool IsUnreachable(model::Platform platform, int64_t errcode) {
+  if (platform == model::Platform::kWecom) {
     return errcode == 84061 || errcode == 40096;  // no follow relation, invalid external_userid
   }
   switch (errcode) {

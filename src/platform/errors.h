@@ -8,8 +8,8 @@
 #include <string_view>
 #include <utility>
 
-#include "src/config/config.h"
 #include "src/core/status.h"
+#include "src/model/platform.h"
 
 namespace scrm::platform {
 
@@ -31,18 +31,18 @@ std::string_view ErrorClassName(ErrorClass error_class);
 // 40001 (invalid credential: usually the token) is kToken (PROTOCOL §7.15).
 // 45033 (concurrency limit) is kTransient on both platforms. An errcode the table does not list
 // is kRejected.
-ErrorClass ClassifyErrcode(config::Platform platform, int64_t errcode);
+ErrorClass ClassifyErrcode(model::Platform platform, int64_t errcode);
 
 // Whether `errcode` is one the table of PROTOCOL §4.3 lists for `platform` (0 included). An
 // unknown errcode is kRejected by ClassifyErrcode; a READ caller may still ask again a bounded
 // number of times (jobs::EnrichHandlerOptions::unknown_errcode_attempts), a send never does.
-bool IsKnownErrcode(config::Platform platform, int64_t errcode);
+bool IsKnownErrcode(model::Platform platform, int64_t errcode);
 
 // Whether a kUserRefused errcode says the person cannot be reached at all — refused messages,
 // unsubscribed, unknown id, no follow relation: "do not retry; mark contact" (PROTOCOL §4.3) —
 // rather than not right now (outside the 48 h window, a per-user quota, a welcome message
 // already sent, a mass-send key already used: "fall back"). False for any other errcode.
-bool IsUnreachable(config::Platform platform, int64_t errcode);
+bool IsUnreachable(model::Platform platform, int64_t errcode);
 
 // What a caller learns from a call that did not succeed.
 enum class Outcome {

@@ -27,7 +27,7 @@ OutboundOptions OutboundOptionsFrom(const config::OutboundConfig& config) {
 }
 
 std::optional<Credential> AppCredentialFor(const config::AccountConfig& account) {
-  if (account.platform != config::Platform::kWecom || account.agent_secret.empty()) {
+  if (account.platform != model::Platform::kWecom || account.agent_secret.empty()) {
     return std::nullopt;
   }
   Credential credential = CredentialFor(account);

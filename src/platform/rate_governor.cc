@@ -29,12 +29,12 @@ int64_t EffectiveBurst(const RateLimit& limit) {
 RateGovernor::RateGovernor(const core::Clock& clock, GovernorOptions options)
     : clock_(clock), options_(std::move(options)) {}
 
-RateGovernor::State& RateGovernor::StateFor(std::string_view account, config::Platform platform,
+RateGovernor::State& RateGovernor::StateFor(std::string_view account, model::Platform platform,
                                             std::string_view api) {
   const std::string key = KeyOf(account, api);
   auto it = states_.find(key);
   if (it != states_.end()) return *it->second;
-  const bool wecom = platform == config::Platform::kWecom;
+  const bool wecom = platform == model::Platform::kWecom;
   const auto& per_api = wecom ? options_.wecom_api : options_.oa_api;
   const auto found = per_api.find(api);
   const std::vector<RateLimit>& limits =
@@ -82,7 +82,7 @@ SteadyTime RateGovernor::PermitTime(const State& state, SteadyTime now) const {
   return at;
 }
 
-core::Status RateGovernor::Acquire(std::string_view account, config::Platform platform,
+core::Status RateGovernor::Acquire(std::string_view account, model::Platform platform,
                                    std::string_view api, Priority priority, SteadyTime deadline) {
   std::unique_lock lock(mu_);
   State& state = StateFor(account, platform, api);
@@ -122,7 +122,7 @@ core::Status RateGovernor::Acquire(std::string_view account, config::Platform pl
   }
 }
 
-void RateGovernor::PauseUntil(std::string_view account, config::Platform platform,
+void RateGovernor::PauseUntil(std::string_view account, model::Platform platform,
                               std::string_view api, SteadyTime until) {
   std::lock_guard lock(mu_);
   State& state = StateFor(account, platform, api);

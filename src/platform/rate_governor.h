@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "src/config/config.h"
 #include "src/core/clock.h"
 #include "src/core/status.h"
+#include "src/model/platform.h"
 
 namespace scrm::platform {
 
@@ -71,11 +71,11 @@ class RateGovernor {
   // calls (in arrival order) before any waiting bulk call. Returns DeadlineExceeded when no
   // permit came by `deadline` (steady time of the clock), and ResourceExhausted at once when the
   // API is paused (PauseUntil) past the deadline.
-  core::Status Acquire(std::string_view account, config::Platform platform, std::string_view api,
+  core::Status Acquire(std::string_view account, model::Platform platform, std::string_view api,
                        Priority priority, std::chrono::steady_clock::time_point deadline);
 
   // No permits for (account, api) before `until` (the platform answered 45009: blocked).
-  void PauseUntil(std::string_view account, config::Platform platform, std::string_view api,
+  void PauseUntil(std::string_view account, model::Platform platform, std::string_view api,
                   std::chrono::steady_clock::time_point until);
   // The pause end for (account, api); a time in the past when not paused.
   std::chrono::steady_clock::time_point PausedUntil(std::string_view account,
@@ -101,7 +101,7 @@ class RateGovernor {
     std::condition_variable changed;
   };
 
-  State& StateFor(std::string_view account, config::Platform platform, std::string_view api);
+  State& StateFor(std::string_view account, model::Platform platform, std::string_view api);
   void Refill(State& state, std::chrono::steady_clock::time_point now) const;
   // When every bucket of `state` holds a whole permit (now if they already do).
   std::chrono::steady_clock::time_point PermitTime(const State& state,

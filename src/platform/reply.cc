@@ -44,11 +44,11 @@ PlatformReply ReadReply(const net::HttpResult& result) {
   return reply;
 }
 
-std::chrono::system_clock::time_point QuotaResetTime(config::Platform platform,
+std::chrono::system_clock::time_point QuotaResetTime(model::Platform platform,
                                                      std::chrono::system_clock::time_point now,
                                                      std::chrono::milliseconds wecom_block) {
   using std::chrono::hours;
-  if (platform == config::Platform::kWecom) return now + wecom_block;
+  if (platform == model::Platform::kWecom) return now + wecom_block;
   // Next midnight in UTC+8: shift into Beijing time, round up to the next day, shift back.
   const auto beijing = now + hours(8);
   const auto day = std::chrono::floor<std::chrono::days>(beijing);

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "src/config/config.h"
+#include "src/model/platform.h"
 #include "src/net/http_client.h"
 
 namespace scrm::platform {
@@ -34,7 +34,7 @@ PlatformReply ReadReply(const net::HttpResult& result);
 
 // When a kQuota errcode (45009) stops blocking: WeCom blocks for the frequency window
 // (`wecom_block`, 60 s by default); OA's daily quota resets at 00:00 Beijing time (UTC+8).
-std::chrono::system_clock::time_point QuotaResetTime(config::Platform platform,
+std::chrono::system_clock::time_point QuotaResetTime(model::Platform platform,
                                                      std::chrono::system_clock::time_point now,
                                                      std::chrono::milliseconds wecom_block);
 

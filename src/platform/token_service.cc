@@ -75,7 +75,7 @@ ApiResult<std::string> TokenService::Get(const Credential& credential) {
     lock.unlock();
     ApiResult<Fetched> fetched = Fetch(credential, /*force_refresh=*/false);
     bool forced = false;
-    if (fetched.ok() && credential.platform == config::Platform::kOfficialAccount &&
+    if (fetched.ok() && credential.platform == model::Platform::kOfficialAccount &&
         same_as_rejected_possible && fetched.value().token == rejected && may_force) {
       // stable_token in normal mode returns the current token while it is valid; when the
       // platform just rejected that very token, only force_refresh replaces it (§4.2).
@@ -151,7 +151,7 @@ ApiResult<TokenService::Fetched> TokenService::Fetch(const Credential& credentia
                                                      bool force_refresh) {
   net::HttpRequest request;
   request.timeout = options_.fetch_timeout;
-  if (credential.platform == config::Platform::kWecom) {
+  if (credential.platform == model::Platform::kWecom) {
     // PROTOCOL §4.1 gettoken: one token per secret.
     request.method = net::HttpMethod::kGet;
     request.url = credential.api_base + "/cgi-bin/gettoken?corpid=" + UrlEncode(credential.app_id) +
@@ -193,7 +193,7 @@ ApiResult<TokenService::Fetched> TokenService::Fetch(const Credential& credentia
       case ErrorClass::kQuota: outcome = Outcome::kRetryAfter; break;
       default: outcome = Outcome::kRejected; break;
     }
-    if (credential.platform == config::Platform::kOfficialAccount && reply.errcode == 40001) {
+    if (credential.platform == model::Platform::kOfficialAccount && reply.errcode == 40001) {
       // On the token endpoint itself OA 40001 can only mean the secret is wrong.
       outcome = Outcome::kConfigError;
     }

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -16,6 +15,7 @@
 #include <exception>
 #include <utility>
 
+#include "src/core/strings.h"
 #include "src/core/thread_name.h"
 #include "src/server/http_errors.h"
 #include "src/server/http_server_impl.h"
@@ -23,6 +23,7 @@
 namespace scrm::server {
 namespace {
 
+using core::EqualsIgnoreCase;
 using internal::DefaultMessageForStatus;
 using internal::ErrorCodeForStatus;
 using internal::ErrorJson;
@@ -59,22 +60,7 @@ std::string DescribeException(const std::exception_ptr& ep) {
 }
 
 bool IsAllDigits(std::string_view text) {
-  if (text.empty() || text.size() > 18) return false;  // 18 digits cannot overflow int64
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
+  return text.size() <= 18 && core::AllAsciiDigits(text);  // 18 digits cannot overflow int64
 }
 
 MHD_Result AddHeader(void* cls, MHD_ValueKind, const char* key, const char* value) {

@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "src/core/strings.h"
+
 namespace scrm::server {
 namespace {
 
-unsigned char Lower(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return u >= 'A' && u <= 'Z' ? static_cast<unsigned char>(u - 'A' + 'a') : u;
-}
+unsigned char Lower(char c) { return static_cast<unsigned char>(core::AsciiLower(c)); }
 
 template <typename Map>
 std::string FirstValue(const Map& map, std::string_view name) {

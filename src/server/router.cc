@@ -3,15 +3,12 @@
 #include <algorithm>
 #include <functional>
 
+#include "src/core/strings.h"
+
 namespace scrm::server {
 namespace {
 
 constexpr size_t kMaxCaptureName = 32;
-
-bool IsDigits(std::string_view text) {
-  if (text.empty()) return false;
-  return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 bool IsCaptureName(std::string_view name) {
   if (name.empty() || name.size() > kMaxCaptureName) return false;
@@ -152,7 +149,7 @@ bool Walk(const Router::Node& node, const SplitPath& split, size_t index,
   }
   for (const Router::Node* child : {node.digits.get(), node.segment.get()}) {
     if (child == nullptr || segment.empty()) continue;
-    if (child == node.digits.get() && !IsDigits(segment)) continue;
+    if (child == node.digits.get() && !core::AllAsciiDigits(segment)) continue;
     captures.push_back(segment);
     if (Walk(*child, split, index + 1, captures, visit)) return true;
     captures.pop_back();

@@ -11,6 +11,7 @@
 #include <utility>
 #include <variant>
 
+#include "src/core/strings.h"
 #include "src/tagger/rule_validation.h"
 
 namespace scrm::tagger {
@@ -27,20 +28,12 @@ bool HasAsciiLetter(std::string_view text) {
                      [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); });
 }
 
-std::string AsciiLower(std::string_view text) {
-  std::string out(text);
-  for (char& ch : out) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  }
-  return out;
-}
-
 // A keyword as a set pattern: a literal substring. Keywords with Latin letters ("VIP", "iPhone")
 // match in any ASCII case; (?i) is left off the others, where it would only enlarge the program
 // (Chinese has no case).
 std::string KeywordPattern(std::string_view keyword) {
   if (!HasAsciiLetter(keyword)) return RE2::QuoteMeta(keyword);
-  return "(?i)" + RE2::QuoteMeta(AsciiLower(keyword));
+  return "(?i)" + RE2::QuoteMeta(core::AsciiLower(keyword));
 }
 
 bool AnyIn(const std::vector<std::string>& values, const std::vector<std::string>& wanted) {

@@ -14,6 +14,7 @@
 #include <utility>
 #include <variant>
 
+#include "src/core/strings.h"
 #include "src/tagger/rule_validation.h"
 
 namespace scrm::tagger {
@@ -29,13 +30,7 @@ core::Status FieldError(std::string_view path, std::string_view reason) {
 // A member name from untrusted JSON, made safe for a one-line message.
 std::string PrintableKey(std::string_view key) {
   constexpr std::size_t kMaxShown = 64;
-  std::string out;
-  for (char ch : key.substr(0, kMaxShown)) {
-    const auto c = static_cast<unsigned char>(ch);
-    out.push_back(c < 0x20 || c == 0x7f ? '?' : ch);
-  }
-  if (key.size() > kMaxShown) out += "...";
-  return out;
+  return core::Printable(key, kMaxShown);
 }
 
 // `json` must be an object whose members are all in `allowed`.

@@ -59,7 +59,7 @@ const std::vector<std::string> kReplyElements = {"ToUserName", "FromUserName", "
 config::AccountConfig OaPlainAccount() {
   config::AccountConfig account;
   account.id = "oa-plain";
-  account.platform = config::Platform::kOfficialAccount;
+  account.platform = model::Platform::kOfficialAccount;
   account.app_id = "wxregression0001";
   account.token = kToken;
   account.encrypt_mode = config::EncryptMode::kPlain;
@@ -144,7 +144,7 @@ TEST_CASE(
   core::FakeRandom random;
   config::AccountConfig account;
   account.id = "wecom";
-  account.platform = config::Platform::kWecom;
+  account.platform = model::Platform::kWecom;
   account.corp_id = "wwregression0001";
   account.token = kToken;
   account.encoding_aes_key = kAesKey;

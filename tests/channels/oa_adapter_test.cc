@@ -61,7 +61,7 @@ config::AccountConfig DocAccount(EncryptMode mode) {
   const json v = SafeVector("oa-official-doc-safe-mode-push");
   config::AccountConfig account;
   account.id = "oa1";
-  account.platform = config::Platform::kOfficialAccount;
+  account.platform = model::Platform::kOfficialAccount;
   account.app_id = v.at("receiveid");
   account.token = v.at("token");
   account.encoding_aes_key = v.at("encoding_aes_key");
@@ -707,7 +707,7 @@ TEST_CASE("OaAdapter::Create fails with InvalidArgument when the account is not 
   core::FakeClock clock;
   core::FakeRandom random;
   config::AccountConfig account = DocAccount(EncryptMode::kSafe);
-  SECTION("a WeCom account") { account.platform = config::Platform::kWecom; }
+  SECTION("a WeCom account") { account.platform = model::Platform::kWecom; }
   SECTION("no app_id") { account.app_id.clear(); }
   SECTION("no token") { account.token.clear(); }
   auto created = OaAdapter::Create(account, clock, random);

@@ -54,8 +54,8 @@ struct OutboundRig {
   platform::TokenService tokens{http, sim.clock, metrics, log};
   platform::RateGovernor governor{sim.clock};
   platform::ApiCaller caller{http, tokens, governor, sim.clock, random, sleeper, metrics, log};
-  platform::WecomClient wecom_client{SimCredential(sim.server, config::Platform::kWecom), caller};
-  platform::OaClient oa_client{SimCredential(sim.server, config::Platform::kOfficialAccount),
+  platform::WecomClient wecom_client{SimCredential(sim.server, model::Platform::kWecom), caller};
+  platform::OaClient oa_client{SimCredential(sim.server, model::Platform::kOfficialAccount),
                                caller};
   wecom::WecomOutbound wecom{"acme", wecom_client};
   oa::OaOutbound oa{"brand", oa_client};

@@ -45,7 +45,7 @@ config::AccountConfig OfficialAccount() {
   const json v = Vector("wecom-official-decrypt");
   config::AccountConfig account;
   account.id = "corp1";
-  account.platform = config::Platform::kWecom;
+  account.platform = model::Platform::kWecom;
   account.corp_id = v.at("receiveid");
   account.token = v.at("token");
   account.encoding_aes_key = v.at("encoding_aes_key");
@@ -499,7 +499,7 @@ TEST_CASE("WecomAdapter::Create fails with InvalidArgument when the account is n
   core::FakeClock clock;
   core::FakeRandom random;
   config::AccountConfig account = OfficialAccount();
-  SECTION("an Official Account") { account.platform = config::Platform::kOfficialAccount; }
+  SECTION("an Official Account") { account.platform = model::Platform::kOfficialAccount; }
   SECTION("no corp_id") { account.corp_id.clear(); }
   SECTION("no token") { account.token.clear(); }
   auto created = WecomAdapter::Create(account, clock, random);

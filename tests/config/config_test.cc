@@ -202,7 +202,7 @@ TEST_CASE("ParseConfig reads every key when given a full config with two account
   REQUIRE(config.accounts.size() == 4);
   const AccountConfig& a0 = config.accounts[0];
   CHECK(a0.id == "corp1");
-  CHECK(a0.platform == Platform::kWecom);
+  CHECK(a0.platform == model::Platform::kWecom);
   CHECK(a0.corp_id == "ww0123456789");
   CHECK(a0.token == "Tokcorp1");
   CHECK(a0.encoding_aes_key == kAesKey);
@@ -213,7 +213,7 @@ TEST_CASE("ParseConfig reads every key when given a full config with two account
   CHECK(a1.api_base == "http://127.0.0.1:9000");  // trailing '/' dropped
   CHECK(a1.timestamp_window_s == 60);
   const AccountConfig& a2 = config.accounts[2];
-  CHECK(a2.platform == Platform::kOfficialAccount);
+  CHECK(a2.platform == model::Platform::kOfficialAccount);
   CHECK(a2.app_id == "wx0123456789");
   CHECK(a2.encrypt_mode == EncryptMode::kCompat);
   CHECK(a2.api_base == "https://api.weixin.qq.com");
@@ -233,8 +233,8 @@ TEST_CASE("ParseConfig defaults an oa account to safe mode when encrypt_mode is 
 }
 
 TEST_CASE("PlatformName and EncryptModeName give the config spelling when asked", "[unit]") {
-  CHECK(PlatformName(Platform::kWecom) == "wecom");
-  CHECK(PlatformName(Platform::kOfficialAccount) == "oa");
+  CHECK(PlatformName(model::Platform::kWecom) == "wecom");
+  CHECK(PlatformName(model::Platform::kOfficialAccount) == "oa");
   CHECK(EncryptModeName(EncryptMode::kPlain) == "plain");
   CHECK(EncryptModeName(EncryptMode::kCompat) == "compat");
   CHECK(EncryptModeName(EncryptMode::kSafe) == "safe");

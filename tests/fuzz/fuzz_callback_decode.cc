@@ -115,13 +115,13 @@ config::AccountConfig MakeAccount(std::string id, Account account) {
   c.id = std::move(id);
   c.timestamp_window_s = kWindowS;
   if (account == Account::kWecom) {
-    c.platform = config::Platform::kWecom;
+    c.platform = model::Platform::kWecom;
     c.corp_id = std::string(kCorpId);
     c.token = std::string(kWecomToken);
     c.encoding_aes_key = std::string(kWecomAesKey);
     return c;
   }
-  c.platform = config::Platform::kOfficialAccount;
+  c.platform = model::Platform::kOfficialAccount;
   c.app_id = std::string(kAppId);
   c.token = std::string(kOaToken);
   c.encrypt_mode = account == Account::kOaSafe     ? config::EncryptMode::kSafe

@@ -37,7 +37,7 @@ TEST_CASE("BackfillWecom creates the customers of existing contacts and links th
 
 TEST_CASE("BackfillWecom stops with the platform error when the secret is wrong", "[integration]") {
   Fixture f;
-  platform::Credential wrong = testing::SimCredential(f.sim.server, config::Platform::kWecom);
+  platform::Credential wrong = testing::SimCredential(f.sim.server, model::Platform::kWecom);
   wrong.secret = "not-the-secret";
   platform::WecomClient client(wrong, f.caller);
   auto report = BackfillWecom(client, f.service, "acme", {"zhangsan"});

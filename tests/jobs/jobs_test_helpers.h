@@ -170,8 +170,8 @@ struct Fixture {
   platform::RateGovernor governor{sim.clock};
   platform::ApiCaller caller{http,    tokens,  governor, sim.clock,   random,
                              sleeper, metrics, log,      FastPolicy()};
-  platform::WecomClient wecom{SimCredential(sim.server, config::Platform::kWecom), caller};
-  platform::OaClient oa{SimCredential(sim.server, config::Platform::kOfficialAccount), caller};
+  platform::WecomClient wecom{SimCredential(sim.server, model::Platform::kWecom), caller};
+  platform::OaClient oa{SimCredential(sim.server, model::Platform::kOfficialAccount), caller};
   channels::OutboundDirectory directory;  // acme: wecom, brand: oa
   EnrichHandler handler{service, directory, log};
   storage::TagPushStore pushes{*db};

@@ -12,7 +12,7 @@ using testing::Fixture;
 
 Recipient OaRecipient(std::string openid) {
   Recipient recipient;
-  recipient.platform = config::Platform::kOfficialAccount;
+  recipient.platform = model::Platform::kOfficialAccount;
   recipient.account_id = "brand";
   recipient.kind = model::IdentityKind::kOpenid;
   recipient.value = std::move(openid);

@@ -569,7 +569,7 @@ TEST_CASE("TagPushHandler fails the job and counts the error when the secret is 
           "[integration]") {
   Fixture f(PushingOptions());
   MapProductB(f);
-  platform::Credential wrong = testing::SimCredential(f.sim.server, config::Platform::kWecom);
+  platform::Credential wrong = testing::SimCredential(f.sim.server, model::Platform::kWecom);
   wrong.secret = "rotated-elsewhere";
   platform::WecomClient misconfigured(wrong, f.caller);
   channels::OutboundDirectory directory;

@@ -9,7 +9,7 @@
 namespace scrm::platform {
 namespace {
 
-using config::Platform;
+using model::Platform;
 
 struct ClassCase {
   Platform platform;

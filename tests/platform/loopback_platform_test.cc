@@ -114,7 +114,7 @@ TEST_CASE("WecomClient over curl refreshes an expired token on a loopback platfo
   RealStack stack;
   Credential credential;
   credential.account_id = "corp1";
-  credential.platform = config::Platform::kWecom;
+  credential.platform = model::Platform::kWecom;
   credential.api_base = platform.base();
   credential.app_id = "ww01";
   credential.secret = "s3cret";
@@ -133,7 +133,7 @@ TEST_CASE("WecomClient over curl reports a wrong secret as a configuration error
   RealStack stack;
   Credential credential;
   credential.account_id = "corp1";
-  credential.platform = config::Platform::kWecom;
+  credential.platform = model::Platform::kWecom;
   credential.api_base = platform.base();
   credential.app_id = "ww01";
   credential.secret = "wrong";
@@ -150,7 +150,7 @@ TEST_CASE("OaClient over curl does not resend a custom message that timed out", 
   RealStack stack;
   Credential credential;
   credential.account_id = "oa1";
-  credential.platform = config::Platform::kOfficialAccount;
+  credential.platform = model::Platform::kOfficialAccount;
   credential.api_base = platform.base();
   credential.app_id = "wx01";
   credential.secret = "s";

@@ -43,7 +43,7 @@ TEST_CASE("OutboundOptionsFrom maps every outbound key onto the options", "[unit
 TEST_CASE("AppCredentialFor uses the agent secret of a WeCom account and nothing else", "[unit]") {
   config::AccountConfig account;
   account.id = "corp1";
-  account.platform = config::Platform::kWecom;
+  account.platform = model::Platform::kWecom;
   account.corp_id = "ww01";
   account.secret = "contact";
   account.api_base = "http://127.0.0.1:9";

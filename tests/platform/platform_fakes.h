@@ -112,7 +112,7 @@ class FakeSleeper final : public Sleeper {
 inline Credential WecomCredential() {
   Credential credential;
   credential.account_id = "corp1";
-  credential.platform = config::Platform::kWecom;
+  credential.platform = model::Platform::kWecom;
   credential.api_base = "http://127.0.0.1:1";
   credential.app_id = "ww0001";
   credential.secret = "contact-secret";
@@ -122,7 +122,7 @@ inline Credential WecomCredential() {
 inline Credential OaCredential() {
   Credential credential;
   credential.account_id = "oa1";
-  credential.platform = config::Platform::kOfficialAccount;
+  credential.platform = model::Platform::kOfficialAccount;
   credential.api_base = "http://127.0.0.1:2";
   credential.app_id = "wx0001";
   credential.secret = "app-secret";

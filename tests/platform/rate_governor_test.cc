@@ -13,7 +13,7 @@
 namespace scrm::platform {
 namespace {
 
-using config::Platform;
+using model::Platform;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 

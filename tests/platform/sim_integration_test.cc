@@ -109,9 +109,9 @@ struct Rig {
   TokenService tokens{http, clock, metrics, log};
   RateGovernor governor{clock, Unlimited()};
   ApiCaller caller{http, tokens, governor, clock, random, sleeper, metrics, log};
-  WecomClient wecom{SimCredential(server, config::Platform::kWecom), caller,
-                    SimCredential(server, config::Platform::kWecom)};
-  OaClient oa{SimCredential(server, config::Platform::kOfficialAccount), caller};
+  WecomClient wecom{SimCredential(server, model::Platform::kWecom), caller,
+                    SimCredential(server, model::Platform::kWecom)};
+  OaClient oa{SimCredential(server, model::Platform::kOfficialAccount), caller};
 };
 
 TEST_CASE("ApiCaller refreshes the token once when the simulator expires it mid-batch",

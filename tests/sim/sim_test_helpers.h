@@ -24,11 +24,11 @@ namespace scrm::sim::testing {
 
 // The credential of the test world's account on `platform` ("acme" corp / "brand" OA), against
 // the simulator at `server`.
-inline platform::Credential SimCredential(const SimServer& server, config::Platform platform) {
+inline platform::Credential SimCredential(const SimServer& server, model::Platform platform) {
   platform::Credential credential;
   credential.platform = platform;
   credential.api_base = server.base_url();
-  if (platform == config::Platform::kWecom) {
+  if (platform == model::Platform::kWecom) {
     credential.account_id = "acme";
     credential.app_id = "wwsim0000000000001";
     credential.secret = "sim-corp-secret";

@@ -8,6 +8,7 @@
 #include "channels/wxcrypto/wxcrypto.h"
 #include "src/core/crypto_util.h"
 #include "src/core/random.h"
+#include "src/core/strings.h"
 
 namespace scrm::wxcrypto {
 namespace {

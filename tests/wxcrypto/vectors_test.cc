@@ -8,6 +8,7 @@
 
 #include "channels/wxcrypto/wxcrypto.h"
 #include "src/core/crypto_util.h"
+#include "src/core/strings.h"
 #include "tests/wxcrypto/wxcrypto_test_helpers.h"
 
 namespace scrm::wxcrypto {
