@@ -32,15 +32,15 @@ class InteractionApplier {
                      ProfileServiceOptions options = {});
 
   // Applies one interaction inside the transaction `write`: resolves (or creates) the customer by
-  // openid / external_userid alone (never interaction.unionid: unionids come through LinkUnionid),
-  // then — each once, so that a replay changes nothing — the built-in effects (timeline, counters,
-  // followers and owner, lifecycle stage with a 流失提醒 task when a leave makes the customer lost;
-  // keyed by the timeline entry, unique per customer, kind and interaction) and every action of
-  // every matching rule (keyed in applied_effects as "rule:<id>:<index>"). Interactions without a
-  // customer (a WeCom member's own app message, group chat events) only touch what they concern:
-  // change_external_tag events unmap deleted WeCom corp tags. Emits CustomerCreated,
-  // FollowerAdded / FollowerRemoved, StageChanged, TagScoreChanged and AttributeChanged. An error
-  // (a sink's too) means the caller must roll the transaction back.
+  // openid / external_userid alone (never interaction.unionid: unionids come through
+  // IdentityService::LinkUnionid), then — each once, so that a replay changes nothing — the
+  // built-in effects (timeline, counters, followers and owner, lifecycle stage with a 流失提醒
+  // task when a leave makes the customer lost; keyed by the timeline entry, unique per customer,
+  // kind and interaction) and every action of every matching rule (keyed in applied_effects as
+  // "rule:<id>:<index>"). Interactions without a customer (a WeCom member's own app message, group
+  // chat events) only touch what they concern: change_external_tag events unmap deleted WeCom corp
+  // tags. Emits CustomerCreated, FollowerAdded / FollowerRemoved, StageChanged, TagScoreChanged and
+  // AttributeChanged. An error (a sink's too) means the caller must roll the transaction back.
   core::Status Apply(storage::WriteTxn& write, const model::Interaction& interaction,
                      const tagger::RuleEngine& engine) const;
 

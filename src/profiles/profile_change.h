@@ -97,12 +97,15 @@ struct AttributeChanged {
   std::string_view value;
 };
 
+// What changed: one of the kinds above.
+using ChangeDetail =
+    std::variant<CustomerCreated, IdentityAdded, CustomersMerged, MergeUndone, TagScoreChanged,
+                 TagMapped, StageChanged, FollowerAdded, FollowerRemoved, AttributeChanged>;
+
 struct ProfileChange {
-  int64_t customer_id = 0;
-  int64_t at_ms = 0;  // the clock's now when the change was made
-  std::variant<CustomerCreated, IdentityAdded, CustomersMerged, MergeUndone, TagScoreChanged,
-               TagMapped, StageChanged, FollowerAdded, FollowerRemoved, AttributeChanged>
-      what;
+  int64_t customer_id = 0;  // the customer changed (the survivor of a merge); 0 for TagMapped
+  int64_t at_ms = 0;        // the clock's now when the change was made
+  ChangeDetail what;
 };
 
 // A module that reacts to profile changes inside their transaction. Implementations are final,

@@ -33,7 +33,7 @@ core::Status InTransaction(storage::ProfileStore& store,
 
 // Hands one change to the sinks (nothing to do without sinks).
 inline core::Status Emit(const ChangeSinks& sinks, Txn& txn, int64_t customer_id, int64_t at_ms,
-                         const decltype(ProfileChange::what)& what) {
+                         const ChangeDetail& what) {
   if (sinks.empty()) return core::OkStatus();
   return sinks.Emit(txn.write, ProfileChange{customer_id, at_ms, what});
 }
