@@ -38,6 +38,7 @@
 #include "src/ingest/profile_chunk_processor.h"
 #include "src/model/customer.h"
 #include "src/model/interaction.h"
+#include "src/profiles/identity_service.h"
 #include "src/profiles/interaction_applier.h"
 #include "src/profiles/profile_change.h"
 #include "src/profiles/rule_set.h"
@@ -260,7 +261,8 @@ int RunThroughput(const std::string& dir, uint64_t interactions, size_t chunk_si
   if (!rules.ok()) return Fail("rules", rules.status());
   scrm::storage::ProfileStore store(*db);
   const scrm::profiles::ChangeSinks no_sinks;  // as scrmd without API accounts
-  scrm::profiles::InteractionApplier applier(store, **rules, clock, no_sinks);
+  const scrm::profiles::IdentityService identities(store, clock, no_sinks);
+  scrm::profiles::InteractionApplier applier(store, **rules, clock, no_sinks, identities);
   scrm::ingest::ProfileChunkProcessor pipeline(applier);
   scrm::core::MetricsRegistry metrics;
   scrm::ingest::IngestWorkerOptions options;

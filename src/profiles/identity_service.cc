@@ -16,11 +16,13 @@ namespace {
 using core::Status;
 using core::StatusOr;
 using internal::FindTagRow;
-using internal::IdentityKey;
 using internal::InTransaction;
 using internal::Txn;
 
 constexpr size_t kMaxMergeReasonBytes = 256;
+// A merged customer's chain is followed this far at most (merges are one level deep unless a
+// survivor is merged again; the bound only guards against a corrupt cycle).
+constexpr int kMaxMergeHops = 16;
 // A tag score this close to zero after taking a merged contribution out is zero.
 constexpr double kScoreEpsilon = 1e-9;
 
@@ -35,6 +37,33 @@ StatusOr<std::optional<model::Identity>> Lookup(Txn& txn, const IdentityKey& key
 IdentityService::IdentityService(storage::ProfileStore& store, const core::Clock& clock,
                                  const ChangeSinks& sinks)
     : store_(store), clock_(clock), sinks_(sinks) {}
+
+StatusOr<std::optional<model::Customer>> IdentityService::Resolve(storage::WriteTxn& write,
+                                                                  const IdentityKey& key,
+                                                                  bool may_create,
+                                                                  int64_t now_ms) const {
+  Txn txn{write, store_};
+  // Every step is idempotent by construction: a replay finds the identity the first delivery
+  // made. The common case — a known openid / external_userid — is one statement.
+  SCRM_ASSIGN_OR_RETURN(
+      std::optional<model::Customer> customer,
+      store_.identities.FindCustomer(write, key.platform, key.account_id, key.kind, key.value));
+  if (!customer.has_value()) {
+    if (!may_create) return customer;
+    customer.emplace();
+    SCRM_RETURN_IF_ERROR(
+        internal::CreateCustomer(txn, sinks_, key, "first_interaction", now_ms, *customer));
+  }
+  for (int hop = 0; customer->merged_into.has_value(); ++hop) {
+    // Identities move with a merge, so this only happens to a store edited by hand.
+    if (hop == kMaxMergeHops) {
+      return core::InternalError("customer " + std::to_string(customer->id) +
+                                 " is in a merge cycle");
+    }
+    SCRM_ASSIGN_OR_RETURN(*customer, store_.customers.Get(write, *customer->merged_into));
+  }
+  return customer;
+}
 
 StatusOr<std::optional<model::MergeRecord>> IdentityService::MergeByUnionid(
     storage::WriteTxn& write, int64_t a, int64_t b) const {

@@ -1,4 +1,5 @@
-// IdentityService: who a customer is — identities attached by the API, unionids learnt later
+// IdentityService: who a customer is — the customer an interaction's identity names (created on
+// first sight), identities attached by the API, unionids learnt later
 // (which merge two customers into one person, PROTOCOL §5), customers found or created for a
 // backfill — and merge / undo (POST /api/v1/customers/{id}/merge, /api/v1/merges/{id}/undo).
 // Every change is handed to the ChangeSinks in its transaction (src/profiles/profile_change.h).
@@ -13,6 +14,7 @@
 #include "src/core/status.h"
 #include "src/model/customer.h"
 #include "src/profiles/profile_change.h"
+#include "src/profiles/profile_types.h"
 
 namespace scrm::storage {
 class ProfileStore;
@@ -21,8 +23,8 @@ class WriteTxn;
 
 namespace scrm::profiles {
 
-// Thread-safety: any thread; each call opens its own transaction. Does not own the store, clock
-// or sinks, which must outlive it.
+// Thread-safety: any thread; each call opens its own transaction (Resolve runs in the caller's).
+// Does not own the store, clock or sinks, which must outlive it.
 class IdentityService {
  public:
   IdentityService(storage::ProfileStore& store, const core::Clock& clock, const ChangeSinks& sinks);
@@ -71,6 +73,15 @@ class IdentityService {
   core::StatusOr<EnsuredCustomer> EnsureCustomer(std::string_view platform,
                                                  std::string_view account_id,
                                                  model::IdentityKind kind, std::string_view value);
+
+  // Identity resolution of the ingest path (PROTOCOL §5), inside the caller's transaction: the
+  // customer `identity` (an openid / external_userid) names, followed through merges to the
+  // survivor. Unknown: created when `may_create` (stage new, reason "first_interaction",
+  // CustomerCreated emitted at now_ms), else nullopt. InternalError for a merge cycle (a store
+  // edited by hand).
+  core::StatusOr<std::optional<model::Customer>> Resolve(storage::WriteTxn& write,
+                                                         const IdentityKey& identity,
+                                                         bool may_create, int64_t now_ms) const;
 
  private:
   // Two customers share a unionid: one person (PROTOCOL §5). The older survives, reason

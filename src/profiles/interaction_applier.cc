@@ -16,7 +16,6 @@ namespace {
 
 using core::Status;
 using core::StatusOr;
-using internal::IdentityKey;
 using internal::Txn;
 using model::InteractionKind;
 
@@ -24,9 +23,6 @@ constexpr int64_t kHourMs = int64_t{3600} * 1000;
 // How far a platform's CreateTime may run ahead of our clock for window counts (see
 // TimelineWindowCounter); a day is far beyond any callback timestamp window.
 constexpr int64_t kMaxClockSkewMs = internal::kDayMs;
-// A merged customer's chain is followed this far at most (merges are one level deep unless a
-// survivor is merged again; the bound only guards against a corrupt cycle).
-constexpr int kMaxMergeHops = 16;
 constexpr std::string_view kLostAlertPrefix = "流失提醒：";
 
 // The customer's own id on the channel: OA FromUserName (openid), WeCom ExternalUserID. A WeCom
@@ -438,8 +434,14 @@ Status ApplyTagLibraryChange(Txn& txn, const model::Interaction& it) {
 
 InteractionApplier::InteractionApplier(storage::ProfileStore& store, const RuleSetHolder& rules,
                                        const core::Clock& clock, const ChangeSinks& sinks,
+                                       const IdentityService& identities,
                                        ProfileServiceOptions options)
-    : store_(store), rules_(rules), clock_(clock), sinks_(sinks), options_(std::move(options)) {
+    : store_(store),
+      rules_(rules),
+      clock_(clock),
+      sinks_(sinks),
+      identities_(identities),
+      options_(std::move(options)) {
   // A summary budget below one CJK character and a few ASCII ones is a configuration bug.
   SCRM_CHECK(options_.summary_max_bytes >= 16);
 }
@@ -457,29 +459,10 @@ Status InteractionApplier::Apply(storage::WriteTxn& write, const model::Interact
   if (!primary.has_value()) return core::OkStatus();
   const int64_t now_ms = clock_.NowUnixMillis();
 
-  // Every step is idempotent by construction: a replay finds the identity the first delivery
-  // made. The common case — a known openid / external_userid — is one statement.
-  SCRM_ASSIGN_OR_RETURN(
-      std::optional<model::Customer> by_primary,
-      txn.store.identities.FindCustomer(txn.write, primary->platform, primary->account_id,
-                                        primary->kind, primary->value));
-  model::Customer customer;
-  if (by_primary.has_value()) {
-    customer = std::move(*by_primary);
-  } else {
-    if (!MayCreateCustomer(it.kind)) return core::OkStatus();
-    SCRM_RETURN_IF_ERROR(
-        internal::CreateCustomer(txn, sinks_, *primary, "first_interaction", now_ms, customer));
-  }
-
-  for (int hop = 0; customer.merged_into.has_value(); ++hop) {
-    // Identities move with a merge, so this only happens to a store edited by hand.
-    if (hop == kMaxMergeHops) {
-      return core::InternalError("customer " + std::to_string(customer.id) +
-                                 " is in a merge cycle");
-    }
-    SCRM_ASSIGN_OR_RETURN(customer, txn.store.customers.Get(txn.write, *customer.merged_into));
-  }
+  SCRM_ASSIGN_OR_RETURN(const std::optional<model::Customer> resolved,
+                        identities_.Resolve(write, *primary, MayCreateCustomer(it.kind), now_ms));
+  if (!resolved.has_value()) return core::OkStatus();
+  const model::Customer& customer = *resolved;
   ApplyContext context{txn, it, options_, sinks_, now_ms, customer};
   SCRM_RETURN_IF_ERROR(ApplyBuiltIn(context));
   SCRM_RETURN_IF_ERROR(ApplyRules(context, engine));

@@ -1,5 +1,6 @@
 // InteractionApplier: the ingest path of the profiles — turns stored interactions into customer
-// profiles: identity resolution by openid / external_userid, the tag rules (tagger::RuleEngine)
+// profiles: the customer of the interaction's openid / external_userid (IdentityService::Resolve),
+// the tag rules (tagger::RuleEngine)
 // with decaying scores and evidence, timeline, counters, lifecycle stage, followers and owner,
 // follow-up tasks — every effect exactly once per interaction — and hands each change to the
 // ChangeSinks in the same transaction (src/profiles/profile_change.h).
@@ -13,6 +14,7 @@
 #include "src/core/clock.h"
 #include "src/core/status.h"
 #include "src/model/interaction.h"
+#include "src/profiles/identity_service.h"
 #include "src/profiles/profile_change.h"
 #include "src/profiles/profile_types.h"
 #include "src/profiles/rule_set.h"
@@ -23,13 +25,13 @@ namespace scrm::profiles {
 
 // Thread-safety: Apply runs on the caller's transaction (the ingest worker thread); the chunk
 // methods may be called from any thread (each opens its own transaction: the worker, a
-// quarantine reapply). Does not own the store, rule holder, clock or sinks, which must outlive
-// it.
+// quarantine reapply). Does not own the store, rule holder, clock, sinks or identity service,
+// which must outlive it.
 class InteractionApplier {
  public:
   InteractionApplier(storage::ProfileStore& store, const RuleSetHolder& rules,
                      const core::Clock& clock, const ChangeSinks& sinks,
-                     ProfileServiceOptions options = {});
+                     const IdentityService& identities, ProfileServiceOptions options = {});
 
   // Applies one interaction inside the transaction `write`: resolves (or creates) the customer by
   // openid / external_userid alone (never interaction.unionid: unionids come through
@@ -62,6 +64,7 @@ class InteractionApplier {
   const RuleSetHolder& rules_;
   const core::Clock& clock_;
   const ChangeSinks& sinks_;
+  const IdentityService& identities_;
   const ProfileServiceOptions options_;
 };
 

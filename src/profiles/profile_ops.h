@@ -38,14 +38,6 @@ inline core::Status Emit(const ChangeSinks& sinks, Txn& txn, int64_t customer_id
   return sinks.Emit(txn.write, ProfileChange{customer_id, at_ms, what});
 }
 
-// The identity an interaction (or a backfill) names, as stored (see model::Identity).
-struct IdentityKey {
-  std::string_view platform;
-  std::string_view account_id;
-  model::IdentityKind kind = model::IdentityKind::kOpenid;
-  std::string_view value;
-};
-
 // Attaches the identity to the customer (created_at_ms = now_ms).
 core::Status AddIdentityTo(Txn& txn, int64_t customer_id, const IdentityKey& key, int64_t now_ms);
 

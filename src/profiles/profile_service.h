@@ -1,8 +1,9 @@
 // ProfileService: the profile services over one store, rule holder, clock and change sinks,
 // assembled for callers that use several of them (src/app, the jobs, the tests). Each piece is
 // its own class with its own contract:
+//   identities — IdentityService: identity resolution, identities, unionid links, backfilled
+//                customers, merge / undo
 //   ingest     — InteractionApplier: interactions -> profiles (the ingest worker's path)
-//   identities — IdentityService: identities, unionid links, backfilled customers, merge / undo
 //   editor     — ProfileEditor: manual tags, platform tags, attributes, mappings, groups, tasks
 //   queries    — ProfileQueries: the reads of the API and the jobs
 // Every write hands its ProfileChanges to the sinks in its transaction (profile_change.h).
@@ -25,13 +26,13 @@ namespace scrm::profiles {
 struct ProfileService {
   ProfileService(storage::ProfileStore& store, const RuleSetHolder& rules, const core::Clock& clock,
                  const ChangeSinks& sinks, const ProfileServiceOptions& options = {})
-      : ingest(store, rules, clock, sinks, options),
-        identities(store, clock, sinks),
+      : identities(store, clock, sinks),
+        ingest(store, rules, clock, sinks, identities, options),
         editor(store, clock, sinks, options),
         queries(store, clock) {}
 
+  IdentityService identities;  // before ingest, which resolves identities through it
   InteractionApplier ingest;
-  IdentityService identities;
   ProfileEditor editor;
   ProfileQueries queries;
 };

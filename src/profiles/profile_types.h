@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/model/customer.h"
@@ -101,6 +102,14 @@ struct MappedTag {
 struct TagGroupChange {
   std::optional<int> half_life_days;  // 0..3650, 0 = no decay
   std::optional<double> threshold;    // finite
+};
+
+// An identity as stored (see model::Identity), by view: what an interaction or a backfill names.
+struct IdentityKey {
+  std::string_view platform;
+  std::string_view account_id;
+  model::IdentityKind kind = model::IdentityKind::kOpenid;
+  std::string_view value;
 };
 
 // Where the ingest worker's cursor goes when a chunk commits.
