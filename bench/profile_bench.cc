@@ -38,7 +38,9 @@
 #include "src/ingest/profile_chunk_processor.h"
 #include "src/model/customer.h"
 #include "src/model/interaction.h"
-#include "src/profiles/profile_service.h"
+#include "src/profiles/identity_service.h"
+#include "src/profiles/interaction_applier.h"
+#include "src/profiles/profile_change.h"
 #include "src/profiles/rule_set.h"
 #include "src/storage/cursor_store.h"
 #include "src/storage/database.h"
@@ -258,8 +260,10 @@ int RunThroughput(const std::string& dir, uint64_t interactions, size_t chunk_si
                                                        "/config/tag_rules.example.json");
   if (!rules.ok()) return Fail("rules", rules.status());
   scrm::storage::ProfileStore store(*db);
-  scrm::profiles::ProfileService service(store, **rules, clock);
-  scrm::ingest::ProfileChunkProcessor pipeline(service);
+  const scrm::profiles::ChangeSinks no_sinks;  // as scrmd without API accounts
+  const scrm::profiles::IdentityService identities(store, clock, no_sinks);
+  scrm::profiles::InteractionApplier applier(store, **rules, clock, no_sinks, identities);
+  scrm::ingest::ProfileChunkProcessor pipeline(applier);
   scrm::core::MetricsRegistry metrics;
   scrm::ingest::IngestWorkerOptions options;
   options.chunk_size = chunk_size;

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "src/api/api_json.h"
-#include "src/storage/profile_store.h"
 
 namespace scrm::api {
 namespace {
@@ -119,25 +118,25 @@ core::StatusOr<model::TagRef> TagRefFrom(const server::Request& req, const json&
   return tag;
 }
 
-void GetCustomer(profiles::ProfileService& profiles, const server::Request& /*req*/,
+void GetCustomer(const profiles::ProfileQueries& queries, const server::Request& /*req*/,
                  server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
-  auto view = profiles.GetCustomer(*id);
+  auto view = queries.GetCustomer(*id);
   if (!Check(view.status(), res, ctx)) return;
   WriteJson(res, CustomerViewJson(*view));
 }
 
-void GetTimeline(profiles::ProfileService& profiles, const server::Request& req,
+void GetTimeline(const profiles::ProfileQueries& queries, const server::Request& req,
                  server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
-  auto page = PageParamsOf(req, kDefaultPageSize, storage::ProfileStore::kMaxListLimit);
+  auto page = PageParamsOf(req, kDefaultPageSize, profiles::kMaxPageSize);
   if (!Check(page.status(), res, ctx)) return;
   // An unknown customer is a 404, not an empty timeline.
-  auto customer = profiles.GetCustomer(*id);
+  auto customer = queries.GetCustomer(*id);
   if (!Check(customer.status(), res, ctx)) return;
-  auto entries = profiles.ListTimeline(*id, page->after_id, page->limit);
+  auto entries = queries.ListTimeline(*id, page->after_id, page->limit);
   if (!Check(entries.status(), res, ctx)) return;
   json items = json::array();
   for (const auto& entry : *entries) items.push_back(TimelineJson(entry));
@@ -147,9 +146,9 @@ void GetTimeline(profiles::ProfileService& profiles, const server::Request& req,
   WriteJson(res, body);
 }
 
-void ListCustomers(profiles::ProfileService& profiles, const server::Request& req,
+void ListCustomers(const profiles::ProfileQueries& queries, const server::Request& req,
                    server::Response& res, const ApiContext& ctx) {
-  storage::CustomerFilter filter;
+  profiles::CustomerQuery filter;
   auto tag_id = IdParam(req, "tag_id", 0);
   if (!Check(tag_id.status(), res, ctx)) return;
   if (req.HasParam("tag_id")) filter.tag_id = *tag_id;
@@ -162,7 +161,7 @@ void ListCustomers(profiles::ProfileService& profiles, const server::Request& re
       Check(core::InvalidArgumentError("tag: must be <group>:<name>"), res, ctx);
       return;
     }
-    auto found = profiles.FindTag(model::TagRef{text.substr(0, colon), text.substr(colon + 1)});
+    auto found = queries.FindTag(model::TagRef{text.substr(0, colon), text.substr(colon + 1)});
     if (!Check(found.status(), res, ctx)) return;
     if (!found->has_value()) {
       // Nobody has a tag that was never used.
@@ -197,25 +196,24 @@ void ListCustomers(profiles::ProfileService& profiles, const server::Request& re
   auto updated_after = IntParam(req, "updated_after", 0, 0, INT64_MAX);
   if (!Check(updated_after.status(), res, ctx)) return;
   if (req.HasParam("updated_after")) filter.updated_after_ms = *updated_after;
-  auto page = PageParamsOf(req, kDefaultPageSize, storage::ProfileStore::kMaxListLimit);
+  auto page = PageParamsOf(req, kDefaultPageSize, profiles::kMaxPageSize);
   if (!Check(page.status(), res, ctx)) return;
   filter.after_id = page->after_id;
   filter.limit = page->limit;
 
-  profiles::TagMatch match = profiles::TagMatch::kHeld;
   if (req.HasParam("held")) {
     const std::string held = req.Param("held");
     if (held == "false") {
-      match = profiles::TagMatch::kFaded;
+      filter.match = profiles::TagMatch::kFaded;
     } else if (held == "any") {
-      match = profiles::TagMatch::kAny;
+      filter.match = profiles::TagMatch::kAny;
     } else if (held != "true") {
       Check(core::InvalidArgumentError("held: must be true, false or any"), res, ctx);
       return;
     }
   }
 
-  auto customers = profiles.ListCustomers(filter, match);
+  auto customers = queries.ListCustomers(filter);
   if (!Check(customers.status(), res, ctx)) return;
   json items = json::array();
   for (const auto& customer : *customers) items.push_back(CustomerJson(customer));
@@ -233,7 +231,7 @@ std::optional<model::IdentityKind> KindForPlatform(std::string_view platform) {
   return std::nullopt;
 }
 
-void FindByIdentity(profiles::ProfileService& profiles, const server::Request& req,
+void FindByIdentity(const profiles::ProfileQueries& queries, const server::Request& req,
                     server::Response& res, const ApiContext& ctx) {
   auto platform = TextParam(req, "platform", kMaxNameBytes);
   if (!Check(platform.status(), res, ctx)) return;
@@ -263,18 +261,18 @@ void FindByIdentity(profiles::ProfileService& profiles, const server::Request& r
       return;
     }
   }
-  auto found = profiles.FindCustomer(platform_name, account->value_or(""), *kind, **value);
+  auto found = queries.FindCustomer(platform_name, account->value_or(""), *kind, **value);
   if (!Check(found.status(), res, ctx)) return;
   if (!found->has_value()) {
     Check(core::NotFoundError("no customer has this identity"), res, ctx);
     return;
   }
-  auto view = profiles.GetCustomer(**found);
+  auto view = queries.GetCustomer(**found);
   if (!Check(view.status(), res, ctx)) return;
   WriteJson(res, CustomerViewJson(*view));
 }
 
-void AddTag(profiles::ProfileService& profiles, const server::Request& req, server::Response& res,
+void AddTag(profiles::ProfileEditor& editor, const server::Request& req, server::Response& res,
             const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
@@ -299,15 +297,15 @@ void AddTag(profiles::ProfileService& profiles, const server::Request& req, serv
     }
     decay = it->get<bool>();
   }
-  auto view = profiles.AddManualTag(*id, *tag, weight, decay);
+  auto view = editor.AddManualTag(*id, *tag, weight, decay);
   if (!Check(view.status(), res, ctx)) return;
   json out = TagViewJson(*view);
   out["already_held"] = view->unchanged;
   WriteJson(res, out);
 }
 
-void RemoveTag(profiles::ProfileService& profiles, const server::Request& req,
-               server::Response& res, const ApiContext& ctx) {
+void RemoveTag(profiles::ProfileEditor& editor, const server::Request& req, server::Response& res,
+               const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req, /*allow_empty=*/true);
@@ -315,14 +313,14 @@ void RemoveTag(profiles::ProfileService& profiles, const server::Request& req,
   if (!Check(OnlyMembers(*body, {"group", "name"}), res, ctx)) return;
   auto tag = TagRefFrom(req, *body);
   if (!Check(tag.status(), res, ctx)) return;
-  if (!Check(profiles.RemoveTag(*id, *tag), res, ctx)) return;
+  if (!Check(editor.RemoveTag(*id, *tag), res, ctx)) return;
   WriteJson(res, json{{"customer_id", IdJson(*id)},
                       {"group", tag->group},
                       {"name", tag->name},
                       {"removed", true}});
 }
 
-void MergeCustomers(profiles::ProfileService& profiles, const server::Request& req,
+void MergeCustomers(profiles::IdentityService& identities, const server::Request& req,
                     server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
@@ -343,7 +341,7 @@ void MergeCustomers(profiles::ProfileService& profiles, const server::Request& r
     }
     reason = it->get<std::string>();
   }
-  auto record = profiles.Merge(*id, **other, std::move(reason));
+  auto record = identities.Merge(*id, **other, std::move(reason));
   if (!Check(record.status(), res, ctx)) return;
   WriteJson(res, MergeJson(*record));
 }
@@ -352,7 +350,7 @@ void MergeCustomers(profiles::ProfileService& profiles, const server::Request& r
 // links (and merges when another customer holds it, PROTOCOL §5); phone and external ids attach
 // (409 when another customer has it: merge them instead). openid and external_userid come from
 // the channels only: they name an account the callbacks prove.
-void AddIdentity(profiles::ProfileService& profiles, const server::Request& req,
+void AddIdentity(profiles::IdentityService& identities, const server::Request& req,
                  server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
@@ -374,7 +372,7 @@ void AddIdentity(profiles::ProfileService& profiles, const server::Request& req,
       Check(core::InvalidArgumentError("platform: a unionid spans accounts; give none"), res, ctx);
       return;
     }
-    auto link = profiles.LinkUnionid(*id, *value);
+    auto link = identities.LinkUnionid(*id, *value);
     if (!Check(link.status(), res, ctx)) return;
     json out{{"customer_id", IdJson(link->customer_id)}, {"merge", nullptr}};
     if (link->merge.has_value()) out["merge"] = MergeJson(*link->merge);
@@ -397,23 +395,23 @@ void AddIdentity(profiles::ProfileService& profiles, const server::Request& req,
       *field = it->get<std::string>();
     }
   }
-  auto stored = profiles.AddIdentity(*id, std::move(identity));
+  auto stored = identities.AddIdentity(*id, std::move(identity));
   if (!Check(stored.status(), res, ctx)) return;
   WriteJson(res, json{{"customer_id", IdJson(*id)}, {"identity", IdentityJson(*stored)}});
 }
 
-void UndoMerge(profiles::ProfileService& profiles, const server::Request& /*req*/,
+void UndoMerge(profiles::IdentityService& identities, const server::Request& /*req*/,
                server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
-  auto record = profiles.UndoMerge(*id);
+  auto record = identities.UndoMerge(*id);
   if (!Check(record.status(), res, ctx)) return;
   WriteJson(res, MergeJson(*record));
 }
 
-void ListTasks(profiles::ProfileService& profiles, const server::Request& req,
+void ListTasks(const profiles::ProfileQueries& queries, const server::Request& req,
                server::Response& res, const ApiContext& ctx) {
-  storage::TaskFilter filter;
+  profiles::TaskQuery filter;
   auto owner = TextParam(req, "owner", kMaxNameBytes);
   if (!Check(owner.status(), res, ctx)) return;
   if (!owner->has_value()) {
@@ -429,11 +427,11 @@ void ListTasks(profiles::ProfileService& profiles, const server::Request& req,
       return;
     }
   }
-  auto page = PageParamsOf(req, kDefaultPageSize, storage::ProfileStore::kMaxListLimit);
+  auto page = PageParamsOf(req, kDefaultPageSize, profiles::kMaxPageSize);
   if (!Check(page.status(), res, ctx)) return;
   filter.after_id = page->after_id;
   filter.limit = page->limit;
-  auto tasks = profiles.ListTasks(filter);
+  auto tasks = queries.ListTasks(filter);
   if (!Check(tasks.status(), res, ctx)) return;
   json items = json::array();
   for (const auto& task : *tasks) items.push_back(TaskJson(task));
@@ -442,8 +440,8 @@ void ListTasks(profiles::ProfileService& profiles, const server::Request& req,
   WriteJson(res, body);
 }
 
-void PatchTask(profiles::ProfileService& profiles, const server::Request& req,
-               server::Response& res, const ApiContext& ctx) {
+void PatchTask(profiles::ProfileEditor& editor, const server::Request& req, server::Response& res,
+               const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
   auto body = JsonObjectBody(req);
@@ -456,7 +454,7 @@ void PatchTask(profiles::ProfileService& profiles, const server::Request& req,
     Check(core::InvalidArgumentError("status: must be open, done or cancelled"), res, ctx);
     return;
   }
-  if (!Check(profiles.SetTaskStatus(*id, *status), res, ctx)) return;
+  if (!Check(editor.SetTaskStatus(*id, *status), res, ctx)) return;
   WriteJson(res, json{{"id", IdJson(*id)}, {"status", model::TaskStatusName(*status)}});
 }
 
@@ -482,33 +480,35 @@ json CustomerViewJson(const profiles::CustomerView& view) {
   return body;
 }
 
-void RegisterCustomerRoutes(ApiRouter& router, profiles::ProfileService& profiles) {
+void RegisterCustomerRoutes(ApiRouter& router, const CustomerRouteDeps& deps) {
   using Req = const server::Request&;
   using Res = server::Response&;
   using Ctx = const ApiContext&;
-  auto* p = &profiles;
+  const profiles::ProfileQueries* q = &deps.queries;
+  profiles::IdentityService* i = &deps.identities;
+  profiles::ProfileEditor* e = &deps.editor;
   router.Get("/api/v1/customers/by-identity", kAnyRole,
-             [p](Req req, Res res, Ctx ctx) { FindByIdentity(*p, req, res, ctx); });
+             [q](Req req, Res res, Ctx ctx) { FindByIdentity(*q, req, res, ctx); });
   router.Get("/api/v1/customers/{id}", kAnyRole,
-             [p](Req req, Res res, Ctx ctx) { GetCustomer(*p, req, res, ctx); });
+             [q](Req req, Res res, Ctx ctx) { GetCustomer(*q, req, res, ctx); });
   router.Get("/api/v1/customers/{id}/timeline", kAnyRole,
-             [p](Req req, Res res, Ctx ctx) { GetTimeline(*p, req, res, ctx); });
+             [q](Req req, Res res, Ctx ctx) { GetTimeline(*q, req, res, ctx); });
   router.Get("/api/v1/customers", kAnyRole,
-             [p](Req req, Res res, Ctx ctx) { ListCustomers(*p, req, res, ctx); });
+             [q](Req req, Res res, Ctx ctx) { ListCustomers(*q, req, res, ctx); });
   router.Post("/api/v1/customers/{id}/tags", kCustomerTagWriters,
-              [p](Req req, Res res, Ctx ctx) { AddTag(*p, req, res, ctx); });
+              [e](Req req, Res res, Ctx ctx) { AddTag(*e, req, res, ctx); });
   router.Delete("/api/v1/customers/{id}/tags", kCustomerTagWriters,
-                [p](Req req, Res res, Ctx ctx) { RemoveTag(*p, req, res, ctx); });
+                [e](Req req, Res res, Ctx ctx) { RemoveTag(*e, req, res, ctx); });
   router.Post("/api/v1/customers/{id}/merge", kMergeWriters,
-              [p](Req req, Res res, Ctx ctx) { MergeCustomers(*p, req, res, ctx); });
+              [i](Req req, Res res, Ctx ctx) { MergeCustomers(*i, req, res, ctx); });
   router.Post("/api/v1/customers/{id}/identities", kMergeWriters,
-              [p](Req req, Res res, Ctx ctx) { AddIdentity(*p, req, res, ctx); });
+              [i](Req req, Res res, Ctx ctx) { AddIdentity(*i, req, res, ctx); });
   router.Post("/api/v1/merges/{id}/undo", kMergeWriters,
-              [p](Req req, Res res, Ctx ctx) { UndoMerge(*p, req, res, ctx); });
+              [i](Req req, Res res, Ctx ctx) { UndoMerge(*i, req, res, ctx); });
   router.Get("/api/v1/tasks", kAnyRole,
-             [p](Req req, Res res, Ctx ctx) { ListTasks(*p, req, res, ctx); });
+             [q](Req req, Res res, Ctx ctx) { ListTasks(*q, req, res, ctx); });
   router.Patch("/api/v1/tasks/{id}", kTaskWriters,
-               [p](Req req, Res res, Ctx ctx) { PatchTask(*p, req, res, ctx); });
+               [e](Req req, Res res, Ctx ctx) { PatchTask(*e, req, res, ctx); });
 }
 
 }  // namespace scrm::api

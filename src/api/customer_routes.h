@@ -1,13 +1,17 @@
 // The customer-profile routes of /api/v1: profiles, timelines, search, manual tags, identity
 // lookup, merges and their undo, follow-up tasks. Thin: each handler checks its input, calls
-// profiles::ProfileService and writes JSON. Routes, roles, parameters and errors are listed in
+// the profile service it needs (profiles::ProfileQueries, IdentityService, ProfileEditor) and
+// writes JSON. Routes, roles, parameters and errors are listed in
 // docs/api.md.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include "src/api/auth.h"
-#include "src/profiles/profile_service.h"
+#include "src/profiles/identity_service.h"
+#include "src/profiles/profile_editor.h"
+#include "src/profiles/profile_queries.h"
+#include "src/profiles/profile_types.h"
 
 namespace scrm::api {
 
@@ -31,8 +35,14 @@ inline constexpr std::initializer_list<model::Role> kTaskWriters = {model::Role:
 // POST   /api/v1/merges/{id}/undo               admin, sales
 // GET    /api/v1/tasks                          any role: ?owner=&status=&after=&limit=
 // PATCH  /api/v1/tasks/{id}                     admin, sales: {"status"}
-// `profiles` must outlive the server; its methods are thread-safe.
-void RegisterCustomerRoutes(ApiRouter& router, profiles::ProfileService& profiles);
+// The profile services the routes call: each must outlive the server; their methods are
+// thread-safe.
+struct CustomerRouteDeps {
+  const profiles::ProfileQueries& queries;
+  profiles::IdentityService& identities;
+  profiles::ProfileEditor& editor;
+};
+void RegisterCustomerRoutes(ApiRouter& router, const CustomerRouteDeps& deps);
 
 // The JSON of a profile as GET /api/v1/customers/{id} answers it (docs/api.md).
 nlohmann::json CustomerViewJson(const profiles::CustomerView& view);

@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "src/api/api_json.h"
-#include "src/storage/profile_store.h"
 
 namespace scrm::api {
 namespace {
@@ -14,7 +13,7 @@ namespace {
 using nlohmann::json;
 
 constexpr int64_t kDefaultPageSize = 50;
-constexpr size_t kMaxNameBytes = 64;         // tag and group names (ProfileService's limit)
+constexpr size_t kMaxNameBytes = 64;         // tag and group names (profiles' limit)
 constexpr size_t kMaxWecomTagIdBytes = 128;  // a corp tag id is "et" + ~30 characters
 constexpr int64_t kMaxOaTagId = 2147483647;  // OA tag ids are 32-bit (PROTOCOL §4.2 tags/create)
 constexpr int64_t kMaxHalfLifeDays = 3650;
@@ -95,17 +94,17 @@ core::StatusOr<profiles::TagMappingChange> MappingFrom(const json& body) {
   return change;
 }
 
-void ListTags(profiles::ProfileService& profiles, const server::Request& req, server::Response& res,
-              const ApiContext& ctx) {
-  storage::TagFilter filter;
+void ListTags(const profiles::ProfileQueries& queries, const server::Request& req,
+              server::Response& res, const ApiContext& ctx) {
+  profiles::TagQuery filter;
   auto group = TextParam(req, "group", kMaxNameBytes);
   if (!Check(group.status(), res, ctx)) return;
   filter.group = std::move(*group);
-  auto page = PageParamsOf(req, kDefaultPageSize, storage::ProfileStore::kMaxListLimit);
+  auto page = PageParamsOf(req, kDefaultPageSize, profiles::kMaxPageSize);
   if (!Check(page.status(), res, ctx)) return;
   filter.after_id = page->after_id;
   filter.limit = page->limit;
-  auto tags = profiles.ListTags(filter);
+  auto tags = queries.ListTags(filter);
   if (!Check(tags.status(), res, ctx)) return;
   json items = json::array();
   for (const auto& tag : *tags) items.push_back(TagJson(tag));
@@ -115,11 +114,11 @@ void ListTags(profiles::ProfileService& profiles, const server::Request& req, se
   WriteJson(res, body);
 }
 
-void GetTag(profiles::ProfileService& profiles, const server::Request& /*req*/,
+void GetTag(const profiles::ProfileQueries& queries, const server::Request& /*req*/,
             server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
-  auto tag = profiles.GetTag(*id);
+  auto tag = queries.GetTag(*id);
   if (!Check(tag.status(), res, ctx)) return;
   WriteJson(res, TagJson(*tag));
 }
@@ -159,7 +158,7 @@ void WriteMapped(const profiles::MappedTag& mapped, server::Response& res) {
   WriteJson(res, body);
 }
 
-void MapTagById(profiles::ProfileService& profiles, CorpTagCatalog* catalog,
+void MapTagById(profiles::ProfileEditor& editor, CorpTagCatalog* catalog,
                 const server::Request& req, server::Response& res, const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
@@ -169,12 +168,12 @@ void MapTagById(profiles::ProfileService& profiles, CorpTagCatalog* catalog,
   auto change = MappingFrom(*body);
   if (!Check(change.status(), res, ctx)) return;
   if (!CheckCorpTag(catalog, *change, res, ctx)) return;
-  auto mapped = profiles.UpdateTagMapping(*id, *change);
+  auto mapped = editor.UpdateTagMapping(*id, *change);
   if (!Check(mapped.status(), res, ctx)) return;
   WriteMapped(*mapped, res);
 }
 
-void MapTagByName(profiles::ProfileService& profiles, CorpTagCatalog* catalog,
+void MapTagByName(profiles::ProfileEditor& editor, CorpTagCatalog* catalog,
                   const server::Request& req, server::Response& res, const ApiContext& ctx) {
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
@@ -189,20 +188,21 @@ void MapTagByName(profiles::ProfileService& profiles, CorpTagCatalog* catalog,
   auto change = MappingFrom(*body);
   if (!Check(change.status(), res, ctx)) return;
   if (!CheckCorpTag(catalog, *change, res, ctx)) return;
-  auto mapped = profiles.UpdateTagMapping(ref, *change);
+  auto mapped = editor.UpdateTagMapping(ref, *change);
   if (!Check(mapped.status(), res, ctx)) return;
   WriteMapped(*mapped, res);
 }
 
-void ListGroups(profiles::ProfileService& profiles, server::Response& res, const ApiContext& ctx) {
-  auto groups = profiles.ListTagGroups();
+void ListGroups(const profiles::ProfileQueries& queries, server::Response& res,
+                const ApiContext& ctx) {
+  auto groups = queries.ListTagGroups();
   if (!Check(groups.status(), res, ctx)) return;
   json items = json::array();
   for (const auto& group : *groups) items.push_back(GroupJson(group));
   WriteJson(res, json{{"groups", std::move(items)}});
 }
 
-void ConfigureGroup(profiles::ProfileService& profiles, const server::Request& req,
+void ConfigureGroup(profiles::ProfileEditor& editor, const server::Request& req,
                     server::Response& res, const ApiContext& ctx) {
   // The path is URL-decoded before routing: "兴趣" arrives as %E5%85%B4%E8%B6%A3.
   const std::string name(ctx.params.Get("name"));
@@ -230,34 +230,35 @@ void ConfigureGroup(profiles::ProfileService& profiles, const server::Request& r
     Check(core::InvalidArgumentError("body: must set half_life_days or threshold"), res, ctx);
     return;
   }
-  auto group = profiles.ConfigureTagGroup(name, change);
+  auto group = editor.ConfigureTagGroup(name, change);
   if (!Check(group.status(), res, ctx)) return;
   WriteJson(res, GroupJson(*group));
 }
 
 }  // namespace
 
-void RegisterTagRoutes(ApiRouter& router, profiles::ProfileService& profiles,
-                       CorpTagCatalog* corp_tags) {
+void RegisterTagRoutes(ApiRouter& router, const profiles::ProfileQueries& queries,
+                       profiles::ProfileEditor& editor, CorpTagCatalog* corp_tags) {
   using Req = const server::Request&;
   using Res = server::Response&;
   using Ctx = const ApiContext&;
-  auto* p = &profiles;
+  const profiles::ProfileQueries* q = &queries;
+  profiles::ProfileEditor* e = &editor;
   router.Get("/api/v1/tags", kAnyRole,
-             [p](Req req, Res res, Ctx ctx) { ListTags(*p, req, res, ctx); });
+             [q](Req req, Res res, Ctx ctx) { ListTags(*q, req, res, ctx); });
   router.Get("/api/v1/tags/{id}", kAnyRole,
-             [p](Req req, Res res, Ctx ctx) { GetTag(*p, req, res, ctx); });
+             [q](Req req, Res res, Ctx ctx) { GetTag(*q, req, res, ctx); });
   router.Put(
       "/api/v1/tags/{id}/mapping", kTagAdminWriters,
-      [p, corp_tags](Req req, Res res, Ctx ctx) { MapTagById(*p, corp_tags, req, res, ctx); });
-  router.Put("/api/v1/tags/mapping", kTagAdminWriters, [p, corp_tags](Req req, Res res, Ctx ctx) {
-    MapTagByName(*p, corp_tags, req, res, ctx);
+      [e, corp_tags](Req req, Res res, Ctx ctx) { MapTagById(*e, corp_tags, req, res, ctx); });
+  router.Put("/api/v1/tags/mapping", kTagAdminWriters, [e, corp_tags](Req req, Res res, Ctx ctx) {
+    MapTagByName(*e, corp_tags, req, res, ctx);
   });
   router.Get("/api/v1/tag-groups", kAnyRole,
-             [p](Req, Res res, Ctx ctx) { ListGroups(*p, res, ctx); });
+             [q](Req, Res res, Ctx ctx) { ListGroups(*q, res, ctx); });
   // {name...}: a group name may hold any character, a decoded "/" included.
   router.Put("/api/v1/tag-groups/{name...}", kTagAdminWriters,
-             [p](Req req, Res res, Ctx ctx) { ConfigureGroup(*p, req, res, ctx); });
+             [e](Req req, Res res, Ctx ctx) { ConfigureGroup(*e, req, res, ctx); });
 }
 
 }  // namespace scrm::api

@@ -1,12 +1,14 @@
 // The /api/v1 tag administration routes: list and read tags with their platform mappings, map a
 // tag to a WeCom corp tag and / or an OA tag (which queues tag pushes for the customers who hold
 // it), list tag groups and set a group's decay. Thin: each handler checks its input and calls
-// profiles::ProfileService. Routes, roles, parameters and errors are listed in docs/api.md.
+// profiles::ProfileQueries (reads) or profiles::ProfileEditor (writes). Routes, roles, parameters
+// and errors are listed in docs/api.md.
 #pragma once
 
 #include "src/api/auth.h"
 #include "src/api/corp_tag_catalog.h"
-#include "src/profiles/profile_service.h"
+#include "src/profiles/profile_editor.h"
+#include "src/profiles/profile_queries.h"
 
 namespace scrm::api {
 
@@ -25,8 +27,8 @@ inline constexpr std::initializer_list<model::Role> kTagAdminWriters = {model::R
 //                                  group (created when missing)
 // A mapping to a WeCom id is checked against `corp_tags` (when given and it has an account): 422
 // unknown_wecom_tag when no corp has it, 503 corp_tags_not_synced when a list cannot be read.
-// `profiles` and `corp_tags` must outlive the server; their methods are thread-safe.
-void RegisterTagRoutes(ApiRouter& router, profiles::ProfileService& profiles,
-                       CorpTagCatalog* corp_tags = nullptr);
+// `queries`, `editor` and `corp_tags` must outlive the server; their methods are thread-safe.
+void RegisterTagRoutes(ApiRouter& router, const profiles::ProfileQueries& queries,
+                       profiles::ProfileEditor& editor, CorpTagCatalog* corp_tags = nullptr);
 
 }  // namespace scrm::api

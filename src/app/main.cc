@@ -60,8 +60,10 @@
 #include "src/platform/sleeper.h"
 #include "src/platform/token_service.h"
 #include "src/platform/wecom_client.h"
+#include "src/profiles/enrich_enqueuer.h"
 #include "src/profiles/profile_service.h"
 #include "src/profiles/rule_set.h"
+#include "src/profiles/tag_push_enqueuer.h"
 #include "src/profiles/tag_rule_service.h"
 #include "src/server/http_server.h"
 #include "src/storage/api_key_store.h"
@@ -402,12 +404,19 @@ int Serve(const CommonFlags& flags) {
         account);
   }
   storage::ProfileStore profile_store(*db->main);
-  profiles::ProfileServiceOptions profile_options;
-  profile_options.enrichment_accounts = outbound.AccountsWithClients();
-  // Mapped tags that customers start or stop holding are pushed to the same accounts
-  // (docs/outbound.md "Tag push").
-  profile_options.tag_push_accounts = outbound.AccountsWithClients();
-  profiles::ProfileService profiles(profile_store, rules, clock, profile_options);
+  // Modules that react to profile changes in the same transaction (docs/architecture.md
+  // "Reacting to profile changes"): new customers of the accounts with an API secret get their
+  // enrichment job; mapped tags that customers start or stop holding are pushed to the same
+  // accounts (docs/outbound.md "Tag push").
+  const std::set<std::string, std::less<>> api_accounts = outbound.AccountsWithClients();
+  profiles::ChangeSinks profile_sinks;
+  profiles::EnrichEnqueuer enrich_enqueuer(profile_store, api_accounts);
+  profiles::TagPushEnqueuer tag_push_enqueuer(profile_store, clock, api_accounts);
+  if (!api_accounts.empty()) {  // without accounts both would do nothing: keep the hot path bare
+    profile_sinks.Add(enrich_enqueuer);
+    profile_sinks.Add(tag_push_enqueuer);
+  }
+  profiles::ProfileService profiles(profile_store, rules, clock, profile_sinks);
   storage::OutboxStore outbox(*db->main);
   jobs::EnrichHandler enrich(profiles, outbound.directory, log);
   storage::TagPushStore tag_pushes(*db->main);
@@ -415,8 +424,8 @@ int Serve(const CommonFlags& flags) {
   jobs::OutboxRunner outbox_runner(outbox, clock, metrics, log);
   outbox_runner.AddHandler(model::kEnrichJobKind, enrich);
   outbox_runner.AddHandler(model::kTagPushJobKind, tag_push);
-  jobs::TagSweepHandler tag_sweep(profiles, outbox, clock, log);
-  if (!profile_options.tag_push_accounts.empty()) {
+  jobs::TagSweepHandler tag_sweep(tag_push_enqueuer, outbox, clock, log);
+  if (!api_accounts.empty()) {
     // The decay sweep takes faded tags off the platforms (docs/outbound.md "Decay").
     outbox_runner.AddHandler(model::kTagSweepJobKind, tag_sweep);
     if (auto s = jobs::ScheduleTagSweep(outbox, clock.NowUnixMillis()); !s.ok()) {
@@ -435,7 +444,7 @@ int Serve(const CommonFlags& flags) {
       !s.ok()) {
     return Fail(kExitFailure, "outbox: " + s.ToString());
   }
-  ingest::ProfileChunkProcessor profile_pipeline(profiles);
+  ingest::ProfileChunkProcessor profile_pipeline(profiles.ingest);
   storage::InboxLagReader lag_reader(*db->inbox);
   ingest::IngestWorkerOptions worker_options;
   // Every commit rewrites each page it touched (customer rows and the timeline index are keyed
@@ -497,9 +506,9 @@ int Serve(const CommonFlags& flags) {
   api::ApiRouter router(http, authenticator);
   api::RegisterKeyRoutes(router, keys);
   api::RegisterInteractionRoutes(router, interactions, worker);
-  api::RegisterCustomerRoutes(router, profiles);
+  api::RegisterCustomerRoutes(router, {profiles.queries, profiles.identities, profiles.editor});
   api::RegisterTagRuleRoutes(router, tag_rules);
-  api::RegisterTagRoutes(router, profiles, &corp_tags);
+  api::RegisterTagRoutes(router, profiles.queries, profiles.editor, &corp_tags);
   api::RegisterQuarantineRoutes(router, quarantine, log);
   api::RegisterJobRoutes(router, outbox, clock, log, [&outbox_runner] { outbox_runner.Notify(); });
 
@@ -590,9 +599,11 @@ int Backfill(const CommonFlags& flags, const BackfillFlags& backfill) {
   Outbound outbound(*cfg, clock, random, metrics, log);
   storage::ProfileStore profile_store(*db->main);
   profiles::RuleSetHolder rules;  // backfill applies no interaction: no rules needed
-  profiles::ProfileServiceOptions profile_options;
-  profile_options.enrichment_accounts = outbound.AccountsWithClients();
-  profiles::ProfileService profiles(profile_store, rules, clock, profile_options);
+  // Customers created here get their enrichment job in the transaction that creates them.
+  profiles::ChangeSinks profile_sinks;
+  profiles::EnrichEnqueuer enrich_enqueuer(profile_store, outbound.AccountsWithClients());
+  profile_sinks.Add(enrich_enqueuer);
+  profiles::ProfileService profiles(profile_store, rules, clock, profile_sinks);
   const auto client = outbound.wecom.find(backfill.account);
   SCRM_CHECK(client != outbound.wecom.end());  // a WeCom account with a secret has a client
   auto report = jobs::BackfillWecom(*client->second, profiles, backfill.account, backfill.userids);

@@ -10,12 +10,12 @@ core::Status ProfileChunkProcessor::ProcessChunk(std::span<const model::Interact
   std::optional<profiles::CursorUpdate> update;
   if (cursor != nullptr)
     update = profiles::CursorUpdate{std::string(cursor->name), cursor->last_id};
-  return service_.ApplyChunk(chunk, update);
+  return applier_.ApplyChunk(chunk, update);
 }
 
 core::StatusOr<size_t> ProfileChunkProcessor::ProcessChunkPrefix(
     std::span<const model::Interaction> chunk, const ChunkCursor& cursor) {
-  return service_.ApplyChunkPrefix(chunk, cursor.name, kMinBeforeYield);
+  return applier_.ApplyChunkPrefix(chunk, cursor.name, kMinBeforeYield);
 }
 
 }  // namespace scrm::ingest

@@ -34,7 +34,7 @@ struct ReapplyResult {
 
 // Thread-safe: PutAside runs on the worker thread, the rest on API threads; each call is its own
 // transaction. Reapply runs the chunk processor from the calling thread (with no cursor, as a
-// replay does): the processor must allow that (ProfileChunkProcessor does: ProfileService::
+// replay does): the processor must allow that (ProfileChunkProcessor does: InteractionApplier::
 // ApplyChunk may be called from any thread). Holds references to the stores, the processor, the
 // clock and the metrics registry; all must outlive it.
 class Quarantine {

@@ -44,20 +44,21 @@ core::StatusOr<BackfillReport> BackfillWecom(platform::WecomClient& client,
       for (const auto& item : reply.value().items) {
         ++report.contacts;
         const platform::WecomExternalContact& contact = item.contact;
-        SCRM_ASSIGN_OR_RETURN(
-            const profiles::ProfileService::EnsuredCustomer ensured,
-            profiles.EnsureCustomer(model::PlatformName(model::Platform::kWecom), account_id,
-                                    model::IdentityKind::kExternalUserid, contact.external_userid));
+        SCRM_ASSIGN_OR_RETURN(const profiles::IdentityService::EnsuredCustomer ensured,
+                              profiles.identities.EnsureCustomer(
+                                  model::PlatformName(model::Platform::kWecom), account_id,
+                                  model::IdentityKind::kExternalUserid, contact.external_userid));
         if (ensured.created) ++report.created;
         int64_t customer_id = ensured.customer_id;
         if (!contact.unionid.empty()) {
-          SCRM_ASSIGN_OR_RETURN(const profiles::ProfileService::UnionidLink link,
-                                profiles.LinkUnionid(customer_id, contact.unionid));
+          SCRM_ASSIGN_OR_RETURN(const profiles::IdentityService::UnionidLink link,
+                                profiles.identities.LinkUnionid(customer_id, contact.unionid));
           if (link.merge.has_value()) ++report.merged;
           customer_id = link.customer_id;
         }
         if (!contact.name.empty()) {
-          SCRM_RETURN_IF_ERROR(profiles.SetAttributes(customer_id, {{"wecom.name", contact.name}}));
+          SCRM_RETURN_IF_ERROR(
+              profiles.editor.SetAttributes(customer_id, {{"wecom.name", contact.name}}));
         }
       }
       const std::string& next = reply.value().next_cursor;

@@ -19,7 +19,7 @@ JobResult EnrichHandler::Run(const storage::OutboxJob& job) {
   const std::string& value = payload->value;
   const model::IdentityKind kind = payload->kind;
   // Resolved now, not when queued: a merge in between moved the identity to the survivor.
-  auto customer = profiles_.FindCustomer(payload->platform, job.account_id, kind, value);
+  auto customer = profiles_.queries.FindCustomer(payload->platform, job.account_id, kind, value);
   if (!customer.ok()) return JobResult::FromProfileError(customer.status());
   if (!customer->has_value()) {
     JobResult gone;
@@ -58,7 +58,7 @@ JobResult EnrichHandler::Apply(int64_t customer_id, const std::string& unionid,
                                const std::vector<model::PlatformTag>* tags) {
   int64_t target = customer_id;
   if (!unionid.empty()) {
-    auto link = profiles_.LinkUnionid(customer_id, unionid);
+    auto link = profiles_.identities.LinkUnionid(customer_id, unionid);
     if (!link.ok()) return JobResult::FromProfileError(link.status());
     target = link->customer_id;
     if (link->merge.has_value()) {
@@ -67,11 +67,11 @@ JobResult EnrichHandler::Apply(int64_t customer_id, const std::string& unionid,
     }
   }
   if (tags != nullptr) {
-    const core::Status synced = profiles_.SyncPlatformTags(target, *tags);
+    const core::Status synced = profiles_.editor.SyncPlatformTags(target, *tags);
     if (!synced.ok()) return JobResult::FromProfileError(synced);
   }
   if (!attributes.empty()) {
-    const core::Status set = profiles_.SetAttributes(target, attributes);
+    const core::Status set = profiles_.editor.SetAttributes(target, attributes);
     if (!set.ok()) return JobResult::FromProfileError(set);
   }
   return JobResult{};
@@ -95,7 +95,7 @@ JobResult EnrichHandler::PlatformFailure(const storage::OutboxJob& job, model::P
     case platform::Outcome::kRefused: {
       // The platform will not tell us about this person (unknown openid, no follow relation):
       // asking again gives the same answer. Recorded on the customer so that operators see it.
-      const core::Status marked = profiles_.SetAttributes(
+      const core::Status marked = profiles_.editor.SetAttributes(
           customer_id, {{kRefusedAttributePrefix + job.account_id, std::to_string(error.errcode)}});
       if (!marked.ok()) {
         log_->warn("enrich: recording the refusal on customer {}: {}", customer_id,

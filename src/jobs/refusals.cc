@@ -14,10 +14,10 @@ core::StatusOr<std::optional<int64_t>> RecordSendRefusal(profiles::ProfileServic
   if (!platform::IsUnreachable(recipient.platform, error.errcode)) return std::optional<int64_t>();
   SCRM_ASSIGN_OR_RETURN(
       const std::optional<int64_t> customer,
-      profiles.FindCustomer(model::PlatformName(recipient.platform), recipient.account_id,
-                            recipient.kind, recipient.value));
+      profiles.queries.FindCustomer(model::PlatformName(recipient.platform), recipient.account_id,
+                                    recipient.kind, recipient.value));
   if (!customer.has_value()) return std::optional<int64_t>();
-  SCRM_RETURN_IF_ERROR(profiles.SetAttributes(
+  SCRM_RETURN_IF_ERROR(profiles.editor.SetAttributes(
       *customer,
       {{kSendRefusedAttributePrefix + recipient.account_id, std::to_string(error.errcode)}}));
   return customer;

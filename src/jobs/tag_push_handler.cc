@@ -18,7 +18,7 @@ constexpr int64_t kOaTooManyTags = 45059;
 // WeCom mark_tag: a tag id the corp does not have ("invalid tagid", PROTOCOL §4.1). It fails the
 // whole call, the valid ids with it.
 constexpr int64_t kWecomInvalidTagId = 40068;
-// Attribute values are capped by ProfileService::SetAttributes.
+// Attribute values are capped by profiles::ProfileEditor::SetAttributes.
 constexpr size_t kMaxAttributeBytes = 1024;
 
 // What one call's failure means for the job: nullopt = the target refused (recorded, the job
@@ -89,7 +89,7 @@ JobResult TagPushHandler::Run(const storage::OutboxJob& job) {
   plan.oa = channel->platform() == model::Platform::kOfficialAccount;
 
   // The state now, not when queued: changes since then end as their final state.
-  auto view = profiles_.GetCustomer(customer_id);
+  auto view = profiles_.queries.GetCustomer(customer_id);
   if (!view.ok() && view.status().code() == core::StatusCode::kNotFound) {
     return JobResult::Done("no_customer");
   }
@@ -119,7 +119,7 @@ JobResult TagPushHandler::Run(const storage::OutboxJob& job) {
   }
   if (removals) {
     // Removal candidates have no customer row any more: their mapping comes from the library.
-    auto tags = profiles_.ListTags();
+    auto tags = profiles_.queries.ListTags();
     if (!tags.ok()) return JobResult::FromProfileError(tags.status());
     for (const model::TagDetail& tag : *tags) {
       plan.mapped_now[tag.tag.id] =
@@ -141,7 +141,7 @@ JobResult TagPushHandler::Run(const storage::OutboxJob& job) {
   }
   if (plan.oa) {
     // An OA follower that unsubscribed cannot be tagged (43004): skipped; subscribing again
-    // queues a push (ProfileService).
+    // queues a push (profiles::TagPushEnqueuer).
     bool subscribed = true;
     for (const model::Follower& f : view->followers) {
       if (f.account_id == job.account_id && f.userid.empty()) {
@@ -308,7 +308,7 @@ JobResult TagPushHandler::Push(const storage::OutboxJob& job, channels::Outbound
 
   if (refusals.empty()) return JobResult::Done();
   if (refusals.size() > kMaxAttributeBytes) refusals.resize(kMaxAttributeBytes);
-  const core::Status marked = profiles_.SetAttributes(
+  const core::Status marked = profiles_.editor.SetAttributes(
       customer_id, {{kTagPushRefusedAttributePrefix + job.account_id, refusals}});
   if (!marked.ok()) {
     log_->warn("tagpush: recording the refusal on customer {}: {}", customer_id, marked.ToString());

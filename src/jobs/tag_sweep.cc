@@ -11,14 +11,10 @@ core::Status ScheduleTagSweep(storage::OutboxStore& outbox, int64_t now_ms,
   return ScheduleRecurring(outbox, model::kTagSweepJobKind, now_ms, options.interval);
 }
 
-TagSweepHandler::TagSweepHandler(profiles::ProfileService& profiles, storage::OutboxStore& outbox,
+TagSweepHandler::TagSweepHandler(profiles::TagPushEnqueuer& pushes, storage::OutboxStore& outbox,
                                  const core::Clock& clock, std::shared_ptr<spdlog::logger> log,
                                  TagSweepOptions options)
-    : profiles_(profiles),
-      outbox_(outbox),
-      clock_(clock),
-      log_(std::move(log)),
-      options_(options) {}
+    : pushes_(pushes), outbox_(outbox), clock_(clock), log_(std::move(log)), options_(options) {}
 
 JobResult TagSweepHandler::Run(const storage::OutboxJob& /*job*/) {
   const int64_t now_ms = clock_.NowUnixMillis();
@@ -34,7 +30,7 @@ JobResult TagSweepHandler::Run(const storage::OutboxJob& /*job*/) {
   size_t scanned = 0;
   int64_t pushes = 0;
   for (;;) {
-    auto page = profiles_.QueueFadedTagPushes(after, options_.page);
+    auto page = pushes_.QueueFadedTagPushes(after, options_.page);
     if (!page.ok()) return JobResult::FromProfileError(page.status());
     scanned += page->scanned;
     pushes += page->pushes_queued;

@@ -17,7 +17,7 @@
 #include "src/core/status.h"
 #include "src/jobs/outbox_runner.h"
 #include "src/model/job_kinds.h"
-#include "src/profiles/profile_service.h"
+#include "src/profiles/tag_push_enqueuer.h"
 #include "src/storage/outbox_store.h"
 
 namespace scrm::jobs {
@@ -38,21 +38,21 @@ struct TagSweepOptions {
 core::Status ScheduleTagSweep(storage::OutboxStore& outbox, int64_t now_ms,
                               const TagSweepOptions& options = {});
 
-// Called on the runner's thread only (not thread-safe). Holds references to the profile
-// service, the outbox and the clock; they must outlive it.
+// Called on the runner's thread only (not thread-safe). Holds references to the tag push
+// enqueuer, the outbox and the clock; they must outlive it.
 class TagSweepHandler final : public JobHandler {
  public:
-  TagSweepHandler(profiles::ProfileService& profiles, storage::OutboxStore& outbox,
+  TagSweepHandler(profiles::TagPushEnqueuer& pushes, storage::OutboxStore& outbox,
                   const core::Clock& clock, std::shared_ptr<spdlog::logger> log,
                   TagSweepOptions options = {});
 
   // Queues the next sweep (the next interval's start), then reads every pushed tag in pages
-  // and queues the pushes (ProfileService::QueueFadedTagPushes). Done, outcome "ok"; a store
-  // error is retried (the next sweep is queued already, so the chain never breaks).
+  // and queues the pushes (profiles::TagPushEnqueuer::QueueFadedTagPushes). Done, outcome "ok"; a
+  // store error is retried (the next sweep is queued already, so the chain never breaks).
   JobResult Run(const storage::OutboxJob& job) override;
 
  private:
-  profiles::ProfileService& profiles_;
+  profiles::TagPushEnqueuer& pushes_;
   storage::OutboxStore& outbox_;
   const core::Clock& clock_;
   std::shared_ptr<spdlog::logger> log_;

@@ -52,7 +52,7 @@ inline server::ServerOptions LoopbackOptions() {
 struct ApiFixture {
   explicit ApiFixture(
       std::unique_ptr<profiles::RuleSetHolder> rules = std::make_unique<profiles::RuleSetHolder>(),
-      profiles::ProfileServiceOptions options = {})
+      profiles::testing::ServiceOptions options = {})
       : p(std::move(rules), std::move(options)) {
     for (model::Role role : {model::Role::kAdmin, model::Role::kMarketing, model::Role::kSales,
                              model::Role::kReadonly}) {
@@ -60,9 +60,9 @@ struct ApiFixture {
       REQUIRE(issued.ok());
       key[role] = issued->secret;
     }
-    RegisterCustomerRoutes(router, p.service);
+    RegisterCustomerRoutes(router, {p.service.queries, p.service.identities, p.service.editor});
     RegisterTagRuleRoutes(router, rule_service);
-    RegisterTagRoutes(router, p.service);
+    RegisterTagRoutes(router, p.service.queries, p.service.editor);
     const core::Status started = http.Start();
     INFO(started.ToString());
     REQUIRE(started.ok());

@@ -28,8 +28,8 @@ const model::TagRef kProductA{"兴趣", "产品A"};
 const model::TagRef kVip{"客户等级", "VIP"};
 constexpr char kInterestPath[] = "/api/v1/tag-groups/%E5%85%B4%E8%B6%A3";  // 兴趣
 
-profiles::ProfileServiceOptions PushingOptions() {
-  profiles::ProfileServiceOptions options;
+profiles::testing::ServiceOptions PushingOptions() {
+  profiles::testing::ServiceOptions options;
   options.tag_push_accounts = {"corp1", "oa1"};  // the accounts of the profile test builders
   return options;
 }
@@ -46,13 +46,13 @@ int64_t OaCustomer(ApiFixture& f, const std::string& openid) {
 
 // A manual score that decays like a rule's (so that a test can let it fade).
 void Tag(ApiFixture& f, int64_t customer_id, const model::TagRef& tag, double weight) {
-  auto added = f.p.service.AddManualTag(customer_id, tag, weight, /*decay=*/true);
+  auto added = f.p.service.editor.AddManualTag(customer_id, tag, weight, /*decay=*/true);
   INFO(added.status().ToString());
   REQUIRE(added.ok());
 }
 
 int64_t TagId(ApiFixture& f, const model::TagRef& ref) {
-  auto found = f.p.service.FindTag(ref);
+  auto found = f.p.service.queries.FindTag(ref);
   REQUIRE(found.ok());
   REQUIRE(found->has_value());
   return (*found)->tag.id;
@@ -78,7 +78,7 @@ std::set<std::pair<std::string, int64_t>> QueuedPushes(ApiFixture& f) {
 TEST_CASE("GET tags lists every tag with group, decay and mappings, by id and paged",
           "[integration]") {
   ApiFixture f;
-  REQUIRE(f.p.service.MapTag(kVip, "etVIP", 101).ok());
+  REQUIRE(f.p.service.editor.MapTag(kVip, "etVIP", 101).ok());
   const int64_t customer = OaCustomer(f, "oT1");
   Tag(f, customer, kProductA, 1);
   Tag(f, customer, {"兴趣", "产品B"}, 1);
@@ -120,7 +120,7 @@ TEST_CASE("GET tags lists every tag with group, decay and mappings, by id and pa
 
 TEST_CASE("GET tags/{id} answers the tag, 404 for an unknown id", "[integration]") {
   ApiFixture f;
-  REQUIRE(f.p.service.MapTag(kVip, "etVIP", 0).ok());
+  REQUIRE(f.p.service.editor.MapTag(kVip, "etVIP", 0).ok());
   const int64_t id = TagId(f, kVip);
   auto r = f.Call("GET", "/api/v1/tags/" + std::to_string(id), nullptr, model::Role::kSales);
   REQUIRE(r.status == 200);
@@ -202,8 +202,8 @@ TEST_CASE("PUT tags/{id}/mapping queues a tag push for each customer who holds t
 
 TEST_CASE("PUT tags/{id}/mapping answers 409 when the WeCom id is another tag's", "[integration]") {
   ApiFixture f;
-  REQUIRE(f.p.service.MapTag(kVip, "etVIP", 0).ok());
-  REQUIRE(f.p.service.MapTag(kProductA, "etA", 7).ok());
+  REQUIRE(f.p.service.editor.MapTag(kVip, "etVIP", 0).ok());
+  REQUIRE(f.p.service.editor.MapTag(kProductA, "etA", 7).ok());
   const int64_t id = TagId(f, kProductA);
   auto r = f.Call("PUT", MappingPath(id), json{{"wecom_tag_id", "etVIP"}, {"oa_tag_id", 8}});
   CHECK(r.status == 409);
@@ -222,7 +222,7 @@ TEST_CASE("PUT tags/{id}/mapping answers 409 when the WeCom id is another tag's"
 
 TEST_CASE("PUT tags/{id}/mapping refuses a bad body with 400 naming the member", "[integration]") {
   ApiFixture f;
-  REQUIRE(f.p.service.MapTag(kProductA, "etA", 7).ok());
+  REQUIRE(f.p.service.editor.MapTag(kProductA, "etA", 7).ok());
   const int64_t id = TagId(f, kProductA);
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"not json", "body:"},
@@ -318,7 +318,7 @@ TEST_CASE("PUT tag-groups/{name} sets a group's decay, keeping a member left out
 TEST_CASE("PUT tag-groups/{name} refuses a bad body with 400 and changes nothing",
           "[integration]") {
   ApiFixture f;
-  REQUIRE(f.p.service.ConfigureTagGroup("兴趣", 30, 1).ok());
+  REQUIRE(f.p.service.editor.ConfigureTagGroup("兴趣", 30, 1).ok());
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"not json", "body:"},
       {"{}", "body: must set"},
@@ -349,7 +349,7 @@ TEST_CASE("PUT tag-groups/{name} refuses a bad body with 400 and changes nothing
 
 TEST_CASE("tag routes let every role read and only admin and marketing write", "[integration]") {
   ApiFixture f;
-  REQUIRE(f.p.service.MapTag(kVip, "etVIP", 0).ok());
+  REQUIRE(f.p.service.editor.MapTag(kVip, "etVIP", 0).ok());
   const int64_t id = TagId(f, kVip);
   for (model::Role role : {model::Role::kAdmin, model::Role::kMarketing, model::Role::kSales,
                            model::Role::kReadonly}) {

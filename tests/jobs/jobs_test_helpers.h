@@ -31,6 +31,7 @@
 #include "src/storage/outbox_store.h"
 #include "src/storage/profile_store.h"
 #include "src/storage/tag_push_store.h"
+#include "tests/profiles/profile_wiring.h"
 #include "tests/sim/sim_test_helpers.h"
 #include "tests/support/test_support.h"
 
@@ -56,15 +57,15 @@ inline std::unique_ptr<storage::Database> OpenMigrated(const std::string& path, 
   return std::move(db).value();
 }
 
-inline profiles::ProfileServiceOptions EnrichingOptions() {
-  profiles::ProfileServiceOptions options;
+inline profiles::testing::ServiceOptions EnrichingOptions() {
+  profiles::testing::ServiceOptions options;
   options.enrichment_accounts = {"acme", "brand"};  // the simulator world's accounts
   return options;
 }
 
 // Tag pushes to the simulator world's accounts, without enrichment (so that only the pushes run).
-inline profiles::ProfileServiceOptions PushingOptions() {
-  profiles::ProfileServiceOptions options;
+inline profiles::testing::ServiceOptions PushingOptions() {
+  profiles::testing::ServiceOptions options;
   options.tag_push_accounts = {"acme", "brand"};
   return options;
 }
@@ -76,9 +77,9 @@ inline platform::RetryPolicy FastPolicy() {
 }
 
 struct Fixture {
-  explicit Fixture(profiles::ProfileServiceOptions options = EnrichingOptions(),
+  explicit Fixture(profiles::testing::ServiceOptions options = EnrichingOptions(),
                    sim::World world = sim::testing::TestWorld())
-      : sim(std::move(world)), service(store, rules, sim.clock, std::move(options)) {
+      : sim(std::move(world)), wired(store, rules, sim.clock, options) {
     REQUIRE(directory.Add(std::make_unique<channels::wecom::WecomOutbound>("acme", wecom)).ok());
     REQUIRE(directory.Add(std::make_unique<channels::oa::OaOutbound>("brand", oa)).ok());
     runner = MakeRunner();
@@ -93,7 +94,7 @@ struct Fixture {
   }
 
   void Apply(std::vector<model::Interaction> items) {
-    const core::Status status = service.ApplyChunk(items, std::nullopt);
+    const core::Status status = service.ingest.ApplyChunk(items, std::nullopt);
     INFO(status.ToString());
     REQUIRE(status.ok());
   }
@@ -123,7 +124,7 @@ struct Fixture {
 
   std::optional<int64_t> Find(std::string_view platform, std::string_view account,
                               model::IdentityKind kind, std::string_view value) {
-    auto found = service.FindCustomer(platform, account, kind, value);
+    auto found = service.queries.FindCustomer(platform, account, kind, value);
     INFO(found.status().ToString());
     REQUIRE(found.ok());
     return *found;
@@ -139,7 +140,7 @@ struct Fixture {
     return *id;
   }
   profiles::CustomerView View(int64_t customer_id) {
-    auto view = service.GetCustomer(customer_id);
+    auto view = service.queries.GetCustomer(customer_id);
     INFO(view.status().ToString());
     REQUIRE(view.ok());
     return std::move(view).value();
@@ -159,7 +160,8 @@ struct Fixture {
   storage::ProfileStore store{*db};
   storage::OutboxStore outbox{*db};
   profiles::RuleSetHolder rules;
-  profiles::ProfileService service;
+  profiles::testing::WiredProfiles wired;
+  profiles::ProfileService& service = wired.service;
   std::shared_ptr<spdlog::logger> log = core::MakeNullLogger();
   core::MetricsRegistry metrics;
   net::CurlGlobal curl;
@@ -176,7 +178,7 @@ struct Fixture {
   EnrichHandler handler{service, directory, log};
   storage::TagPushStore pushes{*db};
   TagPushHandler tag_push{service, pushes, directory, sim.clock, log};
-  TagSweepHandler tag_sweep{service, outbox, sim.clock, log};
+  TagSweepHandler tag_sweep{wired.tag_push, outbox, sim.clock, log};
   std::unique_ptr<OutboxRunner> runner;
 
  private:

@@ -96,12 +96,12 @@ TEST_CASE("StageSweepStore counts a customer without interactions from its creat
           "[integration]") {
   SweepFixture s;
   Fixture& f = s.f;
-  auto early =
-      f.service.EnsureCustomer("wecom", "acme", model::IdentityKind::kExternalUserid, "wmEARLY");
+  auto early = f.service.identities.EnsureCustomer("wecom", "acme",
+                                                   model::IdentityKind::kExternalUserid, "wmEARLY");
   REQUIRE(early.ok());
   f.sim.clock.Advance(std::chrono::milliseconds(35 * kDayMs));
-  auto late =
-      f.service.EnsureCustomer("wecom", "acme", model::IdentityKind::kExternalUserid, "wmLATE");
+  auto late = f.service.identities.EnsureCustomer("wecom", "acme",
+                                                  model::IdentityKind::kExternalUserid, "wmLATE");
   REQUIRE(late.ok());
   // Interactions that occurred long ago, applied now: the interaction's time counts.
   model::Interaction old = f.OaSubscribe("oOLDIMPORT");

@@ -22,19 +22,19 @@ using testing::PushingOptions;
 const model::TagRef kProductB{"意向", "产品B"};  // corp tag etTAG2 in the simulator world
 const model::TagRef kStar{"会员", "星标"};       // OA tag 100 in the simulator world
 
-void MapProductB(Fixture& f) { REQUIRE(f.service.MapTag(kProductB, "etTAG2", 0).ok()); }
+void MapProductB(Fixture& f) { REQUIRE(f.service.editor.MapTag(kProductB, "etTAG2", 0).ok()); }
 
 void AddTag(Fixture& f, int64_t customer_id, const model::TagRef& tag) {
   // Twice the threshold (1), decaying like a rule's: held for one half-life (30 days), so time
   // moved by retries does not fade it, and the fading tests can let it fade.
-  auto added = f.service.AddManualTag(customer_id, tag, 2.0, /*decay=*/true);
+  auto added = f.service.editor.AddManualTag(customer_id, tag, 2.0, /*decay=*/true);
   INFO(added.status().ToString());
   REQUIRE(added.ok());
   REQUIRE(added->held);
 }
 
 void RemoveTag(Fixture& f, int64_t customer_id, const model::TagRef& tag) {
-  const core::Status removed = f.service.RemoveTag(customer_id, tag);
+  const core::Status removed = f.service.editor.RemoveTag(customer_id, tag);
   INFO(removed.ToString());
   REQUIRE(removed.ok());
 }
@@ -187,7 +187,7 @@ TEST_CASE("TagPushHandler pushes the final state when a tag is added and removed
 }
 
 TEST_CASE("ProfileService queues no push for tags that came from the platform", "[integration]") {
-  profiles::ProfileServiceOptions options = PushingOptions();
+  profiles::testing::ServiceOptions options = PushingOptions();
   options.enrichment_accounts = {"acme"};
   Fixture f(options);
   f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
@@ -206,7 +206,7 @@ TEST_CASE("ProfileService queues no push for tags that came from the platform", 
 
 TEST_CASE("TagPushHandler leaves a platform-held tag alone when another tag is pushed",
           "[integration]") {
-  profiles::ProfileServiceOptions options = PushingOptions();
+  profiles::testing::ServiceOptions options = PushingOptions();
   options.enrichment_accounts = {"acme"};
   Fixture f(options);
   MapProductB(f);
@@ -237,7 +237,7 @@ TEST_CASE("ProfileService queues no push when an interaction is replayed", "[int
 
 TEST_CASE("TagPushHandler tags and untags an OA follower by openid", "[integration]") {
   Fixture f(PushingOptions());
-  REQUIRE(f.service.MapTag(kStar, "", 100).ok());
+  REQUIRE(f.service.editor.MapTag(kStar, "", 100).ok());
   f.Apply({f.OaSubscribe("oOPEN001")});
   const int64_t customer = f.ByOpenid("oOPEN001");
   AddTag(f, customer, kStar);
@@ -260,7 +260,7 @@ TEST_CASE("TagPushHandler tags and untags an OA follower by openid", "[integrati
 
 TEST_CASE("TagPushHandler tags an OA follower who subscribes again", "[integration]") {
   Fixture f(PushingOptions());
-  REQUIRE(f.service.MapTag(kStar, "", 100).ok());
+  REQUIRE(f.service.editor.MapTag(kStar, "", 100).ok());
   f.Apply({f.OaSubscribe("oOPEN001")});
   model::Interaction left = f.OaSubscribe("oOPEN001");
   left.kind = model::InteractionKind::kUnsubscribe;
@@ -283,7 +283,7 @@ TEST_CASE("TagPushHandler tags an OA follower who subscribes again", "[integrati
 TEST_CASE("TagPushHandler pushes a merged customer's tags to the survivor's OA follower",
           "[integration]") {
   Fixture f(PushingOptions());
-  REQUIRE(f.service.MapTag(kStar, "", 100).ok());
+  REQUIRE(f.service.editor.MapTag(kStar, "", 100).ok());
   f.Apply({f.OaSubscribe("oOPEN001")});
   f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
   const int64_t follower = f.ByOpenid("oOPEN001");
@@ -291,7 +291,7 @@ TEST_CASE("TagPushHandler pushes a merged customer's tags to the survivor's OA f
   AddTag(f, contact, kStar);  // mapped on OA only: the WeCom customer has nowhere to push it
   CHECK(PendingPushes(f).empty());
 
-  REQUIRE(f.service.Merge(follower, contact, "same person").ok());
+  REQUIRE(f.service.identities.Merge(follower, contact, "same person").ok());
   CHECK(PendingPushes(f).size() == 2);  // the survivor on both accounts
   CHECK(f.RunOnce() == 2);
 
@@ -332,7 +332,7 @@ TEST_CASE("TagPushHandler pushes the valid corp tags when one mapped id is unkno
   Fixture f(PushingOptions());
   MapProductB(f);
   const model::TagRef typo{"意向", "产品X"};
-  REQUIRE(f.service.MapTag(typo, "etNOSUCHTAG", 0).ok());  // the corp has no such tag
+  REQUIRE(f.service.editor.MapTag(typo, "etNOSUCHTAG", 0).ok());  // the corp has no such tag
   f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
   const int64_t customer = f.ByExternal("wmEXT001");
   AddTag(f, customer, kProductB);
@@ -364,7 +364,7 @@ TEST_CASE("TagPushHandler records an OA follower who has 20 tags already as refu
   sim::World world = sim::testing::TestWorld();
   for (int64_t id = 1; id <= 20; ++id) world.oa.followers[0].tagid_list.push_back(id);
   Fixture f(PushingOptions(), world);
-  REQUIRE(f.service.MapTag(kStar, "", 100).ok());
+  REQUIRE(f.service.editor.MapTag(kStar, "", 100).ok());
   f.Apply({f.OaSubscribe("oOPEN001")});
   const int64_t customer = f.ByOpenid("oOPEN001");
   AddTag(f, customer, kStar);
@@ -482,7 +482,7 @@ TEST_CASE("TagPushHandler removes a tag that faded below its threshold at the ne
   Fixture f(PushingOptions());
   MapProductB(f);
   const model::TagRef product_a{"意向", "产品A"};
-  REQUIRE(f.service.MapTag(product_a, "etTAG1", 0).ok());
+  REQUIRE(f.service.editor.MapTag(product_a, "etTAG1", 0).ok());
   f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
   const int64_t customer = f.ByExternal("wmEXT001");
   AddTag(f, customer, kProductB);
@@ -506,13 +506,13 @@ TEST_CASE("TagPushHandler forgets a pushed tag unmapped since instead of removin
   Fixture f(PushingOptions());
   MapProductB(f);
   const model::TagRef product_a{"意向", "产品A"};
-  REQUIRE(f.service.MapTag(product_a, "etTAG1", 0).ok());
+  REQUIRE(f.service.editor.MapTag(product_a, "etTAG1", 0).ok());
   f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
   const int64_t customer = f.ByExternal("wmEXT001");
   AddTag(f, customer, kProductB);
   CHECK(f.RunOnce() == 1);
   // The corp tag etTAG2 is no longer ours (deleted on the platform, or unmapped by an operator).
-  REQUIRE(f.service.MapTag(kProductB, "", 0).ok());
+  REQUIRE(f.service.editor.MapTag(kProductB, "", 0).ok());
   RemoveTag(f, customer, kProductB);
   CHECK(PendingPushes(f).empty());  // an unmapped tag queues nothing
   AddTag(f, customer, product_a);
@@ -541,10 +541,11 @@ TEST_CASE("TagPushHandler marks a tag on the customers who held it before it was
   CHECK(f.RunOnce() == 0);
 
   auto mapped_b =
-      f.service.UpdateTagMapping(kProductB, {.wecom_tag_id = "etTAG2", .oa_tag_id = {}});
+      f.service.editor.UpdateTagMapping(kProductB, {.wecom_tag_id = "etTAG2", .oa_tag_id = {}});
   REQUIRE(mapped_b.ok());
   CHECK(mapped_b->pushes_queued == 1);
-  auto mapped_star = f.service.UpdateTagMapping(kStar, {.wecom_tag_id = {}, .oa_tag_id = 100});
+  auto mapped_star =
+      f.service.editor.UpdateTagMapping(kStar, {.wecom_tag_id = {}, .oa_tag_id = 100});
   REQUIRE(mapped_star.ok());
   CHECK(mapped_star->pushes_queued == 1);
   CHECK(f.RunOnce() == 2);

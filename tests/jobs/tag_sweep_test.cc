@@ -24,10 +24,10 @@ constexpr int64_t kHourMsTagSweep = int64_t{3600} * 1000;
 
 // A WeCom customer (wmEXT001 followed by zhangsan) holding 产品B, pushed to the simulator.
 int64_t PushedCustomer(Fixture& f, double weight = 2.0) {
-  REQUIRE(f.service.MapTag(kProductBTagSweep, "etTAG2", 0).ok());
+  REQUIRE(f.service.editor.MapTag(kProductBTagSweep, "etTAG2", 0).ok());
   f.Apply({f.WecomAdd("wmEXT001", "zhangsan")});
   const int64_t customer = f.ByExternal("wmEXT001");
-  auto added = f.service.AddManualTag(customer, kProductBTagSweep, weight, /*decay=*/true);
+  auto added = f.service.editor.AddManualTag(customer, kProductBTagSweep, weight, /*decay=*/true);
   REQUIRE(added.ok());
   REQUIRE(added->held);
   REQUIRE(f.RunOnce() == 1);
@@ -110,7 +110,7 @@ TEST_CASE("TagSweepHandler leaves a faded tag alone whose mapping changed since 
   Fixture f(PushingOptions());
   PushedCustomer(f);
   // The corp tag is no longer ours: the push job would forget it, not remove it.
-  REQUIRE(f.service.MapTag(kProductBTagSweep, "", 0).ok());
+  REQUIRE(f.service.editor.MapTag(kProductBTagSweep, "", 0).ok());
   REQUIRE(ScheduleTagSweep(f.outbox, f.sim.clock.NowUnixMillis()).ok());
   f.sim.clock.Advance(std::chrono::hours(24 * 31));
   CHECK(f.RunOnce() == 1);

@@ -42,7 +42,7 @@ TEST_CASE("ProfileService resolves the same customer when one openid sends twice
   CHECK(view.customer.counters.messages == 2);
   CHECK(view.customer.stage == model::LifecycleStage::kEngaged);
   CHECK(view.customer.stage_reason == "engagement");
-  auto all = f.service.ListCustomers(storage::CustomerFilter{});
+  auto all = f.service.queries.ListCustomers(CustomerQuery{});
   REQUIRE(all.ok());
   CHECK(all->size() == 1);
 }
@@ -62,9 +62,10 @@ TEST_CASE("ProfileService joins an OA follower and a WeCom customer when they sh
   Fixture f;
   f.Apply(f.OaText("oOPEN1", "我想了解产品A"));
   const int64_t id = f.ByOpenid("oOPEN1");
-  REQUIRE(f.service.LinkUnionid(id, "uUNION1").ok());  // OA user/info
+  REQUIRE(f.service.identities.LinkUnionid(id, "uUNION1").ok());  // OA user/info
   f.Apply(f.Contact(InteractionKind::kContactAdd, "wmEXT1", "zhangsan"));
-  auto linked = f.service.LinkUnionid(f.ByExternal("wmEXT1"), "uUNION1");  // externalcontact/get
+  auto linked =
+      f.service.identities.LinkUnionid(f.ByExternal("wmEXT1"), "uUNION1");  // externalcontact/get
   REQUIRE(linked.ok());
   CHECK(linked->customer_id == id);
   CHECK(f.ByExternal("wmEXT1") == id);
@@ -79,7 +80,7 @@ TEST_CASE("ProfileService links and merges nothing when an interaction carries a
   Fixture f;
   f.Apply(f.Contact(InteractionKind::kContactAdd, "wmVICTIM", "zhangsan"));
   const int64_t victim = f.ByExternal("wmVICTIM");
-  REQUIRE(f.service.LinkUnionid(victim, "uVICTIM").ok());
+  REQUIRE(f.service.identities.LinkUnionid(victim, "uVICTIM").ok());
   f.clock.Advance(std::chrono::hours(1));
   f.Apply(f.OaText("oATTACKER", "hi", "uVICTIM"));
   const int64_t attacker = f.ByOpenid("oATTACKER");
@@ -101,12 +102,12 @@ TEST_CASE("ProfileService merges two customers into the older one when a unionid
   f.clock.Advance(std::chrono::hours(1));
   f.Apply(f.Contact(InteractionKind::kContactAdd, "wmEXT1", "zhangsan"));
   const int64_t b = f.ByExternal("wmEXT1");  // B: WeCom customer whose unionid we know
-  REQUIRE(f.service.LinkUnionid(b, "uUNION1").ok());
+  REQUIRE(f.service.identities.LinkUnionid(b, "uUNION1").ok());
   REQUIRE(a != b);
   f.clock.Advance(std::chrono::hours(1));
   f.Apply(f.OaText("oOPEN1", "还是我"));
   // OA user/info now gives A's unionid: the same person as B.
-  REQUIRE(f.service.LinkUnionid(a, "uUNION1").ok());
+  REQUIRE(f.service.identities.LinkUnionid(a, "uUNION1").ok());
 
   CHECK(f.ByOpenid("oOPEN1") == a);
   CHECK(f.ByExternal("wmEXT1") == a);
@@ -125,7 +126,7 @@ TEST_CASE("ProfileService merges two customers into the older one when a unionid
   CHECK(merged.customer.merged_into == a);
   CHECK(merged.identities.empty());
   // A merged customer is left out of lists.
-  auto all = f.service.ListCustomers(storage::CustomerFilter{});
+  auto all = f.service.queries.ListCustomers(CustomerQuery{});
   REQUIRE(all.ok());
   REQUIRE(all->size() == 1);
   CHECK(all->at(0).id == a);
@@ -134,7 +135,7 @@ TEST_CASE("ProfileService merges two customers into the older one when a unionid
 TEST_CASE("ProfileService creates no customer when a WeCom member sends an app message", "[db]") {
   Fixture f;
   f.Apply(f.MemberText("zhangsan", "今天的日报"));
-  auto all = f.service.ListCustomers(storage::CustomerFilter{});
+  auto all = f.service.queries.ListCustomers(CustomerQuery{});
   REQUIRE(all.ok());
   CHECK(all->empty());
 }
@@ -160,17 +161,17 @@ TEST_CASE("ProfileService AddIdentity attaches a phone and refuses one another c
   model::Identity phone;
   phone.kind = IdentityKind::kPhone;
   phone.value = "+8613800000000";
-  auto added = f.service.AddIdentity(f.ByOpenid("oA"), phone);
+  auto added = f.service.identities.AddIdentity(f.ByOpenid("oA"), phone);
   REQUIRE(added.ok());
   CHECK(added->customer_id == f.ByOpenid("oA"));
   CHECK(f.Find("", "", IdentityKind::kPhone, "+8613800000000") == f.ByOpenid("oA"));
-  auto taken = f.service.AddIdentity(f.ByOpenid("oB"), phone);
+  auto taken = f.service.identities.AddIdentity(f.ByOpenid("oB"), phone);
   CHECK(taken.status().code() == core::StatusCode::kAlreadyExists);
   phone.value.clear();
-  CHECK(f.service.AddIdentity(f.ByOpenid("oB"), phone).status().code() ==
+  CHECK(f.service.identities.AddIdentity(f.ByOpenid("oB"), phone).status().code() ==
         core::StatusCode::kInvalidArgument);
   CHECK(
-      f.service
+      f.service.identities
           .AddIdentity(999999, model::Identity{0, 0, "erp", "", IdentityKind::kExternal, "C-1", 0})
           .status()
           .code() == core::StatusCode::kNotFound);
@@ -182,34 +183,34 @@ TEST_CASE("ProfileService ListCustomers finds a customer by identity value and a
   f.Apply(
       f.OaEvent("oQR", InteractionKind::kSubscribe, model::QrScenePayload{"channel_expo", "t"}));
   f.Apply(f.OaText("oOTHER", "hi"));
-  storage::CustomerFilter by_value;
+  CustomerQuery by_value;
   by_value.query = "oQR";
-  auto found = f.service.ListCustomers(by_value);
+  auto found = f.service.queries.ListCustomers(by_value);
   REQUIRE(found.ok());
   REQUIRE(found->size() == 1);
   CHECK(found->at(0).id == f.ByOpenid("oQR"));
-  storage::CustomerFilter by_attribute;
+  CustomerQuery by_attribute;
   by_attribute.query = "oa_qr";  // source_channel set by example rule 7
-  found = f.service.ListCustomers(by_attribute);
+  found = f.service.queries.ListCustomers(by_attribute);
   REQUIRE(found.ok());
   REQUIRE(found->size() == 1);
   CHECK(found->at(0).id == f.ByOpenid("oQR"));
-  storage::CustomerFilter by_tag;
+  CustomerQuery by_tag;
   auto tag = f.store.tags.Find("渠道", "公众号渠道码");
   REQUIRE(tag.ok());
   REQUIRE(tag->has_value());
   by_tag.tag_id = (*tag)->tag.id;
-  found = f.service.ListCustomers(by_tag);
+  found = f.service.queries.ListCustomers(by_tag);
   REQUIRE(found.ok());
   REQUIRE(found->size() == 1);
-  storage::CustomerFilter by_stage;
+  CustomerQuery by_stage;
   by_stage.stage = model::LifecycleStage::kEngaged;
-  found = f.service.ListCustomers(by_stage);
+  found = f.service.queries.ListCustomers(by_stage);
   REQUIRE(found.ok());
   CHECK(found->empty());
-  storage::CustomerFilter bad;
+  CustomerQuery bad;
   bad.limit = 0;
-  CHECK(f.service.ListCustomers(bad).status().code() == core::StatusCode::kInvalidArgument);
+  CHECK(f.service.queries.ListCustomers(bad).status().code() == core::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ struct TwoCustomers {
     b = f.ByExternal("wmB");
     f.clock.Advance(std::chrono::hours(5));
     // Decaying, like the rule-added score of a: the merged sum decays like its parts.
-    REQUIRE(f.service.AddManualTag(b, {"兴趣", "产品A"}, 1.5, /*decay=*/true).ok());
+    REQUIRE(f.service.editor.AddManualTag(b, {"兴趣", "产品A"}, 1.5, /*decay=*/true).ok());
     f.clock.Advance(std::chrono::hours(5));
   }
 };
@@ -54,7 +54,7 @@ TEST_CASE("ProfileService Merge moves and combines everything into the survivor 
   const CustomerView a_before = f.View(t.a);
   const CustomerView b_before = f.View(t.b);
   const size_t timeline_entries = f.Timeline(t.a).size() + f.Timeline(t.b).size();
-  auto merge = f.service.Merge(t.a, t.b, "同一个人");
+  auto merge = f.service.identities.Merge(t.a, t.b, "同一个人");
   INFO(merge.status().ToString());
   REQUIRE(merge.ok());
   CHECK(merge->survivor_id == t.a);
@@ -95,11 +95,11 @@ TEST_CASE("ProfileService UndoMerge restores both customers exactly when nothing
   const auto a_timeline = f.Timeline(t.a);
   const auto b_timeline = f.Timeline(t.b);
 
-  auto merge = f.service.Merge(t.a, t.b, "");
+  auto merge = f.service.identities.Merge(t.a, t.b, "");
   REQUIRE(merge.ok());
   CHECK(merge->reason == "manual");
   f.clock.Advance(std::chrono::hours(1));
-  auto undone = f.service.UndoMerge(merge->id);
+  auto undone = f.service.identities.UndoMerge(merge->id);
   INFO(undone.status().ToString());
   REQUIRE(undone.ok());
   const int64_t undone_at = f.clock.NowUnixMillis();
@@ -124,10 +124,10 @@ TEST_CASE("ProfileService UndoMerge keeps what happened since when the survivor 
   TwoCustomers t;
   Fixture& f = t.f;
   const CustomerView a_before = f.View(t.a);
-  auto merge = f.service.Merge(t.a, t.b, "");
+  auto merge = f.service.identities.Merge(t.a, t.b, "");
   REQUIRE(merge.ok());
   f.Apply(f.OaText("oA", "还是产品A"));  // the survivor acts after the merge
-  REQUIRE(f.service.UndoMerge(merge->id).ok());
+  REQUIRE(f.service.identities.UndoMerge(merge->id).ok());
   const CustomerView a = f.View(t.a);
   CHECK(a.customer.counters.interactions == a_before.customer.counters.interactions + 1);
   CHECK(a.identities.size() == 1);
@@ -143,22 +143,25 @@ TEST_CASE("ProfileService UndoMerge keeps what happened since when the survivor 
 
 TEST_CASE("ProfileService UndoMerge refuses when the merge is already undone", "[db]") {
   TwoCustomers t;
-  auto merge = t.f.service.Merge(t.a, t.b, "");
+  auto merge = t.f.service.identities.Merge(t.a, t.b, "");
   REQUIRE(merge.ok());
-  REQUIRE(t.f.service.UndoMerge(merge->id).ok());
-  CHECK(t.f.service.UndoMerge(merge->id).status().code() == StatusCode::kFailedPrecondition);
-  CHECK(t.f.service.UndoMerge(merge->id + 100).status().code() == StatusCode::kNotFound);
+  REQUIRE(t.f.service.identities.UndoMerge(merge->id).ok());
+  CHECK(t.f.service.identities.UndoMerge(merge->id).status().code() ==
+        StatusCode::kFailedPrecondition);
+  CHECK(t.f.service.identities.UndoMerge(merge->id + 100).status().code() == StatusCode::kNotFound);
 }
 
 TEST_CASE("ProfileService Merge refuses a customer when it is itself, unknown or merged", "[db]") {
   TwoCustomers t;
-  CHECK(t.f.service.Merge(t.a, t.a, "").status().code() == StatusCode::kInvalidArgument);
-  CHECK(t.f.service.Merge(t.a, 999999, "").status().code() == StatusCode::kNotFound);
-  CHECK(t.f.service.Merge(t.a, t.b, std::string(257, 'x')).status().code() ==
+  CHECK(t.f.service.identities.Merge(t.a, t.a, "").status().code() == StatusCode::kInvalidArgument);
+  CHECK(t.f.service.identities.Merge(t.a, 999999, "").status().code() == StatusCode::kNotFound);
+  CHECK(t.f.service.identities.Merge(t.a, t.b, std::string(257, 'x')).status().code() ==
         StatusCode::kInvalidArgument);
-  REQUIRE(t.f.service.Merge(t.a, t.b, "").ok());
-  CHECK(t.f.service.Merge(t.a, t.b, "").status().code() == StatusCode::kFailedPrecondition);
-  CHECK(t.f.service.Merge(t.b, t.a, "").status().code() == StatusCode::kFailedPrecondition);
+  REQUIRE(t.f.service.identities.Merge(t.a, t.b, "").ok());
+  CHECK(t.f.service.identities.Merge(t.a, t.b, "").status().code() ==
+        StatusCode::kFailedPrecondition);
+  CHECK(t.f.service.identities.Merge(t.b, t.a, "").status().code() ==
+        StatusCode::kFailedPrecondition);
 }
 
 TEST_CASE("ProfileService UndoMerge refuses when the survivor was merged again since", "[db]") {
@@ -166,13 +169,14 @@ TEST_CASE("ProfileService UndoMerge refuses when the survivor was merged again s
   Fixture& f = t.f;
   f.Apply(f.OaText("oC", "第三个人"));
   const int64_t c = f.ByOpenid("oC");
-  auto first = f.service.Merge(t.a, t.b, "");
+  auto first = f.service.identities.Merge(t.a, t.b, "");
   REQUIRE(first.ok());
-  auto second = f.service.Merge(c, t.a, "");
+  auto second = f.service.identities.Merge(c, t.a, "");
   REQUIRE(second.ok());
-  CHECK(f.service.UndoMerge(first->id).status().code() == StatusCode::kFailedPrecondition);
-  REQUIRE(f.service.UndoMerge(second->id).ok());
-  CHECK(f.service.UndoMerge(first->id).ok());
+  CHECK(f.service.identities.UndoMerge(first->id).status().code() ==
+        StatusCode::kFailedPrecondition);
+  REQUIRE(f.service.identities.UndoMerge(second->id).ok());
+  CHECK(f.service.identities.UndoMerge(first->id).ok());
 }
 
 TEST_CASE("ProfileService does not merge again automatically when a unionid merge was undone",
@@ -182,15 +186,15 @@ TEST_CASE("ProfileService does not merge again automatically when a unionid merg
   const int64_t a = f.ByOpenid("oOPEN1");
   f.Apply(f.Contact(InteractionKind::kContactAdd, "wmEXT1", "zhangsan"));
   const int64_t b = f.ByExternal("wmEXT1");
-  REQUIRE(f.service.LinkUnionid(b, "uUNION1").ok());
+  REQUIRE(f.service.identities.LinkUnionid(b, "uUNION1").ok());
   f.Apply(f.OaText("oOPEN1", "还是我"));
-  REQUIRE(f.service.LinkUnionid(a, "uUNION1").ok());
+  REQUIRE(f.service.identities.LinkUnionid(a, "uUNION1").ok());
   const CustomerView merged = f.View(a);
   REQUIRE(merged.merges.size() == 1);
-  REQUIRE(f.service.UndoMerge(merged.merges[0].id).ok());
+  REQUIRE(f.service.identities.UndoMerge(merged.merges[0].id).ok());
   CHECK(f.ByExternal("wmEXT1") == b);
   f.Apply(f.OaText("oOPEN1", "又是我"));
-  REQUIRE(f.service.LinkUnionid(a, "uUNION1").ok());
+  REQUIRE(f.service.identities.LinkUnionid(a, "uUNION1").ok());
   CHECK(f.ByOpenid("oOPEN1") == a);
   CHECK(f.ByExternal("wmEXT1") == b);
   CHECK(f.Find("wechat", "", model::IdentityKind::kUnionid, "uUNION1") == b);

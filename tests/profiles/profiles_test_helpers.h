@@ -26,6 +26,7 @@
 #include "src/storage/database.h"
 #include "src/storage/profile_store.h"
 #include "src/tagger/rule_json.h"
+#include "tests/profiles/profile_wiring.h"
 #include "tests/support/test_support.h"
 
 namespace scrm::profiles::testing {
@@ -85,7 +86,7 @@ inline std::unique_ptr<RuleSetHolder> ExampleRules() {
 // Members are initialised in declaration order.
 struct Fixture {
   explicit Fixture(std::unique_ptr<RuleSetHolder> rule_set = std::make_unique<RuleSetHolder>(),
-                   ProfileServiceOptions service_options = {})
+                   ServiceOptions service_options = {})
       : rules(std::move(rule_set)), options(std::move(service_options)) {}
 
   scrm::testing::TempDir dir;
@@ -93,8 +94,9 @@ struct Fixture {
   storage::ProfileStore store{*db};
   core::FakeClock clock{kT0};
   std::unique_ptr<RuleSetHolder> rules;
-  ProfileServiceOptions options;
-  ProfileService service{store, *rules, clock, options};
+  ServiceOptions options;
+  WiredProfiles wired{store, *rules, clock, options};
+  ProfileService& service = wired.service;
   int64_t next_id = kT0 << 16;
 
   // A fresh interaction id (time-ordered like the inbox's).
@@ -102,7 +104,7 @@ struct Fixture {
 
   // Applies the interactions in one chunk (no cursor); the test fails if it does not commit.
   void Apply(std::vector<model::Interaction> items) {
-    const core::Status status = service.ApplyChunk(items, std::nullopt);
+    const core::Status status = service.ingest.ApplyChunk(items, std::nullopt);
     INFO(status.ToString());
     REQUIRE(status.ok());
   }
@@ -110,7 +112,7 @@ struct Fixture {
 
   std::optional<int64_t> Find(std::string_view platform, std::string_view account,
                               model::IdentityKind kind, std::string_view value) {
-    auto found = service.FindCustomer(platform, account, kind, value);
+    auto found = service.queries.FindCustomer(platform, account, kind, value);
     INFO(found.status().ToString());
     REQUIRE(found.ok());
     return *found;
@@ -127,7 +129,7 @@ struct Fixture {
   }
 
   CustomerView View(int64_t customer_id) {
-    auto view = service.GetCustomer(customer_id);
+    auto view = service.queries.GetCustomer(customer_id);
     INFO(view.status().ToString());
     REQUIRE(view.ok());
     return std::move(view).value();
@@ -139,7 +141,7 @@ struct Fixture {
   }
   std::deque<CustomerView> kept_views;  // deque: references stay valid as it grows
   std::vector<model::TimelineEntry> Timeline(int64_t customer_id) {
-    auto entries = service.ListTimeline(customer_id, 0, 1000);
+    auto entries = service.queries.ListTimeline(customer_id, 0, 1000);
     INFO(entries.status().ToString());
     REQUIRE(entries.ok());
     return std::move(entries).value();

@@ -53,8 +53,8 @@ TEST_CASE("ProfileService changes nothing when every interaction is applied a se
   // The first pass in order, with the unionid the enrichment job learns once the WeCom add has
   // made the second customer (callbacks carry none): the two are one person from then on.
   f.Apply(std::vector<model::Interaction>(life.begin(), life.begin() + 6));
-  REQUIRE(f.service.LinkUnionid(f.ByOpenid("oLIFE"), "uLIFE").ok());
-  REQUIRE(f.service.LinkUnionid(f.ByExternal("wmLIFE"), "uLIFE").ok());
+  REQUIRE(f.service.identities.LinkUnionid(f.ByOpenid("oLIFE"), "uLIFE").ok());
+  REQUIRE(f.service.identities.LinkUnionid(f.ByExternal("wmLIFE"), "uLIFE").ok());
   f.Apply(std::vector<model::Interaction>(life.begin() + 6, life.end()));
   const int64_t id = f.ByOpenid("oLIFE");
   const Snapshot before = Take(f, id);

@@ -74,9 +74,9 @@ TEST_CASE("ProfileService moves the stage and creates a task for the owner when 
   f.Apply(f.Contact(InteractionKind::kContactAdd, "wmT", "wangwu"));
   const int64_t id = f.ByExternal("wmT");
   // The complaint arrives over the OA, joined to the WeCom customer by unionid.
-  REQUIRE(f.service.LinkUnionid(id, "uT").ok());
+  REQUIRE(f.service.identities.LinkUnionid(id, "uT").ok());
   f.Apply(f.OaText("oT", "在吗"));
-  REQUIRE(f.service.LinkUnionid(f.ByOpenid("oT"), "uT").ok());
+  REQUIRE(f.service.identities.LinkUnionid(f.ByOpenid("oT"), "uT").ok());
   const model::Interaction complaint = f.OaText("oT", "我要投诉");
   f.Apply(complaint);
   const CustomerView view = f.View(id);
@@ -96,13 +96,13 @@ TEST_CASE("ProfileService moves the stage and creates a task for the owner when 
   }
   CHECK(rule_stage_entry);
 
-  REQUIRE(f.service.SetTaskStatus(task.id, model::TaskStatus::kDone).ok());
+  REQUIRE(f.service.editor.SetTaskStatus(task.id, model::TaskStatus::kDone).ok());
   CHECK(f.View(id).tasks[0].status == model::TaskStatus::kDone);
-  CHECK(f.service.SetTaskStatus(task.id + 100, model::TaskStatus::kDone).code() ==
+  CHECK(f.service.editor.SetTaskStatus(task.id + 100, model::TaskStatus::kDone).code() ==
         core::StatusCode::kNotFound);
-  storage::TaskFilter mine;
+  TaskQuery mine;
   mine.owner_userid = "wangwu";
-  auto tasks = f.service.ListTasks(mine);
+  auto tasks = f.service.queries.ListTasks(mine);
   REQUIRE(tasks.ok());
   CHECK(tasks->size() == 1);
 }

@@ -23,7 +23,7 @@ constexpr char kInterestRule[] = R"({"rules": [
 TEST_CASE("ProfileService decays a tag score by the group's half-life when the clock moves",
           "[db]") {
   Fixture f(testing::Rules(kInterestRule));
-  auto group = f.service.ConfigureTagGroup("兴趣", 30, 2.0);
+  auto group = f.service.editor.ConfigureTagGroup("兴趣", 30, 2.0);
   REQUIRE(group.ok());
   f.Apply(f.OaText("oD", "产品A"));
   const int64_t id = f.ByOpenid("oD");
@@ -50,7 +50,7 @@ TEST_CASE("ProfileService decays a tag score by the group's half-life when the c
 TEST_CASE("ProfileService ListCustomers by tag keeps holders, faded scores or both when asked",
           "[db]") {
   Fixture f(testing::Rules(kInterestRule));
-  REQUIRE(f.service.ConfigureTagGroup("兴趣", 30, 2.0).ok());
+  REQUIRE(f.service.editor.ConfigureTagGroup("兴趣", 30, 2.0).ok());
   // Five customers mention 产品A a half-life ago (score 2 decays to 1: faded), then four more
   // now (score 2: held), interleaved by id so that pages must skip rows.
   std::vector<int64_t> faded;
@@ -68,11 +68,12 @@ TEST_CASE("ProfileService ListCustomers by tag keeps holders, faded scores or bo
   REQUIRE(tag->has_value());
   const auto ids_of = [&](TagMatch match, size_t limit) {
     std::vector<int64_t> ids;
-    storage::CustomerFilter filter;
+    CustomerQuery filter;
     filter.tag_id = (*tag)->tag.id;
+    filter.match = match;
     filter.limit = limit;
     for (;;) {
-      auto page = f.service.ListCustomers(filter, match);
+      auto page = f.service.queries.ListCustomers(filter);
       REQUIRE(page.ok());
       for (const model::Customer& c : *page) ids.push_back(c.id);
       if (page->size() < limit) break;
@@ -89,7 +90,7 @@ TEST_CASE("ProfileService ListCustomers by tag keeps holders, faded scores or bo
 
 TEST_CASE("ProfileService never decays a score when the group's half-life is 0", "[db]") {
   Fixture f(testing::Rules(kInterestRule));
-  REQUIRE(f.service.ConfigureTagGroup("兴趣", 0, 1.0).ok());
+  REQUIRE(f.service.editor.ConfigureTagGroup("兴趣", 0, 1.0).ok());
   f.Apply(f.OaText("oZ", "产品A"));
   f.clock.Advance(std::chrono::hours(24 * 3650));
   CHECK(FindTag(f.KeptView(f.ByOpenid("oZ")), "兴趣", "产品A")->decayed_score == 2.0);
@@ -100,7 +101,7 @@ TEST_CASE(
     "out of order",
     "[db]") {
   Fixture f(testing::Rules(kInterestRule));
-  REQUIRE(f.service.ConfigureTagGroup("兴趣", 30, 1.0).ok());
+  REQUIRE(f.service.editor.ConfigureTagGroup("兴趣", 30, 1.0).ok());
   model::Interaction late = f.OaText("oO", "产品A");
   late.occurred_at_ms -= 30 * testing::kDay;  // happened a half-life ago, delivered now
   f.Apply(f.OaText("oO", "产品A"));
@@ -114,11 +115,13 @@ TEST_CASE(
 TEST_CASE("ProfileService ConfigureTagGroup rejects a half-life or threshold when out of range",
           "[db]") {
   Fixture f;
-  CHECK(f.service.ConfigureTagGroup("兴趣", -1, 1).status().code() == StatusCode::kInvalidArgument);
-  CHECK(f.service.ConfigureTagGroup("兴趣", 3651, 1).status().code() ==
+  CHECK(f.service.editor.ConfigureTagGroup("兴趣", -1, 1).status().code() ==
         StatusCode::kInvalidArgument);
-  CHECK(f.service.ConfigureTagGroup("", 30, 1).status().code() == StatusCode::kInvalidArgument);
-  CHECK(f.service.ConfigureTagGroup("兴趣", 30, std::nan("")).status().code() ==
+  CHECK(f.service.editor.ConfigureTagGroup("兴趣", 3651, 1).status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(f.service.editor.ConfigureTagGroup("", 30, 1).status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(f.service.editor.ConfigureTagGroup("兴趣", 30, std::nan("")).status().code() ==
         StatusCode::kInvalidArgument);
 }
 
@@ -126,7 +129,7 @@ TEST_CASE("ProfileService adds and removes a manual tag when staff tag a custome
   Fixture f;
   f.Apply(f.OaText("oM", "hi"));
   const int64_t id = f.ByOpenid("oM");
-  auto added = f.service.AddManualTag(id, {"客户等级", "重点客户"}, 5);
+  auto added = f.service.editor.AddManualTag(id, {"客户等级", "重点客户"}, 5);
   INFO(added.status().ToString());
   REQUIRE(added.ok());
   CHECK(added->held);
@@ -134,13 +137,15 @@ TEST_CASE("ProfileService adds and removes a manual tag when staff tag a custome
   CHECK(added->detail.value.evidence_rule_id == 0);
   CHECK(added->detail.value.evidence_interaction_id == 0);
   CHECK(FindTag(f.KeptView(id), "客户等级", "重点客户") != nullptr);
-  REQUIRE(f.service.RemoveTag(id, {"客户等级", "重点客户"}).ok());
+  REQUIRE(f.service.editor.RemoveTag(id, {"客户等级", "重点客户"}).ok());
   CHECK(FindTag(f.KeptView(id), "客户等级", "重点客户") == nullptr);
-  CHECK(f.service.RemoveTag(id, {"客户等级", "重点客户"}).code() == StatusCode::kNotFound);
-  CHECK(f.service.AddManualTag(id, {"客户等级", "重点客户"}, 0).status().code() ==
+  CHECK(f.service.editor.RemoveTag(id, {"客户等级", "重点客户"}).code() == StatusCode::kNotFound);
+  CHECK(f.service.editor.AddManualTag(id, {"客户等级", "重点客户"}, 0).status().code() ==
         StatusCode::kInvalidArgument);
-  CHECK(f.service.AddManualTag(id, {"", "x"}, 1).status().code() == StatusCode::kInvalidArgument);
-  CHECK(f.service.AddManualTag(999999, {"g", "x"}, 1).status().code() == StatusCode::kNotFound);
+  CHECK(f.service.editor.AddManualTag(id, {"", "x"}, 1).status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(f.service.editor.AddManualTag(999999, {"g", "x"}, 1).status().code() ==
+        StatusCode::kNotFound);
 }
 
 TEST_CASE("ProfileService holds a contact's WeCom corp tags when they are synced", "[db]") {
@@ -151,7 +156,7 @@ TEST_CASE("ProfileService holds a contact's WeCom corp tags when they are synced
       {"客户等级", "一般", "etLEVEL1", 1},
       {"个人", "朋友", "etPERSONAL", 2},  // a member's own tag: ignored
   };
-  REQUIRE(f.service.SyncPlatformTags(id, tags).ok());
+  REQUIRE(f.service.editor.SyncPlatformTags(id, tags).ok());
   const CustomerView view = f.View(id);
   REQUIRE(view.tags.size() == 1);
   const TagView& level = view.tags[0];
@@ -160,19 +165,19 @@ TEST_CASE("ProfileService holds a contact's WeCom corp tags when they are synced
   CHECK(level.detail.value.source == model::TagSource::kPlatform);
   CHECK(level.held);
   // Removed on the platform: removed here.
-  REQUIRE(f.service.SyncPlatformTags(id, {}).ok());
+  REQUIRE(f.service.editor.SyncPlatformTags(id, {}).ok());
   CHECK(f.View(id).tags.empty());
 }
 
 TEST_CASE("ProfileService unmaps a WeCom corp tag when a change_external_tag delete arrives",
           "[db]") {
   Fixture f;
-  auto mapped = f.service.MapTag({"客户等级", "VIP"}, "etVIP", 101);
+  auto mapped = f.service.editor.MapTag({"客户等级", "VIP"}, "etVIP", 101);
   REQUIRE(mapped.ok());
   CHECK(mapped->tag.wecom_tag_id == "etVIP");
   CHECK(mapped->tag.oa_tag_id == 101);
   // The same WeCom id on another tag is a conflict.
-  CHECK(f.service.MapTag({"客户等级", "SVIP"}, "etVIP", 0).status().code() ==
+  CHECK(f.service.editor.MapTag({"客户等级", "SVIP"}, "etVIP", 0).status().code() ==
         StatusCode::kAlreadyExists);
 
   model::Interaction deleted = f.Contact(InteractionKind::kTagDelete, "", "");
@@ -185,7 +190,7 @@ TEST_CASE("ProfileService unmaps a WeCom corp tag when a change_external_tag del
   CHECK((*tag)->tag.oa_tag_id == 101);
 
   // A deleted group unmaps the group and every tag in it.
-  REQUIRE(f.service.MapTag({"客户等级", "VIP"}, "etVIP2", 0).ok());
+  REQUIRE(f.service.editor.MapTag({"客户等级", "VIP"}, "etVIP2", 0).ok());
   REQUIRE(f.db->InTransaction([&](storage::WriteTxn& txn) -> core::Status {
                 SCRM_ASSIGN_OR_RETURN(auto group, f.store.tags.FindGroup(txn, "客户等级"));
                 group->wecom_group_id = "etGROUP";

@@ -69,7 +69,8 @@ TEST_CASE(
   Exec(*f.db, kCreatePoisonTrigger);
   const std::vector<model::Interaction> chunk = {f.OaText("o1", "产品A"), f.OaText("o2", "poison"),
                                                  f.OaText("o3", "产品B")};
-  const core::Status status = f.service.ApplyChunk(chunk, CursorUpdate{"worker", chunk.back().id});
+  const core::Status status =
+      f.service.ingest.ApplyChunk(chunk, CursorUpdate{"worker", chunk.back().id});
   REQUIRE_FALSE(status.ok());
   CHECK(status.message().find("interaction " + std::to_string(chunk[1].id)) != std::string::npos);
   CHECK(Scalar(*f.db, kCountCustomers) == 0);
@@ -78,7 +79,7 @@ TEST_CASE(
   CHECK(cursors.GetCursor("worker").value() == 7);
 
   Exec(*f.db, kDropPoisonTrigger);
-  REQUIRE(f.service.ApplyChunk(chunk, CursorUpdate{"worker", chunk.back().id}).ok());
+  REQUIRE(f.service.ingest.ApplyChunk(chunk, CursorUpdate{"worker", chunk.back().id}).ok());
   CHECK(Scalar(*f.db, kCountCustomers) == 3);
   CHECK(cursors.GetCursor("worker").value() == chunk.back().id);
 }
@@ -108,7 +109,7 @@ TEST_CASE(
     "[db]") {
   Fixture f;
   HookClock clock;
-  ProfileService service(f.store, *f.rules, clock);
+  ProfileService service(f.store, *f.rules, clock, f.wired.sinks);
   std::vector<model::Interaction> items;
   for (int i = 0; i < 200; ++i) items.push_back(f.OaText("oY" + std::to_string(i), "你好"));
 
@@ -122,7 +123,7 @@ TEST_CASE(
     });
     waited = testing::WaitUntil([&] { return f.db->WriterWanted(); });
   });
-  auto first = service.ApplyChunkPrefix(items, "worker", 64);
+  auto first = service.ingest.ApplyChunkPrefix(items, "worker", 64);
   waiter.join();
   REQUIRE(waited);
   INFO(first.status().ToString());
@@ -135,7 +136,7 @@ TEST_CASE(
 
   // Nobody waits: the rest in one go.
   const std::span<const model::Interaction> rest = std::span(items).subspan(64);
-  auto second = service.ApplyChunkPrefix(rest, "worker", 64);
+  auto second = service.ingest.ApplyChunkPrefix(rest, "worker", 64);
   REQUIRE(second.ok());
   CHECK(*second == rest.size());
   CHECK(cursors.GetCursor("worker").value() == items.back().id);
@@ -175,7 +176,7 @@ struct WorkerFixture {
   storage::CursorStore cursors{*f.db};
   storage::InboxLagReader lag{*inbox_db};
   core::MetricsRegistry metrics;
-  ingest::ProfileChunkProcessor pipeline{f.service};
+  ingest::ProfileChunkProcessor pipeline{f.service.ingest};
 
   std::unique_ptr<ingest::IngestWorker> MakeWorker(size_t chunk_size = 64) {
     ingest::IngestWorkerOptions options;
