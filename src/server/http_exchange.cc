@@ -15,6 +15,7 @@
 #include <exception>
 #include <utility>
 
+#include "src/core/hash_mix.h"
 #include "src/core/strings.h"
 #include "src/core/thread_name.h"
 #include "src/server/http_errors.h"
@@ -32,12 +33,6 @@ using internal::LogSafe;
 
 // The splitmix64 finaliser (http://xoshiro.di.unimi.it/splitmix64.c): a bijection on 64-bit
 // values, so distinct inputs give distinct ids that still look random.
-uint64_t Mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 bool IsValidRequestId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {
@@ -159,7 +154,7 @@ std::string HttpServer::Impl::NewRequestId(const Request& req) {
   // The golden-ratio step of splitmix64: odd, so n -> n * step is a bijection too.
   constexpr uint64_t kStep = 0x9e3779b97f4a7c15ULL;
   const uint64_t n = request_id_counter.fetch_add(1, std::memory_order_relaxed);
-  uint64_t value = Mix64(request_id_seed + n * kStep);
+  uint64_t value = core::Mix64(request_id_seed + n * kStep);
   std::string id(16, '0');
   for (size_t i = id.size(); i-- > 0; value >>= 4) id[i] = kHex[value & 0x0f];
   return id;

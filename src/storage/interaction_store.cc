@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "src/core/hash_mix.h"
 #include "src/core/random.h"
 #include "src/model/interaction_json.h"
 #include "src/storage/inbox_keys.h"
@@ -109,12 +110,6 @@ void FnvLength(uint64_t& h, size_t length) {
     h ^= (static_cast<uint64_t>(length) >> shift) & 0xffU;
     h *= kFnvPrime;
   }
-}
-
-uint64_t Mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
 }
 
 Status ValidateForInsert(const model::Interaction& interaction, size_t index) {
@@ -243,7 +238,7 @@ uint64_t DedupeHash(std::string_view account_id, std::string_view dedupe_key) {
   FnvBytes(h, account_id);
   FnvLength(h, dedupe_key.size());
   FnvBytes(h, dedupe_key);
-  return Mix64(h);
+  return core::Mix64(h);
 }
 
 InsertEncoding EncodeForInsert(const model::Interaction& interaction) {

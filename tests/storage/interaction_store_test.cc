@@ -121,6 +121,15 @@ int64_t CountOrDie(InteractionStore& store) {
   return count.value();
 }
 
+// The stored dedupe hash is on disk (interactions.dedupe_hash, interaction_keys): pinned to values
+// computed independently from its definition (FNV-1a over the length-prefixed account and key,
+// then splitmix64's finalizer).
+TEST_CASE("DedupeHash gives the stored hash for known keys", "[unit]") {
+  CHECK(DedupeHash("acct", "msg:1") == 0xf82091bb1682cebcULL);
+  CHECK(DedupeHash("shop", "wx:oDEMO:1767225600:subscribe") == 0x9009a2178d8eeb92ULL);
+  CHECK(DedupeHash("", "") == 0x68752350ae1d483fULL);
+}
+
 TEST_CASE("InteractionStore InsertBatch stores every field when the interactions are new", "[db]") {
   InteractionStoreFixture f;
   Interaction text = MakeText(1);
