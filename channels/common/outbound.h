@@ -37,6 +37,11 @@ struct ContactInfo {
   // The platform's tags on the person, when its answer names them: WeCom, the corp tags of every
   // follow relation (all follow_user pages). nullopt on OA (user/info lists tag ids only).
   std::optional<std::vector<model::PlatformTag>> tags;
+
+  // Keeps `value` as attribute `key`, unless it is empty (empty values are left out).
+  void SetAttribute(const char* key, const std::string& value) {
+    if (!value.empty()) attributes[key] = value;
+  }
 };
 
 struct ReadContactOptions {

@@ -30,11 +30,6 @@ std::optional<int64_t> ParseTagId(std::string_view text) {
   return value;
 }
 
-void SetIfPresent(std::map<std::string, std::string>& attributes, const char* key,
-                  const std::string& value) {
-  if (!value.empty()) attributes[key] = value;
-}
-
 }  // namespace
 
 OaOutbound::OaOutbound(std::string account_id, platform::OaClient& client)
@@ -47,8 +42,8 @@ platform::ApiResult<ContactInfo> OaOutbound::ReadContact(const std::string& open
   // subscribe == 0: only openid (and unionid) come back (PROTOCOL §4.2).
   ContactInfo info;
   info.unionid = user.value().unionid;
-  SetIfPresent(info.attributes, "oa.subscribe_scene", user.value().subscribe_scene);
-  SetIfPresent(info.attributes, "oa.language", user.value().language);
+  info.SetAttribute("oa.subscribe_scene", user.value().subscribe_scene);
+  info.SetAttribute("oa.language", user.value().language);
   return info;
 }
 

@@ -13,11 +13,6 @@ platform::ApiError Error(platform::Outcome outcome, std::string message) {
   return error;
 }
 
-void SetIfPresent(std::map<std::string, std::string>& attributes, const char* key,
-                  const std::string& value) {
-  if (!value.empty()) attributes[key] = value;
-}
-
 // message/send answers partial failures with errcode 0 and "a|b" lists.
 std::vector<std::string> SplitBars(const std::string& list) {
   std::vector<std::string> out;
@@ -67,9 +62,9 @@ platform::ApiResult<ContactInfo> WecomOutbound::ReadContact(const std::string& e
   }
   ContactInfo info;
   info.unionid = contact.unionid;
-  SetIfPresent(info.attributes, "wecom.name", contact.name);
-  SetIfPresent(info.attributes, "wecom.position", contact.position);
-  SetIfPresent(info.attributes, "wecom.corp_name", contact.corp_name);
+  info.SetAttribute("wecom.name", contact.name);
+  info.SetAttribute("wecom.position", contact.position);
+  info.SetAttribute("wecom.corp_name", contact.corp_name);
   info.tags.emplace();
   for (const platform::WecomFollowUser& follow : follow_users) {
     for (const platform::WecomFollowTag& tag : follow.tags) {
