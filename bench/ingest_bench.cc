@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -54,6 +55,25 @@ constexpr char kAesKey[] = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";  // 43
 constexpr double kTargetMsgPerSecond = 15'000;
 constexpr double kTargetP99Ms = 20;
 constexpr double kTargetRatio = 0.60;
+
+// User + system CPU seconds of a /proc stat file (fields 14 and 15); 0 when unreadable.
+double StatCpuSeconds(const fs::path& path) {
+  std::ifstream stat(path);
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const size_t paren = text.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::vector<std::string> fields;
+  size_t pos = paren + 2;
+  while (pos < text.size() && fields.size() < 13) {
+    const size_t space = text.find(' ', pos);
+    fields.push_back(text.substr(pos, space - pos));
+    pos = space == std::string::npos ? text.size() : space + 1;
+  }
+  if (fields.size() < 13) return 0;  // fields[11] is utime (14), fields[12] stime (15)
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return (std::strtod(fields[11].c_str(), nullptr) + std::strtod(fields[12].c_str(), nullptr)) /
+         ticks;
+}
 
 // A temporary directory, removed with everything in it.
 class TempDir {
@@ -148,22 +168,20 @@ class Child {
   }
 
   // User + system CPU seconds the child has used so far (/proc/PID/stat fields 14 and 15).
-  double CpuSeconds() const {
-    std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    const size_t paren = text.rfind(')');
-    if (paren == std::string::npos) return 0;
-    std::vector<std::string> fields;
-    size_t pos = paren + 2;
-    while (pos < text.size() && fields.size() < 13) {
-      const size_t space = text.find(' ', pos);
-      fields.push_back(text.substr(pos, space - pos));
-      pos = space == std::string::npos ? text.size() : space + 1;
+  double CpuSeconds() const { return StatCpuSeconds("/proc/" + std::to_string(pid_) + "/stat"); }
+
+  // The same per thread name (/proc/PID/task/*/comm), threads of one name added up.
+  std::map<std::string, double> ThreadCpuSeconds() const {
+    std::map<std::string, double> out;
+    std::error_code ec;
+    const fs::path tasks = "/proc/" + std::to_string(pid_) + "/task";
+    for (const auto& entry : fs::directory_iterator(tasks, ec)) {
+      std::ifstream comm(entry.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      out[name] += StatCpuSeconds(entry.path() / "stat");
     }
-    if (fields.size() < 13) return 0;  // fields[11] is utime (14), fields[12] stime (15)
-    const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-    return (std::strtod(fields[11].c_str(), nullptr) + std::strtod(fields[12].c_str(), nullptr)) /
-           ticks;
+    return out;
   }
 
  private:
@@ -201,6 +219,7 @@ struct Measured {
   size_t average_body_bytes = 0;
   double server_cpu_us_per_request = 0;
   double generator_cpu_us_per_request = 0;
+  std::map<std::string, double> thread_cpu_us_per_request;  // the server's, by thread name
 };
 
 // Builds fresh callbacks for `port` (signed now), warms the connections up, then measures.
@@ -230,11 +249,17 @@ std::optional<Measured> Drive(const Child& server, int port, size_t warmup, size
   if (!warm_result.ok()) return std::nullopt;
   out.warmup = std::move(warm_result).value();
   const double server_cpu = server.CpuSeconds();
+  const auto thread_cpu = server.ThreadCpuSeconds();
   const double self_cpu = SelfCpuSeconds();
   auto result = generator.Run(timed->wire);
   if (!result.ok()) return std::nullopt;
   const double n = static_cast<double>(std::max<size_t>(result->sent, 1));
   out.server_cpu_us_per_request = (server.CpuSeconds() - server_cpu) * 1e6 / n;
+  for (const auto& [name, seconds] : server.ThreadCpuSeconds()) {
+    const auto before = thread_cpu.find(name);
+    const double used = seconds - (before == thread_cpu.end() ? 0 : before->second);
+    if (used > 0) out.thread_cpu_us_per_request[name] = used * 1e6 / n;
+  }
   out.generator_cpu_us_per_request = (SelfCpuSeconds() - self_cpu) * 1e6 / n;
   out.timed = std::move(result).value();
   out.average_body_bytes = timed->wire.empty() ? 0 : timed->body_bytes / timed->wire.size();
@@ -263,6 +288,21 @@ std::string InboxNote(int port) {
                 value("scrmd_inbox_commit_seconds_sum") * 1e3 / commits,
                 value("scrmd_inbox_key_index_seconds_count"),
                 value("scrmd_inbox_key_index_seconds_sum") * 1e3);
+  return text;
+}
+
+// Where the server's CPU went during the timed phase: µs per request by thread name, largest
+// first (a thread that exited during the phase is not counted).
+std::string ThreadNote(const Measured& m) {
+  std::vector<std::pair<double, std::string>> rows;
+  for (const auto& [name, us] : m.thread_cpu_us_per_request) rows.emplace_back(us, name);
+  std::sort(rows.rbegin(), rows.rend());
+  std::string text = "server CPU by thread (us/req):";
+  for (const auto& [us, name] : rows) {
+    char cell[96];
+    std::snprintf(cell, sizeof cell, " %s %.1f", name.c_str(), us);
+    text += cell;
+  }
   return text;
 }
 
@@ -385,6 +425,7 @@ int main(int argc, char** argv) {
                       ", http defaults" + CpuNote(*scrmd))
                   .c_str());
   if (!inbox_note.empty()) std::printf("  %s\n", inbox_note.c_str());
+  std::printf("  %s\n", ThreadNote(*scrmd).c_str());
   std::printf("%s\n", scrm::bench::FormatRow("bare cpp-httplib 200, same generator", bare->timed,
                                              connections, bare->average_body_bytes,
                                              ", elastic pool 8..1024" + CpuNote(*bare))
