@@ -14,22 +14,22 @@ namespace scrm::segments {
 
 // What a predicate asks about a customer.
 enum class Field {
-  kTag,             // tag:"group/name"                 holds the tag now (decayed score >= threshold)
-  kTagScore,        // tag_score:"group/name" >= 3       decayed score now compared with `number`
-  kStage,           // stage:customer                    lifecycle stage (model::LifecycleStage name)
-  kPlatform,        // platform:wecom                    has an identity on "wecom" | "oa"
-  kAccount,         // account:acme                      has an identity or relation in the account
-  kOwner,           // owner:zhangsan                    owner_userid
-  kFollower,        // follower:lisi                     an active relation with that member
-  kAttr,            // attr:city = "杭州"                 attribute `name` compared (= or !=) with `value`
-  kChannel,         // channel:"expo2026"                came through that QR scene / contact-way state
-  kLastActive,      // last_active < 30d                 age of the last interaction vs window_ms
-  kCreated,         // created > 7d                      age of the customer vs window_ms
-  kCount,           // count(message.text, 7d) >= 3      interactions of kind `name` in window_ms
-  kSegment,         // segment:"vip-hangzhou"            member of a saved segment (by name)
-  kOrdersCount,     // orders.count >= 2                 (order bridge; an empty set until then)
-  kOrdersTotal,     // orders.total >= 100000            in fen (order bridge)
-  kBought,          // bought:"sku-123"                  (order bridge)
+  kTag,       // tag:"group/name"                 holds the tag now (decayed score >= threshold)
+  kTagScore,  // tag_score:"group/name" >= 3       decayed score now compared with `number`
+  kStage,     // stage:customer                    lifecycle stage (model::LifecycleStage name)
+  kPlatform,  // platform:wecom                    has an identity on "wecom" | "oa"
+  kAccount,   // account:acme                      has an identity or relation in the account
+  kOwner,     // owner:zhangsan                    owner_userid
+  kFollower,  // follower:lisi                     an active relation with that member
+  kAttr,  // attr:city = "杭州"                 attribute `name` compared (= or !=) with `value`
+  kChannel,      // channel:"expo2026"                came through that QR scene / contact-way state
+  kLastActive,   // last_active < 30d                 age of the last interaction vs window_ms
+  kCreated,      // created > 7d                      age of the customer vs window_ms
+  kCount,        // count(message.text, 7d) >= 3      interactions of kind `name` in window_ms
+  kSegment,      // segment:"vip-hangzhou"            member of a saved segment (by name)
+  kOrdersCount,  // orders.count >= 2                 (order bridge; an empty set until then)
+  kOrdersTotal,  // orders.total >= 100000            in fen (order bridge)
+  kBought,       // bought:"sku-123"                  (order bridge)
   kBoughtCategory,  // bought_category:"冰箱"             (order bridge)
   kRelation,        // relation:connected | any | ended  the relation filter (see Query)
 };
@@ -56,8 +56,8 @@ struct Predicate {
 struct Node {
   enum class Kind { kPredicate, kAnd, kOr, kNot };
   Kind kind = Kind::kPredicate;
-  Predicate predicate;          // kPredicate
-  std::vector<Node> children;   // kAnd / kOr: two or more; kNot: exactly one
+  Predicate predicate;         // kPredicate
+  std::vector<Node> children;  // kAnd / kOr: two or more; kNot: exactly one
 };
 
 // A parsed query. By default the audience is customers with at least one connected relation
