@@ -240,20 +240,27 @@ void Explain(const Deps& d, const server::Request& req, server::Response& res,
   const CompiledQuery& compiled = segment->second;
   auto explanation = d.evaluator.Explain(compiled.query, *customer, NowMs(d));
   if (!Check(explanation.status(), res, ctx)) return;
+  // The clauses in tree order, then the implicit relation:connected of the default audience
+  // (len 0, wherever the evaluator put it; docs/segments.md).
   json clauses = json::array();
+  json implicit = json::array();
   for (const auto& outcome : explanation->clauses) {
-    // len 0: the implicit relation:connected of the default audience (docs/segments.md).
-    const bool implicit = outcome.len == 0;
+    if (outcome.len == 0) {
+      implicit.push_back(json{{"clause", "relation:connected"},
+                              {"segment", nullptr},
+                              {"implicit", true},
+                              {"met", outcome.met}});
+      continue;
+    }
     const bool in_text = outcome.pos + outcome.len <= compiled.query.text.size();
-    const std::string segment_name = implicit ? std::string() : compiled.SegmentAt(outcome.pos);
+    const std::string from = compiled.SegmentAt(outcome.pos);
     clauses.push_back(
-        json{{"clause", implicit  ? std::string("relation:connected")
-                        : in_text ? compiled.query.text.substr(outcome.pos, outcome.len)
-                                  : std::string()},
-             {"segment", segment_name.empty() ? json(nullptr) : json(segment_name)},
-             {"implicit", implicit},
+        json{{"clause", in_text ? compiled.query.text.substr(outcome.pos, outcome.len) : ""},
+             {"segment", from.empty() ? json(nullptr) : json(from)},
+             {"implicit", false},
              {"met", outcome.met}});
   }
+  for (auto& clause : implicit) clauses.push_back(std::move(clause));
   WriteJson(res, json{{"segment_id", IdJson(*id)},
                       {"customer_id", IdJson(*customer)},
                       {"matches", explanation->matches},
