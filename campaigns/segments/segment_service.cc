@@ -285,6 +285,11 @@ StatusOr<std::vector<StoredSegment>> SegmentService::ListVersions(int64_t id) co
 
 StatusOr<CompiledQuery> SegmentService::Compile(std::string_view text) const {
   SCRM_ASSIGN_OR_RETURN(const std::vector<StoredSegment> live, store_.List());
+  return Compile(text, live);
+}
+
+StatusOr<CompiledQuery> SegmentService::Compile(std::string_view text,
+                                                const std::vector<StoredSegment>& live) {
   SegmentTexts texts;
   for (const auto& s : live) texts[s.name] = s.query;
   return Expander(texts).Run(text, std::string());

@@ -81,6 +81,9 @@ class SegmentService {
   // "at <pos>: ..." for a parse error, an unknown segment name, a cycle, nesting deeper than
   // kMaxReferenceDepth or more than kMaxExpandedPredicates leaves.
   core::StatusOr<CompiledQuery> Compile(std::string_view text) const;
+  // The same against `live` (List()'s answer), for compiling many queries with one read.
+  static core::StatusOr<CompiledQuery> Compile(std::string_view text,
+                                               const std::vector<storage::StoredSegment>& live);
 
  private:
   core::Status ValidateInput(const SegmentInput& input) const;

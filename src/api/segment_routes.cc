@@ -44,9 +44,12 @@ double EvalMs(const segments::Evaluation& e) { return static_cast<double>(e.eval
 
 // The segment with its live count; a segment whose count cannot be computed now (its query no
 // longer compiles, the evaluator refused it) answers "count": null and "count_error".
-json SegmentWithCount(const Deps& d, const StoredSegment& s) {
+// `live`: the live segments when the caller read them already (a list), else null.
+json SegmentWithCount(const Deps& d, const StoredSegment& s,
+                      const std::vector<StoredSegment>* live = nullptr) {
   json body = SegmentJson(s);
-  auto compiled = d.segments.Compile(s.query);
+  auto compiled = live != nullptr ? segments::SegmentService::Compile(s.query, *live)
+                                  : d.segments.Compile(s.query);
   core::Status status = compiled.status();
   if (compiled.ok()) {
     auto evaluation = d.evaluator.Evaluate(compiled->query, NowMs(d), 0, 0);
@@ -128,7 +131,7 @@ void ListSegments(const Deps& d, server::Response& res, const ApiContext& ctx) {
   auto list = d.segments.List();
   if (!Check(list.status(), res, ctx)) return;
   json items = json::array();
-  for (const auto& s : *list) items.push_back(SegmentWithCount(d, s));
+  for (const auto& s : *list) items.push_back(SegmentWithCount(d, s, &*list));
   WriteJson(res, json{{"segments", std::move(items)}});
 }
 

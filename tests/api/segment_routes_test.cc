@@ -19,16 +19,32 @@ using testing::ErrorMessage;
 using testing::json;
 using testing::Reply;
 
-// The ApiFixture's wiring with the segment routes instead of the customer routes.
+// An evaluator that cannot answer yet (the index still building, or not wired).
+class UnreadySegmentIndex final : public segments::SegmentEvaluator {
+ public:
+  core::StatusOr<segments::Evaluation> Evaluate(const segments::Query&, int64_t, int64_t,
+                                                size_t) const override {
+    return core::UnavailableError("the segment index is not built");
+  }
+  core::StatusOr<segments::Explanation> Explain(const segments::Query&, int64_t,
+                                                int64_t) const override {
+    return core::UnavailableError("the segment index is not built");
+  }
+};
+
+// The ApiFixture's wiring with the segment routes instead of the customer routes; over the
+// reference evaluator, or one that is not ready.
 struct SegmentApiFixture {
-  SegmentApiFixture() {
+  explicit SegmentApiFixture(bool index_ready = true) {
     for (model::Role role : {model::Role::kAdmin, model::Role::kMarketing, model::Role::kSales,
                              model::Role::kReadonly}) {
       auto issued = IssueApiKey(keys, random, p.clock, std::string(model::RoleName(role)), role);
       REQUIRE(issued.ok());
       key[role] = issued->secret;
     }
-    RegisterSegmentRoutes(router, {segments, evaluator, p.service.queries, p.clock});
+    const segments::SegmentEvaluator& used =
+        index_ready ? static_cast<const segments::SegmentEvaluator&>(evaluator) : unready;
+    RegisterSegmentRoutes(router, {segments, used, p.service.queries, p.clock});
     const core::Status started = http.Start();
     INFO(started.ToString());
     REQUIRE(started.ok());
@@ -78,6 +94,7 @@ struct SegmentApiFixture {
   storage::SegmentStore segment_store{*p.db};
   segments::SegmentService segments{segment_store, p.clock};
   segments::testing::ReferenceEvaluator evaluator;
+  UnreadySegmentIndex unready;
   core::FakeRandom random;
   core::MetricsRegistry metrics;
   Authenticator auth{keys, p.clock};
@@ -260,6 +277,21 @@ TEST_CASE("segment explain shows each clause as written, met or not", "[integrat
   CHECK(f.Call("GET", path + "?customer=abc").status == 400);
   CHECK(f.Call("GET", path + "?customer=987654").status == 404);
   CHECK(f.Call("GET", "/api/v1/segments/999/explain?customer=1").status == 404);
+}
+
+TEST_CASE("segments are saved and listed while the index is not ready, counts null",
+          "[integration]") {
+  SegmentApiFixture f(/*index_ready=*/false);
+  const int64_t id = f.Create("vip", "stage:customer");
+  auto list = f.Call("GET", "/api/v1/segments");
+  REQUIRE(list.status == 200);
+  REQUIRE(list.body["segments"].size() == 1);
+  CHECK(list.body["segments"][0]["count"].is_null());
+  CHECK(list.body["segments"][0]["count_error"] == "the segment index is not built");
+  auto preview = f.Call("POST", "/api/v1/segments/preview", json{{"query", "stage:new"}});
+  CHECK(preview.status == 503);
+  CHECK(ErrorCode(preview) == "unavailable");
+  CHECK(f.Call("GET", "/api/v1/segments/" + std::to_string(id) + "/customers").status == 503);
 }
 
 }  // namespace
