@@ -245,7 +245,12 @@ class Parser {
       case '"': SCRM_RETURN_IF_ERROR(LexString(i, t)); break;
       default: {
         size_t end = i;
-        while (end < text_.size() && !IsSpecial(text_[end])) ++end;
+        while (end < text_.size() && !IsSpecial(text_[end])) {
+          // Format could not write such a word back (strings refuse raw control characters).
+          const auto b = static_cast<unsigned char>(text_[end]);
+          if (b < 0x20 || b == 0x7F) return Err(end, "a control character outside a string");
+          ++end;
+        }
         t.kind = Tok::kWord;
         t.len = end - i;
         t.value = std::string(text_.substr(i, t.len));

@@ -220,6 +220,8 @@ TEST_CASE("Parse errors name the byte position and what was expected", "[unit]")
   CHECK(ParseError("owner:\"a\nb\"") == "at 8: a control character in a string; write \\n or \\t");
   CHECK(ParseError("owner:a ! owner:b") == "at 8: expected \"!=\", found a lone \"!\"");
   CHECK(ParseError("owner:a and \xff") == "at 12: not UTF-8");
+  CHECK(ParseError(std::string("owner:a\0b", 9)) == "at 7: a control character outside a string");
+  CHECK(ParseError("owner:a\x01") == "at 7: a control character outside a string");
   CHECK(ParseError("and owner:a").starts_with("at 0: expected a predicate"));
 }
 
@@ -278,7 +280,8 @@ TEST_CASE("Parse answers an error and never crashes on truncated and mutated que
       R"(count(message.text, 7d) >= 3 and attr:city != "杭\"州" and last_active < 30d)",
       R"(segment:"vip" or (relation:ended and orders.total >= 100000 and bought:"s\\1"))",
   };
-  const std::string alphabet = "()\":,<>=!\\ andortg_sc.7d-/\xe6\x9d\xad\n";
+  std::string alphabet = "()\":,<>=!\\ andortg_sc.7d-/\xe6\x9d\xad\n\x01\r";
+  alphabet += '\0';
   std::mt19937 rng(14);  // fixed seed: the same inputs on every run
   size_t ok = 0;
   size_t failed = 0;
