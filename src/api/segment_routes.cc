@@ -105,18 +105,21 @@ void Preview(const Deps& d, const server::Request& req, server::Response& res,
              const ApiContext& ctx) {
   auto body = JsonObjectBody(req);
   if (!Check(body.status(), res, ctx)) return;
-  if (!Check(OnlyMembers(*body, {"query", "limit"}), res, ctx)) return;
+  if (!Check(OnlyMembers(*body, {"query", "limit", "after"}), res, ctx)) return;
   auto text = StringMember(*body, "query", segments::kMaxQueryBytes);
   if (!Check(text.status(), res, ctx)) return;
   auto limit = IntMember(*body, "limit", kDefaultPreviewLimit, 0, kMaxSegmentPage);
   if (!Check(limit.status(), res, ctx)) return;
+  auto after = IdMember(*body, "after", 0);
+  if (!Check(after.status(), res, ctx)) return;
   auto compiled = d.segments.Compile(*text);
   if (!compiled.ok()) {
     Check(core::Status(compiled.status().code(), "query: " + compiled.status().message()), res,
           ctx);
     return;
   }
-  auto evaluation = d.evaluator.Evaluate(compiled->query, NowMs(d), 0, static_cast<size_t>(*limit));
+  auto evaluation = d.evaluator.Evaluate(compiled->query, NowMs(d), after->value_or(0),
+                                         static_cast<size_t>(*limit));
   if (!Check(evaluation.status(), res, ctx)) return;
   auto customers = CustomersJson(d, evaluation->page);
   if (!Check(customers.status(), res, ctx)) return;

@@ -17,7 +17,7 @@ namespace scrm::api {
 inline constexpr std::initializer_list<model::Role> kSegmentWriters = {model::Role::kAdmin,
                                                                        model::Role::kMarketing};
 
-// POST   /api/v1/segments/preview          any role: {"query", "limit"?} → count, first page
+// POST   /api/v1/segments/preview          any role: {"query", "limit"?, "after"?} → count, a page
 // GET    /api/v1/segments                  any role: {"segments": [segment + "count"]}
 // POST   /api/v1/segments                  admin, marketing: {"name", "description"?, "query"}
 // GET    /api/v1/segments/{id}             any role: the segment + "count"

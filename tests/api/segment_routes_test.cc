@@ -131,6 +131,15 @@ TEST_CASE("segments preview answers the count, a first page of customers and the
   REQUIRE(all.body["customers"].size() == 2);
   CHECK(all.body["customers"][1]["id"] == std::to_string(c));
   CHECK(all.body["next_after"].is_null());
+  auto next = f.Call("POST", "/api/v1/segments/preview",
+                     json{{"query", "owner:zhangsan"}, {"after", std::to_string(a)}});
+  REQUIRE(next.body["customers"].size() == 1);
+  CHECK(next.body["customers"][0]["id"] == std::to_string(c));
+  CHECK(next.body["count"] == 2);
+  auto count_only =
+      f.Call("POST", "/api/v1/segments/preview", json{{"query", "owner:zhangsan"}, {"limit", 0}});
+  CHECK(count_only.body["count"] == 2);
+  CHECK(count_only.body["customers"].empty());
 }
 
 TEST_CASE("segments preview refuses a bad query naming the position", "[integration]") {
