@@ -651,8 +651,9 @@ std::string FormatChild(const Node& child) {
 
 StatusOr<Query> Parse(std::string_view text) {
   if (text.size() > kMaxQueryBytes) {
-    return core::InvalidArgumentError("query: longer than " + std::to_string(kMaxQueryBytes) +
-                                      " bytes");
+    return core::InvalidArgumentError("at " + std::to_string(kMaxQueryBytes) +
+                                      ": the query is longer than " +
+                                      std::to_string(kMaxQueryBytes) + " bytes");
   }
   if (const size_t bad = FirstInvalidUtf8(text); bad != std::string_view::npos) {
     return core::InvalidArgumentError("at " + std::to_string(bad) + ": not UTF-8");

@@ -29,7 +29,7 @@ inline constexpr int64_t kMaxWindowMs = int64_t{3650} * 86'400'000;
 // Errors: InvalidArgument "at <byte offset>: expected <what>, found <what>" (or another
 // sentence starting "at <offset>: ") for bad syntax, an unknown stage / platform / interaction
 // kind / relation, a window out of range, an operator the field does not take, a number that
-// is not finite, and for the limits above; "query: ..." for an empty or oversized text.
+// is not finite, and for the limits above (a text over kMaxQueryBytes: "at 4096: ...").
 core::StatusOr<Query> Parse(std::string_view text);
 
 // A query text that Parse reads back to the same tree (every member but pos/len; the same

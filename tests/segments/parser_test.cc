@@ -226,7 +226,7 @@ TEST_CASE("Parse errors name the byte position and what was expected", "[unit]")
 }
 
 TEST_CASE("Parse enforces the size, depth, predicate and value limits", "[unit]") {
-  CHECK(ParseError(std::string(4097, ' ')) == "query: longer than 4096 bytes");
+  CHECK(ParseError(std::string(4097, ' ')) == "at 4096: the query is longer than 4096 bytes");
   CHECK(Parse(std::string(4000, ' ') + "stage:new").ok());
 
   std::string deep = "owner:a";
@@ -306,6 +306,10 @@ TEST_CASE("Parse answers an error and never crashes on truncated and mutated que
       if (!q.ok()) {
         ++failed;
         CHECK(q.status().code() == core::StatusCode::kInvalidArgument);
+        // Every error names a byte position inside the text (or its end).
+        const std::string& message = q.status().message();
+        REQUIRE(message.starts_with("at "));
+        CHECK(std::stoul(message.substr(3)) <= text.size());
         continue;
       }
       ++ok;
