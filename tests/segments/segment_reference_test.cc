@@ -71,11 +71,13 @@ TEST_CASE("Reference semantics of windows and counts", "[unit]") {
   CHECK(Matches("last_active <= 2d", a));
   CHECK(Matches("created > 7d and created < 11d", a));
   CHECK(Matches("count(message.text, 7d) = 2 and count(message.text, 9d) >= 3", a));
-  CHECK(Matches("count(oa.subscribe, 1d) = 0", a));  // exactly a day old: outside 1d
+  CHECK(Matches("count(oa.subscribe, 1d) = 1", a));  // exactly a day old: inside 1d
+  CHECK(Matches("count(oa.subscribe, 1439m) = 0", a));
   CHECK(Matches("count(message.image, 90d) = 0", a));
   const CustomerFacts b = Bob();
-  CHECK(Matches("relation:any and last_active > 3650d", b));  // never active
-  CHECK_FALSE(Matches("relation:any and last_active < 3650d", b));
+  // Never active: as old as the customer.
+  CHECK(Matches("relation:any and last_active > 99d and last_active <= 100d", b));
+  CHECK_FALSE(Matches("relation:any and last_active < 100d", b));
 }
 
 TEST_CASE("Reference semantics of relations, orders and the default audience", "[unit]") {

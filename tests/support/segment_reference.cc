@@ -91,15 +91,16 @@ bool ReferenceMeets(const Predicate& p, const CustomerFacts& f, int64_t now_ms) 
       return p.op == Op::kEq ? it->second == p.value : it->second != p.value;
     }
     case Field::kChannel: return !f.channel.empty() && f.channel == p.value;
-    case Field::kLastActive:
-      // Never active: infinitely long ago.
-      if (f.last_active_ms == 0) return p.op == Op::kGt || p.op == Op::kGe;
-      return Compare(now_ms - f.last_active_ms, p.op, p.window_ms);
+    case Field::kLastActive: {
+      // Never active: as old as the customer (as the at_risk sweep counts it).
+      const int64_t last = f.last_active_ms != 0 ? f.last_active_ms : f.created_at_ms;
+      return Compare(now_ms - last, p.op, p.window_ms);
+    }
     case Field::kCreated: return Compare(now_ms - f.created_at_ms, p.op, p.window_ms);
     case Field::kCount: {
       int64_t n = 0;
       for (const auto& i : f.interactions) {
-        if (i.kind == p.name && i.at_ms <= now_ms && now_ms - i.at_ms < p.window_ms) ++n;
+        if (i.kind == p.name && i.at_ms <= now_ms && now_ms - i.at_ms <= p.window_ms) ++n;
       }
       return Compare(static_cast<double>(n), p.op, p.number);
     }

@@ -43,7 +43,7 @@ struct CustomerFacts {
   std::string channel;  // the QR scene / contact-way state it came through
   std::map<std::string, std::string> attributes;
   int64_t created_at_ms = 0;
-  int64_t last_active_ms = 0;           // 0: never active
+  int64_t last_active_ms = 0;           // the last interaction; 0: never active
   std::map<std::string, TagFact> tags;  // "group/name"
   std::vector<InteractionFact> interactions;
 };
