@@ -14,26 +14,6 @@ constexpr int64_t kDefaultPageSize = 50;
 constexpr size_t kMaxQueryBytes = 256;
 constexpr size_t kMaxNameBytes = 256;  // platform, account, identity values, owner userids
 
-json CustomerJson(const model::Customer& c) {
-  return json{{"id", IdJson(c.id)},
-              {"stage", model::LifecycleStageName(c.stage)},
-              {"stage_reason", c.stage_reason},
-              {"stage_staff", c.stage_staff},
-              {"owner_userid", c.owner_userid},
-              {"attributes", c.attributes},
-              {"first_interaction_at_ms", c.first_interaction_at_ms},
-              {"last_interaction_at_ms", c.last_interaction_at_ms},
-              {"counters",
-               {{"interactions", c.counters.interactions},
-                {"messages", c.counters.messages},
-                {"events", c.counters.events},
-                {"orders", c.counters.orders},
-                {"paid_orders", c.counters.paid_orders}}},
-              {"created_at_ms", c.created_at_ms},
-              {"updated_at_ms", c.updated_at_ms},
-              {"merged_into", IdJson(c.merged_into)}};
-}
-
 json IdentityJson(const model::Identity& identity) {
   return json{{"id", IdJson(identity.id)},         {"platform", identity.platform},
               {"account_id", identity.account_id}, {"kind", model::IdentityKindName(identity.kind)},
@@ -459,6 +439,26 @@ void PatchTask(profiles::ProfileEditor& editor, const server::Request& req, serv
 }
 
 }  // namespace
+
+json CustomerJson(const model::Customer& c) {
+  return json{{"id", IdJson(c.id)},
+              {"stage", model::LifecycleStageName(c.stage)},
+              {"stage_reason", c.stage_reason},
+              {"stage_staff", c.stage_staff},
+              {"owner_userid", c.owner_userid},
+              {"attributes", c.attributes},
+              {"first_interaction_at_ms", c.first_interaction_at_ms},
+              {"last_interaction_at_ms", c.last_interaction_at_ms},
+              {"counters",
+               {{"interactions", c.counters.interactions},
+                {"messages", c.counters.messages},
+                {"events", c.counters.events},
+                {"orders", c.counters.orders},
+                {"paid_orders", c.counters.paid_orders}}},
+              {"created_at_ms", c.created_at_ms},
+              {"updated_at_ms", c.updated_at_ms},
+              {"merged_into", IdJson(c.merged_into)}};
+}
 
 json CustomerViewJson(const profiles::CustomerView& view) {
   json body = CustomerJson(view.customer);

@@ -44,6 +44,10 @@ struct CustomerRouteDeps {
 };
 void RegisterCustomerRoutes(ApiRouter& router, const CustomerRouteDeps& deps);
 
+// A customer without identities / tags / ... as GET /api/v1/customers lists it (docs/api.md);
+// the segment routes list customers the same way.
+nlohmann::json CustomerJson(const model::Customer& customer);
+
 // The JSON of a profile as GET /api/v1/customers/{id} answers it (docs/api.md).
 nlohmann::json CustomerViewJson(const profiles::CustomerView& view);
 

@@ -33,6 +33,7 @@
 #include "src/api/job_routes.h"
 #include "src/api/quarantine_routes.h"
 #include "src/api/routes.h"
+#include "src/api/segment_routes.h"
 #include "src/api/tag_routes.h"
 #include "src/api/tag_rule_routes.h"
 #include "src/config/config.h"
@@ -74,6 +75,7 @@
 #include "src/storage/outbox_store.h"
 #include "src/storage/profile_store.h"
 #include "src/storage/quarantine_store.h"
+#include "src/storage/segment_store.h"
 #include "src/storage/sqlite_process.h"
 #include "src/storage/stage_sweep_store.h"
 #include "src/storage/tag_push_store.h"
@@ -86,6 +88,20 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitConfig = 2;
+
+// Segments (issue 14): until the bitmap index (campaigns/segments/segment_index.h) is wired in
+// its place, an evaluation answers 503 — saved segments can be written and read, not counted.
+class NoSegmentIndex final : public segments::SegmentEvaluator {
+ public:
+  core::StatusOr<segments::Evaluation> Evaluate(const segments::Query&, int64_t, int64_t,
+                                                size_t) const override {
+    return core::UnavailableError("the segment index is not built");
+  }
+  core::StatusOr<segments::Explanation> Explain(const segments::Query&, int64_t,
+                                                int64_t) const override {
+    return core::UnavailableError("the segment index is not built");
+  }
+};
 
 struct CommonFlags {
   std::string config_file;
@@ -511,6 +527,12 @@ int Serve(const CommonFlags& flags) {
   api::RegisterTagRoutes(router, profiles.queries, profiles.editor, &corp_tags);
   api::RegisterQuarantineRoutes(router, quarantine, log);
   api::RegisterJobRoutes(router, outbox, clock, log, [&outbox_runner] { outbox_runner.Notify(); });
+  // Segments (issue 14, docs/segments.md): the saved segments and the language's routes, over
+  // the segment evaluator.
+  storage::SegmentStore segment_store(*db->main);
+  segments::SegmentService segment_service(segment_store, clock);
+  const NoSegmentIndex segment_evaluator;
+  api::RegisterSegmentRoutes(router, {segment_service, segment_evaluator, profiles.queries, clock});
 
   if (admin != nullptr) {
     if (auto started = admin->Start(); !started.ok()) {

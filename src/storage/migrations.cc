@@ -340,6 +340,34 @@ CREATE TABLE ingest_quarantine (
 );
 )sql";
 
+// 12: saved segments (docs/segments.md, /api/v1/segments). segments holds each segment's latest
+// version; a deleted one keeps its row with deleted_at_ms set (0 while live), so a name is unique
+// among the live ones only (segments_live_name) and can be taken again after a delete.
+// segment_versions keeps every version ever saved, like tag_rule_versions. The query is the text
+// as the user wrote it (parsed again when used). 11 is the segment index's (issue 14).
+constexpr char kMigration12CreateSegments[] = R"sql(
+CREATE TABLE segments (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL CHECK (length(name) > 0),
+  description TEXT NOT NULL,
+  query TEXT NOT NULL,
+  version INTEGER NOT NULL CHECK (version >= 1),
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  deleted_at_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX segments_live_name ON segments (name) WHERE deleted_at_ms = 0;
+CREATE TABLE segment_versions (
+  segment_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  query TEXT NOT NULL,
+  saved_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (segment_id, version)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
@@ -352,6 +380,7 @@ constexpr Migration kMigrations[] = {
      &MoveInteractionsBeforeDrop},
     {9, "customer_tag_decays", kMigration9CustomerTagDecays},
     {10, "create_ingest_quarantine", kMigration10CreateIngestQuarantine},
+    {12, "create_segments", kMigration12CreateSegments},
 };
 
 // The inbox file.
