@@ -340,6 +340,39 @@ CREATE TABLE ingest_quarantine (
 );
 )sql";
 
+// 11: message templates (campaigns/render, docs/templates.md). message_templates holds each
+// template's latest version; message_template_versions every version ever saved, so that a sent
+// message can name the template version it came from. content_json is the channel's content in
+// the JSON form of campaigns/render/template_json.h (storage does not interpret it); name is
+// unique; source says whether a version came from a file of the templates folder ('file') or
+// the API ('api'): a shipped template is refreshed from its file only while its latest version
+// is a file's. Numbered 11 on its branch (issue 14): the lead renumbers it at merge if the other
+// parts of the issue took 11.
+constexpr char kMigration11CreateMessageTemplates[] = R"sql(
+CREATE TABLE message_templates (
+  id INTEGER PRIMARY KEY CHECK (id > 0),
+  name TEXT NOT NULL UNIQUE,
+  channel TEXT NOT NULL,
+  content_json TEXT NOT NULL,
+  version INTEGER NOT NULL CHECK (version >= 1),
+  enabled INTEGER NOT NULL CHECK (enabled = 0 OR enabled = 1),
+  source TEXT NOT NULL CHECK (source = 'file' OR source = 'api'),
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE message_template_versions (
+  template_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  content_json TEXT NOT NULL,
+  enabled INTEGER NOT NULL CHECK (enabled = 0 OR enabled = 1),
+  source TEXT NOT NULL CHECK (source = 'file' OR source = 'api'),
+  saved_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (template_id, version)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
@@ -352,6 +385,7 @@ constexpr Migration kMigrations[] = {
      &MoveInteractionsBeforeDrop},
     {9, "customer_tag_decays", kMigration9CustomerTagDecays},
     {10, "create_ingest_quarantine", kMigration10CreateIngestQuarantine},
+    {11, "create_message_templates", kMigration11CreateMessageTemplates},
 };
 
 // The inbox file.
