@@ -29,11 +29,18 @@ json TemplateJson(const TemplateView& view) {
               {"updated_at_ms", tmpl.updated_at_ms}};
 }
 
-core::StatusOr<render::TemplateDoc> DocBody(const server::Request& req) {
+// The body's template. Its "id" (a string of digits or an integer, docs/api.md "Ids are
+// strings") must be absent on create and, on update, absent or the path's id.
+core::StatusOr<render::TemplateDoc> DocBody(const server::Request& req,
+                                            std::optional<int64_t> path_id) {
   SCRM_ASSIGN_OR_RETURN(const json body, JsonObjectBody(req));
-  // "id" is read with the id codec (a string of digits or an integer) and otherwise ignored:
-  // the path names the template.
-  SCRM_RETURN_IF_ERROR(IdMember(body, "id", 0).status());
+  SCRM_ASSIGN_OR_RETURN(const std::optional<int64_t> id, IdMember(body, "id", 0));
+  if (id.has_value() && !path_id.has_value()) {
+    return core::InvalidArgumentError("id: assigned by the server, leave it out");
+  }
+  if (id.has_value() && *id != *path_id) {
+    return core::InvalidArgumentError("id: does not match the template in the path");
+  }
   return render::TemplateDocFromJson(body);
 }
 
@@ -69,7 +76,7 @@ void ListVersions(TemplateService& templates, server::Response& res, const ApiCo
 
 void CreateTemplate(TemplateService& templates, const server::Request& req, server::Response& res,
                     const ApiContext& ctx) {
-  auto doc = DocBody(req);
+  auto doc = DocBody(req, std::nullopt);
   if (!Check(doc.status(), res, ctx)) return;
   auto created = templates.Create(*doc);
   if (!Check(created.status(), res, ctx)) return;
@@ -80,7 +87,7 @@ void UpdateTemplate(TemplateService& templates, const server::Request& req, serv
                     const ApiContext& ctx) {
   auto id = PathId(ctx, "id");
   if (!Check(id.status(), res, ctx)) return;
-  auto doc = DocBody(req);
+  auto doc = DocBody(req, *id);
   if (!Check(doc.status(), res, ctx)) return;
   // A "version" in the body is the version the client read: saving over a newer one would lose
   // someone else's change.

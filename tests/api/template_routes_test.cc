@@ -101,7 +101,16 @@ TEST_CASE("templates refuse an unknown variable naming it and a taken name", "[i
   unknown_member["colour"] = "red";
   CHECK(ErrorMessage(f.Call("POST", "/api/v1/templates", unknown_member)) ==
         "colour: unknown member");
-  REQUIRE(f.Call("POST", "/api/v1/templates", WelcomeBody()).status == 201);
+  auto with_id = WelcomeBody();
+  with_id["id"] = "5";
+  CHECK(ErrorMessage(f.Call("POST", "/api/v1/templates", with_id)) ==
+        "id: assigned by the server, leave it out");
+  auto first = f.Call("POST", "/api/v1/templates", WelcomeBody());
+  REQUIRE(first.status == 201);
+  auto other_id = WelcomeBody();
+  other_id["id"] = "999";
+  CHECK(ErrorMessage(f.Call("PUT", "/api/v1/templates/" + first.body["id"].get<std::string>(),
+                            other_id)) == "id: does not match the template in the path");
   auto taken = f.Call("POST", "/api/v1/templates", WelcomeBody());
   CHECK(taken.status == 409);
   CHECK(ErrorCode(taken) == "already_exists");

@@ -172,6 +172,13 @@ TEST_CASE("CompiledTemplate refuses variables in id fields", "[unit]") {
         "content.attachments[0].image.media_id: variables are not allowed here");
 }
 
+TEST_CASE("CompiledTemplate never renders mustache inside a value", "[unit]") {
+  RenderProfile profile;
+  profile.customer_id = 9;
+  profile.name = "{{customer.id}}{{#x}}";
+  CHECK(RenderWecomText("hi {{customer.name}}", profile) == "hi {{customer.id}}{{#x}}");
+}
+
 TEST_CASE("CompiledTemplate keeps plain-text values as typed in a WeCom text", "[unit]") {
   RenderProfile profile;
   profile.name = "<b>&\"'";
