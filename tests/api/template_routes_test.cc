@@ -169,6 +169,24 @@ TEST_CASE("templates preview refuses a missing or unknown customer", "[integrati
   CHECK(f.Call("POST", "/api/v1/templates/999/preview", json{{"customer_id", "1"}}).status == 404);
 }
 
+TEST_CASE("templates preview refuses a merged customer naming the survivor", "[integration]") {
+  ApiFixture f;
+  const int64_t survivor = MakeTemplateCustomer(f);
+  f.p.Apply(f.p.OaText("oTPLmerged", "你好"));
+  const int64_t merged = f.p.ByOpenid("oTPLmerged");
+  REQUIRE(f.p.service.identities.Merge(survivor, merged, "test").ok());
+  auto created = f.Call("POST", "/api/v1/templates", WelcomeBody());
+  REQUIRE(created.status == 201);
+  auto preview =
+      f.Call("POST", "/api/v1/templates/" + created.body["id"].get<std::string>() + "/preview",
+             json{{"customer_id", merged}});
+  CHECK(preview.status == 400);
+  CHECK(ErrorCode(preview) == "failed_precondition");
+  CHECK(ErrorMessage(preview) == "customer_id: customer " + std::to_string(merged) +
+                                     " was merged into " + std::to_string(survivor) +
+                                     "; preview that customer");
+}
+
 TEST_CASE("TemplateService seeds the shipped files once and keeps templates edited since", "[db]") {
   ApiFixture f;
   auto files = render::LoadTemplateFiles(scrm::testing::SourcePath("templates"));
