@@ -61,6 +61,13 @@ TEST_CASE("CompiledTemplate renders every profile variable kind when the profile
   CHECK(text == "李四|42|engaged|杭州|2.5|true|0.4|3|张三|zhangsan");
 }
 
+TEST_CASE("CompiledTemplate reads an attribute whose key holds dots whole", "[unit]") {
+  RenderProfile profile;
+  profile.attributes["wecom.corp_name"] = "腾讯";
+  profile.attributes["wecom"] = "not this";
+  CHECK(RenderWecomText("{{attr.wecom.corp_name}}", profile) == "腾讯");
+}
+
 TEST_CASE("CompiledTemplate renders absent values as nothing and a missing tag's score as 0",
           "[unit]") {
   CHECK(RenderWecomText("[{{customer.name}}][{{attr.city}}][{{tag.兴趣/产品B.score}}]"
