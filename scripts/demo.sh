@@ -2,7 +2,8 @@
 # The whole loop without WeChat credentials: starts scrm-sim (WeCom + Official Account on
 # loopback) and scrmd, plays sim/scenarios/demo.json (an OA subscribe through a channel QR
 # code, a keyword message, a WeCom add_external_contact with the same channel State), then prints
-# what scrmd made of it: customers, identities, tags with their evidence, stage, timeline.
+# what scrmd made of it: customers, identities, tags with their evidence, stage, timeline; and
+# the shipped "welcome" message template rendered for the demo customer.
 #
 # Usage: scripts/demo.sh [--keep]   (--keep leaves the work directory for inspection)
 # Installs what is missing (scripts/deps.sh) and builds release first. Everything listens on
@@ -60,6 +61,7 @@ cat >"$work/scrmd.json" <<JSON
   "data_dir": "$work/data",
   "log": {"level": "warn"},
   "tag_rules_file": "$root/config/tag_rules.example.json",
+  "templates_dir": "$root/templates",
   "accounts": [
     {"id": "acme", "platform": "wecom", "corp_id": "wwcafe0123456789", "token": "QDG6eK",
      "encoding_aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "api_base": "$sim_url"},
@@ -127,4 +129,24 @@ for c in customers:
     for e in get(f"/api/v1/customers/{c['id']}/timeline")["items"]:
         print(f"  timeline  {e['kind']:<24} {e.get('summary', '')}")
     print()
+
+# The words of a campaign: the shipped "welcome" template (templates/welcome.json) rendered for
+# the demo customer, placeholders shown with their sample values (docs/templates.md).
+def post(path, body):
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Authorization": "Bearer " + key,
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+welcome = {t["name"]: t for t in get("/api/v1/templates")["templates"]}.get("welcome")
+if customers and welcome:
+    p = post(f"/api/v1/templates/{welcome['id']}/preview", {"customer_id": customers[0]["id"]})
+    print(f"template {welcome['name']} v{p['version']} ({p['channel']}) "
+          f"for customer {p['customer_id']}:")
+    text = p["content"].get("text", {}).get("content", "")
+    print("  " + text.replace("\n", "\n  "))
+    for a in p["content"].get("attachments", []):
+        print(f"  attachment {a['msgtype']}: {json.dumps(a[a['msgtype']], ensure_ascii=False)}")
+    print(f"  samples: {json.dumps(p['samples'], ensure_ascii=False)}")
 PY

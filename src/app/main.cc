@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "campaigns/render/template_files.h"
 #include "channels/common/outbound.h"
 #include "channels/official_account/oa_adapter.h"
 #include "channels/official_account/oa_outbound.h"
@@ -36,6 +37,7 @@
 #include "src/api/segment_routes.h"
 #include "src/api/tag_routes.h"
 #include "src/api/tag_rule_routes.h"
+#include "src/api/template_routes.h"
 #include "src/config/config.h"
 #include "src/core/clock.h"
 #include "src/core/logging.h"
@@ -80,6 +82,7 @@
 #include "src/storage/stage_sweep_store.h"
 #include "src/storage/tag_push_store.h"
 #include "src/storage/tag_rule_store.h"
+#include "src/storage/template_store.h"
 #include "src/tagger/rule_json.h"
 
 namespace scrm::app {
@@ -433,6 +436,27 @@ int Serve(const CommonFlags& flags) {
     profile_sinks.Add(tag_push_enqueuer);
   }
   profiles::ProfileService profiles(profile_store, rules, clock, profile_sinks);
+  // Message templates (/api/v1/templates): the templates folder seeds the ones the database does
+  // not have; a shipped template edited through the API since is kept (docs/templates.md).
+  storage::TemplateStore template_store(*db->main);
+  api::TemplateService templates(template_store, profiles.queries, clock);
+  if (!cfg->templates_dir.empty()) {
+    auto files = render::LoadTemplateFiles(cfg->templates_dir);
+    if (files.status().code() == core::StatusCode::kNotFound &&
+        cfg->templates_dir == config::kDefaultTemplatesDir) {
+      log->info("templates: no folder {} here, no shipped templates loaded", cfg->templates_dir);
+    } else if (!files.ok()) {
+      return Fail(kExitConfig, "templates_dir: " + files.status().message());
+    } else if (auto stored = templates.LoadAndSeed(*files); !stored.ok()) {
+      return Fail(kExitFailure, "templates: " + stored.status().ToString());
+    } else {
+      log->info(
+          "templates: {} file(s) in {}: {} seeded, {} refreshed, {} unchanged, {} kept as "
+          "edited",
+          files->size(), cfg->templates_dir, stored->seeded, stored->refreshed, stored->unchanged,
+          stored->kept_edited);
+    }
+  }
   storage::OutboxStore outbox(*db->main);
   jobs::EnrichHandler enrich(profiles, outbound.directory, log);
   storage::TagPushStore tag_pushes(*db->main);
@@ -533,6 +557,7 @@ int Serve(const CommonFlags& flags) {
   segments::SegmentService segment_service(segment_store, clock);
   const NoSegmentIndex segment_evaluator;
   api::RegisterSegmentRoutes(router, {segment_service, segment_evaluator, profiles.queries, clock});
+  api::RegisterTemplateRoutes(router, templates);
 
   if (admin != nullptr) {
     if (auto started = admin->Start(); !started.ok()) {

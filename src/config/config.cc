@@ -44,6 +44,7 @@ const Field<Config> kTopFields[] = {
     {"listen", &Config::listen},
     {"data_dir", &Config::data_dir},
     {"tag_rules_file", &Config::tag_rules_file},
+    {"templates_dir", &Config::templates_dir},
 };
 
 // Calls fn(section, member) for each plain section, in the order their checks run.
@@ -146,6 +147,12 @@ core::Status CheckTopLevel(const Checks& checks, const Config& config) {
   }
   if (core::Printable(config.tag_rules_file) != config.tag_rules_file) {
     return checks.Fail("tag_rules_file", "must not contain control characters");
+  }
+  if (config.templates_dir.size() > kMaxPathBytes) {
+    return checks.Fail("templates_dir", "must be at most 4096 bytes");
+  }
+  if (core::Printable(config.templates_dir) != config.templates_dir) {
+    return checks.Fail("templates_dir", "must not contain control characters");
   }
   return core::OkStatus();
 }

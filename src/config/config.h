@@ -21,6 +21,9 @@
 
 namespace scrm::config {
 
+// Config::templates_dir's default.
+inline constexpr std::string_view kDefaultTemplatesDir = "templates";
+
 struct Config {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 = ephemeral
   std::string data_dir = "./var";
@@ -34,6 +37,13 @@ struct Config {
   // At most 4096 bytes, no control characters; the file itself is read and checked by scrmd
   // serve (a missing or invalid file stops the start).
   std::string tag_rules_file;
+  // The shipped message templates (docs/templates.md "Shipped templates"): a folder of *.json
+  // template files whose templates scrmd serve stores when the database does not have them yet.
+  // "" = none. Relative paths are from the working directory: the default is the repository's
+  // templates/ for scrmd run from the checkout (scripts/run.sh); when the default folder does not
+  // exist nothing is loaded, while a folder set explicitly must exist. Same rules as
+  // tag_rules_file (at most 4096 bytes, no control characters).
+  std::string templates_dir = std::string(kDefaultTemplatesDir);
 
   // Host and port parsed from `listen` (validated at load). The host of "[::1]:8080" is "::1".
   // On a Config that did not come from LoadConfig/ParseConfig and has a malformed `listen`,

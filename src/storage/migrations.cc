@@ -365,6 +365,36 @@ CREATE TABLE segment_versions (
   query TEXT NOT NULL,
   saved_at_ms INTEGER NOT NULL,
   PRIMARY KEY (segment_id, version)
+// 13: message templates (campaigns/render, docs/templates.md). message_templates holds each
+// template's latest version; message_template_versions every version ever saved, so that a sent
+// message can name the template version it came from. content_json is the channel's content in
+// the JSON form of campaigns/render/template_json.h (storage does not interpret it); name is
+// unique; source says whether a version came from a file of the templates folder ('file') or
+// the API ('api'): a shipped template is refreshed from its file only while its latest version
+// is a file's. Numbered 11 on its branch (issue 14): the lead renumbers it at merge if the other
+// parts of the issue took 11.
+constexpr char kMigration13CreateMessageTemplates[] = R"sql(
+CREATE TABLE message_templates (
+  id INTEGER PRIMARY KEY CHECK (id > 0),
+  name TEXT NOT NULL UNIQUE,
+  channel TEXT NOT NULL,
+  content_json TEXT NOT NULL,
+  version INTEGER NOT NULL CHECK (version >= 1),
+  enabled INTEGER NOT NULL CHECK (enabled = 0 OR enabled = 1),
+  source TEXT NOT NULL CHECK (source = 'file' OR source = 'api'),
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE message_template_versions (
+  template_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  content_json TEXT NOT NULL,
+  enabled INTEGER NOT NULL CHECK (enabled = 0 OR enabled = 1),
+  source TEXT NOT NULL CHECK (source = 'file' OR source = 'api'),
+  saved_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (template_id, version)
 ) WITHOUT ROWID;
 )sql";
 
@@ -381,6 +411,7 @@ constexpr Migration kMigrations[] = {
     {9, "customer_tag_decays", kMigration9CustomerTagDecays},
     {10, "create_ingest_quarantine", kMigration10CreateIngestQuarantine},
     {12, "create_segments", kMigration12CreateSegments},
+    {13, "create_message_templates", kMigration13CreateMessageTemplates},
 };
 
 // The inbox file.

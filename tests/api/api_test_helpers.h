@@ -1,6 +1,6 @@
 // Helpers for the /api/v1 route tests: a real HttpServer on an ephemeral loopback port over a
-// migrated SQLite file in a TempDir, the profile service and the tag-rule service wired as
-// scrmd wires them, one API key per role, and a small JSON client.
+// migrated SQLite file in a TempDir, the profile, tag-rule and template services wired as scrmd
+// wires them, one API key per role, and a small JSON client.
 #pragma once
 
 #include <httplib.h>
@@ -16,6 +16,7 @@
 #include "src/api/customer_routes.h"
 #include "src/api/tag_routes.h"
 #include "src/api/tag_rule_routes.h"
+#include "src/api/template_routes.h"
 #include "src/core/logging.h"
 #include "src/core/metrics.h"
 #include "src/core/random.h"
@@ -23,6 +24,7 @@
 #include "src/server/http_server.h"
 #include "src/storage/api_key_store.h"
 #include "src/storage/tag_rule_store.h"
+#include "src/storage/template_store.h"
 #include "tests/profiles/profiles_test_helpers.h"
 #include "tests/support/api_ids.h"
 
@@ -63,6 +65,7 @@ struct ApiFixture {
     RegisterCustomerRoutes(router, {p.service.queries, p.service.identities, p.service.editor});
     RegisterTagRuleRoutes(router, rule_service);
     RegisterTagRoutes(router, p.service.queries, p.service.editor);
+    RegisterTemplateRoutes(router, template_service);
     const core::Status started = http.Start();
     INFO(started.ToString());
     REQUIRE(started.ok());
@@ -107,6 +110,8 @@ struct ApiFixture {
   storage::ApiKeyStore keys{*p.db};
   storage::TagRuleStore rule_store{*p.db};
   profiles::TagRuleService rule_service{rule_store, *p.rules, p.clock};
+  storage::TemplateStore template_store{*p.db};
+  TemplateService template_service{template_store, p.service.queries, p.clock};
   core::FakeRandom random;
   core::MetricsRegistry metrics;
   Authenticator auth{keys, p.clock};

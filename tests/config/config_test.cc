@@ -136,6 +136,19 @@ TEST_CASE("ParseConfig rejects tag_rules_file when it is longer than a path can 
              StartsWith("tag_rules_file: must be at most 4096 bytes"));
 }
 
+TEST_CASE("ParseConfig reads templates_dir, \"templates\" by default", "[unit]") {
+  CHECK(ParseOk(json::object()).templates_dir == "templates");
+  CHECK(ParseOk(json{{"templates_dir", "/srv/templates"}}).templates_dir == "/srv/templates");
+  CHECK(ParseOk(json{{"templates_dir", ""}}).templates_dir.empty());
+}
+
+TEST_CASE("ParseConfig rejects templates_dir when it has a control character", "[unit]") {
+  CHECK_THAT(ErrorOf(json{{"templates_dir", "tem\tplates"}}),
+             StartsWith("templates_dir: must not contain control characters"));
+  CHECK_THAT(ErrorOf(json{{"templates_dir", std::string(4097, 'a')}}),
+             StartsWith("templates_dir: must be at most 4096 bytes"));
+}
+
 TEST_CASE("LoadConfig sets tag_rules_file from SCRMD_TAG_RULES_FILE when the environment has it",
           "[unit]") {
   ConfigSources sources;
