@@ -365,14 +365,16 @@ CREATE TABLE segment_versions (
   query TEXT NOT NULL,
   saved_at_ms INTEGER NOT NULL,
   PRIMARY KEY (segment_id, version)
+) WITHOUT ROWID;
+)sql";
+
 // 13: message templates (campaigns/render, docs/templates.md). message_templates holds each
 // template's latest version; message_template_versions every version ever saved, so that a sent
 // message can name the template version it came from. content_json is the channel's content in
 // the JSON form of campaigns/render/template_json.h (storage does not interpret it); name is
 // unique; source says whether a version came from a file of the templates folder ('file') or
 // the API ('api'): a shipped template is refreshed from its file only while its latest version
-// is a file's. Numbered 11 on its branch (issue 14): the lead renumbers it at merge if the other
-// parts of the issue took 11.
+// is a file's.
 constexpr char kMigration13CreateMessageTemplates[] = R"sql(
 CREATE TABLE message_templates (
   id INTEGER PRIMARY KEY CHECK (id > 0),
