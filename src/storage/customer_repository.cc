@@ -22,14 +22,15 @@ using core::StatusOr;
 constexpr char kInsertCustomer[] =
     "INSERT INTO customers (stage, stage_reason, stage_staff, owner_userid, attributes_json, "
     "first_interaction_at_ms, last_interaction_at_ms, interaction_count, message_count, "
-    "event_count, order_count, paid_order_count, created_at_ms, updated_at_ms, merged_into) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "event_count, order_count, paid_order_count, created_at_ms, updated_at_ms, merged_into, "
+    "channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kSelectCustomer[] = "SELECT " SCRM_CUSTOMER_COLUMNS " FROM customers WHERE id = ?";
 constexpr char kUpdateCustomer[] =
     "UPDATE customers SET stage = ?, stage_reason = ?, stage_staff = ?, owner_userid = ?, "
     "attributes_json = ?, first_interaction_at_ms = ?, last_interaction_at_ms = ?, "
     "interaction_count = ?, message_count = ?, event_count = ?, order_count = ?, "
-    "paid_order_count = ?, created_at_ms = ?, updated_at_ms = ?, merged_into = ? WHERE id = ?";
+    "paid_order_count = ?, created_at_ms = ?, updated_at_ms = ?, merged_into = ?, channel = ? "
+    "WHERE id = ?";
 // List: every filter is "(? IS NULL OR ...)", so one statement serves every combination; ids
 // ascend (rowid order).
 constexpr char kSelectCustomersPage[] =
@@ -64,7 +65,7 @@ constexpr char kMarkInactive[] =
     "(CASE WHEN last_interaction_at_ms > 0 THEN last_interaction_at_ms ELSE created_at_ms END) "
     "<= ?4";
 
-// Binds every column but id of kInsertCustomer / kUpdateCustomer (1..15).
+// Binds every column but id of kInsertCustomer / kUpdateCustomer (1..16).
 void BindCustomer(SQLite::Statement& st, const model::Customer& c) {
   BindText(st, 1, model::LifecycleStageName(c.stage));
   st.bind(2, c.stage_reason);
@@ -81,6 +82,7 @@ void BindCustomer(SQLite::Statement& st, const model::Customer& c) {
   st.bind(13, c.created_at_ms);
   st.bind(14, c.updated_at_ms);
   BindOptionalInt(st, 15, c.merged_into);
+  st.bind(16, c.channel);
 }
 
 // "%text%" for LIKE, with the wildcards of the text escaped.
@@ -123,7 +125,7 @@ Status CustomerRepository::Update(WriteTxn& txn, const model::Customer& customer
     SQLite::Statement& update = txn.statements().Prepared(kUpdateCustomer);
     Done done(update);
     BindCustomer(update, customer);
-    update.bind(16, customer.id);
+    update.bind(17, customer.id);
     if (update.exec() == 0) {
       return core::NotFoundError("customer " + std::to_string(customer.id) + " not found");
     }

@@ -340,6 +340,13 @@ CREATE TABLE ingest_quarantine (
 );
 )sql";
 
+// 11: the channel a customer came through (model::Customer::channel): the QR scene of an OA
+// subscribe / SCAN or the State of a WeCom add_external_contact, set on the first attribution
+// only (first touch). Segments select on it (channel:"expo2026"); customers from before keep ''.
+constexpr char kMigration11CustomerChannel[] = R"sql(
+ALTER TABLE customers ADD COLUMN channel TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
@@ -352,6 +359,7 @@ constexpr Migration kMigrations[] = {
      &MoveInteractionsBeforeDrop},
     {9, "customer_tag_decays", kMigration9CustomerTagDecays},
     {10, "create_ingest_quarantine", kMigration10CreateIngestQuarantine},
+    {11, "customer_channel", kMigration11CustomerChannel},
 };
 
 // The inbox file.
