@@ -117,11 +117,17 @@ struct ChannelAttributed {
   std::string_view channel;
 };
 
+// A tag group's half-life or threshold was set (ProfileEditor::ConfigureTagGroup): whether each
+// holder of its tags holds them now follows from the new values. customer_id is 0.
+struct TagGroupConfigured {
+  const model::TagGroup* group = nullptr;
+};
+
 // What changed: one of the kinds above.
 using ChangeDetail =
     std::variant<CustomerCreated, IdentityAdded, CustomersMerged, MergeUndone, TagScoreChanged,
                  TagMapped, StageChanged, FollowerAdded, FollowerRemoved, AttributeChanged,
-                 InteractionApplied, OwnerChanged, ChannelAttributed>;
+                 InteractionApplied, OwnerChanged, ChannelAttributed, TagGroupConfigured>;
 
 struct ProfileChange {
   int64_t customer_id = 0;  // the customer changed (the survivor of a merge); 0 for TagMapped

@@ -72,6 +72,9 @@ struct ChangeDescriber {
   std::string operator()(const OwnerChanged& x) const {
     return "owner" + id() + " " + std::string(x.from) + ">" + std::string(x.to);
   }
+  std::string operator()(const TagGroupConfigured& x) const {
+    return "group " + x.group->name + " " + std::to_string(x.group->half_life_days) + "d";
+  }
   std::string operator()(const ChannelAttributed& x) const {
     return "channel" + id() + " " + std::string(x.channel);
   }
