@@ -69,6 +69,7 @@ class Mutator {
 
   void Tag(const model::TagDetail& detail) {
     TagColumn& column = s_.tags[detail.tag.id];
+    if (column.detail == detail) return;  // known as it is (nearly every tag change)
     const std::string name = detail.group.name + "/" + detail.tag.name;
     if (column.detail.tag.id != 0) {
       const std::string old = column.detail.group.name + "/" + column.detail.tag.name;
@@ -80,12 +81,13 @@ class Mutator {
 
   void Customer(const model::Customer& c) {
     const auto id = static_cast<uint32_t>(c.id);
+    // A customer new to the index (a build, a creation, or a reload after Remove).
     s_.alive.add(id);
     s_.created_ms.Set(id, c.created_at_ms);
     s_.last_interaction_ms.Set(id, c.last_interaction_at_ms);
-    SetStage(id, c.stage);
-    SetOwner(id, c.owner_userid);
-    SetChannel(id, c.channel);
+    s_.stages[static_cast<size_t>(c.stage)].add(id);
+    SetOwner(id, "", c.owner_userid);
+    AddChannel(id, c.channel);
     for (const auto& [key, value] : c.attributes) SetAttribute(id, key, value);
   }
 
@@ -97,27 +99,24 @@ class Mutator {
     Identity(static_cast<uint32_t>(d.customer_id), d.platform, d.account_id);
   }
 
+  // The stage, owner and channel are kept in their bitmaps only (no per-customer column: 9 bytes
+  // a customer): a change names what it replaces, a reload first takes the customer out of all.
   void SetStage(uint32_t id, model::LifecycleStage stage) {
-    s_.stages[s_.stage.Get(id)].remove(id);
-    const auto index = static_cast<uint8_t>(stage);
-    s_.stage.Set(id, index);
-    s_.stages[index].add(id);
+    for (Bitmap& b : s_.stages) b.remove(id);
+    s_.stages[static_cast<size_t>(stage)].add(id);
   }
 
-  void SetOwner(uint32_t id, std::string_view owner) {
-    const uint32_t before = s_.owner.Get(id);
-    if (before != 0) s_.owner_of[before].remove(id);
-    const uint32_t after = s_.names.Intern(owner);
-    s_.owner.Set(id, after);
-    if (after != 0) s_.owner_of[after].add(id);
+  void SetOwner(uint32_t id, std::string_view from, std::string_view to) {
+    if (const std::optional<uint32_t> before = s_.names.Find(from); before.value_or(0) != 0) {
+      const auto it = s_.owner_of.find(*before);
+      if (it != s_.owner_of.end()) it->second.remove(id);
+    }
+    if (const uint32_t after = s_.names.Intern(to); after != 0) s_.owner_of[after].add(id);
   }
 
-  void SetChannel(uint32_t id, std::string_view channel) {
-    const uint32_t before = s_.channel.Get(id);
-    if (before != 0) s_.channel_of[before].remove(id);
-    const uint32_t after = s_.names.Intern(channel);
-    s_.channel.Set(id, after);
-    if (after != 0) s_.channel_of[after].add(id);
+  // First touch only: the customer had none (a merge that hands one over reloads).
+  void AddChannel(uint32_t id, std::string_view channel) {
+    if (const uint32_t v = s_.names.Intern(channel); v != 0) s_.channel_of[v].add(id);
   }
 
   void SetAttribute(uint32_t id, std::string_view key, std::string_view value) {
@@ -194,47 +193,66 @@ class Mutator {
     if (row->decays && t >= 0 && t % kMsPerSecond == 0 &&
         t / kMsPerSecond < int64_t{TagColumn::kExactTime}) {
       column.times_s[pos] = static_cast<uint32_t>(t / kMsPerSecond);
-      column.exact.erase(id);
+      column.oldest_s = std::min(column.oldest_s, column.times_s[pos]);
+      if (!column.exact.empty()) column.exact.erase(id);
     } else {
       column.times_s[pos] = TagColumn::kExactTime;
       column.exact[id] = TagColumn::ExactTime{t, row->decays};
     }
   }
 
-  // Appends during the build (rows come in customer id order within a tag); FinishBuild sorts
-  // nothing here: customer_tags is read in (customer_id, tag_id) order.
+  // Appends during the build: customer_tags is read in (customer_id, tag_id) order, so each
+  // tag's rows come in customer order and go at the end of its columns.
   void AppendTagRow(const storage::IndexTagRow& row) {
     const auto id = static_cast<uint32_t>(row.customer_id);
     TagColumn& column = s_.tags[row.tag_id];
-    if (!column.rows.isEmpty() && column.rows.maximum() >= id) {
-      TagRow(id, row.tag_id, &row);  // out of order: the general path
-      return;
+    const int64_t t = row.updated_at_ms;
+    if (column.rows.isEmpty() || column.rows.maximum() < id) {
+      if (row.decays && t >= 0 && t % kMsPerSecond == 0 &&
+          t / kMsPerSecond < int64_t{TagColumn::kExactTime}) {
+        column.rows.add(id);
+        column.scores.push_back(row.score);
+        const auto time_s = static_cast<uint32_t>(t / kMsPerSecond);
+        column.times_s.push_back(time_s);
+        column.oldest_s = std::min(column.oldest_s, time_s);
+        return;
+      }
     }
-    column.rows.add(id);
-    column.scores.push_back(0);
-    column.times_s.push_back(0);
-    TagRow(id, row.tag_id, &row);
+    TagRow(id, row.tag_id, &row);  // out of order, or an exact time: the general path
   }
 
-  void Interaction(uint32_t id, std::string_view kind, int64_t at_ms, bool keep_sorted) {
-    std::vector<int64_t>& times = s_.kind_times[s_.names.Intern(kind)][id];
-    if (keep_sorted) {
-      times.insert(std::upper_bound(times.begin(), times.end(), at_ms), at_ms);
-      // Older than the horizon before the newest: no window can reach it any more.
-      const int64_t oldest = times.back() - options_.count_horizon_ms;
-      times.erase(times.begin(), std::lower_bound(times.begin(), times.end(), oldest));
-    } else {
-      times.push_back(at_ms);
+  // An interaction of the kind; `in_order`: keep the log sorted now (the build sorts at the end).
+  void Interaction(uint32_t id, std::string_view kind, int64_t at_ms, bool in_order) {
+    internal::KindLog& log = s_.kinds[s_.names.Intern(kind)];
+    if (!in_order) {
+      log.times.push_back(at_ms);
+      log.customers.push_back(id);
+      return;
     }
+    const auto at = std::upper_bound(log.times.begin(), log.times.end(), at_ms);
+    const auto pos = at - log.times.begin();
+    log.times.insert(at, at_ms);
+    log.customers.insert(log.customers.begin() + pos, id);
+    Prune(log);
+  }
+
+  // Drops what no window can reach any more: older than the horizon (and a day for platform
+  // clocks ahead of ours) before the newest; in steps of a day, so that it is rare.
+  void Prune(internal::KindLog& log) const {
+    const int64_t cutoff = log.times.back() - options_.count_horizon_ms - kSlackMs;
+    if (log.times.front() >= cutoff - kSlackMs) return;
+    const auto end = std::lower_bound(log.times.begin(), log.times.end(), cutoff);
+    const auto n = end - log.times.begin();
+    log.times.erase(log.times.begin(), end);
+    log.customers.erase(log.customers.begin(), log.customers.begin() + n);
   }
 
   // Takes the customer out of every bitmap and column.
   void Remove(uint32_t id) {
     s_.alive.remove(id);
-    s_.stages[s_.stage.Get(id)].remove(id);
-    s_.stage.Set(id, 0);
-    SetOwner(id, "");
-    SetChannel(id, "");
+    for (Bitmap& b : s_.stages) b.remove(id);
+    for (auto& [key, bitmap] : s_.owner_of) bitmap.remove(id);
+    for (auto& [key, bitmap] : s_.channel_of) bitmap.remove(id);
     s_.created_ms.Set(id, 0);
     s_.last_interaction_ms.Set(id, 0);
     s_.connected_relations.Set(id, 0);
@@ -252,24 +270,35 @@ class Mutator {
     for (auto& [tag_id, column] : s_.tags) {
       if (column.rows.contains(id)) TagRow(id, tag_id, nullptr);
     }
-    for (auto& [kind, customers] : s_.kind_times) customers.erase(id);
+    for (auto& [kind, log] : s_.kinds) {
+      size_t kept = 0;
+      for (size_t i = 0; i < log.times.size(); ++i) {
+        if (log.customers[i] == id) continue;
+        log.times[kept] = log.times[i];
+        log.customers[kept] = log.customers[i];
+        ++kept;
+      }
+      log.times.resize(kept);
+      log.customers.resize(kept);
+    }
   }
 
   void Reload(const delta::Reload& d) {
     const auto id = static_cast<uint32_t>(d.customer_id);
     Remove(id);
-    if (!d.facts.customer.has_value()) return;  // merged into another, or gone
-    Customer(*d.facts.customer);
-    for (const model::TagDetail& tag : d.facts.tag_details) Tag(tag);
-    for (const storage::IndexTagRow& row : d.facts.tags) TagRow(id, row.tag_id, &row);
-    for (const storage::IndexFollowerRow& f : d.facts.followers) {
+    if (d.facts == nullptr || !d.facts->customer.has_value()) return;  // merged, or gone
+    const CustomerFacts& facts = *d.facts;
+    Customer(*facts.customer);
+    for (const model::TagDetail& tag : facts.tag_details) Tag(tag);
+    for (const storage::IndexTagRow& row : facts.tags) TagRow(id, row.tag_id, &row);
+    for (const storage::IndexFollowerRow& f : facts.followers) {
       Relation(id, f.userid.empty() ? "oa" : "wecom", f.account_id, f.userid,
                model::IsConnected(f.state), false);
     }
-    for (const storage::IndexIdentityRow& i : d.facts.identities) {
+    for (const storage::IndexIdentityRow& i : facts.identities) {
       Identity(id, i.platform, i.account_id);
     }
-    for (const storage::IndexTimelineRow& t : d.facts.timeline) {
+    for (const storage::IndexTimelineRow& t : facts.timeline) {
       Interaction(id, t.kind, t.at_ms, true);
     }
   }
@@ -302,9 +331,9 @@ class Mutator {
             s_.last_interaction_ms.Set(id, std::max(s_.last_interaction_ms.Get(id), x.at_ms));
             Interaction(id, x.kind, x.at_ms, true);
           } else if constexpr (std::is_same_v<T, delta::Owner>) {
-            SetOwner(id, x.to);
+            SetOwner(id, x.from, x.to);
           } else if constexpr (std::is_same_v<T, delta::Channel>) {
-            SetChannel(id, x.channel);
+            AddChannel(id, x.channel);
           } else {
             static_assert(std::is_same_v<T, delta::Group> || std::is_same_v<T, delta::Created> ||
                           std::is_same_v<T, delta::Reload>);
@@ -314,6 +343,7 @@ class Mutator {
   }
 
  private:
+  static constexpr int64_t kSlackMs = int64_t{86400} * 1000;
   State& s_;
   const SegmentIndexOptions& options_;
 };
@@ -353,7 +383,6 @@ size_t SegmentIndex::MemoryBytes() const {
   const State& s = *state_;
   size_t bytes = sizeof(State) + BitmapBytes(s.alive) + BitmapBytes(s.connected) +
                  BitmapBytes(s.related) + s.created_ms.Bytes() + s.last_interaction_ms.Bytes() +
-                 s.stage.Bytes() + s.owner.Bytes() + s.channel.Bytes() +
                  s.connected_relations.Bytes() + s.names.Bytes();
   for (const Bitmap& b : s.stages) bytes += BitmapBytes(b);
   bytes += BitmapMapBytes(s.platform) + BitmapMapBytes(s.account) + BitmapMapBytes(s.owner_of) +
@@ -362,16 +391,13 @@ size_t SegmentIndex::MemoryBytes() const {
     bytes += BitmapMapBytes(column.by_value) + column.value_of.size() * 32;
   }
   for (const auto& [id, column] : s.tags) {
-    bytes += sizeof(column) + BitmapBytes(column.rows) +
-             column.scores.capacity() * sizeof(double) +
+    bytes += sizeof(column) + BitmapBytes(column.rows) + column.scores.capacity() * sizeof(double) +
              column.times_s.capacity() * sizeof(uint32_t) + column.exact.size() * 40 +
              column.detail.tag.name.capacity() + column.detail.group.name.capacity();
   }
-  for (const auto& [kind, customers] : s.kind_times) {
-    bytes += customers.bucket_count() * sizeof(void*);
-    for (const auto& [id, times] : customers) {
-      bytes += 48 + times.capacity() * sizeof(int64_t);  // node, key, vector
-    }
+  for (const auto& [kind, log] : s.kinds) {
+    bytes += sizeof(log) + log.times.capacity() * sizeof(int64_t) +
+             log.customers.capacity() * sizeof(uint32_t);
   }
   return bytes;
 }
@@ -387,9 +413,7 @@ core::Status SegmentIndex::Apply(std::span<const IndexDelta> deltas) {
   return core::OkStatus();
 }
 
-void SegmentIndex::BuildTag(const model::TagDetail& tag) {
-  Mutator(*state_, options_).Tag(tag);
-}
+void SegmentIndex::BuildTag(const model::TagDetail& tag) { Mutator(*state_, options_).Tag(tag); }
 
 core::Status SegmentIndex::BuildCustomer(const model::Customer& customer) {
   if (!ValidId(customer.id)) return InvalidId(customer.id);
@@ -433,13 +457,16 @@ core::Status SegmentIndex::BuildTimeline(const storage::IndexTimelineRow& row) {
 
 void SegmentIndex::FinishBuild() {
   State& s = *state_;
-  for (auto& [kind, customers] : s.kind_times) {
-    for (auto& [id, times] : customers) {
-      std::sort(times.begin(), times.end());
-      const int64_t oldest = times.back() - options_.count_horizon_ms;
-      times.erase(times.begin(), std::lower_bound(times.begin(), times.end(), oldest));
-      times.shrink_to_fit();
+  for (auto& [kind, log] : s.kinds) {
+    std::vector<std::pair<int64_t, uint32_t>> entries(log.times.size());
+    for (size_t i = 0; i < entries.size(); ++i) entries[i] = {log.times[i], log.customers[i]};
+    std::sort(entries.begin(), entries.end());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      log.times[i] = entries[i].first;
+      log.customers[i] = entries[i].second;
     }
+    log.times.shrink_to_fit();
+    log.customers.shrink_to_fit();
   }
   for (auto& [id, column] : s.tags) {
     column.scores.shrink_to_fit();

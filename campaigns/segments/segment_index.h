@@ -97,6 +97,7 @@ struct Interaction {  // InteractionApplied
 };
 struct Owner {  // OwnerChanged
   int64_t customer_id = 0;
+  std::string from;
   std::string to;
 };
 struct Channel {  // ChannelAttributed
@@ -109,13 +110,15 @@ struct Group {  // TagGroupConfigured: its tags' held state follows the new valu
 };
 struct Reload {  // CustomersMerged / MergeUndone / IdentityAdded: the customer as stored now
   int64_t customer_id = 0;
-  CustomerFacts facts;
+  // Shared so that a delta stays small to copy and move (the frequent kinds are a few words);
+  // nullptr is the same as facts without a customer. Only the sink that made it holds it.
+  std::shared_ptr<const CustomerFacts> facts;
 };
 }  // namespace delta
 
-using IndexDelta = std::variant<delta::Created, delta::TagRow, delta::Stage, delta::Relation,
-                                delta::Attribute, delta::Interaction, delta::Owner,
-                                delta::Channel, delta::Group, delta::Reload>;
+using IndexDelta =
+    std::variant<delta::Created, delta::TagRow, delta::Stage, delta::Relation, delta::Attribute,
+                 delta::Interaction, delta::Owner, delta::Channel, delta::Group, delta::Reload>;
 
 // Thread-safety: Evaluate / Explain / customers() / MemoryBytes() are safe from any thread
 // concurrently with Apply, which takes the index's lock exclusively for a whole batch (queries
@@ -134,6 +137,14 @@ class SegmentIndex {
   // so are an unknown stage, a count window beyond the horizon and a malformed tree (an and / or
   // without two children, a not without exactly one). now_ms: the injected clock's now (decay,
   // last_active, created, count windows). `limit` 0 gives the count alone.
+  // How the predicates read (query.h): tag holds when the decayed score reaches the threshold
+  // now (profiles::IsHeldAt); tag_score compares the decayed score of the customers that have a
+  // row of the tag; last_active compares now - the last interaction (the creation for a customer
+  // without one, as the at_risk sweep counts it) with window_ms, created now - the creation;
+  // count counts the interactions of the kind with now - window <= at <= now (window at most the
+  // horizon); attr != matches the customers that have the attribute with another value; a `!=`
+  // on stage / platform / account / owner / follower / channel is the complement among the
+  // query's customers; the order predicates match nobody until the order bridge exists.
   core::StatusOr<Evaluation> Evaluate(const Query& query, int64_t now_ms, int64_t after,
                                       size_t limit) const;
   // Every predicate leaf in tree order (including the implicit relation:connected when the query

@@ -61,7 +61,7 @@ struct DeltaOf {
     return delta::Interaction{change.customer_id, std::string(x.kind), x.occurred_at_ms};
   }
   std::optional<IndexDelta> operator()(const profiles::OwnerChanged& x) const {
-    return delta::Owner{change.customer_id, std::string(x.to)};
+    return delta::Owner{change.customer_id, std::string(x.from), std::string(x.to)};
   }
   std::optional<IndexDelta> operator()(const profiles::ChannelAttributed& x) const {
     return delta::Channel{change.customer_id, std::string(x.channel)};
@@ -133,8 +133,8 @@ StatusOr<std::unique_ptr<SegmentIndex>> BuildSegmentIndex(storage::Database& db,
   const double seconds = std::chrono::duration<double>(clock.SteadyNow() - started).count();
   if (metrics.build_seconds != nullptr) metrics.build_seconds->Set({}, seconds);
   SetGauges(metrics, *index);
-  log.info("segment index: {} customers built in {:.2f} s, {:.1f} MiB", index->customers(),
-           seconds, static_cast<double>(index->MemoryBytes()) / (1024.0 * 1024.0));
+  log.info("segment index: {} customers built in {:.2f} s, {:.1f} MiB", index->customers(), seconds,
+           static_cast<double>(index->MemoryBytes()) / (1024.0 * 1024.0));
   return index;
 }
 
@@ -181,8 +181,7 @@ StatusOr<CustomerFacts> LoadCustomerFacts(storage::Session& session, int64_t cus
 }
 
 SegmentIndexSink::SegmentIndexSink(SegmentIndex& index, SegmentIndexOptions options,
-                                   SegmentIndexMetrics metrics,
-                                   std::shared_ptr<spdlog::logger> log)
+                                   SegmentIndexMetrics metrics, std::shared_ptr<spdlog::logger> log)
     : index_(index), options_(options), metrics_(metrics), log_(std::move(log)) {}
 
 Status SegmentIndexSink::Reload(storage::WriteTxn& txn, int64_t customer_id, int64_t now_ms) {
@@ -190,7 +189,7 @@ Status SegmentIndexSink::Reload(storage::WriteTxn& txn, int64_t customer_id, int
                         LoadCustomerFacts(txn, customer_id, TimelineSince(options_, now_ms)));
   delta::Reload reload;
   reload.customer_id = customer_id;
-  reload.facts = std::move(facts);
+  reload.facts = std::make_shared<const CustomerFacts>(std::move(facts));
   std::lock_guard lock(mu_);
   pending_.emplace_back(std::move(reload));
   return core::OkStatus();
@@ -233,9 +232,15 @@ void SegmentIndexSink::ApplyCommitted(uint64_t serial) {
     std::lock_guard lock(mu_);
     if (serial != serial_) return;  // cannot happen: transactions are serial on the writer
     batch.swap(pending_);
+    pending_.swap(spare_);  // empty, with the capacity of an earlier batch
     registered_ = false;
   }
   const Status status = index_.Apply(batch);
+  batch.clear();
+  {
+    std::lock_guard lock(mu_);
+    if (batch.capacity() > spare_.capacity()) spare_.swap(batch);
+  }
   if (!status.ok()) {
     // Committed data the index cannot hold (an id beyond 32 bits): queries miss it until the
     // next start rebuilds (and fails loudly there).

@@ -36,9 +36,11 @@ struct SegmentIndexMetrics {
 // Builds the index from the database (a read connection): tags, customers, tag rows, relations,
 // identities and the timeline of the count horizon (before now_ms). Logs the build time and size
 // and sets the gauges. An error of the database, or a customer id beyond 32 bits, is returned.
-core::StatusOr<std::unique_ptr<SegmentIndex>> BuildSegmentIndex(
-    storage::Database& db, const core::Clock& clock, const SegmentIndexOptions& options,
-    const SegmentIndexMetrics& metrics, spdlog::logger& log);
+core::StatusOr<std::unique_ptr<SegmentIndex>> BuildSegmentIndex(storage::Database& db,
+                                                                const core::Clock& clock,
+                                                                const SegmentIndexOptions& options,
+                                                                const SegmentIndexMetrics& metrics,
+                                                                spdlog::logger& log);
 
 // Reads one customer's facts through `session` (the transaction itself in the sink).
 core::StatusOr<CustomerFacts> LoadCustomerFacts(storage::Session& session, int64_t customer_id,
@@ -70,6 +72,7 @@ class SegmentIndexSink final : public profiles::ChangeSink {
   uint64_t serial_ = 0;              // the transaction pending_ belongs to; guarded by mu_
   bool registered_ = false;          // its AfterCommit is registered; guarded by mu_
   std::vector<IndexDelta> pending_;  // guarded by mu_
+  std::vector<IndexDelta> spare_;    // an emptied batch kept for its capacity; guarded by mu_
 };
 
 }  // namespace scrm::segments

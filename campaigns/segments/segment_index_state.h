@@ -78,6 +78,14 @@ struct TagColumn {
   std::vector<double> scores;
   std::vector<uint32_t> times_s;
   std::unordered_map<uint32_t, ExactTime> exact;
+  uint32_t oldest_s = kExactTime;  // the oldest time in times_s (not lowered back on removal)
+};
+
+// count(kind, window): the interactions of one kind as a log ordered by time (customers in a
+// parallel column). A window is a contiguous slice of it.
+struct KindLog {
+  std::vector<int64_t> times;
+  std::vector<uint32_t> customers;
 };
 
 // One attribute key: each customer's value and the customers of each value.
@@ -92,16 +100,13 @@ struct State {
   Bitmap alive;  // customers in the index
   Column<int64_t> created_ms;
   Column<int64_t> last_interaction_ms;  // 0 = none yet
-  Column<uint8_t> stage;
-  Column<uint32_t> owner;    // interned owner_userid
-  Column<uint32_t> channel;  // interned channel
   Column<uint16_t> connected_relations;
-  std::array<Bitmap, kStageCount> stages;
+  std::array<Bitmap, kStageCount> stages;  // by model::LifecycleStage
   Interner names;
   std::unordered_map<uint32_t, Bitmap> platform;
-  std::unordered_map<uint32_t, Bitmap> account;  // an identity or a relation in the account
-  std::unordered_map<uint32_t, Bitmap> owner_of;
-  std::unordered_map<uint32_t, Bitmap> channel_of;
+  std::unordered_map<uint32_t, Bitmap> account;     // an identity or a relation in the account
+  std::unordered_map<uint32_t, Bitmap> owner_of;    // by interned owner_userid
+  std::unordered_map<uint32_t, Bitmap> channel_of;  // by interned channel
   // Connected WeCom relations by (account << 32 | userid); follower:<userid> is the union of
   // the keys of that userid.
   std::unordered_map<uint64_t, Bitmap> follower;
@@ -111,8 +116,7 @@ struct State {
   std::unordered_map<uint32_t, AttrColumn> attrs;
   std::unordered_map<int64_t, TagColumn> tags;
   std::unordered_map<std::string, int64_t> tag_by_name;  // "group/name"
-  // count(kind, window): per interned kind, each customer's interaction times, ascending.
-  std::unordered_map<uint32_t, std::unordered_map<uint32_t, std::vector<int64_t>>> kind_times;
+  std::unordered_map<uint32_t, KindLog> kinds;           // by interned kind
   uint64_t updates = 0;
 };
 

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "campaigns/segments/segment_index_sink.h"
 #include "channels/common/outbound.h"
 #include "channels/official_account/oa_adapter.h"
 #include "channels/official_account/oa_outbound.h"
@@ -416,6 +417,17 @@ int Serve(const CommonFlags& flags) {
     profile_sinks.Add(enrich_enqueuer);
     profile_sinks.Add(tag_push_enqueuer);
   }
+  // The segment index (campaigns/segments): built from the database before the ingest worker
+  // starts, then kept current by its sink after each commit (docs/architecture.md "Segments").
+  const segments::SegmentIndexMetrics segment_metrics =
+      segments::SegmentIndexMetrics::Register(metrics);
+  auto segment_index = segments::BuildSegmentIndex(*db->main, clock, {}, segment_metrics, *log);
+  if (!segment_index.ok()) {
+    return Fail(kExitFailure, "segment index: " + segment_index.status().ToString());
+  }
+  segments::SegmentIndex& segments_in_memory = **segment_index;
+  segments::SegmentIndexSink segment_sink(segments_in_memory, {}, segment_metrics, log);
+  profile_sinks.Add(segment_sink);
   profiles::ProfileService profiles(profile_store, rules, clock, profile_sinks);
   storage::OutboxStore outbox(*db->main);
   jobs::EnrichHandler enrich(profiles, outbound.directory, log);
@@ -435,6 +447,17 @@ int Serve(const CommonFlags& flags) {
   // The lifecycle sweep moves inactive customers to at_risk (docs/tagging.md rule L7), every
   // lifecycle.sweep_interval_s, whatever the accounts.
   storage::StageSweepStore stage_sweep_store(*db->main);
+  // The moves go to the change sinks like any stage change (the segment index follows them).
+  stage_sweep_store.OnMarked(
+      [&profile_sinks](storage::WriteTxn& txn, const storage::InactivePage& page, int64_t now_ms) {
+        for (const auto& [customer_id, from] : page.moved) {
+          SCRM_RETURN_IF_ERROR(profile_sinks.Emit(
+              txn, profiles::ProfileChange{
+                       customer_id, now_ms,
+                       profiles::StageChanged{from, model::LifecycleStage::kAtRisk, "inactive"}}));
+        }
+        return core::OkStatus();
+      });
   jobs::StageSweepOptions stage_sweep_options;
   stage_sweep_options.interval = std::chrono::seconds(cfg->lifecycle.sweep_interval_s);
   stage_sweep_options.at_risk_days = cfg->lifecycle.at_risk_days;
@@ -511,6 +534,7 @@ int Serve(const CommonFlags& flags) {
   api::RegisterTagRoutes(router, profiles.queries, profiles.editor, &corp_tags);
   api::RegisterQuarantineRoutes(router, quarantine, log);
   api::RegisterJobRoutes(router, outbox, clock, log, [&outbox_runner] { outbox_runner.Notify(); });
+  // The segment routes (issue 14) are registered here, over segments_in_memory.
 
   if (admin != nullptr) {
     if (auto started = admin->Start(); !started.ok()) {

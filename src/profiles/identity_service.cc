@@ -182,8 +182,8 @@ Status IdentityService::ApplyMerge(storage::WriteTxn& write, int64_t survivor_id
                                         OwnerChanged{owner_before, survivor.owner_userid}));
   }
   if (channel_taken) {
-    SCRM_RETURN_IF_ERROR(internal::Emit(sinks_, txn, survivor_id, now_ms,
-                                        ChannelAttributed{survivor.channel}));
+    SCRM_RETURN_IF_ERROR(
+        internal::Emit(sinks_, txn, survivor_id, now_ms, ChannelAttributed{survivor.channel}));
   }
   // The survivor now holds both customers' tags and reaches both customers' targets: its push
   // reconciles them (the job sends only what a target lacks).

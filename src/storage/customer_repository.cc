@@ -58,6 +58,12 @@ constexpr char kSelectCustomersByTagPage[] =
 // stay. The stage is tested with OR, not IN (see migration 6).
 constexpr char kSelectPageEnd[] =
     "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?)";
+// The customers kMarkInactive moves (same conditions), read first in the same transaction.
+constexpr char kSelectInactive[] =
+    "SELECT id, stage FROM customers WHERE id > ?2 AND id <= ?3 AND merged_into IS NULL AND "
+    "(stage = 'new' OR stage = 'engaged' OR stage = 'customer' OR stage = 'repeat') AND "
+    "(CASE WHEN last_interaction_at_ms > 0 THEN last_interaction_at_ms ELSE created_at_ms END) "
+    "<= ?4 ORDER BY id";
 constexpr char kMarkInactive[] =
     "UPDATE customers SET stage = 'at_risk', stage_reason = 'inactive', stage_staff = '', "
     "updated_at_ms = ?1 WHERE id > ?2 AND id <= ?3 AND merged_into IS NULL AND "
@@ -156,6 +162,19 @@ StatusOr<InactivePage> CustomerRepository::MarkInactive(WriteTxn& txn, int64_t a
       result.next_after_id = after_id;
       result.done = true;
       return result;
+    }
+    {
+      SQLite::Statement& moved = txn.statements().Prepared(kSelectInactive);
+      Done done(moved);
+      moved.bind(2, after_id);
+      moved.bind(3, last_id);
+      moved.bind(4, cutoff_ms);
+      while (moved.executeStep()) {
+        const std::optional<model::LifecycleStage> stage =
+            model::ParseLifecycleStage(moved.getColumn(1).getString());
+        if (!stage.has_value()) return core::InternalError("a customer has an unknown stage");
+        result.moved.emplace_back(moved.getColumn(0).getInt64(), *stage);
+      }
     }
     SQLite::Statement& mark = txn.statements().Prepared(kMarkInactive);
     Done done(mark);

@@ -218,20 +218,20 @@ TEST_CASE("ChangeSinks hand a sink the channel of the first touch only", "[db]")
   Fixture f;
   RecordingSink sink(f.store);
   f.wired.sinks.Add(sink);
-  f.Apply({f.Contact(InteractionKind::kContactAdd, "wmA", "zhangsan", "expo2026"),
-           f.Contact(InteractionKind::kContactAdd, "wmA", "lisi", "later"),
-           f.OaEvent("oB", InteractionKind::kSubscribe, model::QrScenePayload{"qrscene_poster", ""}),
-           f.OaEvent("oC", InteractionKind::kScan, model::QrScenePayload{"shelf", ""})});
+  f.Apply(
+      {f.Contact(InteractionKind::kContactAdd, "wmA", "zhangsan", "expo2026"),
+       f.Contact(InteractionKind::kContactAdd, "wmA", "lisi", "later"),
+       f.OaEvent("oB", InteractionKind::kSubscribe, model::QrScenePayload{"qrscene_poster", ""}),
+       f.OaEvent("oC", InteractionKind::kScan, model::QrScenePayload{"shelf", ""})});
   const int64_t a = f.ByExternal("wmA");
   std::vector<std::string> channels;
   for (const std::string& line : sink.lines) {
     if (line.starts_with("channel")) channels.push_back(line);
   }
-  CHECK(channels == std::vector<std::string>{"channel #" + std::to_string(a) + " expo2026",
-                                             "channel #" + std::to_string(f.ByOpenid("oB")) +
-                                                 " poster",
-                                             "channel #" + std::to_string(f.ByOpenid("oC")) +
-                                                 " shelf"});
+  CHECK(channels ==
+        std::vector<std::string>{"channel #" + std::to_string(a) + " expo2026",
+                                 "channel #" + std::to_string(f.ByOpenid("oB")) + " poster",
+                                 "channel #" + std::to_string(f.ByOpenid("oC")) + " shelf"});
   CHECK(f.View(a).customer.channel == "expo2026");  // the later state did not replace it
 }
 

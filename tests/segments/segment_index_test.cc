@@ -11,6 +11,7 @@
 
 #include "src/core/clock.h"
 #include "src/profiles/profile_types.h"
+#include "src/tagger/scoring.h"
 #include "tests/segments/segment_test_helpers.h"
 
 namespace scrm::segments {
@@ -63,7 +64,7 @@ struct IndexFixture {
     d.push_back(delta::Created{2, kT0 - 40 * kDayMs, "oa", "shop"});
     d.push_back(delta::Created{3, kT0 - 2 * kDayMs, "wecom", "acme"});
     d.push_back(delta::Relation{1, "wecom", "acme", "zhangsan", true});
-    d.push_back(delta::Owner{1, "zhangsan"});
+    d.push_back(delta::Owner{1, "", "zhangsan"});
     d.push_back(delta::Channel{1, "expo2026"});
     d.push_back(delta::Stage{1, model::LifecycleStage::kEngaged});
     d.push_back(delta::Attribute{1, "city", "杭州"});
@@ -104,6 +105,18 @@ TEST_CASE("SegmentIndex answers each bitmap predicate kind", "[unit]") {
   CHECK(f.Match(Leaf(Field::kRelation, "connected")) == Ids64{1, 3});
   CHECK(f.Match(Leaf(Field::kOrdersCount, "", Op::kGe, 2)).empty());
   CHECK(f.Match(Leaf(Field::kBought, "sku-123")).empty());
+}
+
+TEST_CASE("SegmentIndex moves a customer between stages and owners", "[unit]") {
+  IndexFixture f;
+  std::vector<IndexDelta> d;
+  d.push_back(delta::Stage{1, model::LifecycleStage::kCustomer});
+  d.push_back(delta::Owner{1, "zhangsan", "lisi"});
+  REQUIRE(f.index.Apply(d).ok());
+  CHECK(f.Match(Leaf(Field::kStage, "engaged")).empty());
+  CHECK(f.Match(Leaf(Field::kStage, "customer")) == Ids64{1, 3});
+  CHECK(f.Match(Leaf(Field::kOwner, "zhangsan")).empty());
+  CHECK(f.Match(Leaf(Field::kOwner, "lisi")) == Ids64{1});
 }
 
 TEST_CASE("SegmentIndex excludes ended relations unless the query names relation", "[unit]") {
@@ -154,8 +167,51 @@ TEST_CASE("SegmentIndex drops a tag when its decayed score falls below the thres
             .empty());
   // A manual tag that does not decay stays held.
   REQUIRE(f.index.Apply(std::vector<IndexDelta>{TagDelta(2, f.a, 1.0, kT0 + 7, false)}).ok());
-  CHECK(Ids(f.index, MakeQuery(Leaf(Field::kTag, "兴趣/产品A")), kT0 + 3650 * kDayMs) ==
-        Ids64{2});
+  CHECK(Ids(f.index, MakeQuery(Leaf(Field::kTag, "兴趣/产品A")), kT0 + 3650 * kDayMs) == Ids64{2});
+}
+
+TEST_CASE("SegmentIndex decides held and tag_score exactly as the decay formula for many rows",
+          "[unit]") {
+  core::FakeClock clock{kT0};
+  SegmentIndex index{clock};
+  const model::TagDetail tag = MakeTag(7, "兴趣", "产品C", 7, 1.5);
+  std::vector<IndexDelta> d;
+  std::vector<model::CustomerTag> rows;
+  uint64_t state = 12345;
+  const auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 33;
+  };
+  for (int64_t id = 1; id <= 3000; ++id) {
+    d.push_back(delta::Created{id, kT0, "oa", "shop"});
+    model::CustomerTag row;
+    row.customer_id = id;
+    row.tag_id = tag.tag.id;
+    row.score = static_cast<double>(next() % 4000) / 1000.0 + (id % 7 == 0 ? 1.5 : 0.0);
+    // Whole seconds mostly; every fifth row at an odd millisecond, every 11th without decay.
+    row.updated_at_ms =
+        kT0 - static_cast<int64_t>(next() % (40 * 86400)) * 1000 + (id % 5 == 0 ? 7 : 0);
+    row.decays = id % 11 != 0;
+    rows.push_back(row);
+    d.push_back(TagDelta(id, tag, row.score, row.updated_at_ms, row.decays));
+  }
+  REQUIRE(index.Apply(d).ok());
+  for (const int64_t at : {kT0, kT0 + 3 * kDayMs + 17, kT0 + 9 * kDayMs, kT0 + 30 * kDayMs}) {
+    Ids64 held;
+    Ids64 above;    // decayed score > 1.2
+    Ids64 at_most;  // decayed score <= 0.8
+    for (const model::CustomerTag& row : rows) {
+      if (profiles::IsHeldAt(&row, tag, at)) held.push_back(row.customer_id);
+      const double decayed = tagger::DecayedScore(row.score, row.updated_at_ms, at,
+                                                  profiles::HalfLifeMs(tag.group, row.decays));
+      if (decayed > 1.2) above.push_back(row.customer_id);
+      if (decayed <= 0.8) at_most.push_back(row.customer_id);
+    }
+    CHECK_FALSE(held.empty());
+    CHECK(Ids(index, MakeQuery(Leaf(Field::kTag, "兴趣/产品C")), at) == held);
+    CHECK(Ids(index, MakeQuery(Leaf(Field::kTagScore, "兴趣/产品C", Op::kGt, 1.2)), at) == above);
+    CHECK(Ids(index, MakeQuery(Leaf(Field::kTagScore, "兴趣/产品C", Op::kLe, 0.8)), at) == at_most);
+  }
 }
 
 TEST_CASE("SegmentIndex follows a tag group's new threshold", "[unit]") {
@@ -184,14 +240,13 @@ TEST_CASE("SegmentIndex combines and, or and not and pages the result", "[unit]"
   CHECK(second->next_after == 0);
 }
 
-TEST_CASE("SegmentIndex refuses unexpanded segments, bad trees and ids beyond 32 bits",
-          "[unit]") {
+TEST_CASE("SegmentIndex refuses unexpanded segments, bad trees and ids beyond 32 bits", "[unit]") {
   IndexFixture f;
   CHECK(f.index.Evaluate(MakeQuery(Leaf(Field::kSegment, "vip")), kT0, 0, 10).status().code() ==
         StatusCode::kInvalidArgument);
-  CHECK(f.index.Evaluate(MakeQuery(And({Leaf(Field::kStage, "new")})), kT0, 0, 10)
-            .status()
-            .code() == StatusCode::kInvalidArgument);
+  CHECK(
+      f.index.Evaluate(MakeQuery(And({Leaf(Field::kStage, "new")})), kT0, 0, 10).status().code() ==
+      StatusCode::kInvalidArgument);
   CHECK(f.index.Evaluate(MakeQuery(Leaf(Field::kStage, "gold")), kT0, 0, 10).status().code() ==
         StatusCode::kInvalidArgument);
   const uint64_t before = f.index.customers();
@@ -237,12 +292,14 @@ TEST_CASE("SegmentIndex takes a reloaded merged customer out and brings it back"
   c.id = 3;
   c.stage = model::LifecycleStage::kCustomer;
   c.created_at_ms = kT0 - 2 * kDayMs;
-  back.facts.customer = c;
-  back.facts.tags.push_back(storage::IndexTagRow{3, 2, 5.0, kT0 - kDayMs, true});
-  back.facts.tag_details.push_back(f.b);
-  back.facts.identities.push_back(storage::IndexIdentityRow{3, "wecom", "acme"});
-  back.facts.followers.push_back(
+  auto facts = std::make_shared<CustomerFacts>();
+  facts->customer = c;
+  facts->tags.push_back(storage::IndexTagRow{3, 2, 5.0, kT0 - kDayMs, true});
+  facts->tag_details.push_back(f.b);
+  facts->identities.push_back(storage::IndexIdentityRow{3, "wecom", "acme"});
+  facts->followers.push_back(
       storage::IndexFollowerRow{3, "acme", "lisi", model::FollowerState::kActive});
+  back.facts = facts;
   REQUIRE(f.index.Apply(std::vector<IndexDelta>{back}).ok());
   CHECK(f.index.customers() == 3);
   CHECK(f.Match(Leaf(Field::kTag, "兴趣/产品B")) == Ids64{3});

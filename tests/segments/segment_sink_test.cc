@@ -65,8 +65,8 @@ struct SinkFixture {
   SinkFixture() { f.wired.sinks.Add(sink); }
 
   std::unique_ptr<SegmentIndex> Build() {
-    auto built = BuildSegmentIndex(*f.db, f.clock, SegmentIndexOptions{}, SegmentIndexMetrics{},
-                                   *log);
+    auto built =
+        BuildSegmentIndex(*f.db, f.clock, SegmentIndexOptions{}, SegmentIndexMetrics{}, *log);
     INFO(built.status().ToString());
     REQUIRE(built.ok());
     return std::move(built).value();
@@ -92,8 +92,7 @@ TEST_CASE("SegmentIndexSink applies a transaction only once it has committed", "
   REQUIRE_FALSE(after.seen_customers.empty());
   for (uint64_t seen : after.seen_customers) CHECK(seen == 0);  // not before the commit
   CHECK(s.index->customers() == 1);
-  CHECK(s.Match(*s.index, Leaf(Field::kTag, "渠道/公众号"), true) ==
-        SinkIds{s.f.ByOpenid("oA")});
+  CHECK(s.Match(*s.index, Leaf(Field::kTag, "渠道/公众号"), true) == SinkIds{s.f.ByOpenid("oA")});
   CHECK(s.index->updates() == 1);
 }
 
@@ -165,9 +164,10 @@ TEST_CASE("SegmentIndexSink keeps the index equal to one built from the database
   SinkFixture s;
   auto& f = s.f;
   const auto advance = [&](int64_t ms) { f.clock.Advance(std::chrono::milliseconds(ms)); };
-  f.Apply({f.Contact(InteractionKind::kContactAdd, "wm1", "zhangsan", "expo2026"),
-           f.OaEvent("o2", InteractionKind::kSubscribe, model::QrScenePayload{"qrscene_poster", ""}),
-           f.OaText("o3", "hello")});
+  f.Apply(
+      {f.Contact(InteractionKind::kContactAdd, "wm1", "zhangsan", "expo2026"),
+       f.OaEvent("o2", InteractionKind::kSubscribe, model::QrScenePayload{"qrscene_poster", ""}),
+       f.OaText("o3", "hello")});
   advance(2 * testing::kDayMs + 123);
   f.Apply({f.OaText("o2", "价格"), f.OaText("o2", "多少钱"),
            f.Contact(InteractionKind::kContactAdd, "wm1", "lisi"),
