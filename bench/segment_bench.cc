@@ -405,7 +405,9 @@ int main(int argc, char** argv) {
     row.tag = tag;
     row.row = scrm::storage::IndexTagRow{id, tag.tag.id, 2.0, at, true};
     batch.push_back(std::move(row));
-    batch.push_back(scrm::segments::delta::Stage{id, scrm::model::LifecycleStage::kEngaged});
+    // The stage it leaves is not known here: the slow path (out of every stage bitmap).
+    batch.push_back(scrm::segments::delta::Stage{id, scrm::model::LifecycleStage::kLost,
+                                                 scrm::model::LifecycleStage::kEngaged});
     batches.push_back(std::move(batch));
   }
   const auto u0 = std::chrono::steady_clock::now();

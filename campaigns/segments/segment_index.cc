@@ -101,9 +101,14 @@ class Mutator {
 
   // The stage, owner and channel are kept in their bitmaps only (no per-customer column: 9 bytes
   // a customer): a change names what it replaces, a reload first takes the customer out of all.
-  void SetStage(uint32_t id, model::LifecycleStage stage) {
-    for (Bitmap& b : s_.stages) b.remove(id);
-    s_.stages[static_cast<size_t>(stage)].add(id);
+  void SetStage(uint32_t id, model::LifecycleStage from, model::LifecycleStage to) {
+    Bitmap& before = s_.stages[static_cast<size_t>(from)];
+    if (before.contains(id)) {
+      before.remove(id);
+    } else {
+      for (Bitmap& b : s_.stages) b.remove(id);  // not where the change says: take it out of all
+    }
+    s_.stages[static_cast<size_t>(to)].add(id);
   }
 
   void SetOwner(uint32_t id, std::string_view from, std::string_view to) {
@@ -322,7 +327,7 @@ class Mutator {
             Tag(x.tag);
             TagRow(id, x.tag.tag.id, x.row.has_value() ? &*x.row : nullptr);
           } else if constexpr (std::is_same_v<T, delta::Stage>) {
-            SetStage(id, x.to);
+            SetStage(id, x.from, x.to);
           } else if constexpr (std::is_same_v<T, delta::Relation>) {
             Relation(id, x.platform, x.account_id, x.userid, x.connected, true);
           } else if constexpr (std::is_same_v<T, delta::Attribute>) {

@@ -76,6 +76,7 @@ struct TagRow {  // TagScoreChanged: the row after (nullopt: removed)
 };
 struct Stage {  // StageChanged
   int64_t customer_id = 0;
+  model::LifecycleStage from = model::LifecycleStage::kNew;
   model::LifecycleStage to = model::LifecycleStage::kNew;
 };
 struct Relation {  // FollowerAdded (connected) / FollowerRemoved

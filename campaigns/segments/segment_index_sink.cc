@@ -44,7 +44,7 @@ struct DeltaOf {
     return row;
   }
   std::optional<IndexDelta> operator()(const profiles::StageChanged& x) const {
-    return delta::Stage{change.customer_id, x.to};
+    return delta::Stage{change.customer_id, x.from, x.to};
   }
   std::optional<IndexDelta> operator()(const profiles::FollowerAdded& x) const {
     return delta::Relation{change.customer_id, std::string(x.platform), std::string(x.account_id),

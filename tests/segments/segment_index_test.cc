@@ -66,16 +66,16 @@ struct IndexFixture {
     d.push_back(delta::Relation{1, "wecom", "acme", "zhangsan", true});
     d.push_back(delta::Owner{1, "", "zhangsan"});
     d.push_back(delta::Channel{1, "expo2026"});
-    d.push_back(delta::Stage{1, model::LifecycleStage::kEngaged});
+    d.push_back(delta::Stage{1, model::LifecycleStage::kNew, model::LifecycleStage::kEngaged});
     d.push_back(delta::Attribute{1, "city", "杭州"});
     d.push_back(delta::Attribute{3, "city", "上海"});
     d.push_back(TagDelta(1, a, 2.0, kT0 - kDayMs));
     d.push_back(TagDelta(3, b, 5.0, kT0 - kDayMs));
     d.push_back(delta::Relation{2, "oa", "shop", "", true});
     d.push_back(delta::Relation{2, "oa", "shop", "", false});
-    d.push_back(delta::Stage{2, model::LifecycleStage::kLost});
+    d.push_back(delta::Stage{2, model::LifecycleStage::kNew, model::LifecycleStage::kLost});
     d.push_back(delta::Relation{3, "wecom", "acme", "lisi", true});
-    d.push_back(delta::Stage{3, model::LifecycleStage::kCustomer});
+    d.push_back(delta::Stage{3, model::LifecycleStage::kNew, model::LifecycleStage::kCustomer});
     d.push_back(delta::Interaction{1, "message.text", kT0 - 3 * kDayMs});
     d.push_back(delta::Interaction{1, "message.text", kT0 - 1 * kDayMs});
     d.push_back(delta::Interaction{3, "message.text", kT0 - 20 * kDayMs});
@@ -110,7 +110,7 @@ TEST_CASE("SegmentIndex answers each bitmap predicate kind", "[unit]") {
 TEST_CASE("SegmentIndex moves a customer between stages and owners", "[unit]") {
   IndexFixture f;
   std::vector<IndexDelta> d;
-  d.push_back(delta::Stage{1, model::LifecycleStage::kCustomer});
+  d.push_back(delta::Stage{1, model::LifecycleStage::kEngaged, model::LifecycleStage::kCustomer});
   d.push_back(delta::Owner{1, "zhangsan", "lisi"});
   REQUIRE(f.index.Apply(d).ok());
   CHECK(f.Match(Leaf(Field::kStage, "engaged")).empty());
