@@ -7,7 +7,9 @@
 //    inbox first (not timed), then the IngestWorker with the profile pipeline and the example
 //    rules (config/tag_rules.example.json) drains them: read, identity, rules, tags, timeline,
 //    counters, followers, stage, tasks, effects and cursor, one transaction per chunk. Timed from
-//    Start until the cursor reaches the last id. WAL, synchronous=normal, a fresh file.
+//    Start until the cursor reaches the last id. WAL, synchronous=normal, a fresh file. The
+//    segment index's change sink is registered, as scrmd serve has it (it applies each chunk's
+//    changes after the commit); PROFILE_BENCH_NO_SEGMENTS=1 runs without any sink.
 // 2. Capacity: C customers (default 1,000,000) with one openid and 20 scored tags each (500 tags
 //    in 25 groups), written through a WriteTxn and the profile repositories in batches; reports the
 //    file size, what each table and index takes (dbstat), the bytes per customer tag, and the
@@ -31,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "campaigns/segments/segment_index_sink.h"
 #include "src/core/clock.h"
 #include "src/core/logging.h"
 #include "src/core/metrics.h"
@@ -260,9 +263,18 @@ int RunThroughput(const std::string& dir, uint64_t interactions, size_t chunk_si
                                                        "/config/tag_rules.example.json");
   if (!rules.ok()) return Fail("rules", rules.status());
   scrm::storage::ProfileStore store(*db);
-  const scrm::profiles::ChangeSinks no_sinks;  // as scrmd without API accounts
-  const scrm::profiles::IdentityService identities(store, clock, no_sinks);
-  scrm::profiles::InteractionApplier applier(store, **rules, clock, no_sinks, identities);
+  // As scrmd serve without API accounts: the segment index's sink alone (it makes the ingest path
+  // build every change). PROFILE_BENCH_NO_SEGMENTS=1 leaves it out (no sink: no change built).
+  scrm::profiles::ChangeSinks sinks;
+  auto segment_index =
+      scrm::segments::BuildSegmentIndex(*db, clock, {}, {}, *scrm::core::MakeNullLogger());
+  if (!segment_index.ok()) return Fail("segment index", segment_index.status());
+  scrm::segments::SegmentIndexSink segment_sink(**segment_index, {}, {},
+                                                scrm::core::MakeNullLogger());
+  const bool with_segments = std::getenv("PROFILE_BENCH_NO_SEGMENTS") == nullptr;
+  if (with_segments) sinks.Add(segment_sink);
+  const scrm::profiles::IdentityService identities(store, clock, sinks);
+  scrm::profiles::InteractionApplier applier(store, **rules, clock, sinks, identities);
   scrm::ingest::ProfileChunkProcessor pipeline(applier);
   scrm::core::MetricsRegistry metrics;
   scrm::ingest::IngestWorkerOptions options;
@@ -292,10 +304,11 @@ int RunThroughput(const std::string& dir, uint64_t interactions, size_t chunk_si
   std::printf(
       "| profile pipeline: inbox -> profile committed | %.0f interactions/s | %llu interactions, "
       "~%llu customers, example rules (12), chunk %zu, WAL synchronous=normal, %.1f s wall, "
-      "%.1f s CPU, %llu errors, db %.1f MiB |\n",
+      "%.1f s CPU, %llu errors, db %.1f MiB, segment index sink: %s |\n",
       static_cast<double>(interactions) / seconds, static_cast<unsigned long long>(interactions),
       static_cast<unsigned long long>(customers), chunk_size, seconds, cpu(after) - cpu(before),
-      static_cast<unsigned long long>(errors), Mib(FileBytes(path)));
+      static_cast<unsigned long long>(errors), Mib(FileBytes(path)),
+      with_segments ? "registered" : "none");
   std::fflush(stdout);
   if (std::getenv("PROFILE_BENCH_KEEP") == nullptr) std::filesystem::remove(path);
   return errors == 0 ? 0 : 1;

@@ -8,6 +8,8 @@ find_package(SQLiteCpp REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(pugixml REQUIRED)
 find_package(CLI11 REQUIRED)
+# CRoaring (libroaring-dev): roaring::roaring, the segment index's bitmaps (C++ wrapper roaring.hh).
+find_package(roaring REQUIRED)
 # cpp-httplib ships a compiled .so and no CMake config; its .pc carries the feature macros that
 # every includer must see (otherwise class layouts differ from the library).
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

@@ -446,6 +446,7 @@ json CustomerJson(const model::Customer& c) {
               {"stage_reason", c.stage_reason},
               {"stage_staff", c.stage_staff},
               {"owner_userid", c.owner_userid},
+              {"channel", c.channel},
               {"attributes", c.attributes},
               {"first_interaction_at_ms", c.first_interaction_at_ms},
               {"last_interaction_at_ms", c.last_interaction_at_ms},

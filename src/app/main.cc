@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "campaigns/render/template_files.h"
+#include "campaigns/segments/segment_index_sink.h"
 #include "channels/common/outbound.h"
 #include "channels/official_account/oa_adapter.h"
 #include "channels/official_account/oa_outbound.h"
@@ -91,20 +92,6 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitConfig = 2;
-
-// Segments (issue 14): until the bitmap index (campaigns/segments/segment_index.h) is wired in
-// its place, an evaluation answers 503 — saved segments can be written and read, not counted.
-class NoSegmentIndex final : public segments::SegmentEvaluator {
- public:
-  core::StatusOr<segments::Evaluation> Evaluate(const segments::Query&, int64_t, int64_t,
-                                                size_t) const override {
-    return core::UnavailableError("the segment index is not built");
-  }
-  core::StatusOr<segments::Explanation> Explain(const segments::Query&, int64_t,
-                                                int64_t) const override {
-    return core::UnavailableError("the segment index is not built");
-  }
-};
 
 struct CommonFlags {
   std::string config_file;
@@ -435,6 +422,17 @@ int Serve(const CommonFlags& flags) {
     profile_sinks.Add(enrich_enqueuer);
     profile_sinks.Add(tag_push_enqueuer);
   }
+  // The segment index (campaigns/segments): built from the database before the ingest worker
+  // starts, then kept current by its sink after each commit (docs/architecture.md "Segments").
+  const segments::SegmentIndexMetrics segment_metrics =
+      segments::SegmentIndexMetrics::Register(metrics);
+  auto segment_index = segments::BuildSegmentIndex(*db->main, clock, {}, segment_metrics, *log);
+  if (!segment_index.ok()) {
+    return Fail(kExitFailure, "segment index: " + segment_index.status().ToString());
+  }
+  segments::SegmentIndex& segments_in_memory = **segment_index;
+  segments::SegmentIndexSink segment_sink(segments_in_memory, {}, segment_metrics, log);
+  profile_sinks.Add(segment_sink);
   profiles::ProfileService profiles(profile_store, rules, clock, profile_sinks);
   // Message templates (/api/v1/templates): the templates folder seeds the ones the database does
   // not have; a shipped template edited through the API since is kept (docs/templates.md).
@@ -475,6 +473,17 @@ int Serve(const CommonFlags& flags) {
   // The lifecycle sweep moves inactive customers to at_risk (docs/tagging.md rule L7), every
   // lifecycle.sweep_interval_s, whatever the accounts.
   storage::StageSweepStore stage_sweep_store(*db->main);
+  // The moves go to the change sinks like any stage change (the segment index follows them).
+  stage_sweep_store.OnMarked(
+      [&profile_sinks](storage::WriteTxn& txn, const storage::InactivePage& page, int64_t now_ms) {
+        for (const auto& [customer_id, from] : page.moved) {
+          SCRM_RETURN_IF_ERROR(profile_sinks.Emit(
+              txn, profiles::ProfileChange{
+                       customer_id, now_ms,
+                       profiles::StageChanged{from, model::LifecycleStage::kAtRisk, "inactive"}}));
+        }
+        return core::OkStatus();
+      });
   jobs::StageSweepOptions stage_sweep_options;
   stage_sweep_options.interval = std::chrono::seconds(cfg->lifecycle.sweep_interval_s);
   stage_sweep_options.at_risk_days = cfg->lifecycle.at_risk_days;
@@ -552,11 +561,11 @@ int Serve(const CommonFlags& flags) {
   api::RegisterQuarantineRoutes(router, quarantine, log);
   api::RegisterJobRoutes(router, outbox, clock, log, [&outbox_runner] { outbox_runner.Notify(); });
   // Segments (issue 14, docs/segments.md): the saved segments and the language's routes, over
-  // the segment evaluator.
+  // the bitmap index built above.
   storage::SegmentStore segment_store(*db->main);
   segments::SegmentService segment_service(segment_store, clock);
-  const NoSegmentIndex segment_evaluator;
-  api::RegisterSegmentRoutes(router, {segment_service, segment_evaluator, profiles.queries, clock});
+  api::RegisterSegmentRoutes(router,
+                             {segment_service, segments_in_memory, profiles.queries, clock});
   api::RegisterTemplateRoutes(router, templates);
 
   if (admin != nullptr) {

@@ -65,6 +65,10 @@ struct Customer {
   std::string stage_reason;  // StageTransition::reason, "rule:<id>", or "manual"
   std::string stage_staff;   // UserID of the staff member in a leave event
   std::string owner_userid;  // the WeCom member responsible (first follower unless set)
+  // The channel the customer came through, first touch only: the QR scene of an OA subscribe /
+  // SCAN (EventKey without "qrscene_") or the State of a WeCom add_external_contact (联系我
+  // state). "" until one is known.
+  std::string channel;
   std::map<std::string, std::string> attributes;
   int64_t first_interaction_at_ms = 0;  // 0 = none yet
   int64_t last_interaction_at_ms = 0;

@@ -150,7 +150,10 @@ Status IdentityService::ApplyMerge(storage::WriteTxn& write, int64_t survivor_id
   survivor.last_interaction_at_ms =
       std::max(survivor.last_interaction_at_ms, merged.last_interaction_at_ms);
   for (const auto& [key, value] : merged.attributes) survivor.attributes.emplace(key, value);
+  const std::string owner_before = survivor.owner_userid;
   if (survivor.owner_userid.empty()) survivor.owner_userid = merged.owner_userid;
+  const bool channel_taken = survivor.channel.empty() && !merged.channel.empty();
+  if (channel_taken) survivor.channel = merged.channel;  // the earlier touch is unknown: keep one
   // A survivor that left (lost / at_risk) while the other record is active is active: the
   // person is still reachable through the other record's channel.
   const auto dormant = [](model::LifecycleStage s) {
@@ -174,6 +177,14 @@ Status IdentityService::ApplyMerge(storage::WriteTxn& write, int64_t survivor_id
   record->reason = reason;
   record->undone_at_ms.reset();
   SCRM_ASSIGN_OR_RETURN(record->id, txn.store.merges.Insert(txn.write, *record, undo));
+  if (survivor.owner_userid != owner_before) {
+    SCRM_RETURN_IF_ERROR(internal::Emit(sinks_, txn, survivor_id, now_ms,
+                                        OwnerChanged{owner_before, survivor.owner_userid}));
+  }
+  if (channel_taken) {
+    SCRM_RETURN_IF_ERROR(
+        internal::Emit(sinks_, txn, survivor_id, now_ms, ChannelAttributed{survivor.channel}));
+  }
   // The survivor now holds both customers' tags and reaches both customers' targets: its push
   // reconciles them (the job sends only what a target lacks).
   return internal::Emit(sinks_, txn, survivor_id, now_ms, CustomersMerged{record->id, merged_id});

@@ -91,6 +91,26 @@ std::string Summary(const model::Interaction& it, size_t max_bytes) {
   return TruncateUtf8(std::visit(SummaryVisitor{it}, it.payload), max_bytes);
 }
 
+// The channel an interaction says the customer came through, "" when none: the QR scene of an OA
+// subscribe (EventKey "qrscene_<scene>") or SCAN (EventKey "<scene>"), the State of a WeCom
+// add_external_contact / add_half_external_contact (联系我 state, 获客链接 customer_channel).
+std::string ChannelOf(const model::Interaction& it) {
+  // Both platforms cap these at 64 bytes; a longer one is cut rather than stored whole.
+  constexpr size_t kMaxChannelBytes = 128;
+  constexpr std::string_view kQrScenePrefix = "qrscene_";
+  std::string_view channel;
+  if (it.kind == InteractionKind::kSubscribe || it.kind == InteractionKind::kScan) {
+    if (const auto* qr = std::get_if<model::QrScenePayload>(&it.payload)) channel = qr->scene;
+    if (channel.starts_with(kQrScenePrefix)) channel.remove_prefix(kQrScenePrefix.size());
+  } else if (it.kind == InteractionKind::kContactAdd ||
+             it.kind == InteractionKind::kContactAddHalf) {
+    if (const auto* contact = std::get_if<model::ContactChangePayload>(&it.payload)) {
+      channel = contact->state;
+    }
+  }
+  return TruncateUtf8(channel, kMaxChannelBytes);
+}
+
 // window_count conditions over the customer's timeline: entries of the kinds with
 // since_ms <= at_ms <= the interaction's time, from interactions up to this one (ids are in
 // inbox order). Both bounds keep a replay deterministic: it counts what the first delivery
@@ -199,6 +219,7 @@ StatusOr<bool> UpdateFollowers(ApplyContext& c) {
       break;
     default: row.state = model::FollowerState::kUnsubscribed; break;
   }
+  const std::string owner_before = c.customer.owner_userid;
   if (joining) {
     if (!was_connected) row.added_at_ms = c.it.occurred_at_ms;
     row.removed_at_ms = 0;
@@ -226,6 +247,10 @@ StatusOr<bool> UpdateFollowers(ApplyContext& c) {
   }
   row.is_owner = !userid.empty() && userid == c.customer.owner_userid;
   SCRM_RETURN_IF_ERROR(c.txn.store.followers.Put(c.txn.write, row));
+  if (c.customer.owner_userid != owner_before) {
+    SCRM_RETURN_IF_ERROR(internal::Emit(c.sinks, c.txn, c.customer.id, c.now_ms,
+                                        OwnerChanged{owner_before, c.customer.owner_userid}));
+  }
   if (!c.sinks.empty() && joining != was_connected) {
     const std::string_view platform = oa ? "oa" : "wecom";
     if (joining) {
@@ -289,6 +314,16 @@ Status ApplyBuiltIn(ApplyContext& c) {
     customer.first_interaction_at_ms = it.occurred_at_ms;
   }
   customer.last_interaction_at_ms = std::max(customer.last_interaction_at_ms, it.occurred_at_ms);
+  SCRM_RETURN_IF_ERROR(internal::Emit(c.sinks, c.txn, customer.id, c.now_ms,
+                                      InteractionApplied{entry.kind, it.occurred_at_ms}));
+  if (customer.channel.empty()) {
+    std::string channel = ChannelOf(it);
+    if (!channel.empty()) {
+      customer.channel = std::move(channel);  // first touch: never replaced afterwards
+      SCRM_RETURN_IF_ERROR(internal::Emit(c.sinks, c.txn, customer.id, c.now_ms,
+                                          ChannelAttributed{customer.channel}));
+    }
+  }
 
   SCRM_ASSIGN_OR_RETURN(const bool still_connected, UpdateFollowers(c));
 

@@ -97,10 +97,37 @@ struct AttributeChanged {
   std::string_view value;
 };
 
+// An interaction was attributed to the customer and applied for the first time (a replay emits
+// nothing): it may move last_interaction_at_ms and counts in count(kind, window) segments.
+struct InteractionApplied {
+  std::string_view kind;  // model::KindName, as the timeline stores it ("message.text")
+  int64_t occurred_at_ms = 0;
+};
+
+// The customer's owner (owner_userid) changed: the first WeCom member to follow, the next one
+// when the owner left, the merged customer's owner taken by a survivor without one.
+struct OwnerChanged {
+  std::string_view from;
+  std::string_view to;
+};
+
+// The customer got its channel (model::Customer::channel): first touch only, so at most once,
+// unless a merge gives a survivor without one the merged customer's.
+struct ChannelAttributed {
+  std::string_view channel;
+};
+
+// A tag group's half-life or threshold was set (ProfileEditor::ConfigureTagGroup): whether each
+// holder of its tags holds them now follows from the new values. customer_id is 0.
+struct TagGroupConfigured {
+  const model::TagGroup* group = nullptr;
+};
+
 // What changed: one of the kinds above.
 using ChangeDetail =
     std::variant<CustomerCreated, IdentityAdded, CustomersMerged, MergeUndone, TagScoreChanged,
-                 TagMapped, StageChanged, FollowerAdded, FollowerRemoved, AttributeChanged>;
+                 TagMapped, StageChanged, FollowerAdded, FollowerRemoved, AttributeChanged,
+                 InteractionApplied, OwnerChanged, ChannelAttributed, TagGroupConfigured>;
 
 struct ProfileChange {
   int64_t customer_id = 0;  // the customer changed (the survivor of a merge); 0 for TagMapped

@@ -297,7 +297,8 @@ StatusOr<model::TagGroup> ProfileEditor::ConfigureTagGroup(std::string_view name
         result, txn.store.tags.GetOrCreateGroup(txn.write, name, options_.default_tag_group));
     if (change.half_life_days.has_value()) result.half_life_days = *change.half_life_days;
     if (change.threshold.has_value()) result.threshold = *change.threshold;
-    return txn.store.tags.UpdateGroup(txn.write, result);
+    SCRM_RETURN_IF_ERROR(txn.store.tags.UpdateGroup(txn.write, result));
+    return internal::Emit(sinks_, txn, 0, clock_.NowUnixMillis(), TagGroupConfigured{&result});
   });
   if (!status.ok()) return status;
   return result;

@@ -22,14 +22,15 @@ using core::StatusOr;
 constexpr char kInsertCustomer[] =
     "INSERT INTO customers (stage, stage_reason, stage_staff, owner_userid, attributes_json, "
     "first_interaction_at_ms, last_interaction_at_ms, interaction_count, message_count, "
-    "event_count, order_count, paid_order_count, created_at_ms, updated_at_ms, merged_into) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "event_count, order_count, paid_order_count, created_at_ms, updated_at_ms, merged_into, "
+    "channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kSelectCustomer[] = "SELECT " SCRM_CUSTOMER_COLUMNS " FROM customers WHERE id = ?";
 constexpr char kUpdateCustomer[] =
     "UPDATE customers SET stage = ?, stage_reason = ?, stage_staff = ?, owner_userid = ?, "
     "attributes_json = ?, first_interaction_at_ms = ?, last_interaction_at_ms = ?, "
     "interaction_count = ?, message_count = ?, event_count = ?, order_count = ?, "
-    "paid_order_count = ?, created_at_ms = ?, updated_at_ms = ?, merged_into = ? WHERE id = ?";
+    "paid_order_count = ?, created_at_ms = ?, updated_at_ms = ?, merged_into = ?, channel = ? "
+    "WHERE id = ?";
 // List: every filter is "(? IS NULL OR ...)", so one statement serves every combination; ids
 // ascend (rowid order).
 constexpr char kSelectCustomersPage[] =
@@ -57,6 +58,12 @@ constexpr char kSelectCustomersByTagPage[] =
 // stay. The stage is tested with OR, not IN (see migration 6).
 constexpr char kSelectPageEnd[] =
     "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?)";
+// The customers kMarkInactive moves (same conditions), read first in the same transaction.
+constexpr char kSelectInactive[] =
+    "SELECT id, stage FROM customers WHERE id > ?2 AND id <= ?3 AND merged_into IS NULL AND "
+    "(stage = 'new' OR stage = 'engaged' OR stage = 'customer' OR stage = 'repeat') AND "
+    "(CASE WHEN last_interaction_at_ms > 0 THEN last_interaction_at_ms ELSE created_at_ms END) "
+    "<= ?4 ORDER BY id";
 constexpr char kMarkInactive[] =
     "UPDATE customers SET stage = 'at_risk', stage_reason = 'inactive', stage_staff = '', "
     "updated_at_ms = ?1 WHERE id > ?2 AND id <= ?3 AND merged_into IS NULL AND "
@@ -64,7 +71,7 @@ constexpr char kMarkInactive[] =
     "(CASE WHEN last_interaction_at_ms > 0 THEN last_interaction_at_ms ELSE created_at_ms END) "
     "<= ?4";
 
-// Binds every column but id of kInsertCustomer / kUpdateCustomer (1..15).
+// Binds every column but id of kInsertCustomer / kUpdateCustomer (1..16).
 void BindCustomer(SQLite::Statement& st, const model::Customer& c) {
   BindText(st, 1, model::LifecycleStageName(c.stage));
   st.bind(2, c.stage_reason);
@@ -81,6 +88,7 @@ void BindCustomer(SQLite::Statement& st, const model::Customer& c) {
   st.bind(13, c.created_at_ms);
   st.bind(14, c.updated_at_ms);
   BindOptionalInt(st, 15, c.merged_into);
+  st.bind(16, c.channel);
 }
 
 // "%text%" for LIKE, with the wildcards of the text escaped.
@@ -123,7 +131,7 @@ Status CustomerRepository::Update(WriteTxn& txn, const model::Customer& customer
     SQLite::Statement& update = txn.statements().Prepared(kUpdateCustomer);
     Done done(update);
     BindCustomer(update, customer);
-    update.bind(16, customer.id);
+    update.bind(17, customer.id);
     if (update.exec() == 0) {
       return core::NotFoundError("customer " + std::to_string(customer.id) + " not found");
     }
@@ -154,6 +162,19 @@ StatusOr<InactivePage> CustomerRepository::MarkInactive(WriteTxn& txn, int64_t a
       result.next_after_id = after_id;
       result.done = true;
       return result;
+    }
+    {
+      SQLite::Statement& moved = txn.statements().Prepared(kSelectInactive);
+      Done done(moved);
+      moved.bind(2, after_id);
+      moved.bind(3, last_id);
+      moved.bind(4, cutoff_ms);
+      while (moved.executeStep()) {
+        const std::optional<model::LifecycleStage> stage =
+            model::ParseLifecycleStage(moved.getColumn(1).getString());
+        if (!stage.has_value()) return core::InternalError("a customer has an unknown stage");
+        result.moved.emplace_back(moved.getColumn(0).getInt64(), *stage);
+      }
     }
     SQLite::Statement& mark = txn.statements().Prepared(kMarkInactive);
     Done done(mark);

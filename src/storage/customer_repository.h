@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "src/core/status.h"
@@ -40,6 +41,8 @@ struct InactivePage {
   int64_t next_after_id = 0;  // pass as after_id for the next page
   bool done = false;          // no customer after next_after_id
   int64_t marked = 0;         // customers moved to at_risk by this page
+  // Those customers (ids ascending) and the stage each left: what a change sink is told.
+  std::vector<std::pair<int64_t, model::LifecycleStage>> moved;
 };
 
 // Thread-safe: the methods that take a WriteTxn / Session run on its connection (its thread);

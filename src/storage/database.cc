@@ -420,6 +420,8 @@ Status Database::InTransaction(const std::function<Status(WriteTxn&)>& fn) {
     SCRM_RETURN_IF_ERROR(fn(txn));  // the Transaction's destructor rolls back
     statements.ResetUsed();         // no statement still reading at COMMIT
     transaction.commit();
+    // Still under the writer lock: the next transaction's callbacks come after these.
+    for (const std::function<void()>& callback : txn.after_commit_) callback();
     return core::OkStatus();
   });
 }

@@ -188,7 +188,8 @@ class Database {
   // (returned as is) or throws (mapped as WithWriter maps it). fn gets the WriteTxn through which
   // repositories run their statements (prepared once per connection, write_txn.h); it must not
   // call back into this Database nor keep the WriteTxn. The first transaction on a main-schema
-  // file raises the writer's page cache to 64 MiB (see kPragmaWriterCacheSize).
+  // file raises the writer's page cache to 64 MiB (see kPragmaWriterCacheSize). After a
+  // successful COMMIT, still under the writer lock, it runs the WriteTxn::AfterCommit callbacks.
   core::Status InTransaction(const std::function<core::Status(WriteTxn&)>& fn);
   // Runs fn with a Session on a read connection (WithReader; its statements are prepared for this
   // call) or, when reads use the writer, on the writer connection and its statement cache. For

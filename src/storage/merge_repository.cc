@@ -59,6 +59,7 @@ json CustomerToJson(const model::Customer& c) {
               {"stage_reason", c.stage_reason},
               {"stage_staff", c.stage_staff},
               {"owner_userid", c.owner_userid},
+              {"channel", c.channel},
               {"attributes", attributes},
               {"first_interaction_at_ms", c.first_interaction_at_ms},
               {"last_interaction_at_ms", c.last_interaction_at_ms},
@@ -80,6 +81,7 @@ model::Customer CustomerFromJson(const json& j) {
   c.stage_reason = j.at("stage_reason").get<std::string>();
   c.stage_staff = j.at("stage_staff").get<std::string>();
   c.owner_userid = j.at("owner_userid").get<std::string>();
+  c.channel = j.value("channel", std::string());  // undo states from before migration 11 lack it
   for (const auto& item : j.at("attributes").items()) {
     c.attributes.emplace(item.key(), item.value().get<std::string>());
   }

@@ -340,6 +340,13 @@ CREATE TABLE ingest_quarantine (
 );
 )sql";
 
+// 11: the channel a customer came through (model::Customer::channel): the QR scene of an OA
+// subscribe / SCAN or the State of a WeCom add_external_contact, set on the first attribution
+// only (first touch). Segments select on it (channel:"expo2026"); customers from before keep ''.
+constexpr char kMigration11CustomerChannel[] = R"sql(
+ALTER TABLE customers ADD COLUMN channel TEXT NOT NULL DEFAULT '';
+)sql";
+
 // 12: saved segments (docs/segments.md, /api/v1/segments). segments holds each segment's latest
 // version; a deleted one keeps its row with deleted_at_ms set (0 while live), so a name is unique
 // among the live ones only (segments_live_name) and can be taken again after a delete.
@@ -412,6 +419,7 @@ constexpr Migration kMigrations[] = {
      &MoveInteractionsBeforeDrop},
     {9, "customer_tag_decays", kMigration9CustomerTagDecays},
     {10, "create_ingest_quarantine", kMigration10CreateIngestQuarantine},
+    {11, "customer_channel", kMigration11CustomerChannel},
     {12, "create_segments", kMigration12CreateSegments},
     {13, "create_message_templates", kMigration13CreateMessageTemplates},
 };

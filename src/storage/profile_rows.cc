@@ -64,6 +64,7 @@ core::StatusOr<model::Customer> ReadCustomer(const SQLite::Statement& row) {
   c.created_at_ms = row.getColumn(13).getInt64();
   c.updated_at_ms = row.getColumn(14).getInt64();
   c.merged_into = OptionalInt(row.getColumn(15));
+  c.channel = row.getColumn(16).getString();
   return c;
 }
 

@@ -15,12 +15,12 @@
 #define SCRM_CUSTOMER_COLUMNS                                                           \
   "id, stage, stage_reason, stage_staff, owner_userid, attributes_json, "               \
   "first_interaction_at_ms, last_interaction_at_ms, interaction_count, message_count, " \
-  "event_count, order_count, paid_order_count, created_at_ms, updated_at_ms, merged_into"
+  "event_count, order_count, paid_order_count, created_at_ms, updated_at_ms, merged_into, channel"
 #define SCRM_CUSTOMER_COLUMNS_OF_C                                                       \
   "c.id, c.stage, c.stage_reason, c.stage_staff, c.owner_userid, c.attributes_json, "    \
   "c.first_interaction_at_ms, c.last_interaction_at_ms, c.interaction_count, "           \
   "c.message_count, c.event_count, c.order_count, c.paid_order_count, c.created_at_ms, " \
-  "c.updated_at_ms, c.merged_into"
+  "c.updated_at_ms, c.merged_into, c.channel"
 #define SCRM_TAG_DETAIL_COLUMNS                                                        \
   "t.id, t.group_id, t.name, t.threshold, t.wecom_tag_id, t.oa_tag_id, g.id, g.name, " \
   "g.half_life_days, g.threshold, g.wecom_group_id"
@@ -28,12 +28,12 @@
 namespace scrm::storage {
 
 // Columns ReadCustomer reads (SCRM_CUSTOMER_COLUMNS); a query's own columns follow them.
-inline constexpr int kCustomerColumnCount = 16;
+inline constexpr int kCustomerColumnCount = 17;
 
 // customers.attributes_json: "{}" for none (most customers: no JSON library involved).
 std::string AttributesToJson(const std::map<std::string, std::string>& attributes);
 
-// A row of SCRM_CUSTOMER_COLUMNS (columns 0..15). Internal for an unknown stage or unreadable
+// A row of SCRM_CUSTOMER_COLUMNS (columns 0..16). Internal for an unknown stage or unreadable
 // attributes.
 core::StatusOr<model::Customer> ReadCustomer(const SQLite::Statement& row);
 

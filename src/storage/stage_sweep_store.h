@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <utility>
 
 #include "src/core/status.h"
 #include "src/storage/customer_repository.h"
@@ -23,12 +25,19 @@ class StageSweepStore {
   // Looks at up to `page` (1..kMaxPage) customers with id > after_id (merged ones are skipped)
   // and moves those in an active stage whose last activity — the last interaction, or the
   // creation when there was none (a backfilled contact) — is at or before cutoff_ms to at_risk,
-  // reason "inactive", updated_at_ms = now_ms. One transaction per page.
+  // reason "inactive", updated_at_ms = now_ms. One transaction per page, in which the hook set
+  // with OnMarked runs after the update; its error rolls the page back.
   core::StatusOr<InactivePage> MarkInactive(int64_t after_id, size_t page, int64_t cutoff_ms,
                                             int64_t now_ms);
+  // Tells the profile change sinks of the moves (src/app: a StageChanged per customer, which keeps
+  // the segment index current). Set before any thread uses the store.
+  using MarkedHook =
+      std::function<core::Status(WriteTxn& txn, const InactivePage& page, int64_t now_ms)>;
+  void OnMarked(MarkedHook hook) { on_marked_ = std::move(hook); }
 
  private:
   Database& db_;
+  MarkedHook on_marked_;
 };
 
 }  // namespace scrm::storage

@@ -8,6 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
 
 namespace SQLite {
 class Database;
@@ -55,6 +58,13 @@ class WriteTxn final : public Session {
   const Database& database() const { return database_; }
   // The rowid of the last INSERT on the connection.
   int64_t LastInsertRowid() const;
+  // Runs fn once this transaction has committed: callbacks run in registration order right after
+  // a successful COMMIT, still on this thread and under the writer lock, so the callbacks of
+  // successive transactions run in commit order (an in-memory index follows the file exactly).
+  // Never after a rollback (fn returned an error, or COMMIT failed): they are dropped. A callback
+  // must not call back into the Database (its writer lock is held) and cannot fail: what it does
+  // happens after the data is durable.
+  void AfterCommit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
 
  private:
   friend class Database;
@@ -62,6 +72,7 @@ class WriteTxn final : public Session {
       : Session(statements), database_(database), serial_(serial) {}
   const Database& database_;
   const uint64_t serial_;
+  std::vector<std::function<void()>> after_commit_;  // run by Database::InTransaction
 };
 
 }  // namespace scrm::storage

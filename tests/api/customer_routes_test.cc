@@ -60,6 +60,7 @@ TEST_CASE("GET customer answers identities, tags with evidence, stage and counte
   CHECK(c["first_interaction_at_ms"] == profiles::testing::kT0);
   CHECK(c["last_interaction_at_ms"] == profiles::testing::kT0 + 5 * 60 * 1000);
   CHECK(c["attributes"]["source_channel"] == "oa_qr");
+  CHECK(c["channel"] == "channel_expo");  // the subscribe's QR scene: first touch
   REQUIRE(c["identities"].size() == 1);
   CHECK(c["identities"][0]["platform"] == "oa");
   CHECK(c["identities"][0]["kind"] == "openid");

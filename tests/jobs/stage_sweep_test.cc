@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "src/storage/stage_sweep_store.h"
 #include "tests/jobs/jobs_test_helpers.h"
@@ -83,6 +85,8 @@ TEST_CASE("StageSweepStore leaves at_risk, lost and merged customers alone", "[i
   REQUIRE(first.ok());
   CHECK(first->marked == 2);
   CHECK(first->done);
+  using Moved = std::vector<std::pair<int64_t, LifecycleStage>>;
+  CHECK(first->moved == Moved{{a, LifecycleStage::kNew}, {f.ByOpenid("oB"), LifecycleStage::kNew}});
   const int64_t updated = f.View(a).customer.updated_at_ms;
   f.sim.clock.Advance(std::chrono::milliseconds(kHourMs));
   auto again = s.stages.MarkInactive(0, 10, now_ms - 30 * kDayMs, now_ms + kHourMs);
@@ -114,6 +118,30 @@ TEST_CASE("StageSweepStore counts a customer without interactions from its creat
   CHECK(s.Stage(early->customer_id) == LifecycleStage::kAtRisk);
   CHECK(s.Stage(late->customer_id) == LifecycleStage::kNew);
   CHECK(s.Stage(f.ByOpenid("oOLDIMPORT")) == LifecycleStage::kAtRisk);
+}
+
+TEST_CASE("StageSweepStore hands its moves to the OnMarked hook inside the page's transaction",
+          "[integration]") {
+  SweepFixture s;
+  Fixture& f = s.f;
+  f.Apply({f.OaSubscribe("oA")});
+  const int64_t a = f.ByOpenid("oA");
+  f.sim.clock.Advance(std::chrono::milliseconds(40 * kDayMs));
+  const int64_t now_ms = f.sim.clock.NowUnixMillis();
+  std::vector<int64_t> told;
+  s.stages.OnMarked([&](storage::WriteTxn&, const storage::InactivePage& page, int64_t at_ms) {
+    CHECK(at_ms == now_ms);
+    for (const auto& [id, from] : page.moved) told.push_back(id);
+    return core::InternalError("sink refused");
+  });
+  CHECK(s.stages.MarkInactive(0, 10, now_ms - 30 * kDayMs, now_ms).status().code() ==
+        core::StatusCode::kInternal);
+  CHECK(told == std::vector<int64_t>{a});
+  CHECK(s.Stage(a) == LifecycleStage::kNew);  // the hook's error rolled the page back
+  s.stages.OnMarked(
+      [](storage::WriteTxn&, const storage::InactivePage&, int64_t) { return core::OkStatus(); });
+  REQUIRE(s.stages.MarkInactive(0, 10, now_ms - 30 * kDayMs, now_ms).ok());
+  CHECK(s.Stage(a) == LifecycleStage::kAtRisk);
 }
 
 }  // namespace

@@ -66,6 +66,18 @@ struct ChangeDescriber {
   std::string operator()(const AttributeChanged& x) const {
     return "attr" + id() + " " + std::string(x.key) + "=" + std::string(x.value);
   }
+  std::string operator()(const InteractionApplied& x) const {
+    return "interaction" + id() + " " + std::string(x.kind);
+  }
+  std::string operator()(const OwnerChanged& x) const {
+    return "owner" + id() + " " + std::string(x.from) + ">" + std::string(x.to);
+  }
+  std::string operator()(const TagGroupConfigured& x) const {
+    return "group " + x.group->name + " " + std::to_string(x.group->half_life_days) + "d";
+  }
+  std::string operator()(const ChannelAttributed& x) const {
+    return "channel" + id() + " " + std::string(x.channel);
+  }
 };
 
 // Records every change; fails with `fail` (when set) on the first change it matches.
@@ -104,17 +116,21 @@ TEST_CASE("ChangeSinks hand a registered sink the typed changes of an ingest chu
   const std::string B = " #" + std::to_string(b);
   CHECK(sink.lines == std::vector<std::string>{
                           "created" + A + " wecom/corp1/wmA (first_interaction)",
+                          "interaction" + A + " contact.add",
+                          "owner" + A + " >zhangsan",
                           "follower+" + A + " wecom/zhangsan",
                           "tag" + A + " 渠道/企微 ->held score=1.000000",
                           "attr" + A + " source=wecom",
                           "created" + B + " oa/oa1/oB (first_interaction)",
+                          "interaction" + B + " oa.subscribe",
                           "follower+" + B + " oa/",
+                          "interaction" + A + " contact.delete",
                           "follower-" + A + " wecom/zhangsan",
                           "stage" + A + " new>lost",
                       });
   auto cursor = f.store.cursors.GetCursor("sink");
   REQUIRE(cursor.ok());
-  CHECK(*cursor == 8);  // its writes committed with the chunk
+  CHECK(*cursor == 12);  // its writes committed with the chunk
 }
 
 TEST_CASE("ChangeSinks hand a sink nothing when an interaction is replayed", "[db]") {
@@ -123,9 +139,9 @@ TEST_CASE("ChangeSinks hand a sink nothing when an interaction is replayed", "[d
   f.wired.sinks.Add(sink);
   const model::Interaction add = f.Contact(InteractionKind::kContactAdd, "wmA", "zhangsan");
   f.Apply(add);
-  CHECK(sink.lines.size() == 4);
+  CHECK(sink.lines.size() == 6);
   f.Apply(add);
-  CHECK(sink.lines.size() == 4);
+  CHECK(sink.lines.size() == 6);
 }
 
 TEST_CASE("ChangeSinks hand a registered sink a merge, its undo and API writes", "[db]") {
@@ -152,6 +168,7 @@ TEST_CASE("ChangeSinks hand a registered sink a merge, its undo and API writes",
                           "tag" + B + " 客户等级/VIP ->held score=5.000000",
                           "attr" + A + " name=张三",
                           "identity" + A + " erp/C-1",
+                          "owner" + A + " >zhangsan",
                           "merged" + A + " <- #" + std::to_string(b),
                           "unmerged" + A + " -> #" + std::to_string(b),
                       });
@@ -195,6 +212,27 @@ TEST_CASE("ChangeSinks roll a merge back when a sink returns an error", "[db]") 
   CHECK(f.service.identities.Merge(a, b, "").status().code() == core::StatusCode::kInternal);
   CHECK(f.View(a) == a_before);
   CHECK(f.View(b) == b_before);
+}
+
+TEST_CASE("ChangeSinks hand a sink the channel of the first touch only", "[db]") {
+  Fixture f;
+  RecordingSink sink(f.store);
+  f.wired.sinks.Add(sink);
+  f.Apply(
+      {f.Contact(InteractionKind::kContactAdd, "wmA", "zhangsan", "expo2026"),
+       f.Contact(InteractionKind::kContactAdd, "wmA", "lisi", "later"),
+       f.OaEvent("oB", InteractionKind::kSubscribe, model::QrScenePayload{"qrscene_poster", ""}),
+       f.OaEvent("oC", InteractionKind::kScan, model::QrScenePayload{"shelf", ""})});
+  const int64_t a = f.ByExternal("wmA");
+  std::vector<std::string> channels;
+  for (const std::string& line : sink.lines) {
+    if (line.starts_with("channel")) channels.push_back(line);
+  }
+  CHECK(channels ==
+        std::vector<std::string>{"channel #" + std::to_string(a) + " expo2026",
+                                 "channel #" + std::to_string(f.ByOpenid("oB")) + " poster",
+                                 "channel #" + std::to_string(f.ByOpenid("oC")) + " shelf"});
+  CHECK(f.View(a).customer.channel == "expo2026");  // the later state did not replace it
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <vector>
+
 #include "src/storage/customer_repository.h"
 #include "src/storage/database.h"
 #include "src/storage/outbox_store.h"
@@ -147,6 +150,43 @@ TEST_CASE("TagRepository maps a taken WeCom id to AlreadyExists when a tag is up
   });
   CHECK(status.code() == StatusCode::kAlreadyExists);
   CHECK(f.tags.List().value().empty());  // rolled back with the rest
+}
+
+TEST_CASE("WriteTxn runs AfterCommit callbacks in order once the transaction has committed",
+          "[db]") {
+  WriteTxnFixture f;
+  std::vector<std::string> calls;
+  int64_t id = 0;
+  REQUIRE(f.db->InTransaction([&](WriteTxn& txn) -> Status {
+                txn.AfterCommit([&] {
+                  // The row is committed: a read connection sees it.
+                  calls.push_back(f.CustomerExists(id) ? "first:visible" : "first:missing");
+                });
+                txn.AfterCommit([&] { calls.push_back("second"); });
+                SCRM_ASSIGN_OR_RETURN(id, f.customers.Create(txn, model::Customer{}));
+                CHECK(calls.empty());  // nothing runs before COMMIT
+                return core::OkStatus();
+              })
+              .ok());
+  CHECK(calls == std::vector<std::string>{"first:visible", "second"});
+}
+
+TEST_CASE("WriteTxn drops AfterCommit callbacks when the transaction rolls back", "[db]") {
+  WriteTxnFixture f;
+  int runs = 0;
+  const Status status = f.db->InTransaction([&](WriteTxn& txn) -> Status {
+    txn.AfterCommit([&] { ++runs; });
+    return core::InternalError("abort");
+  });
+  CHECK(status.code() == StatusCode::kInternal);
+  CHECK(runs == 0);
+  // The next transaction's callbacks are its own: the dropped one does not run with them.
+  REQUIRE(f.db->InTransaction([&](WriteTxn& txn) -> Status {
+                txn.AfterCommit([&] { runs += 10; });
+                return core::OkStatus();
+              })
+              .ok());
+  CHECK(runs == 10);
 }
 
 }  // namespace
