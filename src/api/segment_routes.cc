@@ -118,8 +118,9 @@ void Preview(const Deps& d, const server::Request& req, server::Response& res,
           ctx);
     return;
   }
-  auto evaluation = d.evaluator.Evaluate(compiled->query, NowMs(d), after->value_or(0),
-                                         static_cast<size_t>(*limit));
+  const int64_t now_ms = NowMs(d);
+  auto evaluation =
+      d.evaluator.Evaluate(compiled->query, now_ms, after->value_or(0), static_cast<size_t>(*limit));
   if (!Check(evaluation.status(), res, ctx)) return;
   auto customers = CustomersJson(d, evaluation->page);
   if (!Check(customers.status(), res, ctx)) return;
@@ -127,7 +128,8 @@ void Preview(const Deps& d, const server::Request& req, server::Response& res,
                       {"customers", std::move(*customers)},
                       {"next_after", evaluation->next_after != 0 ? IdJson(evaluation->next_after)
                                                                  : json(nullptr)},
-                      {"eval_ms", EvalMs(*evaluation)}});
+                      {"eval_ms", EvalMs(*evaluation)},
+                      {"evaluated_at_ms", now_ms}});
 }
 
 void ListSegments(const Deps& d, server::Response& res, const ApiContext& ctx) {
@@ -218,8 +220,9 @@ void ListSegmentCustomers(const Deps& d, const server::Request& req, server::Res
   if (!Check(page.status(), res, ctx)) return;
   auto segment = CompiledSegment(d, *id);
   if (!Check(segment.status(), res, ctx)) return;
+  const int64_t now_ms = NowMs(d);
   auto evaluation =
-      d.evaluator.Evaluate(segment->second.query, NowMs(d), page->after_id, page->limit);
+      d.evaluator.Evaluate(segment->second.query, now_ms, page->after_id, page->limit);
   if (!Check(evaluation.status(), res, ctx)) return;
   auto customers = CustomersJson(d, evaluation->page);
   if (!Check(customers.status(), res, ctx)) return;
@@ -228,7 +231,8 @@ void ListSegmentCustomers(const Deps& d, const server::Request& req, server::Res
                       {"items", std::move(*customers)},
                       {"next_after", evaluation->next_after != 0 ? IdJson(evaluation->next_after)
                                                                  : json(nullptr)},
-                      {"eval_ms", EvalMs(*evaluation)}});
+                      {"eval_ms", EvalMs(*evaluation)},
+                      {"evaluated_at_ms", now_ms}});
 }
 
 void Explain(const Deps& d, const server::Request& req, server::Response& res,
@@ -244,7 +248,8 @@ void Explain(const Deps& d, const server::Request& req, server::Response& res,
   auto segment = CompiledSegment(d, *id);
   if (!Check(segment.status(), res, ctx)) return;
   const CompiledQuery& compiled = segment->second;
-  auto explanation = d.evaluator.Explain(compiled.query, *customer, NowMs(d));
+  const int64_t now_ms = NowMs(d);
+  auto explanation = d.evaluator.Explain(compiled.query, *customer, now_ms);
   if (!Check(explanation.status(), res, ctx)) return;
   // The clauses in tree order, then the implicit relation:connected of the default audience
   // (len 0, wherever the evaluator put it; docs/segments.md).
@@ -270,7 +275,8 @@ void Explain(const Deps& d, const server::Request& req, server::Response& res,
   WriteJson(res, json{{"segment_id", IdJson(*id)},
                       {"customer_id", IdJson(*customer)},
                       {"matches", explanation->matches},
-                      {"clauses", std::move(clauses)}});
+                      {"clauses", std::move(clauses)},
+                      {"evaluated_at_ms", now_ms}});
 }
 
 }  // namespace
