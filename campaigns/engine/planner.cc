@@ -135,7 +135,9 @@ Status CampaignPlanner::Plan(
     const std::span<const int64_t> ids(members.data() + begin,
                                        std::min(chunk_size, members.size() - begin));
     ChunkFacts facts;
-    SCRM_ASSIGN_OR_RETURN(facts.audience, audience_.Read(ids, campaign.account_id, identity));
+    SCRM_ASSIGN_OR_RETURN(facts.audience,
+                          audience_.Read(ids, campaign.account_id, identity,
+                                         campaign.kind == model::CampaignKind::kOaCustom));
     if (limits_.monthly_cap > 0) {
       SCRM_ASSIGN_OR_RETURN(
           facts.month, deliveries_.CountRecent(ids, now_ms - kMonthlyCapWindowMs, campaign.id));

@@ -31,8 +31,8 @@ constexpr char kSelectLastWindow[] =
 }  // namespace
 
 StatusOr<std::map<int64_t, AudienceFacts>> CampaignAudienceStore::Read(
-    std::span<const int64_t> customer_ids, const std::string& account_id,
-    model::IdentityKind kind) {
+    std::span<const int64_t> customer_ids, const std::string& account_id, model::IdentityKind kind,
+    bool with_window) {
   if (customer_ids.size() > kMaxFactBatch) {
     return core::InvalidArgumentError("at most " + std::to_string(kMaxFactBatch) +
                                       " customers per query");
@@ -70,6 +70,7 @@ StatusOr<std::map<int64_t, AudienceFacts>> CampaignAudienceStore::Read(
       AudienceFacts& facts = out[identities.getColumn(0).getInt64()];
       if (facts.address.empty()) facts.address = identities.getColumn(1).getString();
     }
+    if (!with_window) return core::OkStatus();
     SQLite::Statement window(db, kSelectLastWindow);
     window.bind(1, ids);
     while (window.executeStep()) {

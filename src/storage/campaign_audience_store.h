@@ -34,10 +34,11 @@ class CampaignAudienceStore {
   // `account_id`, identity kind `kind` ("external_userid" or "openid"). A customer without any
   // fact has a default AudienceFacts. The window-opening interactions are the customer's
   // messages and the OA events subscribe, scan and menu click (PROTOCOL §4.2 customer-service
-  // messages); the timeline does not name the account, so any account's count.
+  // messages); the timeline does not name the account, so any account's count. They are read
+  // only with_window (last_window_ms stays 0 otherwise).
   core::StatusOr<std::map<int64_t, AudienceFacts>> Read(std::span<const int64_t> customer_ids,
                                                         const std::string& account_id,
-                                                        model::IdentityKind kind);
+                                                        model::IdentityKind kind, bool with_window);
 
  private:
   Database& db_;

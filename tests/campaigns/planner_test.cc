@@ -235,3 +235,35 @@ TEST_CASE("Planner refuses an audience over max_audience", "[db]") {
 
 }  // namespace
 }  // namespace scrm::campaigns
+
+namespace scrm::campaigns {
+namespace {
+
+TEST_CASE("Freeze run again after a customer's owner changed gives no second row", "[db]") {
+  testing::CampaignFixture f;
+  const int64_t moved = f.AddCustomer(Wecom({"li"}, "li"));
+  const model::Campaign c = f.Approved(f.Input(model::CampaignKind::kWecomGroup));
+  REQUIRE(f.planner->Freeze(c).value().written == 1);
+  // Between the crash and the second run a new member became the owner.
+  const core::Status added = f.db->InTransaction([&](storage::WriteTxn& txn) -> core::Status {
+    model::Follower owner;
+    owner.customer_id = moved;
+    owner.account_id = "corp";
+    owner.userid = "wang";
+    owner.is_owner = true;
+    SCRM_RETURN_IF_ERROR(storage::FollowerRepository().Put(txn, owner).status());
+    model::Follower former = owner;
+    former.userid = "li";
+    former.is_owner = false;
+    return storage::FollowerRepository().Put(txn, former).status();
+  });
+  REQUIRE(added.ok());
+  CHECK(f.planner->MakeForecast(c, 10).value().planned_page.at(0).sender == "wang");
+  const FreezeReport again = f.planner->Freeze(c).value();
+  CHECK(again.written == 0);
+  CHECK(again.total == 1);
+  CHECK(DeliveryOf(f, c.id, moved).sender == "li");
+}
+
+}  // namespace
+}  // namespace scrm::campaigns
