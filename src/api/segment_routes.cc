@@ -119,8 +119,8 @@ void Preview(const Deps& d, const server::Request& req, server::Response& res,
     return;
   }
   const int64_t now_ms = NowMs(d);
-  auto evaluation =
-      d.evaluator.Evaluate(compiled->query, now_ms, after->value_or(0), static_cast<size_t>(*limit));
+  auto evaluation = d.evaluator.Evaluate(compiled->query, now_ms, after->value_or(0),
+                                         static_cast<size_t>(*limit));
   if (!Check(evaluation.status(), res, ctx)) return;
   auto customers = CustomersJson(d, evaluation->page);
   if (!Check(customers.status(), res, ctx)) return;

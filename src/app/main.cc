@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "campaigns/engine/campaign_scheduler.h"
 #include "campaigns/render/template_files.h"
 #include "campaigns/segments/segment_index_sink.h"
 #include "channels/common/outbound.h"
@@ -30,6 +31,7 @@
 #include "channels/wecom/wecom_outbound.h"
 #include "src/api/auth.h"
 #include "src/api/callbacks.h"
+#include "src/api/campaign_routes.h"
 #include "src/api/customer_routes.h"
 #include "src/api/interaction_routes.h"
 #include "src/api/job_routes.h"
@@ -51,6 +53,7 @@
 #include "src/jobs/backfill.h"
 #include "src/jobs/enrich_handler.h"
 #include "src/jobs/outbox_runner.h"
+#include "src/jobs/recurring.h"
 #include "src/jobs/stage_sweep.h"
 #include "src/jobs/tag_push_handler.h"
 #include "src/jobs/tag_sweep.h"
@@ -71,8 +74,11 @@
 #include "src/profiles/tag_rule_service.h"
 #include "src/server/http_server.h"
 #include "src/storage/api_key_store.h"
+#include "src/storage/campaign_audience_store.h"
+#include "src/storage/campaign_store.h"
 #include "src/storage/cursor_store.h"
 #include "src/storage/database.h"
+#include "src/storage/delivery_store.h"
 #include "src/storage/inbox_lag.h"
 #include "src/storage/interaction_store.h"
 #include "src/storage/outbox_store.h"
@@ -92,6 +98,41 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitConfig = 2;
+
+// Campaigns (issue 15, docs/campaigns.md): the due-schedule check runs as a recurring outbox job
+// every minute (src/jobs/recurring.h), so that it needs no thread of its own and resumes after a
+// restart; it launches the scheduled campaigns whose time has come.
+constexpr char kCampaignScheduleJobKind[] = "campaignschedule";
+constexpr std::chrono::milliseconds kCampaignScheduleInterval = std::chrono::minutes(1);
+
+class CampaignScheduleHandler final : public jobs::JobHandler {
+ public:
+  CampaignScheduleHandler(campaigns::CampaignScheduler& scheduler, storage::OutboxStore& outbox,
+                          const core::Clock& clock, std::shared_ptr<spdlog::logger> log)
+      : scheduler_(scheduler), outbox_(outbox), clock_(clock), log_(std::move(log)) {}
+
+  jobs::JobResult Run(const storage::OutboxJob& /*job*/) override {
+    const int64_t now_ms = clock_.NowUnixMillis();
+    // The next check first: whatever happens to this one, the chain goes on.
+    const core::Status queued = jobs::ScheduleNextRecurring(outbox_, kCampaignScheduleJobKind,
+                                                            now_ms, kCampaignScheduleInterval);
+    if (!queued.ok()) return jobs::JobResult::FromProfileError(queued);
+    auto report = scheduler_.RunOnce(now_ms);
+    if (!report.ok()) return jobs::JobResult::FromProfileError(report.status());
+    if (report->launched > 0) log_->info("campaigns: {} scheduled launched", report->launched);
+    if (report->failed > 0) {
+      log_->warn("campaigns: {} scheduled launch(es) failed: {}", report->failed,
+                 report->first_error.ToString());
+    }
+    return jobs::JobResult::Done();
+  }
+
+ private:
+  campaigns::CampaignScheduler& scheduler_;
+  storage::OutboxStore& outbox_;
+  const core::Clock& clock_;
+  std::shared_ptr<spdlog::logger> log_;
+};
 
 struct CommonFlags {
   std::string config_file;
@@ -455,6 +496,29 @@ int Serve(const CommonFlags& flags) {
           stored->kept_edited);
     }
   }
+  // Segments (issue 14, docs/segments.md): the saved segments over the bitmap index built above,
+  // used by the segment routes and the campaign planner.
+  storage::SegmentStore segment_store(*db->main);
+  segments::SegmentService segment_service(segment_store, clock);
+  // Campaigns (issue 15, docs/campaigns.md): lifecycle, forecast and freeze; the routes below.
+  storage::CampaignStore campaign_store(*db->main);
+  storage::DeliveryStore campaign_deliveries(*db->main);
+  storage::CampaignAudienceStore campaign_audience(*db->main);
+  campaigns::PlannerLimits planner_limits;
+  planner_limits.monthly_cap = cfg->campaigns.monthly_cap;
+  planner_limits.freeze_chunk = cfg->campaigns.freeze_chunk;
+  planner_limits.max_audience = cfg->campaigns.max_audience;
+  campaigns::CampaignPlanner campaign_planner(segment_service, segment_store, segments_in_memory,
+                                              campaign_audience, campaign_deliveries, clock,
+                                              planner_limits);
+  campaigns::CampaignServiceOptions campaign_options;
+  campaign_options.approval_required = cfg->campaigns.approval == "required";
+  for (const auto& account : cfg->accounts) {
+    campaign_options.accounts[account.id] = account.platform;
+  }
+  campaigns::CampaignService campaign_service(campaign_store, segment_store, template_store,
+                                              campaign_planner, clock, campaign_options);
+  campaigns::CampaignScheduler campaign_scheduler(campaign_store, campaign_service);
   storage::OutboxStore outbox(*db->main);
   jobs::EnrichHandler enrich(profiles, outbound.directory, log);
   storage::TagPushStore tag_pushes(*db->main);
@@ -489,6 +553,13 @@ int Serve(const CommonFlags& flags) {
   stage_sweep_options.at_risk_days = cfg->lifecycle.at_risk_days;
   jobs::StageSweepHandler stage_sweep(stage_sweep_store, outbox, clock, log, stage_sweep_options);
   outbox_runner.AddHandler(model::kStageSweepJobKind, stage_sweep);
+  CampaignScheduleHandler campaign_schedule(campaign_scheduler, outbox, clock, log);
+  outbox_runner.AddHandler(kCampaignScheduleJobKind, campaign_schedule);
+  if (auto s = jobs::ScheduleRecurring(outbox, kCampaignScheduleJobKind, clock.NowUnixMillis(),
+                                       kCampaignScheduleInterval);
+      !s.ok()) {
+    return Fail(kExitFailure, "outbox: " + s.ToString());
+  }
   if (auto s = jobs::ScheduleStageSweep(outbox, clock.NowUnixMillis(), stage_sweep_options);
       !s.ok()) {
     return Fail(kExitFailure, "outbox: " + s.ToString());
@@ -560,13 +631,10 @@ int Serve(const CommonFlags& flags) {
   api::RegisterTagRoutes(router, profiles.queries, profiles.editor, &corp_tags);
   api::RegisterQuarantineRoutes(router, quarantine, log);
   api::RegisterJobRoutes(router, outbox, clock, log, [&outbox_runner] { outbox_runner.Notify(); });
-  // Segments (issue 14, docs/segments.md): the saved segments and the language's routes, over
-  // the bitmap index built above.
-  storage::SegmentStore segment_store(*db->main);
-  segments::SegmentService segment_service(segment_store, clock);
   api::RegisterSegmentRoutes(router,
                              {segment_service, segments_in_memory, profiles.queries, clock});
   api::RegisterTemplateRoutes(router, templates);
+  api::RegisterCampaignRoutes(router, {campaign_service, campaign_deliveries});
 
   if (admin != nullptr) {
     if (auto started = admin->Start(); !started.ok()) {

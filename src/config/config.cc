@@ -55,6 +55,7 @@ void ForEachSection(C& config, Fn&& fn) {
   fn(internal::StorageSection(), config.storage);
   fn(internal::OutboundSection(), config.outbound);
   fn(internal::LifecycleSection(), config.lifecycle);
+  fn(internal::CampaignsSection(), config.campaigns);
 }
 
 // fn(fields, member) for the plain section called `name`; nullopt when there is none.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "src/config/accounts_config.h"
+#include "src/config/campaigns_config.h"
 #include "src/config/http_config.h"
 #include "src/config/lifecycle_config.h"
 #include "src/config/log_config.h"
@@ -32,6 +33,7 @@ struct Config {
   StorageConfig storage;
   OutboundConfig outbound;
   LifecycleConfig lifecycle;
+  CampaignsConfig campaigns;
   std::vector<AccountConfig> accounts;
   // Tag rules loaded at startup ({"rules": [...]}, config/tag_rules.example.json); "" = no rules.
   // At most 4096 bytes, no control characters; the file itself is read and checked by scrmd

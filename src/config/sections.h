@@ -20,6 +20,7 @@ const Section<HttpConfig>& HttpSection();            // http_config.cc
 const Section<StorageConfig>& StorageSection();      // storage_config.cc
 const Section<OutboundConfig>& OutboundSection();    // outbound_config.cc
 const Section<LifecycleConfig>& LifecycleSection();  // lifecycle_config.cc
+const Section<CampaignsConfig>& CampaignsSection();  // campaigns_config.cc
 
 // Defaults of `http` that depend on other keys, once everything is known to be valid.
 void FinalizeHttp(HttpConfig& http);

@@ -407,6 +407,81 @@ CREATE TABLE message_template_versions (
 ) WITHOUT ROWID;
 )sql";
 
+// 14: campaigns (campaigns/engine, docs/campaigns.md; the shared design of issue 15 fixes these
+// columns: other parts of the issue read them). campaigns holds each campaign with its state
+// (compare-and-set on version); campaign_audit one row per lifecycle transition with who (the
+// API key's name) and when; campaign_deliveries one row per planned or skipped recipient, frozen
+// at launch, unique per idempotency_key "<campaign>:<customer>:<channel_key>" so that a freeze
+// run again after a crash adds nothing twice; campaign_send_batches one row per platform call
+// (the dispatcher's). State and kind values are checked in campaigns/engine, not here (migration
+// 6: no IN lists in CHECKs).
+constexpr char kMigration14CreateCampaigns[] = R"sql(
+CREATE TABLE campaigns (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  segment_id INTEGER NOT NULL,
+  segment_version INTEGER NOT NULL,
+  template_id INTEGER NOT NULL,
+  template_version INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  schedule_at_ms INTEGER NOT NULL,
+  options_json TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  approved_by TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  launched_at_ms INTEGER NOT NULL,
+  completed_at_ms INTEGER NOT NULL,
+  version INTEGER NOT NULL CHECK (version >= 1)
+);
+CREATE INDEX campaigns_state ON campaigns (state, schedule_at_ms);
+CREATE TABLE campaign_audit (
+  id INTEGER PRIMARY KEY,
+  campaign_id INTEGER NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  note TEXT NOT NULL
+);
+CREATE INDEX campaign_audit_campaign ON campaign_audit (campaign_id, id);
+CREATE TABLE campaign_send_batches (
+  id INTEGER PRIMARY KEY,
+  campaign_id INTEGER NOT NULL,
+  account_id TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  state TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  platform_msg_id TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_errcode INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE INDEX campaign_send_batches_campaign ON campaign_send_batches (campaign_id, state, id);
+CREATE TABLE campaign_deliveries (
+  id INTEGER PRIMARY KEY,
+  campaign_id INTEGER NOT NULL,
+  customer_id INTEGER NOT NULL,
+  channel_key TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  state TEXT NOT NULL,
+  skip_reason TEXT NOT NULL,
+  batch_id INTEGER NOT NULL,
+  link_code TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  last_errcode INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE INDEX campaign_deliveries_campaign ON campaign_deliveries (campaign_id, state, id);
+CREATE INDEX campaign_deliveries_customer ON campaign_deliveries (customer_id, created_at_ms);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
@@ -422,6 +497,7 @@ constexpr Migration kMigrations[] = {
     {11, "customer_channel", kMigration11CustomerChannel},
     {12, "create_segments", kMigration12CreateSegments},
     {13, "create_message_templates", kMigration13CreateMessageTemplates},
+    {14, "create_campaigns", kMigration14CreateCampaigns},
 };
 
 // The inbox file.

@@ -896,3 +896,22 @@ TEST_CASE("ScrmdEnvironment returns only SCRMD_ variables when read from the pro
 
 }  // namespace
 }  // namespace scrm::config
+
+namespace scrm::config {
+namespace {
+
+TEST_CASE("ParseConfig reads the campaigns section and checks approval and ranges", "[unit]") {
+  const Config defaults = ParseOk(json::object());
+  CHECK(defaults.campaigns.approval == "required");
+  CHECK(defaults.campaigns.monthly_cap == 4);
+  const Config off = ParseOk(json{{"campaigns", {{"approval", "off"}, {"monthly_cap", 0}}}});
+  CHECK(off.campaigns.approval == "off");
+  CHECK(off.campaigns.monthly_cap == 0);
+  CHECK(ErrorOf(json{{"campaigns", {{"approval", "maybe"}}}}) ==
+        "campaigns.approval: must be \"required\" or \"off\"");
+  CHECK(ErrorOf(json{{"campaigns", {{"freeze_chunk", 5}}}}).starts_with("campaigns.freeze_chunk"));
+  CHECK(ErrorOf(json{{"campaigns", {{"sender", 1}}}}).starts_with("campaigns.sender"));
+}
+
+}  // namespace
+}  // namespace scrm::config
