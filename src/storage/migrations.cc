@@ -365,6 +365,9 @@ CREATE TABLE segment_versions (
   query TEXT NOT NULL,
   saved_at_ms INTEGER NOT NULL,
   PRIMARY KEY (segment_id, version)
+) WITHOUT ROWID;
+)sql";
+
 // 13: message templates (campaigns/render, docs/templates.md). message_templates holds each
 // template's latest version; message_template_versions every version ever saved, so that a sent
 // message can name the template version it came from. content_json is the channel's content in
