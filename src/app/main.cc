@@ -21,6 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "campaigns/engine/contact_channel_service.h"
+#include "campaigns/engine/contact_channel_sink.h"
+#include "campaigns/engine/welcome_handler.h"
 #include "campaigns/render/template_files.h"
 #include "channels/common/outbound.h"
 #include "channels/official_account/oa_adapter.h"
@@ -29,6 +32,7 @@
 #include "channels/wecom/wecom_outbound.h"
 #include "src/api/auth.h"
 #include "src/api/callbacks.h"
+#include "src/api/channel_routes.h"
 #include "src/api/customer_routes.h"
 #include "src/api/interaction_routes.h"
 #include "src/api/job_routes.h"
@@ -480,6 +484,18 @@ int Serve(const CommonFlags& flags) {
   stage_sweep_options.at_risk_days = cfg->lifecycle.at_risk_days;
   jobs::StageSweepHandler stage_sweep(stage_sweep_store, outbox, clock, log, stage_sweep_options);
   outbox_runner.AddHandler(model::kStageSweepJobKind, stage_sweep);
+  // Contact channels (渠道活码) and welcome messages (docs/campaigns.md "Channels and welcome
+  // messages"): arrivals through a channel are attributed in the ingest transaction, which
+  // queues the welcome job; the runner is woken for it (a WelcomeCode lives 20 s).
+  storage::ContactChannelStore channel_store(*db->main);
+  campaigns::ContactChannelService channels(channel_store, template_store, outbound.directory,
+                                            clock);
+  campaigns::ContactChannelSink channel_sink(channel_store, outbox, profiles.editor, api_accounts,
+                                             [&outbox_runner] { outbox_runner.Notify(); });
+  if (!api_accounts.empty()) profile_sinks.Add(channel_sink);  // no account, no channel
+  campaigns::WelcomeHandler welcome(channel_store, template_store, profiles.queries,
+                                    outbound.directory, clock, metrics, log);
+  outbox_runner.AddHandler(model::kWelcomeJobKind, welcome);
   if (auto s = jobs::ScheduleStageSweep(outbox, clock.NowUnixMillis(), stage_sweep_options);
       !s.ok()) {
     return Fail(kExitFailure, "outbox: " + s.ToString());
@@ -558,6 +574,7 @@ int Serve(const CommonFlags& flags) {
   const NoSegmentIndex segment_evaluator;
   api::RegisterSegmentRoutes(router, {segment_service, segment_evaluator, profiles.queries, clock});
   api::RegisterTemplateRoutes(router, templates);
+  api::RegisterChannelRoutes(router, channels);
 
   if (admin != nullptr) {
     if (auto started = admin->Start(); !started.ok()) {
