@@ -106,6 +106,17 @@ JobResult WelcomeHandler::Run(const storage::OutboxJob& job) {
     return JobResult::Failed("render_failed", rendered.ok() ? "not a wecom_message template"
                                                             : rendered.status().message());
   }
+  // Single-shot: once marked, this code is never sent again, whatever happens to the job (a
+  // retry through the API, a claim after a crash in the call).
+  auto start = channels_.StartWelcome(p.channel_id, p.welcome_code);
+  if (!start.ok()) {
+    // Nothing sent and nothing marked: the code may still be used by the next claim.
+    return JobResult::Retry("store_error", start.status().message());
+  }
+  if (!*start) {
+    return JobResult::Failed("already_attempted",
+                             "this welcome code was sent or attempted before: never resent");
+  }
   platform::CallOptions call;
   call.priority = platform::Priority::kRealtime;
   // No longer than the code lives: a later answer could only be 41051.

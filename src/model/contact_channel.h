@@ -62,7 +62,7 @@ struct ContactChannelStats {
   int64_t net = 0;
   int64_t customers = 0;  // distinct customers among the adds
   int64_t welcomes_sent = 0;
-  int64_t welcomes_failed = 0;  // expired, refused (41051) or unknown
+  int64_t welcomes_failed = 0;  // expired, refused (41051), unknown or failed
 
   friend bool operator==(const ContactChannelStats&, const ContactChannelStats&) = default;
 };

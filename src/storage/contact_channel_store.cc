@@ -46,7 +46,11 @@ constexpr char kEndArrivals[] =
 constexpr char kMoveArrivals[] =
     "UPDATE contact_channel_arrivals SET customer_id = ? WHERE customer_id = ?";
 constexpr char kSetWelcome[] =
-    "UPDATE contact_channel_arrivals SET welcome = ? WHERE channel_id = ? AND welcome_code = ?";
+    "UPDATE contact_channel_arrivals SET welcome = ? WHERE channel_id = ? AND welcome_code = ? "
+    "AND welcome IN ('queued', 'sending')";
+constexpr char kStartWelcome[] =
+    "UPDATE contact_channel_arrivals SET welcome = 'sending' WHERE channel_id = ? AND "
+    "welcome_code = ? AND welcome = 'queued'";
 constexpr char kChannelStats[] =
     "SELECT COUNT(*), COALESCE(SUM(removed_at_ms > 0), 0), COUNT(DISTINCT customer_id), "
     "COALESCE(SUM(welcome = 'sent'), 0), "
@@ -286,6 +290,19 @@ Status ContactChannelStore::MoveArrivals(WriteTxn& txn, int64_t from_customer_id
   });
 }
 
+StatusOr<bool> ContactChannelStore::StartWelcome(int64_t channel_id,
+                                                 std::string_view welcome_code) {
+  int changed = 0;
+  SCRM_RETURN_IF_ERROR(db_.WithWriter([&](SQLite::Database& db) -> Status {
+    SQLite::Statement update(db, kStartWelcome);
+    update.bind(1, channel_id);
+    BindText(update, 2, welcome_code);
+    changed = update.exec();
+    return core::OkStatus();
+  }));
+  return changed > 0;
+}
+
 Status ContactChannelStore::SetWelcome(int64_t channel_id, std::string_view welcome_code,
                                        std::string_view outcome) {
   int changed = 0;
@@ -299,7 +316,7 @@ Status ContactChannelStore::SetWelcome(int64_t channel_id, std::string_view welc
   }));
   if (changed == 0) {
     return core::NotFoundError("no arrival on channel " + std::to_string(channel_id) +
-                               " with that welcome code");
+                               " with that welcome code waiting for its outcome");
   }
   return core::OkStatus();
 }

@@ -69,8 +69,13 @@ class ContactChannelStore {
                                       int64_t at_ms);
   // A merge: the merged customer's arrivals now belong to the survivor.
   core::Status MoveArrivals(WriteTxn& txn, int64_t from_customer_id, int64_t to_customer_id);
+  // Moves the arrival with that welcome code from "queued" to "sending", before the one
+  // send_welcome_msg call: true when it was queued, false when it was attempted already (a
+  // WelcomeCode is single-shot, so a retried or re-claimed job must not call again).
+  core::StatusOr<bool> StartWelcome(int64_t channel_id, std::string_view welcome_code);
   // The welcome outcome of the arrival with that welcome code ("sent", "expired", "refused",
-  // "unknown", "failed"). NotFound when no arrival has the code.
+  // "unknown", "failed"), while it is queued or sending (an outcome is never replaced). NotFound
+  // when no arrival with the code waits for one.
   core::Status SetWelcome(int64_t channel_id, std::string_view welcome_code,
                           std::string_view outcome);
 

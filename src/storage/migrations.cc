@@ -407,8 +407,8 @@ CREATE TABLE message_template_versions (
 // they are still counted). Tags and members are newline-separated lists ("group/name" per tag).
 // An arrival is one follow relation that began through a channel, once per interaction; its
 // removed_at_ms is set when that relation ends (channel stats: adds, deletes, net), and welcome
-// says what came of the welcome message ('' none, queued, sent, expired, refused, unknown,
-// failed).
+// says what came of the welcome message ('' none, queued, sending: the one call began, sent,
+// expired, refused, unknown, failed).
 constexpr char kMigration15CreateContactChannels[] = R"sql(
 CREATE TABLE contact_channels (
   id INTEGER PRIMARY KEY,

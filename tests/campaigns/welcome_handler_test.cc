@@ -86,6 +86,23 @@ TEST_CASE("WelcomeHandler sends the channel's template rendered for the customer
   CHECK(rig.metrics.Render().find("scrmd_welcome_send_delay_seconds_count 1") != std::string::npos);
 }
 
+TEST_CASE("WelcomeHandler never calls twice for one code, even when the job is run again",
+          "[unit]") {
+  WelcomeRig rig;
+  REQUIRE(rig.handler->Run(rig.job).kind == JobResult::Kind::kDone);
+  // An admin's retry of the job (or a claim after a crash in the call) runs it again.
+  const JobResult again = rig.handler->Run(rig.job);
+  CHECK(again.kind == JobResult::Kind::kFailed);
+  CHECK(again.outcome == "already_attempted");
+  CHECK(rig.outbound->sent.size() == 1);
+  CHECK(rig.Stats().welcomes_sent == 1);  // the outcome stays "sent"
+  // Too late now: expired, but the recorded outcome is not replaced.
+  rig.f.clock.Advance(std::chrono::milliseconds(30000));
+  CHECK(rig.handler->Run(rig.job).outcome == "expired");
+  CHECK(rig.Stats().welcomes_sent == 1);
+  CHECK(rig.Stats().welcomes_failed == 0);
+}
+
 TEST_CASE("WelcomeHandler fails a job older than the code's life without a call", "[unit]") {
   WelcomeRig rig;
   rig.f.clock.Advance(std::chrono::milliseconds(20001));

@@ -159,7 +159,8 @@ TEST_CASE("scrmd welcomes customers added through a contact way, once, and count
     REQUIRE(delays.size() == static_cast<size_t>(kAdds));
     std::sort(delays.begin(), delays.end());
     const auto pct = [&delays](double p) {
-      return delays[std::min(delays.size() - 1, static_cast<size_t>(p * delays.size()))];
+      return delays[std::min(delays.size() - 1,
+                             static_cast<size_t>(p * static_cast<double>(delays.size())))];
     };
     std::cout << "welcome delay from callback ack to send_welcome_msg over " << kAdds
               << " back-to-back adds: p50 " << pct(0.50) << " ms, p99 " << pct(0.99) << " ms, max "

@@ -126,7 +126,14 @@ TEST_CASE("ContactChannelStore counts adds, deletes and net from arrivals", "[db
               // Customer 3 merged into 1: its arrival is 1's now.
               return store.MoveArrivals(txn, 3, 1);
             }).ok());
+  auto start = store.StartWelcome(id, "W1");
+  REQUIRE(start.ok());
+  CHECK(*start);
+  auto second = store.StartWelcome(id, "W1");  // single-shot
+  REQUIRE(second.ok());
+  CHECK_FALSE(*second);
   REQUIRE(store.SetWelcome(id, "W1", "sent").ok());
+  CHECK(store.SetWelcome(id, "W1", "expired").code() == core::StatusCode::kNotFound);
   CHECK(store.SetWelcome(id, "nope", "sent").code() == core::StatusCode::kNotFound);
   auto stats = store.Stats(id);
   REQUIRE(stats.ok());
