@@ -15,14 +15,26 @@ using core::Status;
 using core::StatusOr;
 
 constexpr size_t kMaxNameBytes = 128;
-constexpr size_t kMaxWecomState = 30;  // add_contact_way state (PROTOCOL §4.1)
-constexpr size_t kMaxOaState = 64;     // qrcode/create scene_str
+constexpr size_t kMaxWecomState = 30;   // add_contact_way state (PROTOCOL §4.1)
+constexpr size_t kMaxOaState = 64;      // qrcode/create scene_str
+constexpr size_t kMaxRemarkChars = 30;  // add_contact_way remark
 constexpr size_t kMaxTagPartBytes = 64;
 constexpr size_t kMaxUseridBytes = 64;
 constexpr int64_t kMinExpiresS = 60;
 constexpr int64_t kMaxExpiresS = 2'592'000;  // 30 days: OA's longest temporary code
 // WeCom's answer when the config_id is unknown: the contact way is gone already.
 constexpr int64_t kInvalidConfigId = 41044;
+
+// The first `max_chars` characters of UTF-8 `text` (add_contact_way remark: at most 30), never
+// cutting one in half.
+std::string FirstChars(const std::string& text, size_t max_chars) {
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if ((byte & 0xC0) != 0x80 && chars++ == max_chars) return text.substr(0, i);
+  }
+  return text;
+}
 
 bool IsStateChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -155,7 +167,7 @@ StatusOr<model::ContactChannel> ContactChannelService::Create(const ContactChann
   way.members = r.members;
   way.temporary = r.temporary;
   way.expires_in_s = r.expires_in_s;
-  way.remark = r.name.substr(0, 30);
+  way.remark = FirstChars(r.name, kMaxRemarkChars);
   way.skip_verify = r.skip_verify;
   auto created = outbound->CreateContactWay(way, {});
   if (!created.ok()) return created.error().ToStatus();

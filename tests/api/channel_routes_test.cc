@@ -105,6 +105,7 @@ TEST_CASE("POST /channels creates a WeCom contact way with the state, members an
   CHECK(way.state == "expo_2026");
   CHECK(way.members == std::vector<std::string>{"zhangsan", "lisi"});
   CHECK_FALSE(way.skip_verify);
+  CHECK(way.remark == "Expo booth");
   CHECK(created.body["platform"] == "wecom");
   CHECK(created.body["platform_id"] == "cfg1");
   CHECK(created.body["qr_image"] == "http://qr/cfg1");
@@ -178,6 +179,18 @@ TEST_CASE("POST /channels refuses what the platform or scrmd could not use, nami
   const Reply readonly =
       api.Call("POST", "/api/v1/channels", WecomChannelBody(), model::Role::kReadonly);
   CHECK(readonly.status == 403);
+}
+
+TEST_CASE("POST /channels gives the contact way the name's first 30 characters as its remark",
+          "[unit]") {
+  ChannelApi api;
+  json body = WecomChannelBody();
+  std::string name;
+  for (int i = 0; i < 40; ++i) name += "展";
+  body["name"] = name;
+  REQUIRE(api.Call("POST", "/api/v1/channels", body).status == 201);
+  REQUIRE(api.corp1->ways.size() == 1);
+  CHECK(api.corp1->ways[0].remark == name.substr(0, 30 * 3));  // 30 characters of 3 bytes
 }
 
 TEST_CASE("POST /channels stores nothing when the platform refuses", "[unit]") {
