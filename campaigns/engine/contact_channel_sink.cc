@@ -91,8 +91,7 @@ Status ContactChannelSink::OnArrival(storage::WriteTxn& txn, const profiles::Pro
     // Due at 0: the runner claims the oldest due first, so a welcome (20 s to live) goes ahead
     // of every enrichment and tag push queued before it.
     welcome->due_at_ms = 0;
-    arrival.welcome_code = contact->welcome_code;
-    arrival.welcome = "queued";
+    arrival.welcome_job = welcome->dedupe_key;
   }
   SCRM_ASSIGN_OR_RETURN(const bool recorded, channels_.RecordArrival(txn, arrival));
   if (!recorded || channel->retired) return core::OkStatus();

@@ -31,14 +31,12 @@ platform::WecomWelcomeMessage ToWelcome(const std::string& code,
 
 }  // namespace
 
-WelcomeHandler::WelcomeHandler(storage::ContactChannelStore& channels,
-                               storage::TemplateStore& templates,
+WelcomeHandler::WelcomeHandler(storage::TemplateStore& templates,
                                const profiles::ProfileQueries& queries,
                                const channels::OutboundDirectory& directory,
                                const core::Clock& clock, core::MetricsRegistry& metrics,
                                std::shared_ptr<spdlog::logger> log, WelcomeOptions options)
-    : channels_(channels),
-      templates_(templates),
+    : templates_(templates),
       queries_(queries),
       directory_(directory),
       clock_(clock),
@@ -53,38 +51,36 @@ WelcomeHandler::WelcomeHandler(storage::ContactChannelStore& channels,
       log_(std::move(log)),
       options_(options) {}
 
-void WelcomeHandler::Record(int64_t channel_id, const std::string& welcome_code,
-                            const std::string& outcome) {
-  outcomes_.Inc({outcome});
-  if (const core::Status s = channels_.SetWelcome(channel_id, welcome_code, outcome); !s.ok()) {
-    log_->warn("welcome: could not record outcome {} on channel {}: {}", outcome, channel_id,
-               s.ToString());
-  }
+JobResult WelcomeHandler::Counted(JobResult result) {
+  const bool failed = result.kind == JobResult::Kind::kFailed && result.outcome != "expired";
+  outcomes_.Inc({failed ? std::string("failed") : result.outcome});
+  return result;
 }
 
 JobResult WelcomeHandler::Run(const storage::OutboxJob& job) {
   auto payload = model::DecodeWelcomePayload(job.payload_json);
-  if (!payload.ok()) return JobResult::Failed("bad_payload", payload.status().message());
+  if (!payload.ok()) return Counted(JobResult::Failed("bad_payload", payload.status().message()));
   const model::WelcomePayload& p = *payload;
+  if (!job.last_outcome.empty()) {
+    // Run again after an outcome (a retry through the API): the code was used or is dead.
+    return Counted(JobResult::Failed("already_attempted", "welcome code already attempted (" +
+                                                              job.last_outcome +
+                                                              "): a welcome code is never resent"));
+  }
   const int64_t age_ms = clock_.NowUnixMillis() - p.received_at_ms;
   if (age_ms > options_.code_life.count()) {
-    Record(p.channel_id, p.welcome_code, "expired");
-    return JobResult::Failed("expired", "the welcome code's " +
-                                            std::to_string(options_.code_life.count() / 1000) +
-                                            " s had passed (" + std::to_string(age_ms) + " ms)");
+    return Counted(JobResult::Failed(
+        "expired", "the welcome code's " + std::to_string(options_.code_life.count() / 1000) +
+                       " s had passed (" + std::to_string(age_ms) + " ms)"));
   }
   channels::OutboundChannel* outbound = directory_.Find(job.account_id);
   if (outbound == nullptr || outbound->platform() != model::Platform::kWecom) {
-    Record(p.channel_id, p.welcome_code, "failed");
-    return JobResult::Failed("no_client", "no WeCom client for account " + job.account_id);
+    return Counted(JobResult::Failed("no_client", "no WeCom client for account " + job.account_id));
   }
   // Rendered from the template and profile as they are now; a failure to read them is final:
-  // the code will not outlive a retry.
+  // the code would not outlive a retry.
   auto stored = templates_.Get(p.template_id);
-  if (!stored.ok()) {
-    Record(p.channel_id, p.welcome_code, "failed");
-    return JobResult::Failed("no_template", stored.status().message());
-  }
+  if (!stored.ok()) return Counted(JobResult::Failed("no_template", stored.status().message()));
   const nlohmann::json content_json = nlohmann::json::parse(stored->content_json, nullptr, false);
   auto content = render::ContentFromJson(content_json, model::TemplateChannel::kWecomMessage);
   auto compiled = content.ok() ? render::CompiledTemplate::Compile(std::move(content).value())
@@ -94,28 +90,15 @@ JobResult WelcomeHandler::Run(const storage::OutboxJob& job) {
     customer = queries_.GetCustomer(*customer->customer.merged_into);
   }
   if (!compiled.ok() || !customer.ok()) {
-    Record(p.channel_id, p.welcome_code, "failed");
-    return JobResult::Failed("render_failed",
-                             (!compiled.ok() ? compiled.status() : customer.status()).message());
+    return Counted(JobResult::Failed(
+        "render_failed", (!compiled.ok() ? compiled.status() : customer.status()).message()));
   }
   auto rendered = compiled->Render(RenderProfileOf(*customer), render::Placeholders{});
   const auto* wecom =
       rendered.ok() ? std::get_if<model::WecomMessageContent>(&rendered.value()) : nullptr;
   if (wecom == nullptr) {
-    Record(p.channel_id, p.welcome_code, "failed");
-    return JobResult::Failed("render_failed", rendered.ok() ? "not a wecom_message template"
-                                                            : rendered.status().message());
-  }
-  // Single-shot: once marked, this code is never sent again, whatever happens to the job (a
-  // retry through the API, a claim after a crash in the call).
-  auto start = channels_.StartWelcome(p.channel_id, p.welcome_code);
-  if (!start.ok()) {
-    // Nothing sent and nothing marked: the code may still be used by the next claim.
-    return JobResult::Retry("store_error", start.status().message());
-  }
-  if (!*start) {
-    return JobResult::Failed("already_attempted",
-                             "this welcome code was sent or attempted before: never resent");
+    return Counted(JobResult::Failed("render_failed", rendered.ok() ? "not a wecom_message template"
+                                                                    : rendered.status().message()));
   }
   platform::CallOptions call;
   call.priority = platform::Priority::kRealtime;
@@ -124,31 +107,27 @@ JobResult WelcomeHandler::Run(const storage::OutboxJob& job) {
       std::chrono::milliseconds(std::max<int64_t>(1, options_.code_life.count() - age_ms));
   delay_.Observe({}, static_cast<double>(clock_.NowUnixMillis() - p.received_at_ms) / 1000.0);
   auto sent = outbound->Send(ToWelcome(p.welcome_code, *wecom), call);
-  if (sent.ok()) {
-    Record(p.channel_id, p.welcome_code, "sent");
-    return JobResult::Done("sent");
-  }
+  if (sent.ok()) return Counted(JobResult::Done("sent"));
   const platform::ApiError& error = sent.error();
   if (error.errcode == kWelcomeCodeUsed) {
-    Record(p.channel_id, p.welcome_code, "refused");
     JobResult refused = JobResult::Done("refused");
     refused.errcode = error.errcode;
     refused.error = error.message;
-    return refused;
+    return Counted(std::move(refused));
   }
   if (error.outcome == platform::Outcome::kUnknown) {
     // Maybe delivered: a welcome code is single-shot, so it is never sent again.
-    Record(p.channel_id, p.welcome_code, "unknown");
+    log_->warn("welcome: job {} ({}): outcome unknown, not resent: {}", job.id, job.account_id,
+               error.message);
     JobResult unknown;
     unknown.kind = JobResult::Kind::kUnknown;
     unknown.outcome = "unknown";
     unknown.errcode = error.errcode;
     unknown.error = error.message;
-    return unknown;
+    return Counted(std::move(unknown));
   }
-  Record(p.channel_id, p.welcome_code, "failed");
-  return JobResult::Failed(std::string(platform::OutcomeName(error.outcome)), error.message,
-                           error.errcode);
+  return Counted(JobResult::Failed(std::string(platform::OutcomeName(error.outcome)), error.message,
+                                   error.errcode));
 }
 
 }  // namespace scrm::campaigns

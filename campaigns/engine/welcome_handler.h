@@ -17,7 +17,6 @@
 #include "src/core/metrics.h"
 #include "src/jobs/outbox_runner.h"
 #include "src/profiles/profile_queries.h"
-#include "src/storage/contact_channel_store.h"
 #include "src/storage/template_store.h"
 
 namespace scrm::campaigns {
@@ -28,18 +27,21 @@ struct WelcomeOptions {
   std::chrono::milliseconds code_life{20000};
 };
 
-// A welcome code is single-shot: the job is never resent. Outcomes, each recorded on the
-// arrival (stats) and the job: sent (done); 41051 "refused" (the customer chatted first or the
-// code was used: done, an outcome, not an error); "expired" (failed, no call); an unknown
-// outcome (unknown, never retried); any other failure (failed, with the outcome and errcode).
-// The delay from the callback's ack to the call is observed in
-// scrmd_welcome_send_delay_seconds.
+// A welcome code is single-shot: only a job's first attempt calls. A job that has an outcome
+// already (run again through POST /api/v1/jobs/{id}/retry) fails as "already_attempted" without
+// a call; one claimed again after a crash during its call comes after the runner's lease
+// (minutes), far past the code's life, and fails as "expired". Outcomes, on the job's row (the
+// channel's stats read them there): "sent" (done); "refused", 41051 — the customer chatted first
+// or the code was used: done, an outcome, not an error; "expired" (failed, no call); "unknown"
+// (unknown: maybe delivered, never retried); any other failure (failed, with the outcome and
+// errcode). Nothing else is written on the send path. The delay from the callback's receipt to
+// the call is observed in scrmd_welcome_send_delay_seconds, outcomes counted in
+// scrmd_welcome_messages_total{outcome}.
 // Thread-safety: the runner's thread only (JobHandler). Does not own its collaborators, which
 // must outlive it.
 class WelcomeHandler final : public jobs::JobHandler {
  public:
-  WelcomeHandler(storage::ContactChannelStore& channels, storage::TemplateStore& templates,
-                 const profiles::ProfileQueries& queries,
+  WelcomeHandler(storage::TemplateStore& templates, const profiles::ProfileQueries& queries,
                  const channels::OutboundDirectory& directory, const core::Clock& clock,
                  core::MetricsRegistry& metrics, std::shared_ptr<spdlog::logger> log,
                  WelcomeOptions options = {});
@@ -47,10 +49,9 @@ class WelcomeHandler final : public jobs::JobHandler {
   jobs::JobResult Run(const storage::OutboxJob& job) override;
 
  private:
-  // Records the outcome on the arrival (a failure to do so is logged: the job's row says it too).
-  void Record(int64_t channel_id, const std::string& welcome_code, const std::string& outcome);
+  // Counts the outcome and returns the result.
+  jobs::JobResult Counted(jobs::JobResult result);
 
-  storage::ContactChannelStore& channels_;
   storage::TemplateStore& templates_;
   const profiles::ProfileQueries& queries_;
   const channels::OutboundDirectory& directory_;

@@ -493,8 +493,10 @@ int Serve(const CommonFlags& flags) {
   campaigns::ContactChannelSink channel_sink(channel_store, outbox, profiles.editor, api_accounts,
                                              [&outbox_runner] { outbox_runner.Notify(); });
   if (!api_accounts.empty()) profile_sinks.Add(channel_sink);  // no account, no channel
-  campaigns::WelcomeHandler welcome(channel_store, template_store, profiles.queries,
-                                    outbound.directory, clock, metrics, log);
+  // Single-shot relies on the runner's lease (5 min) outlasting a WelcomeCode (20 s): a job
+  // claimed again after a crash during its call is expired, never sent twice.
+  campaigns::WelcomeHandler welcome(template_store, profiles.queries, outbound.directory, clock,
+                                    metrics, log);
   outbox_runner.AddHandler(model::kWelcomeJobKind, welcome);
   if (auto s = jobs::ScheduleStageSweep(outbox, clock.NowUnixMillis(), stage_sweep_options);
       !s.ok()) {

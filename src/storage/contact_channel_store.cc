@@ -37,7 +37,7 @@ constexpr char kRetireChannel[] =
     "WHERE id = ? AND retired = 0";
 constexpr char kInsertArrival[] =
     "INSERT INTO contact_channel_arrivals (channel_id, customer_id, userid, interaction_id, "
-    "added_at_ms, removed_at_ms, welcome_code, welcome) VALUES (?, ?, ?, ?, ?, 0, ?, ?) "
+    "added_at_ms, removed_at_ms, welcome_job) VALUES (?, ?, ?, ?, ?, 0, ?) "
     "ON CONFLICT (channel_id, interaction_id) DO NOTHING";
 constexpr char kEndArrivals[] =
     "UPDATE contact_channel_arrivals SET removed_at_ms = ? WHERE customer_id = ? AND "
@@ -45,17 +45,12 @@ constexpr char kEndArrivals[] =
     "(SELECT id FROM contact_channels WHERE account_id = ?)";
 constexpr char kMoveArrivals[] =
     "UPDATE contact_channel_arrivals SET customer_id = ? WHERE customer_id = ?";
-constexpr char kSetWelcome[] =
-    "UPDATE contact_channel_arrivals SET welcome = ? WHERE channel_id = ? AND welcome_code = ? "
-    "AND welcome IN ('queued', 'sending')";
-constexpr char kStartWelcome[] =
-    "UPDATE contact_channel_arrivals SET welcome = 'sending' WHERE channel_id = ? AND "
-    "welcome_code = ? AND welcome = 'queued'";
 constexpr char kChannelStats[] =
-    "SELECT COUNT(*), COALESCE(SUM(removed_at_ms > 0), 0), COUNT(DISTINCT customer_id), "
-    "COALESCE(SUM(welcome = 'sent'), 0), "
-    "COALESCE(SUM(welcome IN ('expired', 'refused', 'unknown', 'failed')), 0) "
-    "FROM contact_channel_arrivals WHERE channel_id = ?";
+    "SELECT COUNT(*), COALESCE(SUM(a.removed_at_ms > 0), 0), COUNT(DISTINCT a.customer_id), "
+    "COALESCE(SUM(o.last_outcome = 'sent'), 0), "
+    "COALESCE(SUM(o.state = 'failed' OR o.state = 'unknown' OR o.last_outcome = 'refused'), 0) "
+    "FROM contact_channel_arrivals a LEFT JOIN outbox o ON a.welcome_job <> '' AND "
+    "o.dedupe_key = a.welcome_job WHERE a.channel_id = ?";
 constexpr char kSelectChannelExists[] = "SELECT 1 FROM contact_channels WHERE id = ?";
 
 std::string JoinLines(const std::vector<std::string>& items) {
@@ -258,8 +253,7 @@ StatusOr<bool> ContactChannelStore::RecordArrival(WriteTxn& txn, const ChannelAr
     insert.bind(3, arrival.userid);
     insert.bind(4, arrival.interaction_id);
     insert.bind(5, arrival.added_at_ms);
-    insert.bind(6, arrival.welcome_code);
-    insert.bind(7, arrival.welcome);
+    insert.bind(6, arrival.welcome_job);
     return insert.exec() > 0;
   });
 }
@@ -288,37 +282,6 @@ Status ContactChannelStore::MoveArrivals(WriteTxn& txn, int64_t from_customer_id
     update.exec();
     return core::OkStatus();
   });
-}
-
-StatusOr<bool> ContactChannelStore::StartWelcome(int64_t channel_id,
-                                                 std::string_view welcome_code) {
-  int changed = 0;
-  SCRM_RETURN_IF_ERROR(db_.WithWriter([&](SQLite::Database& db) -> Status {
-    SQLite::Statement update(db, kStartWelcome);
-    update.bind(1, channel_id);
-    BindText(update, 2, welcome_code);
-    changed = update.exec();
-    return core::OkStatus();
-  }));
-  return changed > 0;
-}
-
-Status ContactChannelStore::SetWelcome(int64_t channel_id, std::string_view welcome_code,
-                                       std::string_view outcome) {
-  int changed = 0;
-  SCRM_RETURN_IF_ERROR(db_.WithWriter([&](SQLite::Database& db) -> Status {
-    SQLite::Statement update(db, kSetWelcome);
-    BindText(update, 1, outcome);
-    update.bind(2, channel_id);
-    BindText(update, 3, welcome_code);
-    changed = update.exec();
-    return core::OkStatus();
-  }));
-  if (changed == 0) {
-    return core::NotFoundError("no arrival on channel " + std::to_string(channel_id) +
-                               " with that welcome code waiting for its outcome");
-  }
-  return core::OkStatus();
 }
 
 StatusOr<model::ContactChannelStats> ContactChannelStore::Stats(int64_t channel_id) {

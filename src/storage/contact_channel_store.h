@@ -1,7 +1,7 @@
 // ContactChannelStore: the contact channels (渠道活码) and the arrivals attributed to them (main
 // migration 15; docs/campaigns.md "Channels and welcome messages"). Channels are written by the
 // API's channel service; arrivals inside the ingest worker's transaction (the channel sink), with
-// the follow relation that began, and their welcome outcome by the welcome job.
+// the follow relation that began.
 #pragma once
 
 #include <cstdint>
@@ -24,8 +24,7 @@ struct ChannelArrival {
   std::string userid;  // the WeCom member; "" for an OA subscription
   int64_t interaction_id = 0;
   int64_t added_at_ms = 0;
-  std::string welcome_code;  // "" when none
-  std::string welcome;       // "" (none) | "queued"
+  std::string welcome_job;  // the welcome job's dedupe key, "" when none was queued
 };
 
 // Thread-safe (all access through the Database or the caller's WriteTxn). Does not own the
@@ -69,17 +68,9 @@ class ContactChannelStore {
                                       int64_t at_ms);
   // A merge: the merged customer's arrivals now belong to the survivor.
   core::Status MoveArrivals(WriteTxn& txn, int64_t from_customer_id, int64_t to_customer_id);
-  // Moves the arrival with that welcome code from "queued" to "sending", before the one
-  // send_welcome_msg call: true when it was queued, false when it was attempted already (a
-  // WelcomeCode is single-shot, so a retried or re-claimed job must not call again).
-  core::StatusOr<bool> StartWelcome(int64_t channel_id, std::string_view welcome_code);
-  // The welcome outcome of the arrival with that welcome code ("sent", "expired", "refused",
-  // "unknown", "failed"), while it is queued or sending (an outcome is never replaced). NotFound
-  // when no arrival with the code waits for one.
-  core::Status SetWelcome(int64_t channel_id, std::string_view welcome_code,
-                          std::string_view outcome);
-
-  // Adds, deletes, net, distinct customers and welcome outcomes. NotFound for an unknown channel.
+  // Adds, deletes, net, distinct customers, and the welcome outcomes read from the arrivals'
+  // outbox jobs (sent: last outcome "sent"; failed: failed or unknown jobs and 41051 "refused").
+  // NotFound for an unknown channel.
   core::StatusOr<model::ContactChannelStats> Stats(int64_t channel_id);
 
  private:

@@ -406,9 +406,9 @@ CREATE TABLE message_template_versions (
 // unique per account for good (a retired OA code cannot be deleted and still brings people:
 // they are still counted). Tags and members are newline-separated lists ("group/name" per tag).
 // An arrival is one follow relation that began through a channel, once per interaction; its
-// removed_at_ms is set when that relation ends (channel stats: adds, deletes, net), and welcome
-// says what came of the welcome message ('' none, queued, sending: the one call began, sent,
-// expired, refused, unknown, failed).
+// removed_at_ms is set when that relation ends (channel stats: adds, deletes, net), and
+// welcome_job is the dedupe key of its welcome message's outbox job ('' none): the job's row
+// says what came of it, so the send path writes nothing here.
 constexpr char kMigration15CreateContactChannels[] = R"sql(
 CREATE TABLE contact_channels (
   id INTEGER PRIMARY KEY,
@@ -440,8 +440,7 @@ CREATE TABLE contact_channel_arrivals (
   interaction_id INTEGER NOT NULL,
   added_at_ms INTEGER NOT NULL,
   removed_at_ms INTEGER NOT NULL,
-  welcome_code TEXT NOT NULL,
-  welcome TEXT NOT NULL,
+  welcome_job TEXT NOT NULL,
   UNIQUE (channel_id, interaction_id)
 );
 CREATE INDEX contact_channel_arrivals_by_customer

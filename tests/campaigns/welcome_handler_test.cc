@@ -51,7 +51,7 @@ struct WelcomeRig {
     REQUIRE(stored.ok());
     channel = StoredChannel(channels, "expo", stored->id, {}, profiles::testing::kT0);
     handler = std::make_unique<WelcomeHandler>(
-        channels, templates, f.service.queries, directory, f.clock, metrics,
+        templates, f.service.queries, directory, f.clock, metrics,
         std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>()));
     model::Interaction it = f.Contact(InteractionKind::kContactAdd, "wmA", "zhangsan", "expo");
     std::get<model::ContactChangePayload>(it.payload).welcome_code = "WC1";
@@ -62,7 +62,19 @@ struct WelcomeRig {
     REQUIRE(found->has_value());
     job = **found;
   }
-  model::ContactChannelStats Stats() {
+  // The channel's stats once the runner recorded `result` on the job (as OutboxRunner does).
+  model::ContactChannelStats StatsAfter(const JobResult& result) {
+    auto claimed = f.store.outbox.Claim(f.clock.NowUnixMillis(), 60000, 10);
+    REQUIRE(claimed.ok());
+    REQUIRE(claimed->size() == 1);
+    const storage::OutboxState state =
+        result.kind == JobResult::Kind::kDone      ? storage::OutboxState::kDone
+        : result.kind == JobResult::Kind::kUnknown ? storage::OutboxState::kUnknown
+                                                   : storage::OutboxState::kFailed;
+    REQUIRE(f.store.outbox
+                .Finish((*claimed)[0].id, (*claimed)[0].attempts, state,
+                        {result.outcome, result.errcode, result.error}, f.clock.NowUnixMillis())
+                .ok());
     auto stats = channels.Stats(channel.id);
     REQUIRE(stats.ok());
     return *stats;
@@ -82,25 +94,40 @@ TEST_CASE("WelcomeHandler sends the channel's template rendered for the customer
   CHECK(welcome->text == "王女士，欢迎光临！");
   // The call may take no longer than the code has left to live.
   CHECK(rig.outbound->budgets[0] == std::chrono::milliseconds(18500));
-  CHECK(rig.Stats().welcomes_sent == 1);
+  CHECK(rig.StatsAfter(result).welcomes_sent == 1);
   CHECK(rig.metrics.Render().find("scrmd_welcome_send_delay_seconds_count 1") != std::string::npos);
 }
 
 TEST_CASE("WelcomeHandler never calls twice for one code, even when the job is run again",
           "[unit]") {
   WelcomeRig rig;
-  REQUIRE(rig.handler->Run(rig.job).kind == JobResult::Kind::kDone);
-  // An admin's retry of the job (or a claim after a crash in the call) runs it again.
-  const JobResult again = rig.handler->Run(rig.job);
-  CHECK(again.kind == JobResult::Kind::kFailed);
-  CHECK(again.outcome == "already_attempted");
+  const JobResult first = rig.handler->Run(rig.job);
+  REQUIRE(first.kind == JobResult::Kind::kDone);
+  // The runner records the outcome; an admin's retry (POST /api/v1/jobs/{id}/retry) puts the job
+  // back with a fresh attempt budget and the outcome kept.
+  CHECK(rig.StatsAfter(first).welcomes_sent == 1);
+  auto done = rig.f.store.outbox.FindByKey("welcome:corp1:WC1");
+  REQUIRE(done.ok());
+  REQUIRE(done->has_value());
+  auto retried = rig.f.store.outbox.Retry((*done)->id, rig.f.clock.NowUnixMillis());
+  CHECK(retried.status().code() == core::StatusCode::kFailedPrecondition);  // done: no retry
+  storage::OutboxJob again = **done;
+  again.attempts = 1;  // as a retried failed / unknown job is claimed
+  const JobResult second = rig.handler->Run(again);
+  CHECK(second.kind == JobResult::Kind::kFailed);
+  CHECK(second.outcome == "already_attempted");
   CHECK(rig.outbound->sent.size() == 1);
-  CHECK(rig.Stats().welcomes_sent == 1);  // the outcome stays "sent"
-  // Too late now: expired, but the recorded outcome is not replaced.
-  rig.f.clock.Advance(std::chrono::milliseconds(30000));
-  CHECK(rig.handler->Run(rig.job).outcome == "expired");
-  CHECK(rig.Stats().welcomes_sent == 1);
-  CHECK(rig.Stats().welcomes_failed == 0);
+}
+
+TEST_CASE("WelcomeHandler expires a job claimed again after a crash during its call", "[unit]") {
+  WelcomeRig rig;
+  // The first claim's runner died in the call; the job is claimed again after the lease.
+  rig.f.clock.Advance(std::chrono::minutes(5));
+  storage::OutboxJob reclaimed = rig.job;
+  reclaimed.attempts = 2;
+  const JobResult result = rig.handler->Run(reclaimed);
+  CHECK(result.outcome == "expired");
+  CHECK(rig.outbound->sent.empty());
 }
 
 TEST_CASE("WelcomeHandler fails a job older than the code's life without a call", "[unit]") {
@@ -110,7 +137,7 @@ TEST_CASE("WelcomeHandler fails a job older than the code's life without a call"
   CHECK(result.kind == JobResult::Kind::kFailed);
   CHECK(result.outcome == "expired");
   CHECK(rig.outbound->sent.empty());
-  CHECK(rig.Stats().welcomes_failed == 1);
+  CHECK(rig.StatsAfter(result).welcomes_failed == 1);
 }
 
 TEST_CASE("WelcomeHandler records 41051 as an outcome, not an error", "[unit]") {
@@ -120,7 +147,9 @@ TEST_CASE("WelcomeHandler records 41051 as an outcome, not an error", "[unit]") 
   CHECK(result.kind == JobResult::Kind::kDone);
   CHECK(result.outcome == "refused");
   CHECK(result.errcode == 41051);
-  CHECK(rig.Stats().welcomes_failed == 1);
+  const auto stats = rig.StatsAfter(result);
+  CHECK(stats.welcomes_failed == 1);
+  CHECK(stats.welcomes_sent == 0);
 }
 
 TEST_CASE("WelcomeHandler never resends after an unknown outcome", "[unit]") {
@@ -129,6 +158,7 @@ TEST_CASE("WelcomeHandler never resends after an unknown outcome", "[unit]") {
   const JobResult result = rig.handler->Run(rig.job);
   CHECK(result.kind == JobResult::Kind::kUnknown);  // the runner never retries these
   CHECK(rig.outbound->sent.size() == 1);
+  CHECK(rig.StatsAfter(result).welcomes_failed == 1);
 }
 
 TEST_CASE("WelcomeHandler fails a template that does not render and a bad payload", "[unit]") {

@@ -1,5 +1,7 @@
 #include "src/storage/contact_channel_store.h"
 
+#include "src/storage/outbox_store.h"
+
 #include <catch2/catch.hpp>
 
 #include "tests/storage/storage_test_helpers.h"
@@ -106,10 +108,7 @@ TEST_CASE("ContactChannelStore counts adds, deletes and net from arrivals", "[db
   REQUIRE(db->InTransaction([&](WriteTxn& txn) -> core::Status {
               for (int64_t customer : {1, 2, 3}) {
                 ChannelArrival a = ArrivalRow(id, customer, "zhangsan", 100 + customer);
-                if (customer == 1) {
-                  a.welcome_code = "W1";
-                  a.welcome = "queued";
-                }
+                if (customer <= 2) a.welcome_job = "welcome:acme:W" + std::to_string(customer);
                 auto recorded = store.RecordArrival(txn, a);
                 if (!recorded.ok()) return recorded.status();
                 if (!*recorded) return core::InternalError("not recorded");
@@ -126,15 +125,25 @@ TEST_CASE("ContactChannelStore counts adds, deletes and net from arrivals", "[db
               // Customer 3 merged into 1: its arrival is 1's now.
               return store.MoveArrivals(txn, 3, 1);
             }).ok());
-  auto start = store.StartWelcome(id, "W1");
-  REQUIRE(start.ok());
-  CHECK(*start);
-  auto second = store.StartWelcome(id, "W1");  // single-shot
-  REQUIRE(second.ok());
-  CHECK_FALSE(*second);
-  REQUIRE(store.SetWelcome(id, "W1", "sent").ok());
-  CHECK(store.SetWelcome(id, "W1", "expired").code() == core::StatusCode::kNotFound);
-  CHECK(store.SetWelcome(id, "nope", "sent").code() == core::StatusCode::kNotFound);
+  // The welcome jobs' rows say what came of them: W1 sent, W2 refused (41051).
+  OutboxStore outbox(*db);
+  for (const char* key : {"welcome:acme:W1", "welcome:acme:W2"}) {
+    OutboxJob job;
+    job.kind = "welcome";
+    job.account_id = "acme";
+    job.dedupe_key = key;
+    REQUIRE(outbox.Enqueue(job, kNowMs).ok());
+  }
+  auto claimed = outbox.Claim(kNowMs, 1000, 10);
+  REQUIRE(claimed.ok());
+  REQUIRE(claimed->size() == 2);
+  for (const OutboxJob& job : *claimed) {
+    const bool first = job.dedupe_key == "welcome:acme:W1";
+    REQUIRE(outbox
+                .Finish(job.id, job.attempts, OutboxState::kDone,
+                        {first ? "sent" : "refused", first ? 0 : 41051, ""}, kNowMs)
+                .ok());
+  }
   auto stats = store.Stats(id);
   REQUIRE(stats.ok());
   CHECK(stats->adds == 3);
@@ -142,7 +151,7 @@ TEST_CASE("ContactChannelStore counts adds, deletes and net from arrivals", "[db
   CHECK(stats->net == 2);
   CHECK(stats->customers == 2);
   CHECK(stats->welcomes_sent == 1);
-  CHECK(stats->welcomes_failed == 0);
+  CHECK(stats->welcomes_failed == 1);
   CHECK(store.Stats(999).status().code() == core::StatusCode::kNotFound);
 }
 
