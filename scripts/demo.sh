@@ -185,18 +185,20 @@ if customers and welcome:
 # The channels: who came through them, and the welcome message the new WeCom contact got (as
 # the simulated platform received it: send_welcome_msg, within the WelcomeCode's 20 s).
 print()
-sent = []
+sent, channels = [], []
 deadline = time.time() + 30
 while time.time() < deadline:
     with urllib.request.urlopen(os.environ["SIM_URL"] + "/sim/requests", timeout=10) as r:
         records = json.load(r)
     records = records if isinstance(records, list) else records.get("requests", [])
     sent = [x for x in records if x["api"] == "externalcontact/send_welcome_msg"]
-    if sent:
+    channels = [(c, get(f"/api/v1/channels/{c['id']}/stats"))
+                for c in get("/api/v1/channels")["channels"]]
+    # The send, then the outbox runner's record of it (what the stats read).
+    if sent and sum(s["welcomes_sent"] + s["welcomes_failed"] for _, s in channels) >= len(sent):
         break
     time.sleep(0.3)
-for c in get("/api/v1/channels")["channels"]:
-    s = get(f"/api/v1/channels/{c['id']}/stats")
+for c, s in channels:
     print(f"channel {c['id']} {c['name']} ({c['platform']}): adds={s['adds']} "
           f"deletes={s['deletes']} net={s['net']} welcomes_sent={s['welcomes_sent']}")
 for x in sent:
