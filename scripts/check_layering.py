@@ -53,8 +53,11 @@ ALLOWED = {
     # The platform simulator (docs/simulator.md) stands in for WeCom / OA: it speaks the wire
     # protocol itself and must not borrow the service's clients or adapters.
     "sim": {"core", "channels/wxcrypto"},
+    # src/jobs: the welcome message is an outbox job whose handler (a jobs::JobHandler) lives
+    # here with the channels it serves; platform: the outcome classes of the seam's answers.
     "campaigns/engine": DOMAIN_BASE | {"storage", "profiles", "tagger", "channels/common",
-                                       "campaigns/segments", "campaigns/render"},
+                                       "campaigns/segments", "campaigns/render", "jobs",
+                                       "platform"},
 }
 # cpp-httplib serves the simulator's own HTTP edge only: scrmd's edge is libmicrohttpd (src/server),
 # and its handlers see server::Request / server::Response.

@@ -2,8 +2,10 @@
 # The whole loop without WeChat credentials: starts scrm-sim (WeCom + Official Account on
 # loopback) and scrmd, plays sim/scenarios/demo.json (an OA subscribe through a channel QR
 # code, a keyword message, a WeCom add_external_contact with the same channel State), then prints
-# what scrmd made of it: customers, identities, tags with their evidence, stage, timeline; and
-# the shipped "welcome" message template rendered for the demo customer.
+# what scrmd made of it: customers, identities, tags with their evidence, stage, timeline; the
+# shipped "welcome" message template rendered for the demo customer; and the expo channel
+# (a contact way and an OA QR code made before the play) with its stats and the welcome
+# message the new WeCom contact got.
 #
 # Usage: scripts/demo.sh [--keep]   (--keep leaves the work directory for inspection)
 # Installs what is missing (scripts/deps.sh) and builds release first. Everything listens on
@@ -85,12 +87,42 @@ scrmd_port=$(wait_for_port "$work/scrmd.err" scrmd 2>/dev/null ||
 scrmd_url="http://127.0.0.1:$scrmd_port"
 echo "demo: scrm-sim on $sim_url, scrmd on $scrmd_url" >&2
 
+# 2b. A channel (渠道活码) for the expo, on both accounts, with the state the demo's callbacks
+# carry: a WeCom 联系我 contact way that welcomes whoever it adds, and an OA QR code; both tag
+# their arrivals (docs/campaigns.md "Channels and welcome messages").
+SCRMD_URL="$scrmd_url" SCRMD_KEY="$key" python3 - <<'PY'
+import json, os, urllib.request
+
+base, key = os.environ["SCRMD_URL"], os.environ["SCRMD_KEY"]
+
+def post(path, body):
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Authorization": "Bearer " + key,
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+hello = post("/api/v1/templates", {"name": "expo_welcome", "channel": "wecom_message", "content": {
+    "text": {"content": "{{#customer.name}}{{customer.name}}，{{/customer.name}}您好！"
+                        "感谢您在展会添加{{#owner.userid}}顾问 {{owner.userid}}{{/owner.userid}}，"
+                        "有任何问题都可以在这里问我。"}}})
+tags = [{"group": "渠道", "name": "展会2026"}]
+for body in ({"name": "展会 2026 联系我", "account_id": "acme", "state": "channel_expo2026",
+              "welcome_template_id": hello["id"], "default_tags": tags,
+              "members": ["zhangsan"]},
+             {"name": "展会 2026 公众号码", "account_id": "shop", "state": "channel_expo2026",
+              "default_tags": tags}):
+    c = post("/api/v1/channels", body)
+    print(f"channel {c['id']} {c['platform']}/{c['account_id']} state={c['state']}  "
+          f"code: {c['qr_image']}")
+PY
+
 # 3. The platform sends its callbacks (and re-delivers any scrmd does not acknowledge).
 "$sim" play --scenario "$scenario" --target "$scrmd_url" --sim "$sim_url" >"$work/play.out"
 tail -1 "$work/play.out" >&2
 
 # 4. What scrmd made of it, once the ingest worker has caught up.
-SCRMD_URL="$scrmd_url" SCRMD_KEY="$key" python3 - <<'PY'
+SCRMD_URL="$scrmd_url" SCRMD_KEY="$key" SIM_URL="$sim_url" python3 - <<'PY'
 import json, os, sys, time, urllib.request
 
 base, key = os.environ["SCRMD_URL"], os.environ["SCRMD_KEY"]
@@ -149,4 +181,27 @@ if customers and welcome:
     for a in p["content"].get("attachments", []):
         print(f"  attachment {a['msgtype']}: {json.dumps(a[a['msgtype']], ensure_ascii=False)}")
     print(f"  samples: {json.dumps(p['samples'], ensure_ascii=False)}")
+
+# The channels: who came through them, and the welcome message the new WeCom contact got (as
+# the simulated platform received it: send_welcome_msg, within the WelcomeCode's 20 s).
+print()
+sent, channels = [], []
+deadline = time.time() + 30
+while time.time() < deadline:
+    with urllib.request.urlopen(os.environ["SIM_URL"] + "/sim/requests", timeout=10) as r:
+        records = json.load(r)
+    records = records if isinstance(records, list) else records.get("requests", [])
+    sent = [x for x in records if x["api"] == "externalcontact/send_welcome_msg"]
+    channels = [(c, get(f"/api/v1/channels/{c['id']}/stats"))
+                for c in get("/api/v1/channels")["channels"]]
+    # The send, then the outbox runner's record of it (what the stats read).
+    if sent and sum(s["welcomes_sent"] + s["welcomes_failed"] for _, s in channels) >= len(sent):
+        break
+    time.sleep(0.3)
+for c, s in channels:
+    print(f"channel {c['id']} {c['name']} ({c['platform']}): adds={s['adds']} "
+          f"deletes={s['deletes']} net={s['net']} welcomes_sent={s['welcomes_sent']}")
+for x in sent:
+    body = json.loads(x["body"])
+    print(f"welcome message (errcode {x['errcode']}): {body.get('text', {}).get('content', '')}")
 PY

@@ -122,6 +122,8 @@ void Platform::InstallRoutes() {
       post("wecom", true, [this](const ApiCall&, const json& b, Context&) { return MarkTag(b); });
   routes_["externalcontact/add_contact_way"] = post(
       "wecom", true, [this](const ApiCall&, const json& b, Context&) { return AddContactWay(b); });
+  routes_["externalcontact/del_contact_way"] = post(
+      "wecom", true, [this](const ApiCall&, const json& b, Context&) { return DelContactWay(b); });
   routes_["externalcontact/send_welcome_msg"] =
       post("wecom", true,
            [this](const ApiCall&, const json& b, Context& x) { return SendWelcomeMsg(b, x); });
@@ -738,9 +740,18 @@ json Platform::AddContactWay(const json& body) {
   }
   if (Str(body, "state").size() > 30) return Err(40058, "state longer than 30 characters");
   const std::string config_id = random_.HexString(16);
+  contact_ways_.insert(config_id);
   json out = {{"config_id", config_id}};
   if (scene == 2) out["qr_code"] = "http://p.qpic.cn/wwhead/sim/" + config_id + "/0";
   return Ok(out);
+}
+
+json Platform::DelContactWay(const json& body) {
+  const std::string config_id = Str(body, "config_id");
+  if (config_id.empty()) return Err(40058, "config_id missing");
+  // An unknown or deleted config_id: WeCom answers 41044 (invalid config_id).
+  if (contact_ways_.erase(config_id) == 0) return Err(41044, "invalid config_id");
+  return Ok();
 }
 
 json Platform::SendWelcomeMsg(const json& body, Context& ctx) {

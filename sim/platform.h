@@ -140,6 +140,7 @@ class Platform final : public WorldSink {
   nlohmann::json AddCorpTag(const nlohmann::json& body);
   nlohmann::json MarkTag(const nlohmann::json& body);
   nlohmann::json AddContactWay(const nlohmann::json& body);
+  nlohmann::json DelContactWay(const nlohmann::json& body);
   nlohmann::json SendWelcomeMsg(const nlohmann::json& body, Context& ctx);
   nlohmann::json AddMsgTemplate(const nlohmann::json& body);
   nlohmann::json GetGroupMsgList(const nlohmann::json& body);
@@ -171,6 +172,7 @@ class Platform final : public WorldSink {
   std::map<std::string, int64_t> fault_hits_;                       // fault index -> hits so far
   std::map<std::pair<std::string, int64_t>, int64_t> rate_counts_;  // (rule, window) -> calls
   std::map<std::string, WelcomeCode> welcome_codes_;
+  std::set<std::string> contact_ways_;  // config_ids add_contact_way made, until deleted
   std::vector<GroupMsg> group_msgs_;
   std::map<std::string, CustomWindow> custom_windows_;  // openid -> 客服 window use
   std::map<std::string, std::pair<int64_t, int64_t>> template_sends_;     // openid|client_msg_id ->

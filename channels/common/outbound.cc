@@ -4,6 +4,14 @@
 
 namespace scrm::channels {
 
+platform::ApiResult<platform::Done> OutboundChannel::DeleteContactWay(
+    const std::string& /*id*/, const platform::CallOptions& /*options*/) {
+  platform::ApiError error;
+  error.outcome = platform::Outcome::kRejected;
+  error.message = "account " + account_id() + " cannot delete a contact way on its platform";
+  return error;
+}
+
 core::Status OutboundDirectory::Add(std::unique_ptr<OutboundChannel> channel) {
   SCRM_CHECK(channel != nullptr);  // src/app passes what it just built
   const std::string account_id = channel->account_id();

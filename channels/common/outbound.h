@@ -134,6 +134,12 @@ class OutboundChannel {
   // refuse are kRejected before anything is sent.
   virtual platform::ApiResult<ContactWay> CreateContactWay(
       const ContactWayRequest& request, const platform::CallOptions& options) = 0;
+
+  // Deletes a contact way CreateContactWay made (`id`: ContactWay::id). WeCom del_contact_way by
+  // config_id (not resent after an unknown outcome). An OA parametric QR code cannot be deleted:
+  // the default answers kRejected, nothing sent.
+  virtual platform::ApiResult<platform::Done> DeleteContactWay(
+      const std::string& id, const platform::CallOptions& options);
 };
 
 // Account id -> that account's OutboundChannel, for the accounts that can call their platform

@@ -134,4 +134,9 @@ platform::ApiResult<ContactWay> WecomOutbound::CreateContactWay(
   return out;
 }
 
+platform::ApiResult<platform::Done> WecomOutbound::DeleteContactWay(
+    const std::string& id, const platform::CallOptions& options) {
+  return client_.DelContactWay(id, options);
+}
+
 }  // namespace scrm::channels::wecom

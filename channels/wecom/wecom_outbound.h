@@ -39,6 +39,8 @@ class WecomOutbound final : public OutboundChannel {
   // add_contact_way, scene 2 (QR code): type 1 for one member, 2 for several (not temporary).
   platform::ApiResult<ContactWay> CreateContactWay(const ContactWayRequest& request,
                                                    const platform::CallOptions& options) override;
+  platform::ApiResult<platform::Done> DeleteContactWay(
+      const std::string& id, const platform::CallOptions& options) override;
 
  private:
   const std::string account_id_;

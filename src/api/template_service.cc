@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "campaigns/engine/render_input.h"
 #include "campaigns/render/renderer.h"
 
 namespace scrm::api {
@@ -67,29 +68,6 @@ core::StatusOr<std::vector<TemplateView>> FromRows(
 }
 
 }  // namespace
-
-render::RenderProfile RenderProfileOf(const profiles::CustomerView& view) {
-  render::RenderProfile profile;
-  const model::Customer& customer = view.customer;
-  profile.customer_id = customer.id;
-  for (const char* key : {"name", "remark", "wecom.name"}) {
-    const auto it = customer.attributes.find(key);
-    if (it != customer.attributes.end() && !it->second.empty()) {
-      profile.name = it->second;
-      break;
-    }
-  }
-  profile.stage = std::string(model::LifecycleStageName(customer.stage));
-  profile.attributes = customer.attributes;
-  for (const profiles::TagView& tag : view.tags) {
-    const model::TagDetail& detail = tag.detail.tag;
-    profile.tags[detail.group.name + "/" + detail.tag.name] =
-        render::TagValue{tag.decayed_score, tag.held};
-  }
-  profile.owner_userid = customer.owner_userid;
-  profile.owner_name = customer.owner_userid;
-  return profile;
-}
 
 TemplateService::TemplateService(storage::TemplateStore& store,
                                  const profiles::ProfileQueries& queries, const core::Clock& clock)
@@ -194,7 +172,7 @@ core::StatusOr<TemplatePreview> TemplateService::Preview(int64_t id, int64_t cus
       preview.samples.emplace_back(name, *value);
     }
   }
-  auto rendered = compiled.Render(RenderProfileOf(customer), samples);
+  auto rendered = compiled.Render(campaigns::RenderProfileOf(customer), samples);
   if (rendered.ok()) {
     preview.rendered = std::move(rendered).value();
   } else {

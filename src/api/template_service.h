@@ -50,11 +50,6 @@ struct TemplatePreview {
   std::vector<std::pair<std::string, std::string>> samples;
 };
 
-// The render input of one customer: its display name is the first non-empty attribute of
-// "name", "remark", "wecom.name"; scores are decayed to the view's moment; owner.name is the
-// owner's userid (scrmd has no staff directory yet).
-render::RenderProfile RenderProfileOf(const profiles::CustomerView& view);
-
 // Thread-safe: every call reads or writes through the store (the version compare-and-set
 // serialises writers). Does not own the store, queries or clock, which must outlive it.
 class TemplateService {

@@ -22,6 +22,9 @@
 #include <vector>
 
 #include "campaigns/engine/campaign_scheduler.h"
+#include "campaigns/engine/contact_channel_service.h"
+#include "campaigns/engine/contact_channel_sink.h"
+#include "campaigns/engine/welcome_handler.h"
 #include "campaigns/render/template_files.h"
 #include "campaigns/segments/segment_index_sink.h"
 #include "channels/common/outbound.h"
@@ -32,6 +35,7 @@
 #include "src/api/auth.h"
 #include "src/api/callbacks.h"
 #include "src/api/campaign_routes.h"
+#include "src/api/channel_routes.h"
 #include "src/api/customer_routes.h"
 #include "src/api/interaction_routes.h"
 #include "src/api/job_routes.h"
@@ -560,6 +564,20 @@ int Serve(const CommonFlags& flags) {
       !s.ok()) {
     return Fail(kExitFailure, "outbox: " + s.ToString());
   }
+  // Contact channels (渠道活码) and welcome messages (docs/campaigns.md "Channels and welcome
+  // messages"): arrivals through a channel are attributed in the ingest transaction, which
+  // queues the welcome job; the runner is woken for it (a WelcomeCode lives 20 s).
+  storage::ContactChannelStore channel_store(*db->main);
+  campaigns::ContactChannelService channels(channel_store, template_store, outbound.directory,
+                                            clock);
+  campaigns::ContactChannelSink channel_sink(channel_store, outbox, profiles.editor, api_accounts,
+                                             [&outbox_runner] { outbox_runner.Notify(); });
+  if (!api_accounts.empty()) profile_sinks.Add(channel_sink);  // no account, no channel
+  // Single-shot relies on the runner's lease (5 min) outlasting a WelcomeCode (20 s): a job
+  // claimed again after a crash during its call is expired, never sent twice.
+  campaigns::WelcomeHandler welcome(template_store, profiles.queries, outbound.directory, clock,
+                                    metrics, log);
+  outbox_runner.AddHandler(model::kWelcomeJobKind, welcome);
   if (auto s = jobs::ScheduleStageSweep(outbox, clock.NowUnixMillis(), stage_sweep_options);
       !s.ok()) {
     return Fail(kExitFailure, "outbox: " + s.ToString());
@@ -635,6 +653,7 @@ int Serve(const CommonFlags& flags) {
                              {segment_service, segments_in_memory, profiles.queries, clock});
   api::RegisterTemplateRoutes(router, templates);
   api::RegisterCampaignRoutes(router, {campaign_service, campaign_deliveries});
+  api::RegisterChannelRoutes(router, channels);
 
   if (admin != nullptr) {
     if (auto started = admin->Start(); !started.ok()) {

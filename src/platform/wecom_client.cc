@@ -256,6 +256,15 @@ ApiResult<WecomContactWay> WecomClient::AddContactWay(const WecomContactWayReque
       });
 }
 
+ApiResult<Done> WecomClient::DelContactWay(const std::string& config_id,
+                                           const CallOptions& options) {
+  if (config_id.empty()) return Invalid("config_id is empty");
+  json body = {{"config_id", config_id}};
+  return internal::Run<Done>(caller_, contact_,
+                             internal::Post("externalcontact/del_contact_way", options, false),
+                             &body, [](const json&) -> ApiResult<Done> { return Done{}; });
+}
+
 ApiResult<Done> WecomClient::SendWelcomeMsg(const WecomWelcomeMessage& message,
                                             const CallOptions& options) {
   if (message.welcome_code.empty()) return Invalid("welcome_code is empty");

@@ -47,6 +47,8 @@ class WecomClient {
   // POST externalcontact/add_contact_way (not idempotent)
   ApiResult<WecomContactWay> AddContactWay(const WecomContactWayRequest& request,
                                            const CallOptions& options = {});
+  // POST externalcontact/del_contact_way (not resent after an unknown outcome)
+  ApiResult<Done> DelContactWay(const std::string& config_id, const CallOptions& options = {});
   // POST externalcontact/send_welcome_msg (single-shot by design: never resent)
   ApiResult<Done> SendWelcomeMsg(const WecomWelcomeMessage& message,
                                  const CallOptions& options = {});

@@ -255,7 +255,7 @@ StatusOr<bool> UpdateFollowers(ApplyContext& c) {
     const std::string_view platform = oa ? "oa" : "wecom";
     if (joining) {
       SCRM_RETURN_IF_ERROR(internal::Emit(c.sinks, c.txn, c.customer.id, c.now_ms,
-                                          FollowerAdded{platform, c.it.account_id, userid}));
+                                          FollowerAdded{platform, c.it.account_id, userid, &c.it}));
     } else {
       SCRM_RETURN_IF_ERROR(internal::Emit(c.sinks, c.txn, c.customer.id, c.now_ms,
                                           FollowerRemoved{platform, c.it.account_id, userid}));

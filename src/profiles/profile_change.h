@@ -12,6 +12,7 @@
 
 #include "src/core/status.h"
 #include "src/model/customer.h"
+#include "src/model/interaction.h"
 
 namespace scrm::storage {
 class WriteTxn;
@@ -82,6 +83,9 @@ struct FollowerAdded {
   std::string_view platform;  // "wecom" | "oa"
   std::string_view account_id;
   std::string_view userid;
+  // The interaction that connected it (its State / QR scene, WelcomeCode, received_at_ms tell a
+  // contact channel's sink where the customer came from); nullptr when not from an interaction.
+  const model::Interaction* interaction = nullptr;
 };
 
 // A connected follow relation ended (deleted by either side, unsubscribed).

@@ -46,42 +46,67 @@ ProfileEditor::ProfileEditor(storage::ProfileStore& store, const core::Clock& cl
                              const ChangeSinks& sinks, ProfileServiceOptions options)
     : store_(store), clock_(clock), sinks_(sinks), options_(std::move(options)) {}
 
-StatusOr<TagView> ProfileEditor::AddManualTag(int64_t customer_id, const model::TagRef& ref,
-                                              double weight, bool decay) {
+Status ProfileEditor::AddManualTagIn(Txn& txn, int64_t customer_id, const model::TagRef& ref,
+                                     double weight, bool decay, int64_t now_ms,
+                                     TagView& view) const {
+  SCRM_ASSIGN_OR_RETURN(const model::Customer customer,
+                        txn.store.customers.Get(txn.write, customer_id));
+  SCRM_RETURN_IF_ERROR(CheckActive(customer));
+  SCRM_ASSIGN_OR_RETURN(
+      model::TagDetail tag,
+      txn.store.tags.GetOrCreate(txn.write, ref.group, ref.name, options_.default_tag_group));
+  SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> stored,
+                        txn.store.customer_tags.Get(txn.write, customer_id, tag.tag.id));
+  if (stored.has_value() && stored->source == model::TagSource::kManual) {
+    TagView current = ToTagView(model::CustomerTagDetail{*stored, tag}, now_ms);
+    if (current.held) {
+      // Adding a manual tag the customer holds already changes nothing (idempotent).
+      view = std::move(current);
+      view.unchanged = true;
+      return core::OkStatus();
+    }
+  }
+  SCRM_ASSIGN_OR_RETURN(
+      model::CustomerTag row,
+      internal::ApplyTagDelta(
+          txn, sinks_, customer_id, tag,
+          internal::TagDelta{weight, now_ms, model::TagSource::kManual, 0, 0, 0, /*decays=*/decay},
+          now_ms));
+  view = ToTagView(model::CustomerTagDetail{row, tag}, now_ms);
+  return core::OkStatus();
+}
+
+namespace {
+
+Status ValidateManualTag(const model::TagRef& ref, double weight) {
   SCRM_RETURN_IF_ERROR(ValidateTagRef(ref));
   if (!std::isfinite(weight) || weight == 0 || std::fabs(weight) > kMaxManualWeight) {
     return core::InvalidArgumentError("weight must be non-zero and within -1000..1000");
   }
+  return core::OkStatus();
+}
+
+}  // namespace
+
+StatusOr<TagView> ProfileEditor::AddManualTag(int64_t customer_id, const model::TagRef& ref,
+                                              double weight, bool decay) {
+  SCRM_RETURN_IF_ERROR(ValidateManualTag(ref, weight));
   TagView view;
   const int64_t now_ms = clock_.NowUnixMillis();
   const Status status = InTransaction(store_, [&](Txn& txn) -> Status {
-    SCRM_ASSIGN_OR_RETURN(const model::Customer customer,
-                          txn.store.customers.Get(txn.write, customer_id));
-    SCRM_RETURN_IF_ERROR(CheckActive(customer));
-    SCRM_ASSIGN_OR_RETURN(
-        model::TagDetail tag,
-        txn.store.tags.GetOrCreate(txn.write, ref.group, ref.name, options_.default_tag_group));
-    SCRM_ASSIGN_OR_RETURN(const std::optional<model::CustomerTag> stored,
-                          txn.store.customer_tags.Get(txn.write, customer_id, tag.tag.id));
-    if (stored.has_value() && stored->source == model::TagSource::kManual) {
-      TagView current = ToTagView(model::CustomerTagDetail{*stored, tag}, now_ms);
-      if (current.held) {
-        // Adding a manual tag the customer holds already changes nothing (idempotent).
-        view = std::move(current);
-        view.unchanged = true;
-        return core::OkStatus();
-      }
-    }
-    SCRM_ASSIGN_OR_RETURN(
-        model::CustomerTag row,
-        internal::ApplyTagDelta(txn, sinks_, customer_id, tag,
-                                internal::TagDelta{weight, now_ms, model::TagSource::kManual, 0, 0,
-                                                   0, /*decays=*/decay},
-                                now_ms));
-    view = ToTagView(model::CustomerTagDetail{row, tag}, now_ms);
-    return core::OkStatus();
+    return AddManualTagIn(txn, customer_id, ref, weight, decay, now_ms, view);
   });
   if (!status.ok()) return status;
+  return view;
+}
+
+StatusOr<TagView> ProfileEditor::AddManualTag(storage::WriteTxn& write, int64_t customer_id,
+                                              const model::TagRef& ref, double weight, bool decay) {
+  SCRM_RETURN_IF_ERROR(ValidateManualTag(ref, weight));
+  TagView view;
+  Txn txn{write, store_};
+  SCRM_RETURN_IF_ERROR(
+      AddManualTagIn(txn, customer_id, ref, weight, decay, clock_.NowUnixMillis(), view));
   return view;
 }
 

@@ -23,8 +23,12 @@ class WriteTxn;
 
 namespace scrm::profiles {
 
-// Thread-safety: any thread; each call opens its own transaction. Does not own the store, clock
-// or sinks, which must outlive it.
+namespace internal {
+struct Txn;
+}  // namespace internal
+
+// Thread-safety: any thread; each call opens its own transaction (but the WriteTxn overload,
+// which runs in the caller's). Does not own the store, clock or sinks, which must outlive it.
 class ProfileEditor {
  public:
   ProfileEditor(storage::ProfileStore& store, const core::Clock& clock, const ChangeSinks& sinks,
@@ -39,6 +43,10 @@ class ProfileEditor {
   // or an empty / over-long (64 bytes) group or name; NotFound for an unknown customer.
   core::StatusOr<TagView> AddManualTag(int64_t customer_id, const model::TagRef& tag, double weight,
                                        bool decay = false);
+  // The same inside the caller's transaction (a change sink giving a customer who arrived through
+  // a contact channel its default tags): the tag commits or rolls back with the caller's change.
+  core::StatusOr<TagView> AddManualTag(storage::WriteTxn& write, int64_t customer_id,
+                                       const model::TagRef& tag, double weight, bool decay = false);
   // Removes the tag from the customer; emits TagScoreChanged. NotFound when the customer or the
   // tag is unknown or the customer does not have it.
   core::Status RemoveTag(int64_t customer_id, const model::TagRef& tag);
@@ -80,6 +88,8 @@ class ProfileEditor {
   core::Status SetTaskStatus(int64_t task_id, model::TaskStatus status);
 
  private:
+  core::Status AddManualTagIn(internal::Txn& txn, int64_t customer_id, const model::TagRef& tag,
+                              double weight, bool decay, int64_t now_ms, TagView& view) const;
   core::StatusOr<MappedTag> UpdateTagMapping(storage::WriteTxn& write, model::TagDetail tag,
                                              const TagMappingChange& change) const;
 

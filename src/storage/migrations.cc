@@ -482,6 +482,52 @@ CREATE INDEX campaign_deliveries_campaign ON campaign_deliveries (campaign_id, s
 CREATE INDEX campaign_deliveries_customer ON campaign_deliveries (customer_id, created_at_ms);
 )sql";
 
+// 15: contact channels (渠道活码: WeCom 联系我 contact ways, OA parametric QR codes) and the
+// arrivals attributed to them (docs/campaigns.md "Channels and welcome messages"). A state is
+// unique per account for good (a retired OA code cannot be deleted and still brings people:
+// they are still counted). Tags and members are newline-separated lists ("group/name" per tag).
+// An arrival is one follow relation that began through a channel, once per interaction; its
+// removed_at_ms is set when that relation ends (channel stats: adds, deletes, net), and
+// welcome_job is the dedupe key of its welcome message's outbox job ('' none): the job's row
+// says what came of it, so the send path writes nothing here.
+constexpr char kMigration15CreateContactChannels[] = R"sql(
+CREATE TABLE contact_channels (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  platform TEXT NOT NULL CHECK (platform = 'wecom' OR platform = 'oa'),
+  state TEXT NOT NULL,
+  welcome_template_id INTEGER NOT NULL,
+  default_tags TEXT NOT NULL,
+  owner_rule TEXT NOT NULL,
+  members TEXT NOT NULL,
+  skip_verify INTEGER NOT NULL,
+  temporary INTEGER NOT NULL,
+  expires_in_s INTEGER NOT NULL,
+  platform_id TEXT NOT NULL,
+  qr_image TEXT NOT NULL,
+  qr_content TEXT NOT NULL,
+  retired INTEGER NOT NULL CHECK (retired = 0 OR retired = 1),
+  retired_at_ms INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  UNIQUE (account_id, state)
+);
+CREATE TABLE contact_channel_arrivals (
+  id INTEGER PRIMARY KEY,
+  channel_id INTEGER NOT NULL,
+  customer_id INTEGER NOT NULL,
+  userid TEXT NOT NULL,
+  interaction_id INTEGER NOT NULL,
+  added_at_ms INTEGER NOT NULL,
+  removed_at_ms INTEGER NOT NULL,
+  welcome_job TEXT NOT NULL,
+  UNIQUE (channel_id, interaction_id)
+);
+CREATE INDEX contact_channel_arrivals_by_customer
+  ON contact_channel_arrivals (customer_id, removed_at_ms);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
@@ -498,6 +544,7 @@ constexpr Migration kMigrations[] = {
     {12, "create_segments", kMigration12CreateSegments},
     {13, "create_message_templates", kMigration13CreateMessageTemplates},
     {14, "create_campaigns", kMigration14CreateCampaigns},
+    {15, "create_contact_channels", kMigration15CreateContactChannels},
 };
 
 // The inbox file.

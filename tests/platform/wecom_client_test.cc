@@ -173,6 +173,16 @@ TEST_CASE("WecomClient MarkTag and AddContactWay send the documented bodies", "[
   CHECK(body["user"] == json{"zhangsan"});
 }
 
+TEST_CASE("WecomClient DelContactWay sends the config_id and refuses an empty one", "[unit]") {
+  Harness h;
+  h.platform.Push(Reply(R"({"errcode":0,"errmsg":"ok"})"));
+  WecomClient client(WecomCredential(), h.caller);
+  CHECK(client.DelContactWay("").error().outcome == Outcome::kRejected);
+  REQUIRE(client.DelContactWay("42b3").ok());
+  REQUIRE(h.platform.api_requests.size() == 1);
+  CHECK(WecomClientBodyOf(h.platform.api_requests.at(0)) == json{{"config_id", "42b3"}});
+}
+
 TEST_CASE("WecomClient SendWelcomeMsg reports 41051 as a refusal and sends once", "[unit]") {
   Harness h;
   h.platform.Push(testing::Errcode(41051, "externaluser has started chatting"));

@@ -201,6 +201,19 @@ TEST_CASE("sim add_contact_way returns a config_id and qr_code and checks its us
                  {{"type", 1}, {"scene", 2}, {"user", {"ghost"}}})["errcode"] == 60111);
 }
 
+TEST_CASE("sim del_contact_way deletes a contact way once and refuses an unknown one",
+          "[integration]") {
+  SimFixture sim;
+  const std::string token = sim.WecomToken();
+  const json created = sim.Post(Q("externalcontact/add_contact_way", token),
+                                {{"type", 1}, {"scene", 2}, {"user", {"zhangsan"}}});
+  REQUIRE(created["errcode"] == 0);
+  const json id = {{"config_id", created["config_id"]}};
+  CHECK(sim.Post(Q("externalcontact/del_contact_way", token), id)["errcode"] == 0);
+  CHECK(sim.Post(Q("externalcontact/del_contact_way", token), id)["errcode"] == 41044);
+  CHECK(sim.Post(Q("externalcontact/del_contact_way", token), json::object())["errcode"] == 40058);
+}
+
 TEST_CASE("sim send_welcome_msg accepts a welcome code once and only within 20 seconds",
           "[integration]") {
   SimFixture sim;
