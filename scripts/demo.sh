@@ -5,7 +5,8 @@
 # what scrmd made of it: customers, identities, tags with their evidence, stage, timeline; the
 # shipped "welcome" message template rendered for the demo customer; and the expo channel
 # (a contact way and an OA QR code made before the play) with its stats and the welcome
-# message the new WeCom contact got.
+# message the new WeCom contact got; last a saved segment with its live count, and why the demo
+# customer is in it.
 #
 # Usage: scripts/demo.sh [--keep]   (--keep leaves the work directory for inspection)
 # Installs what is missing (scripts/deps.sh) and builds release first. Everything listens on
@@ -204,4 +205,21 @@ for c, s in channels:
 for x in sent:
     body = json.loads(x["body"])
     print(f"welcome message (errcode {x['errcode']}): {body.get('text', {}).get('content', '')}")
+
+# The audience of a campaign: a saved segment (docs/segments.md) of the customers interested in
+# product A who came through the expo channel, its live count and first page from the bitmap
+# index, and why the demo customer is in it.
+print()
+segment = post("/api/v1/segments", {
+    "name": "demo-expo-product-a",
+    "description": "came through the expo channel and asked about product A",
+    "query": 'tag:"兴趣/产品A" and channel:"channel_expo2026" and last_active < 7d'})
+page = get(f"/api/v1/segments/{segment['id']}/customers?limit=20")
+print(f"segment {segment['id']} {segment['name']}: {segment['query']}")
+print(f"  count={page['count']} (evaluated in {page['eval_ms']} ms): "
+      + ", ".join(f"customer {c['id']}" for c in page["items"]))
+if customers:
+    why = get(f"/api/v1/segments/{segment['id']}/explain?customer={customers[0]['id']}")
+    for clause in why["clauses"]:
+        print(f"  {'meets ' if clause['met'] else 'misses'} {clause['clause']}")
 PY
