@@ -25,40 +25,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-// A small JSON client for the API with one key.
-struct Api {
-  Api(int port, std::string key) : client("127.0.0.1", port), bearer("Bearer " + std::move(key)) {
-    client.set_read_timeout(10, 0);
-    client.set_connection_timeout(5, 0);
-  }
-  std::pair<int, json> Get(const std::string& path) {
-    auto r = client.Get(path.c_str(), {{"Authorization", bearer}});
-    REQUIRE(r);
-    return {r->status, json::parse(r->body, nullptr, false)};
-  }
-  std::pair<int, json> Post(const std::string& path, const json& body) {
-    auto r =
-        client.Post(path.c_str(), {{"Authorization", bearer}}, body.dump(), "application/json");
-    REQUIRE(r);
-    return {r->status, json::parse(r->body, nullptr, false)};
-  }
-  // Polls GET path until pred(body) holds on a 200; the ingest worker runs behind the acks.
-  json WaitFor(const std::string& path, const std::function<bool(const json&)>& pred) {
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    for (;;) {
-      auto [status, body] = Get(path);
-      if (status == 200 && pred(body)) return body;
-      if (std::chrono::steady_clock::now() > deadline) {
-        INFO(path << " last answered " << status << " " << body.dump());
-        FAIL("timed out waiting for the ingest worker");
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-  }
-  httplib::Client client;
-  std::string bearer;
-};
-
 int64_t ProfilesApiNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -99,8 +65,8 @@ TEST_CASE("scrmd builds one profile from OA and WeCom callbacks with channel and
   const std::string admin_key = CreateKey(config, "admin", "admin");
   const std::string sales_key = CreateKey(config, "sales", "sales");
   ScrmdServer server(config);
-  Api admin(server.port, admin_key);
-  Api sales(server.port, sales_key);
+  ApiClient admin(server.port, admin_key);
+  ApiClient sales(server.port, sales_key);
   auto oa = sim::CallbackBuilder::Create(kToken, kAesKey, kAppId, 11);
   auto wecom = sim::CallbackBuilder::Create(kToken, kAesKey, kCorpId, 12);
   REQUIRE(oa.ok());
@@ -237,7 +203,7 @@ TEST_CASE("scrmd keeps tag rules changed through the API across a restart", "[in
   size_t file_rules = 0;
   {
     ScrmdServer server(config);
-    Api api(server.port, key);
+    ApiClient api(server.port, key);
     auto [list_status, list] = api.Get("/api/v1/tag-rules");
     REQUIRE(list_status == 200);
     file_rules = list["rules"].size();
@@ -251,7 +217,7 @@ TEST_CASE("scrmd keeps tag rules changed through the API across a restart", "[in
     server.Stop();
   }
   ScrmdServer server(config);
-  Api api(server.port, key);
+  ApiClient api(server.port, key);
   auto [status, list] = api.Get("/api/v1/tag-rules");
   REQUIRE(status == 200);
   CHECK(list["rules"].size() == file_rules + 1);

@@ -8,9 +8,11 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -144,6 +146,43 @@ struct ScrmdServer {
   }
   Subprocess process;
   int port = 0;
+};
+
+// GET / POST JSON to /api/v1 with one key, and polling for the ingest worker (which runs behind
+// the acks). `read_timeout_s`: how long one answer may take.
+struct ApiClient {
+  ApiClient(int port, const std::string& key, int read_timeout_s = 10)
+      : client("127.0.0.1", port), bearer("Bearer " + key) {
+    client.set_read_timeout(read_timeout_s, 0);
+    client.set_connection_timeout(5, 0);
+  }
+  std::pair<int, nlohmann::json> Get(const std::string& path) {
+    auto r = client.Get(path.c_str(), {{"Authorization", bearer}});
+    REQUIRE(r);
+    return {r->status, nlohmann::json::parse(r->body, nullptr, false)};
+  }
+  std::pair<int, nlohmann::json> Post(const std::string& path, const nlohmann::json& body) {
+    auto r =
+        client.Post(path.c_str(), {{"Authorization", bearer}}, body.dump(), "application/json");
+    REQUIRE(r);
+    return {r->status, nlohmann::json::parse(r->body, nullptr, false)};
+  }
+  // Polls GET path until pred(body) holds on a 200 (20 s at most).
+  nlohmann::json WaitFor(const std::string& path,
+                         const std::function<bool(const nlohmann::json&)>& pred) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      auto [status, body] = Get(path);
+      if (status == 200 && pred(body)) return body;
+      if (std::chrono::steady_clock::now() > deadline) {
+        INFO(path << " last answered " << status << " " << body.dump());
+        FAIL("timed out waiting for the ingest worker");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  httplib::Client client;
+  std::string bearer;
 };
 
 }  // namespace scrm::testing

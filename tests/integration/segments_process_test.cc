@@ -46,27 +46,6 @@ const std::vector<std::string> kTexts = {"你好，产品A怎么卖？", "想了
                                          "预算5万-10万",        "在吗",
                                          "我要投诉，太差了",    "Product A 还有货吗"};
 
-struct SegApi {
-  SegApi(int port, std::string key)
-      : client("127.0.0.1", port), bearer("Bearer " + std::move(key)) {
-    client.set_read_timeout(30, 0);
-    client.set_connection_timeout(5, 0);
-  }
-  std::pair<int, json> Get(const std::string& path) {
-    auto r = client.Get(path.c_str(), {{"Authorization", bearer}});
-    REQUIRE(r);
-    return {r->status, json::parse(r->body, nullptr, false)};
-  }
-  std::pair<int, json> Post(const std::string& path, const json& body) {
-    auto r =
-        client.Post(path.c_str(), {{"Authorization", bearer}}, body.dump(), "application/json");
-    REQUIRE(r);
-    return {r->status, json::parse(r->body, nullptr, false)};
-  }
-  httplib::Client client;
-  std::string bearer;
-};
-
 // One callback to send: where, the plaintext, the OA openid (safe mode needs it) or "".
 struct Planned {
   bool oa = false;
@@ -221,7 +200,7 @@ struct Fetched {
   std::map<std::string, StoredTag> tags;
 };
 
-std::vector<Fetched> FetchAll(SegApi& api) {
+std::vector<Fetched> FetchAll(ApiClient& api) {
   std::vector<Fetched> out;
   std::string after;
   for (;;) {
@@ -368,7 +347,7 @@ class QueryMaker {
 // `n` generated queries: the count and the first page (200) of each preview equal the reference
 // at the instant the preview was evaluated at, and every page of one query in eight; explain
 // agrees for a few customers.
-void CompareQueries(SegApi& api, std::vector<Fetched>& fetched, uint64_t seed, int n) {
+void CompareQueries(ApiClient& api, std::vector<Fetched>& fetched, uint64_t seed, int n) {
   QueryMaker maker(seed);
   size_t nonempty = 0;
   for (int q = 0; q < n; ++q) {
@@ -437,7 +416,7 @@ TEST_CASE(
                              {"tag_rules_file", SourcePath("config/tag_rules.example.json")}});
   const std::string admin_key = CreateKey(config, "admin", "admin");
   ScrmdServer server(config);
-  SegApi api(server.port, admin_key);
+  ApiClient api(server.port, admin_key, 30);
 
   std::mt19937_64 rng(20261207);
   const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(

@@ -46,39 +46,6 @@ json AccountsWithPlainOa() {
   return accounts;
 }
 
-// GET / POST with one key, and polling for the ingest worker (which runs behind the acks).
-struct TrustApi {
-  TrustApi(int port, const std::string& key) : client("127.0.0.1", port), bearer("Bearer " + key) {
-    client.set_read_timeout(10, 0);
-    client.set_connection_timeout(5, 0);
-  }
-  std::pair<int, json> Get(const std::string& path) {
-    auto r = client.Get(path.c_str(), {{"Authorization", bearer}});
-    REQUIRE(r);
-    return {r->status, json::parse(r->body, nullptr, false)};
-  }
-  std::pair<int, json> Post(const std::string& path, const json& body) {
-    auto r =
-        client.Post(path.c_str(), {{"Authorization", bearer}}, body.dump(), "application/json");
-    REQUIRE(r);
-    return {r->status, json::parse(r->body, nullptr, false)};
-  }
-  json WaitFor(const std::string& path, const std::function<bool(const json&)>& pred) {
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    for (;;) {
-      auto [status, body] = Get(path);
-      if (status == 200 && pred(body)) return body;
-      if (std::chrono::steady_clock::now() > deadline) {
-        INFO(path << " last answered " << status << " " << body.dump());
-        FAIL("timed out waiting for the ingest worker");
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-  }
-  httplib::Client client;
-  std::string bearer;
-};
-
 httplib::Result Post(int port, const std::string& path_and_query, const std::string& body) {
   httplib::Client client("127.0.0.1", port);
   client.set_read_timeout(10, 0);
@@ -115,7 +82,7 @@ TEST_CASE(
   const std::string config = WriteScrmdConfig(dir, {{"accounts", AccountsWithPlainOa()}});
   const std::string key = CreateKey(config, "admin", "admin");
   ScrmdServer server(config);
-  TrustApi api(server.port, key);
+  ApiClient api(server.port, key);
 
   // The victim: a WeCom customer whose unionid enrichment (here: an operator) has linked.
   auto wecom = sim::CallbackBuilder::Create(kToken, kAesKey, kCorpId, 21);
@@ -193,7 +160,7 @@ TEST_CASE(
   const std::string config = WriteScrmdConfig(dir, {{"accounts", DemoAccounts()}});
   const std::string key = CreateKey(config, "admin", "admin");
   ScrmdServer server(config);
-  TrustApi api(server.port, key);
+  ApiClient api(server.port, key);
   auto wecom = sim::CallbackBuilder::Create(kToken, kAesKey, kCorpId, 23);
   REQUIRE(wecom.ok());
   // Signed and encrypted by the platform, but no CreateTime and a MsgId that is not a number.
@@ -356,7 +323,7 @@ TEST_CASE("scrmd keys create, list and revoke never make a running serve answer 
   CHECK(failures.load() == 0);
   CHECK(callbacks.load() > 0);
   CHECK(readyz.load() > 0);
-  TrustApi api(server.port, key);
+  ApiClient api(server.port, key);
   auto [status, keys] = api.Get("/api/v1/keys");
   REQUIRE(status == 200);
   CHECK(keys["keys"].size() == kRounds + 1);  // admin + the revoked ones
