@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "campaigns/engine/dispatcher.h"
+#include "campaigns/engine/dispatcher_message.h"
 #include "campaigns/render/template_files.h"
 #include "channels/common/outbound.h"
 #include "channels/official_account/oa_adapter.h"
@@ -38,6 +40,7 @@
 #include "src/api/tag_routes.h"
 #include "src/api/tag_rule_routes.h"
 #include "src/api/template_routes.h"
+#include "src/app/campaign_dispatch.h"
 #include "src/config/config.h"
 #include "src/core/clock.h"
 #include "src/core/logging.h"
@@ -558,6 +561,16 @@ int Serve(const CommonFlags& flags) {
   const NoSegmentIndex segment_evaluator;
   api::RegisterSegmentRoutes(router, {segment_service, segment_evaluator, profiles.queries, clock});
   api::RegisterTemplateRoutes(router, templates);
+  // Campaigns (issue 15, docs/campaigns.md "Delivery, exactly once"): the dispatcher sends the
+  // running campaigns' deliveries on its own thread, reconciling any batch a crash left sending.
+  storage::CampaignStore campaign_store(*db->main);
+  storage::SendBatchStore send_batches(*db->main);
+  campaigns::TemplateMessageSource campaign_messages(template_store, profiles.queries);
+  app::WecomGroupMessageRecords group_records(outbound.wecom);
+  campaigns::Dispatcher dispatcher(campaign_store, send_batches, outbound.directory,
+                                   campaign_messages, &group_records, clock, metrics);
+  app::DispatcherThread dispatcher_thread(dispatcher, std::chrono::seconds(1), log);
+  dispatcher_thread.Start();
 
   if (admin != nullptr) {
     if (auto started = admin->Start(); !started.ok()) {
@@ -591,6 +604,7 @@ int Serve(const CommonFlags& flags) {
   // Handlers waiting on the inbox have finished with http.Stop(); drain what is left.
   inbox.Stop();
   // The runner before the worker: it finishes the call in hand and gives the rest back.
+  dispatcher_thread.Stop();
   outbox_runner.Stop();
   worker.Stop();
   if (auto closed = db->Close(); !closed.ok()) {
