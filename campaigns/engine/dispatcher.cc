@@ -54,6 +54,7 @@ nlohmann::json WecomAttachmentsJson(const model::WecomMessageContent& content) {
 StatusOr<channels::OutboundMessage> ToOutbound(model::CampaignKind kind,
                                                const model::MessageContent& content,
                                                const std::vector<std::string>& addresses,
+                                               const std::string& sender,
                                                const std::string& idempotency_key) {
   switch (kind) {
     case model::CampaignKind::kWecomGroup: {
@@ -62,6 +63,8 @@ StatusOr<channels::OutboundMessage> ToOutbound(model::CampaignKind kind,
       platform::WecomGroupMessage message;
       message.chat_type = "single";
       message.external_userids = addresses;
+      // The member whose client gets the task (and whose contacts the recipients are).
+      message.sender = sender;
       message.text = wecom->text;
       message.attachments = WecomAttachmentsJson(*wecom);
       return channels::OutboundMessage(std::move(message));
@@ -269,8 +272,9 @@ Status Dispatcher::Call(const model::Campaign& campaign, channels::OutboundChann
   auto content = messages_.Render(campaign, shared ? 0 : sending.front()->customer_id, batch.sender,
                                   std::nullopt);
   StatusOr<channels::OutboundMessage> message =
-      content.ok() ? ToOutbound(campaign.kind, *content, addresses, batch.idempotency_key)
-                   : StatusOr<channels::OutboundMessage>(content.status());
+      content.ok()
+          ? ToOutbound(campaign.kind, *content, addresses, batch.sender, batch.idempotency_key)
+          : StatusOr<channels::OutboundMessage>(content.status());
   if (!message.ok()) {
     // Nothing was sent: the campaign's message cannot be made for these recipients.
     outcome.state = model::BatchState::kFailed;

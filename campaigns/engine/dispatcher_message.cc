@@ -60,8 +60,15 @@ core::StatusOr<model::MessageContent> TemplateMessageSource::Render(
     const std::optional<std::string>& link) {
   SCRM_ASSIGN_OR_RETURN(const render::CompiledTemplate* compiled,
                         Compiled(campaign.template_id, campaign.template_version));
+  // A template without profile variables (only placeholders, or static text) needs no read.
+  bool uses_profile = false;
+  for (const std::string& variable : compiled->variables()) {
+    if (variable != "link" && variable != "coupon" && variable != "referral_code") {
+      uses_profile = true;
+    }
+  }
   render::RenderProfile profile;
-  if (customer_id != 0) {
+  if (customer_id != 0 && uses_profile) {
     SCRM_ASSIGN_OR_RETURN(const profiles::CustomerView view, queries_.GetCustomer(customer_id));
     profile = DispatchRenderProfileOf(view);
   } else {

@@ -1,6 +1,7 @@
 // TemplateMessageSource: the production MessageSource of the dispatcher (dispatcher_seams.h):
 // the campaign's template version from the TemplateStore, compiled once per (template,
-// version), rendered for a recipient from its profile (ProfileQueries).
+// version), rendered for a recipient from its profile (ProfileQueries; not read when the template
+// uses no profile variable).
 #pragma once
 
 #include <cstdint>

@@ -31,6 +31,7 @@
 #include "channels/wecom/wecom_outbound.h"
 #include "src/api/auth.h"
 #include "src/api/callbacks.h"
+#include "src/api/campaign_stats_routes.h"
 #include "src/api/customer_routes.h"
 #include "src/api/interaction_routes.h"
 #include "src/api/job_routes.h"
@@ -571,6 +572,10 @@ int Serve(const CommonFlags& flags) {
                                    campaign_messages, &group_records, clock, metrics);
   app::DispatcherThread dispatcher_thread(dispatcher, std::chrono::seconds(1), log);
   dispatcher_thread.Start();
+  storage::DeliveryStore campaign_deliveries(*db->main);
+  campaigns::CampaignStatsService campaign_stats(campaign_store, campaign_deliveries, send_batches,
+                                                 clock);
+  api::RegisterCampaignStatsRoutes(router, campaign_stats);
 
   if (admin != nullptr) {
     if (auto started = admin->Start(); !started.ok()) {

@@ -40,6 +40,7 @@ TEST_CASE("Dispatcher sends one WeCom task per sender split at the per-call limi
   for (const auto& message : f.channel->sent) {
     const auto& task = std::get<platform::WecomGroupMessage>(message);
     CHECK(task.chat_type == "single");
+    CHECK(task.text == "hi 0 from " + task.sender);
     CHECK(task.external_userids.size() <= 2);
     for (const std::string& id : task.external_userids) everyone.insert(id);
     by_sender[task.text].insert(by_sender[task.text].end(), task.external_userids.begin(),
