@@ -476,6 +476,15 @@ CREATE INDEX campaign_deliveries_campaign ON campaign_deliveries (campaign_id, s
 CREATE INDEX campaign_deliveries_customer ON campaign_deliveries (customer_id, created_at_ms);
 )sql";
 
+// 16: the dispatcher reads and moves a send batch's deliveries by batch_id (campaigns/engine
+// dispatcher, SendBatchStore): without this index each call scanned every delivery row. Partial:
+// the freeze writes rows with batch_id 0, which it leaves out (and so costs the freeze nothing);
+// the queries name "batch_id <> 0" so that SQLite may use it. Kept
+// apart from 14 (the plan's) and 15 (contact channels); may be folded into 14 before release.
+constexpr char kMigration16IndexDeliveryBatches[] = R"sql(
+CREATE INDEX campaign_deliveries_batch ON campaign_deliveries (batch_id) WHERE batch_id <> 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create_api_keys", kMigration1CreateApiKeys},
     {2, "create_interactions", kMigration2CreateInteractions},
@@ -491,6 +500,7 @@ constexpr Migration kMigrations[] = {
     {12, "create_segments", kMigration12CreateSegments},
     {13, "create_message_templates", kMigration13CreateMessageTemplates},
     {14, "create_campaigns", kMigration14CreateCampaigns},
+    {16, "index_campaign_delivery_batches", kMigration16IndexDeliveryBatches},
 };
 
 // The inbox file.
