@@ -207,6 +207,10 @@ Status Dispatcher::PlanBatches(const model::Campaign& campaign) {
   } else {
     for (const model::Delivery& d : planned) groups.push_back({&d});
   }
+  std::vector<model::SendBatch> rows;
+  std::vector<std::vector<int64_t>> ids;
+  rows.reserve(groups.size());
+  ids.reserve(groups.size());
   for (const auto& group : groups) {
     model::SendBatch batch;
     batch.campaign_id = campaign.id;
@@ -219,33 +223,57 @@ Status Dispatcher::PlanBatches(const model::Campaign& campaign) {
             ? group.front()->idempotency_key
             : std::to_string(campaign.id) + ":b:" + std::to_string(group.front()->id);
     batch.created_at_ms = now_ms;
-    std::vector<int64_t> ids;
-    ids.reserve(group.size());
-    for (const model::Delivery* d : group) ids.push_back(d->id);
-    auto created = batches_.Create(batch, ids);
-    if (!created.ok() && created.status().code() != core::StatusCode::kAlreadyExists &&
-        created.status().code() != core::StatusCode::kFailedPrecondition) {
-      return created.status();
-    }
+    std::vector<int64_t> members;
+    members.reserve(group.size());
+    for (const model::Delivery* d : group) members.push_back(d->id);
+    rows.push_back(std::move(batch));
+    ids.push_back(std::move(members));
   }
-  return core::OkStatus();
+  // One commit for the round's batches: nothing is sent before they are all written.
+  return batches_.CreateMany(rows, ids).status();
 }
 
 Status Dispatcher::SendPending(const model::Campaign& campaign, channels::OutboundChannel& channel,
                                DispatchReport& report) {
+  // OA template calls carry the platform's idempotency key: a group of them is begun in one
+  // transaction and settled in one (a crash in between leaves them 'sending', and the reconcile
+  // resends them under their client_msg_id within the dedupe window). Calls without a key go
+  // one at a time: begun, called, settled.
+  const size_t group = campaign.kind == model::CampaignKind::kOaTemplate
+                           ? std::max<size_t>(1, options_.template_group)
+                           : 1;
   int64_t after = 0;
   while (true) {
     SCRM_ASSIGN_OR_RETURN(
         const std::vector<model::SendBatch> pending,
         batches_.List(campaign.id, model::BatchState::kPending, after, kPendingPerRound));
-    for (const model::SendBatch& batch : pending) {
-      SCRM_ASSIGN_OR_RETURN(
-          const model::SendBatch sending,
-          batches_.BeginSend(batch.id, model::BatchState::kPending, clock_.NowUnixMillis()));
-      const int64_t released_before = report.batches_released;
-      SCRM_RETURN_IF_ERROR(Call(campaign, channel, sending, report));
-      // The platform is blocking this API (quota, throttle): try again next round.
-      if (report.batches_released > released_before) return core::OkStatus();
+    for (size_t i = 0; i < pending.size(); i += group) {
+      std::vector<int64_t> ids;
+      for (size_t k = i; k < std::min(pending.size(), i + group); ++k) {
+        ids.push_back(pending[k].id);
+      }
+      SCRM_ASSIGN_OR_RETURN(const std::vector<model::SendBatch> sending,
+                            batches_.BeginSendMany(ids, clock_.NowUnixMillis()));
+      std::vector<storage::BatchEnd> ends;
+      bool blocked = false;
+      for (const model::SendBatch& batch : sending) {
+        if (blocked) {
+          // Begun but not called: back to pending.
+          storage::BatchEnd end;
+          end.batch_id = batch.id;
+          end.release = true;
+          ends.push_back(std::move(end));
+          continue;
+        }
+        SCRM_ASSIGN_OR_RETURN(std::optional<storage::BatchEnd> end,
+                              Attempt(campaign, channel, batch, report));
+        if (!end) continue;  // unknown outcome: left 'sending' for the reconcile
+        // The platform is blocking this API (quota, throttle): the rest waits for next round.
+        if (end->release) blocked = true;
+        ends.push_back(std::move(*end));
+      }
+      SCRM_RETURN_IF_ERROR(batches_.Settle(ends, clock_.NowUnixMillis()));
+      if (blocked) return core::OkStatus();
     }
     if (pending.size() < kPendingPerRound) return core::OkStatus();
     after = pending.back().id;
@@ -254,17 +282,28 @@ Status Dispatcher::SendPending(const model::Campaign& campaign, channels::Outbou
 
 Status Dispatcher::Call(const model::Campaign& campaign, channels::OutboundChannel& channel,
                         const model::SendBatch& batch, DispatchReport& report) {
+  SCRM_ASSIGN_OR_RETURN(std::optional<storage::BatchEnd> end,
+                        Attempt(campaign, channel, batch, report));
+  if (!end) return core::OkStatus();
+  return batches_.Settle(std::span<const storage::BatchEnd>(&*end, 1), clock_.NowUnixMillis());
+}
+
+StatusOr<std::optional<storage::BatchEnd>> Dispatcher::Attempt(const model::Campaign& campaign,
+                                                               channels::OutboundChannel& channel,
+                                                               const model::SendBatch& batch,
+                                                               DispatchReport& report) {
   SCRM_ASSIGN_OR_RETURN(const std::vector<model::Delivery> deliveries,
                         batches_.Deliveries(batch.id));
   std::vector<const model::Delivery*> sending;
   for (const model::Delivery& d : deliveries) {
     if (d.state == model::DeliveryState::kSending) sending.push_back(&d);
   }
-  const int64_t now_ms = clock_.NowUnixMillis();
-  storage::BatchOutcome outcome;
+  storage::BatchEnd end;
+  end.batch_id = batch.id;
+  storage::BatchOutcome& outcome = end.outcome;
   if (sending.empty()) {
     outcome.state = model::BatchState::kSent;
-    return batches_.Finish(batch.id, outcome, now_ms);
+    return std::optional<storage::BatchEnd>(std::move(end));
   }
   std::vector<std::string> addresses;
   for (const model::Delivery* d : sending) addresses.push_back(AddressOf(*d));
@@ -282,13 +321,12 @@ Status Dispatcher::Call(const model::Campaign& campaign, channels::OutboundChann
     outcome.deliveries = model::DeliveryState::kFailed;
     ++report.batches_failed;
     Count(campaign, "failed", static_cast<int64_t>(sending.size()));
-    return batches_.Finish(batch.id, outcome, now_ms);
+    return std::optional<storage::BatchEnd>(std::move(end));
   }
   platform::CallOptions call;
   call.priority = platform::Priority::kBulk;
   call.time_budget = options_.call_budget;
   const platform::ApiResult<channels::SendReceipt> sent = channel.Send(*message, call);
-  const int64_t done_ms = clock_.NowUnixMillis();
   if (sent.ok()) {
     outcome.state = model::BatchState::kSent;
     outcome.platform_msg_id = sent.value().message_id;
@@ -305,7 +343,7 @@ Status Dispatcher::Call(const model::Campaign& campaign, channels::OutboundChann
     ++report.batches_sent;
     Count(campaign, "sent", static_cast<int64_t>(sending.size() - outcome.exceptions.size()));
     Count(campaign, "not_reached", static_cast<int64_t>(outcome.exceptions.size()));
-    return batches_.Finish(batch.id, outcome, done_ms);
+    return std::optional<storage::BatchEnd>(std::move(end));
   }
   const platform::ApiError& error = sent.error();
   switch (error.outcome) {
@@ -314,13 +352,14 @@ Status Dispatcher::Call(const model::Campaign& campaign, channels::OutboundChann
     case platform::Outcome::kUnavailable:  // transient failures: the platform processed nothing
       ++report.batches_released;
       Count(campaign, "released", 1);
-      return batches_.Release(batch.id, done_ms);
+      end.release = true;
+      return std::optional<storage::BatchEnd>(std::move(end));
     case platform::Outcome::kUnknown:
     case platform::Outcome::kBadReply:
       // Maybe delivered: never sent again blindly. Left 'sending', the next round reconciles it
       // (OA template: resent under its client_msg_id within the dedupe window; WeCom: from the
       // group-message records).
-      return core::OkStatus();
+      return std::optional<storage::BatchEnd>();
     case platform::Outcome::kRefused:
     case platform::Outcome::kRejected:
     case platform::Outcome::kConfigError: break;
@@ -331,7 +370,7 @@ Status Dispatcher::Call(const model::Campaign& campaign, channels::OutboundChann
   outcome.deliveries = model::DeliveryState::kFailed;
   ++report.batches_failed;
   Count(campaign, "failed", static_cast<int64_t>(sending.size()));
-  return batches_.Finish(batch.id, outcome, done_ms);
+  return std::optional<storage::BatchEnd>(std::move(end));
 }
 
 Status Dispatcher::Reconcile(const model::Campaign& campaign, channels::OutboundChannel& channel,

@@ -5,9 +5,10 @@
 //   2. groups the 'planned' deliveries in no batch, in id order, into batches (WeCom: one
 //      add_msg_template per sender member with up to max_wecom_recipients of its recipients; OA
 //      template / custom: one call per recipient, client_msg_id = the delivery's idempotency
-//      key), writes them 'pending', then per batch: pending -> sending (attempts + 1) in one
-//      transaction, the call (bulk priority: the rate governor inside the platform client
-//      paces it), the outcome;
+//      key), writes them 'pending' (one transaction per round), then per batch: pending ->
+//      sending (attempts + 1) in one transaction, the call (bulk priority: the rate governor
+//      inside the platform client paces it), the outcome (OA template: template_group batches
+//      share those transactions, safe under client_msg_id);
 //   3. polls WeCom group-message send results of sent batches (status 1 delivered, 2 / 3 not
 //      reached), of running campaigns and of WeCom campaigns completed within poll_horizon;
 //   4. completes a running campaign that has nothing planned or sending (audited, actor
@@ -55,6 +56,10 @@ struct DispatcherOptions {
   std::chrono::milliseconds records_settle{std::chrono::seconds(60)};
   // WeCom: a batch is sent at most this many times; after that an absent task leaves it unknown.
   int64_t max_attempts = 3;
+  // OA template batches begun (and settled) per transaction: they carry client_msg_id, so a
+  // crash that leaves a group 'sending' is reconciled by resending within the dedupe window.
+  // Fewer commits per call (each commit waits for the disk with synchronous=full).
+  size_t template_group = 32;
   // WeCom send results polled per round (sent batches with recipients not yet reported).
   size_t polls_per_round = 20;
   // WeCom: a completed campaign's send results are still polled this long (members confirm a
@@ -95,7 +100,13 @@ class Dispatcher {
   core::Status PlanBatches(const model::Campaign& campaign);
   core::Status SendPending(const model::Campaign& campaign, channels::OutboundChannel& channel,
                            DispatchReport& report);
-  // Sends one batch already moved to 'sending' and stores the outcome.
+  // Sends one batch already moved to 'sending'; returns how it ends (nullopt: unknown outcome,
+  // left 'sending'). Stores nothing.
+  core::StatusOr<std::optional<storage::BatchEnd>> Attempt(const model::Campaign& campaign,
+                                                           channels::OutboundChannel& channel,
+                                                           const model::SendBatch& batch,
+                                                           DispatchReport& report);
+  // Attempt, then its end stored.
   core::Status Call(const model::Campaign& campaign, channels::OutboundChannel& channel,
                     const model::SendBatch& batch, DispatchReport& report);
   core::Status PollResults(const model::Campaign& campaign, DispatchReport& report);

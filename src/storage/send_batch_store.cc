@@ -24,7 +24,7 @@ constexpr char kBatchColumns[] =
 
 constexpr char kUnbatchedWhere[] =
     "WHERE campaign_id = ? AND state = 'planned' AND batch_id = 0 ORDER BY id LIMIT ?";
-constexpr char kBatchDeliveriesWhere[] = "WHERE batch_id = ? ORDER BY id";
+constexpr char kBatchDeliveriesWhere[] = "WHERE batch_id = ? AND batch_id <> 0 ORDER BY id";
 constexpr char kInsertBatch[] =
     "INSERT INTO campaign_send_batches (campaign_id, account_id, sender, state, idempotency_key, "
     "platform_msg_id, attempts, last_errcode, last_error, created_at_ms, updated_at_ms) VALUES "
@@ -32,12 +32,13 @@ constexpr char kInsertBatch[] =
 constexpr char kAttachDelivery[] =
     "UPDATE campaign_deliveries SET batch_id = ?, updated_at_ms = ? WHERE id = ? AND "
     "campaign_id = ? AND state = 'planned' AND batch_id = 0";
+constexpr char kDeleteBatch[] = "DELETE FROM campaign_send_batches WHERE id = ?";
 constexpr char kBeginBatch[] =
     "UPDATE campaign_send_batches SET state = 'sending', attempts = attempts + 1, "
     "updated_at_ms = ? WHERE id = ? AND state = ?";
 constexpr char kBeginDeliveries[] =
     "UPDATE campaign_deliveries SET state = 'sending', updated_at_ms = ? WHERE batch_id = ? AND "
-    "state = 'planned'";
+    "batch_id <> 0 AND state = 'planned'";
 constexpr char kFinishBatch[] =
     "UPDATE campaign_send_batches SET state = ?, platform_msg_id = ?, last_errcode = ?, "
     "last_error = ?, updated_at_ms = ? WHERE id = ? AND state = 'sending'";
@@ -46,7 +47,7 @@ constexpr char kFinishException[] =
     "updated_at_ms = ? WHERE id = ? AND batch_id = ? AND state = 'sending'";
 constexpr char kFinishDeliveries[] =
     "UPDATE campaign_deliveries SET state = ?, last_errcode = ?, last_error = ?, "
-    "updated_at_ms = ? WHERE batch_id = ? AND state = 'sending'";
+    "updated_at_ms = ? WHERE batch_id = ? AND batch_id <> 0 AND state = 'sending'";
 constexpr char kApplyOutcome[] =
     "UPDATE campaign_deliveries SET state = ?, last_errcode = ?, last_error = ?, "
     "updated_at_ms = ? WHERE id = ? AND state IN ('sending', 'sent', 'unknown') AND state <> ?";
@@ -55,7 +56,7 @@ constexpr char kReleaseBatch[] =
     "state = 'sending'";
 constexpr char kReleaseDeliveries[] =
     "UPDATE campaign_deliveries SET state = 'planned', updated_at_ms = ? WHERE batch_id = ? AND "
-    "state = 'sending'";
+    "batch_id <> 0 AND state = 'sending'";
 constexpr char kBatchByIdWhere[] = "WHERE id = ?";
 constexpr char kBatchesInStateWhere[] =
     "WHERE campaign_id = ? AND state = ? AND id > ? ORDER BY id LIMIT ?";
@@ -152,6 +153,77 @@ std::string NotSendingError(int64_t batch_id, const std::optional<model::SendBat
          std::string(model::BatchStateName(batch->state));
 }
 
+// BeginSend's statements on an open transaction; nullopt + error message via status.
+StatusOr<model::SendBatch> BeginIn(SQLite::Database& db, int64_t batch_id,
+                                   model::BatchState expected, int64_t now_ms) {
+  SQLite::Statement begin(db, kBeginBatch);
+  begin.bind(1, now_ms);
+  begin.bind(2, batch_id);
+  begin.bind(3, std::string(model::BatchStateName(expected)));
+  const int changed = begin.exec();
+  SCRM_ASSIGN_OR_RETURN(auto out, QueryBatch(db, kBatchByIdWhere,
+                                             [&](SQLite::Statement& q) { q.bind(1, batch_id); }));
+  if (!out) return core::NotFoundError("send batch " + std::to_string(batch_id));
+  if (changed == 0) return core::FailedPreconditionError(NotSendingError(batch_id, out));
+  SQLite::Statement deliveries(db, kBeginDeliveries);
+  deliveries.bind(1, now_ms);
+  deliveries.bind(2, batch_id);
+  deliveries.exec();
+  return std::move(*out);
+}
+
+Status FinishIn(SQLite::Database& db, int64_t batch_id, const BatchOutcome& outcome,
+                int64_t now_ms) {
+  SQLite::Statement finish(db, kFinishBatch);
+  finish.bind(1, std::string(model::BatchStateName(outcome.state)));
+  finish.bind(2, outcome.platform_msg_id);
+  finish.bind(3, outcome.errcode);
+  finish.bind(4, outcome.error);
+  finish.bind(5, now_ms);
+  finish.bind(6, batch_id);
+  if (finish.exec() == 0) {
+    SCRM_ASSIGN_OR_RETURN(
+        const auto batch,
+        QueryBatch(db, kBatchByIdWhere, [&](SQLite::Statement& q) { q.bind(1, batch_id); }));
+    if (!batch) return core::NotFoundError("send batch " + std::to_string(batch_id));
+    return core::FailedPreconditionError(NotSendingError(batch_id, batch));
+  }
+  SQLite::Statement exception(db, kFinishException);
+  for (const DeliveryOutcome& one : outcome.exceptions) {
+    exception.bind(1, std::string(model::DeliveryStateName(one.state)));
+    exception.bind(2, one.errcode);
+    exception.bind(3, one.error);
+    exception.bind(4, now_ms);
+    exception.bind(5, one.delivery_id);
+    exception.bind(6, batch_id);
+    exception.exec();
+    exception.reset();
+  }
+  SQLite::Statement rest(db, kFinishDeliveries);
+  rest.bind(1, std::string(model::DeliveryStateName(outcome.deliveries)));
+  rest.bind(2, outcome.errcode);
+  rest.bind(3, outcome.error);
+  rest.bind(4, now_ms);
+  rest.bind(5, batch_id);
+  rest.exec();
+  return core::OkStatus();
+}
+
+Status ReleaseIn(SQLite::Database& db, int64_t batch_id, int64_t now_ms) {
+  SQLite::Statement batch(db, kReleaseBatch);
+  batch.bind(1, now_ms);
+  batch.bind(2, batch_id);
+  if (batch.exec() == 0) {
+    return core::FailedPreconditionError("send batch " + std::to_string(batch_id) +
+                                         " is not sending");
+  }
+  SQLite::Statement deliveries(db, kReleaseDeliveries);
+  deliveries.bind(1, now_ms);
+  deliveries.bind(2, batch_id);
+  deliveries.exec();
+  return core::OkStatus();
+}
+
 }  // namespace
 
 StatusOr<std::vector<model::Delivery>> SendBatchStore::ListUnbatched(int64_t campaign_id,
@@ -213,65 +285,110 @@ StatusOr<model::SendBatch> SendBatchStore::Create(const model::SendBatch& batch,
   return stored;
 }
 
+StatusOr<std::vector<model::SendBatch>> SendBatchStore::CreateMany(
+    std::span<const model::SendBatch> batches, std::span<const std::vector<int64_t>> delivery_ids) {
+  if (batches.size() != delivery_ids.size()) {
+    return core::InvalidArgumentError("one list of deliveries per batch");
+  }
+  std::vector<model::SendBatch> out;
+  SCRM_RETURN_IF_ERROR(db_.WithWriter([&](SQLite::Database& db) -> Status {
+    SQLite::Transaction txn(db);
+    SQLite::Statement insert(db, kInsertBatch);
+    SQLite::Statement attach(db, kAttachDelivery);
+    SQLite::Statement remove(db, kDeleteBatch);
+    for (size_t i = 0; i < batches.size(); ++i) {
+      const model::SendBatch& batch = batches[i];
+      insert.bind(1, batch.campaign_id);
+      insert.bind(2, batch.account_id);
+      insert.bind(3, batch.sender);
+      insert.bind(4, batch.idempotency_key);
+      insert.bind(5, batch.created_at_ms);
+      insert.bind(6, batch.created_at_ms);
+      const int inserted = insert.exec();
+      insert.reset();
+      if (inserted == 0) continue;  // its key is stored: skipped
+      model::SendBatch stored = batch;
+      stored.id = db.getLastInsertRowid();
+      int attached = 0;
+      for (int64_t id : delivery_ids[i]) {
+        attach.bind(1, stored.id);
+        attach.bind(2, batch.created_at_ms);
+        attach.bind(3, id);
+        attach.bind(4, batch.campaign_id);
+        attached += attach.exec();
+        attach.reset();
+      }
+      if (attached == 0) {  // its deliveries are taken: the empty batch goes again
+        remove.bind(1, stored.id);
+        remove.exec();
+        remove.reset();
+        continue;
+      }
+      stored.state = model::BatchState::kPending;
+      stored.platform_msg_id.clear();
+      stored.attempts = 0;
+      stored.last_errcode = 0;
+      stored.last_error.clear();
+      stored.updated_at_ms = stored.created_at_ms;
+      out.push_back(std::move(stored));
+    }
+    txn.commit();
+    return core::OkStatus();
+  }));
+  return out;
+}
+
 StatusOr<model::SendBatch> SendBatchStore::BeginSend(int64_t batch_id, model::BatchState expected,
                                                      int64_t now_ms) {
   std::optional<model::SendBatch> out;
   SCRM_RETURN_IF_ERROR(db_.WithWriter([&](SQLite::Database& db) -> Status {
     SQLite::Transaction txn(db);
-    SQLite::Statement begin(db, kBeginBatch);
-    begin.bind(1, now_ms);
-    begin.bind(2, batch_id);
-    begin.bind(3, std::string(model::BatchStateName(expected)));
-    const int changed = begin.exec();
-    SCRM_ASSIGN_OR_RETURN(
-        out, QueryBatch(db, kBatchByIdWhere, [&](SQLite::Statement& q) { q.bind(1, batch_id); }));
-    if (!out) return core::NotFoundError("send batch " + std::to_string(batch_id));
-    if (changed == 0) return core::FailedPreconditionError(NotSendingError(batch_id, out));
-    SQLite::Statement deliveries(db, kBeginDeliveries);
-    deliveries.bind(1, now_ms);
-    deliveries.bind(2, batch_id);
-    deliveries.exec();
+    SCRM_ASSIGN_OR_RETURN(out, BeginIn(db, batch_id, expected, now_ms));
     txn.commit();
     return core::OkStatus();
   }));
   return std::move(*out);
 }
 
+StatusOr<std::vector<model::SendBatch>> SendBatchStore::BeginSendMany(
+    std::span<const int64_t> batch_ids, int64_t now_ms) {
+  std::vector<model::SendBatch> out;
+  SCRM_RETURN_IF_ERROR(db_.WithWriter([&](SQLite::Database& db) -> Status {
+    SQLite::Transaction txn(db);
+    for (int64_t id : batch_ids) {
+      auto begun = BeginIn(db, id, model::BatchState::kPending, now_ms);
+      if (begun.ok()) {
+        out.push_back(std::move(begun).value());
+      } else if (begun.status().code() != core::StatusCode::kFailedPrecondition) {
+        return begun.status();
+      }
+    }
+    txn.commit();
+    return core::OkStatus();
+  }));
+  return out;
+}
+
 Status SendBatchStore::Finish(int64_t batch_id, const BatchOutcome& outcome, int64_t now_ms) {
   return db_.WithWriter([&](SQLite::Database& db) -> Status {
     SQLite::Transaction txn(db);
-    SQLite::Statement finish(db, kFinishBatch);
-    finish.bind(1, std::string(model::BatchStateName(outcome.state)));
-    finish.bind(2, outcome.platform_msg_id);
-    finish.bind(3, outcome.errcode);
-    finish.bind(4, outcome.error);
-    finish.bind(5, now_ms);
-    finish.bind(6, batch_id);
-    if (finish.exec() == 0) {
-      SCRM_ASSIGN_OR_RETURN(
-          const auto batch,
-          QueryBatch(db, kBatchByIdWhere, [&](SQLite::Statement& q) { q.bind(1, batch_id); }));
-      if (!batch) return core::NotFoundError("send batch " + std::to_string(batch_id));
-      return core::FailedPreconditionError(NotSendingError(batch_id, batch));
+    SCRM_RETURN_IF_ERROR(FinishIn(db, batch_id, outcome, now_ms));
+    txn.commit();
+    return core::OkStatus();
+  });
+}
+
+Status SendBatchStore::Settle(std::span<const BatchEnd> ends, int64_t now_ms) {
+  if (ends.empty()) return core::OkStatus();
+  return db_.WithWriter([&](SQLite::Database& db) -> Status {
+    SQLite::Transaction txn(db);
+    for (const BatchEnd& end : ends) {
+      if (end.release) {
+        SCRM_RETURN_IF_ERROR(ReleaseIn(db, end.batch_id, now_ms));
+      } else {
+        SCRM_RETURN_IF_ERROR(FinishIn(db, end.batch_id, end.outcome, now_ms));
+      }
     }
-    SQLite::Statement exception(db, kFinishException);
-    for (const DeliveryOutcome& one : outcome.exceptions) {
-      exception.bind(1, std::string(model::DeliveryStateName(one.state)));
-      exception.bind(2, one.errcode);
-      exception.bind(3, one.error);
-      exception.bind(4, now_ms);
-      exception.bind(5, one.delivery_id);
-      exception.bind(6, batch_id);
-      exception.exec();
-      exception.reset();
-    }
-    SQLite::Statement rest(db, kFinishDeliveries);
-    rest.bind(1, std::string(model::DeliveryStateName(outcome.deliveries)));
-    rest.bind(2, outcome.errcode);
-    rest.bind(3, outcome.error);
-    rest.bind(4, now_ms);
-    rest.bind(5, batch_id);
-    rest.exec();
     txn.commit();
     return core::OkStatus();
   });
@@ -410,17 +527,7 @@ StatusOr<size_t> SendBatchStore::Requeue(int64_t campaign_id, int64_t now_ms) {
 Status SendBatchStore::Release(int64_t batch_id, int64_t now_ms) {
   return db_.WithWriter([&](SQLite::Database& db) -> Status {
     SQLite::Transaction txn(db);
-    SQLite::Statement batch(db, kReleaseBatch);
-    batch.bind(1, now_ms);
-    batch.bind(2, batch_id);
-    if (batch.exec() == 0) {
-      return core::FailedPreconditionError("send batch " + std::to_string(batch_id) +
-                                           " is not sending");
-    }
-    SQLite::Statement deliveries(db, kReleaseDeliveries);
-    deliveries.bind(1, now_ms);
-    deliveries.bind(2, batch_id);
-    deliveries.exec();
+    SCRM_RETURN_IF_ERROR(ReleaseIn(db, batch_id, now_ms));
     txn.commit();
     return core::OkStatus();
   });

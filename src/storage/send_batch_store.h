@@ -39,6 +39,13 @@ struct BatchOutcome {
   std::vector<DeliveryOutcome> exceptions;
 };
 
+// One batch's end in Settle: its outcome, or back to pending (release).
+struct BatchEnd {
+  int64_t batch_id = 0;
+  bool release = false;
+  BatchOutcome outcome;
+};
+
 // How many failed (or unknown) deliveries of a campaign share (state, errcode).
 struct FailureCount {
   model::DeliveryState state = model::DeliveryState::kFailed;
@@ -65,6 +72,13 @@ class SendBatchStore {
   core::StatusOr<model::SendBatch> Create(const model::SendBatch& batch,
                                           std::span<const int64_t> delivery_ids);
 
+  // Create for many batches in ONE transaction (one commit for a round's batches): batches[i]
+  // takes delivery_ids[i]. A batch whose key is stored or whose deliveries are all taken is
+  // skipped (nothing written for it). Returns the batches written, as stored.
+  core::StatusOr<std::vector<model::SendBatch>> CreateMany(
+      std::span<const model::SendBatch> batches,
+      std::span<const std::vector<int64_t>> delivery_ids);
+
   // Moves the batch from `expected` (pending, or sending for a reconciled resend) to 'sending'
   // with attempts + 1 and updated_at_ms = now_ms, and its planned deliveries to 'sending', in
   // one transaction: committed before the call. Returns the batch as stored.
@@ -72,9 +86,17 @@ class SendBatchStore {
   core::StatusOr<model::SendBatch> BeginSend(int64_t batch_id, model::BatchState expected,
                                              int64_t now_ms);
 
+  // BeginSend (from pending) for many batches in ONE transaction; a batch no longer pending is
+  // left out. Returns the batches moved, as stored.
+  core::StatusOr<std::vector<model::SendBatch>> BeginSendMany(std::span<const int64_t> batch_ids,
+                                                              int64_t now_ms);
+
   // Stores the call's outcome on a 'sending' batch and its 'sending' deliveries, in one
   // transaction. FailedPrecondition when the batch is not 'sending'; NotFound.
   core::Status Finish(int64_t batch_id, const BatchOutcome& outcome, int64_t now_ms);
+
+  // Finish or Release for many batches in ONE transaction (all or nothing).
+  core::Status Settle(std::span<const BatchEnd> ends, int64_t now_ms);
 
   // Later outcomes of single deliveries (callbacks, polls): applied to a delivery that is
   // sending, sent or unknown (a delivered / failed / not_reached one keeps its outcome). Returns
