@@ -24,6 +24,8 @@
 #include "campaigns/engine/campaign_scheduler.h"
 #include "campaigns/engine/contact_channel_service.h"
 #include "campaigns/engine/contact_channel_sink.h"
+#include "campaigns/engine/dispatcher.h"
+#include "campaigns/engine/dispatcher_message.h"
 #include "campaigns/engine/welcome_handler.h"
 #include "campaigns/render/template_files.h"
 #include "campaigns/segments/segment_index_sink.h"
@@ -35,6 +37,7 @@
 #include "src/api/auth.h"
 #include "src/api/callbacks.h"
 #include "src/api/campaign_routes.h"
+#include "src/api/campaign_stats_routes.h"
 #include "src/api/channel_routes.h"
 #include "src/api/customer_routes.h"
 #include "src/api/interaction_routes.h"
@@ -45,6 +48,7 @@
 #include "src/api/tag_routes.h"
 #include "src/api/tag_rule_routes.h"
 #include "src/api/template_routes.h"
+#include "src/app/campaign_dispatch.h"
 #include "src/config/config.h"
 #include "src/core/clock.h"
 #include "src/core/logging.h"
@@ -654,6 +658,18 @@ int Serve(const CommonFlags& flags) {
   api::RegisterTemplateRoutes(router, templates);
   api::RegisterCampaignRoutes(router, {campaign_service, campaign_deliveries});
   api::RegisterChannelRoutes(router, channels);
+  // Campaigns (issue 15, docs/campaigns.md "Delivery, exactly once"): the dispatcher sends the
+  // running campaigns' deliveries on its own thread, reconciling any batch a crash left sending.
+  storage::SendBatchStore send_batches(*db->main);
+  campaigns::TemplateMessageSource campaign_messages(template_store, profiles.queries);
+  app::WecomGroupMessageRecords group_records(outbound.wecom);
+  campaigns::Dispatcher dispatcher(campaign_store, send_batches, outbound.directory,
+                                   campaign_messages, &group_records, clock, metrics);
+  app::DispatcherThread dispatcher_thread(dispatcher, std::chrono::seconds(1), log);
+  dispatcher_thread.Start();
+  campaigns::CampaignStatsService campaign_stats(campaign_store, campaign_deliveries, send_batches,
+                                                 clock);
+  api::RegisterCampaignStatsRoutes(router, campaign_stats);
 
   if (admin != nullptr) {
     if (auto started = admin->Start(); !started.ok()) {
@@ -687,6 +703,7 @@ int Serve(const CommonFlags& flags) {
   // Handlers waiting on the inbox have finished with http.Stop(); drain what is left.
   inbox.Stop();
   // The runner before the worker: it finishes the call in hand and gives the rest back.
+  dispatcher_thread.Stop();
   outbox_runner.Stop();
   worker.Stop();
   if (auto closed = db->Close(); !closed.ok()) {

@@ -334,7 +334,15 @@ ApiResult<WecomGroupMessagesPage> WecomClient::GetGroupMsgListV2(
           WecomGroupMessagesPage::Item item;
           item.msgid = m.String("msgid", /*required=*/true);
           item.creator = m.String("creator");
-          item.create_time = m.Int("create_time");
+          // The documented reply gives create_time as a string ("1605171726"); a number is
+          // accepted too.
+          const std::string created = m.Id("create_time");
+          if (!created.empty() && (created.size() > 18 ||
+                                   created.find_first_not_of("0123456789") != std::string::npos)) {
+            m.Fail("create_time: not a unix time");
+          } else if (!created.empty()) {
+            item.create_time = std::stoll(created);
+          }
           item.create_type = m.Int("create_type");
           WithObject(m, "text", false, [&](JsonFields& t) { item.text = t.String("content"); });
           page.items.push_back(std::move(item));

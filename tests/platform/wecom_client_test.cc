@@ -242,6 +242,26 @@ TEST_CASE("WecomClient reads group message lists and send results page by page",
   CHECK(bad.error().outcome == Outcome::kBadReply);
 }
 
+TEST_CASE("WecomClient reads a group message's create_time given as a string", "[unit]") {
+  Harness h;
+  // The documented reply of get_groupmsg_list_v2 quotes create_time.
+  h.platform.Push(Reply(R"({"errcode":0,"next_cursor":"","group_msg_list":[{"msgid":"m1",
+    "creator":"zhangsan","create_time":"1605171726","create_type":0}]})"));
+  h.platform.Push(Reply(R"({"errcode":0,"next_cursor":"","group_msg_list":[{"msgid":"m2",
+    "creator":"zhangsan","create_time":"soon"}]})"));
+  WecomClient client(WecomCredential(), h.caller);
+  WecomGroupMessageQuery query;
+  query.start_time = 1605171726;
+  query.end_time = 1605172726;
+  auto list = client.GetGroupMsgListV2(query);
+  REQUIRE(list.ok());
+  REQUIRE(list.value().items.size() == 1);
+  CHECK(list.value().items[0].create_time == 1605171726);
+  auto bad = client.GetGroupMsgListV2(query);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().outcome == Outcome::kBadReply);
+}
+
 TEST_CASE(
     "WecomClient SendAppMessage uses the app credential and resends only with duplicate "
     "check",
