@@ -36,6 +36,20 @@ enum class Field {
 
 enum class Op { kEq, kNe, kLt, kLe, kGt, kGe };
 
+// `value <op> operand`, for every evaluator (the index, the tests' reference).
+template <typename T>
+constexpr bool Compare(T value, Op op, T operand) {
+  switch (op) {
+    case Op::kEq: return value == operand;
+    case Op::kNe: return value != operand;
+    case Op::kLt: return value < operand;
+    case Op::kLe: return value <= operand;
+    case Op::kGt: return value > operand;
+    case Op::kGe: return value >= operand;
+  }
+  return false;
+}
+
 // One clause. Only the members its Field names are set; the others keep their defaults.
 struct Predicate {
   Field field = Field::kTag;

@@ -25,30 +25,6 @@ using internal::TagColumn;
 // A tree deeper than this is refused (the parser limits depth; this guards the recursion).
 constexpr int kMaxDepth = 64;
 
-bool Compare(double value, Op op, double operand) {
-  switch (op) {
-    case Op::kEq: return value == operand;
-    case Op::kNe: return value != operand;
-    case Op::kLt: return value < operand;
-    case Op::kLe: return value <= operand;
-    case Op::kGt: return value > operand;
-    case Op::kGe: return value >= operand;
-  }
-  return false;
-}
-
-bool CompareInt(int64_t value, Op op, int64_t operand) {
-  switch (op) {
-    case Op::kEq: return value == operand;
-    case Op::kNe: return value != operand;
-    case Op::kLt: return value < operand;
-    case Op::kLe: return value <= operand;
-    case Op::kGt: return value > operand;
-    case Op::kGe: return value >= operand;
-  }
-  return false;
-}
-
 Status Invalid(const Predicate& p, const std::string& what) {
   return core::InvalidArgumentError("segment query: " + what + " (clause at byte " +
                                     std::to_string(p.pos) + ")");
@@ -308,7 +284,7 @@ class Evaluator {
     for (const uint32_t id : Ids(within)) {
       int64_t at = created ? 0 : s_.last_interaction_ms.Get(id);
       if (at == 0) at = s_.created_ms.Get(id);
-      if (CompareInt(now_ms_ - at, p.op, p.window_ms)) out.push_back(id);
+      if (Compare<int64_t>(now_ms_ - at, p.op, p.window_ms)) out.push_back(id);
     }
     return FromSorted(out);
   }

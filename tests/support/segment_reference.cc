@@ -5,30 +5,6 @@
 namespace scrm::segments::testing {
 namespace {
 
-bool Compare(double left, Op op, double right) {
-  switch (op) {
-    case Op::kEq: return left == right;
-    case Op::kNe: return left != right;
-    case Op::kLt: return left < right;
-    case Op::kLe: return left <= right;
-    case Op::kGt: return left > right;
-    case Op::kGe: return left >= right;
-  }
-  return false;
-}
-
-bool Compare(int64_t left, Op op, int64_t right) {
-  switch (op) {
-    case Op::kEq: return left == right;
-    case Op::kNe: return left != right;
-    case Op::kLt: return left < right;
-    case Op::kLe: return left <= right;
-    case Op::kGt: return left > right;
-    case Op::kGe: return left >= right;
-  }
-  return false;
-}
-
 bool Connected(const CustomerFacts& f) {
   return std::any_of(f.followers.begin(), f.followers.end(),
                      [](const FollowerFact& r) { return model::IsConnected(r.state); });
