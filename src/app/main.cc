@@ -49,6 +49,9 @@
 #include "src/api/tag_rule_routes.h"
 #include "src/api/template_routes.h"
 #include "src/app/campaign_dispatch.h"
+#include "src/app/campaign_schedule.h"
+#include "src/app/cli_common.h"
+#include "src/app/key_commands.h"
 #include "src/config/config.h"
 #include "src/core/clock.h"
 #include "src/core/logging.h"
@@ -101,51 +104,6 @@
 #include "src/tagger/rule_json.h"
 
 namespace scrm::app {
-namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitConfig = 2;
-
-// Campaigns (issue 15, docs/campaigns.md): the due-schedule check runs as a recurring outbox job
-// every minute (src/jobs/recurring.h), so that it needs no thread of its own and resumes after a
-// restart; it launches the scheduled campaigns whose time has come.
-constexpr char kCampaignScheduleJobKind[] = "campaignschedule";
-constexpr std::chrono::milliseconds kCampaignScheduleInterval = std::chrono::minutes(1);
-
-class CampaignScheduleHandler final : public jobs::JobHandler {
- public:
-  CampaignScheduleHandler(campaigns::CampaignScheduler& scheduler, storage::OutboxStore& outbox,
-                          const core::Clock& clock, std::shared_ptr<spdlog::logger> log)
-      : scheduler_(scheduler), outbox_(outbox), clock_(clock), log_(std::move(log)) {}
-
-  jobs::JobResult Run(const storage::OutboxJob& /*job*/) override {
-    const int64_t now_ms = clock_.NowUnixMillis();
-    // The next check first: whatever happens to this one, the chain goes on.
-    const core::Status queued = jobs::ScheduleNextRecurring(outbox_, kCampaignScheduleJobKind,
-                                                            now_ms, kCampaignScheduleInterval);
-    if (!queued.ok()) return jobs::JobResult::FromProfileError(queued);
-    auto report = scheduler_.RunOnce(now_ms);
-    if (!report.ok()) return jobs::JobResult::FromProfileError(report.status());
-    if (report->launched > 0) log_->info("campaigns: {} scheduled launched", report->launched);
-    if (report->failed > 0) {
-      log_->warn("campaigns: {} scheduled launch(es) failed: {}", report->failed,
-                 report->first_error.ToString());
-    }
-    return jobs::JobResult::Done();
-  }
-
- private:
-  campaigns::CampaignScheduler& scheduler_;
-  storage::OutboxStore& outbox_;
-  const core::Clock& clock_;
-  std::shared_ptr<spdlog::logger> log_;
-};
-
-struct CommonFlags {
-  std::string config_file;
-  std::string secrets_file;
-};
 
 // Errors go to stderr as one line, so operators and scripts see exactly what is wrong.
 int Fail(int code, const std::string& what) {
@@ -330,6 +288,8 @@ core::StatusOr<std::unique_ptr<storage::Database>> OpenForCommand(const config::
   SCRM_RETURN_IF_ERROR(migrated.Close());
   return storage::Database::Open(options);
 }
+
+namespace {
 
 // One adapter per configured account; a key that passed config validation but that the crypto
 // refuses is still a configuration error.
@@ -773,77 +733,6 @@ int Backfill(const CommonFlags& flags, const BackfillFlags& backfill) {
               static_cast<long long>(report->contacts), static_cast<long long>(report->created),
               static_cast<long long>(report->merged));
   return db->Close().ok() ? kExitOk : kExitFailure;
-}
-
-struct KeyFlags {
-  std::string role;
-  std::string name;
-  int64_t id = 0;
-  bool json = false;
-};
-
-int KeysCreate(const CommonFlags& flags, const KeyFlags& key_flags) {
-  const auto role = model::ParseRole(key_flags.role);
-  if (!role) return Fail(kExitConfig, "--role: must be admin, marketing, sales or readonly");
-  auto cfg = LoadConfigFrom(flags);
-  if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
-  core::SystemClock clock;
-  core::SecureRandom random;
-  auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
-  auto db = OpenForCommand(*cfg, clock, *log);
-  if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  storage::ApiKeyStore keys(**db);
-  auto issued = api::IssueApiKey(keys, random, clock, key_flags.name, *role);
-  if (!issued.ok()) return Fail(kExitFailure, "keys create: " + issued.status().ToString());
-  // The secret alone on stdout, so `KEY=$(scrmd keys create ...)` works; it is shown once.
-  std::printf("%s\n", issued->secret.c_str());
-  std::fprintf(stderr, "created key %lld '%s' (role %s); store it now, it is not shown again\n",
-               static_cast<long long>(issued->key.id), issued->key.name.c_str(),
-               key_flags.role.c_str());
-  return (*db)->Close().ok() ? kExitOk : kExitFailure;
-}
-
-int KeysList(const CommonFlags& flags, const KeyFlags& key_flags) {
-  auto cfg = LoadConfigFrom(flags);
-  if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
-  core::SystemClock clock;
-  auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
-  auto db = OpenForCommand(*cfg, clock, *log);
-  if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  storage::ApiKeyStore keys(**db);
-  auto list = keys.List();
-  if (!list.ok()) return Fail(kExitFailure, "keys list: " + list.status().ToString());
-  if (!key_flags.json)
-    std::printf("%-6s %-24s %-10s %-14s %s\n", "ID", "NAME", "ROLE", "PREFIX", "STATE");
-  for (const auto& key : *list) {
-    if (key_flags.json) {
-      std::printf("%s\n", api::ApiKeyJson(key).c_str());
-    } else {
-      std::printf("%-6lld %-24s %-10s %-14s %s\n", static_cast<long long>(key.id), key.name.c_str(),
-                  std::string(model::RoleName(key.role)).c_str(), key.prefix.c_str(),
-                  key.revoked_at_ms ? "revoked" : "active");
-    }
-  }
-  return (*db)->Close().ok() ? kExitOk : kExitFailure;
-}
-
-int KeysRevoke(const CommonFlags& flags, const KeyFlags& key_flags) {
-  if ((key_flags.id == 0) == key_flags.name.empty()) {
-    return Fail(kExitConfig, "keys revoke: give exactly one of --id or --name");
-  }
-  auto cfg = LoadConfigFrom(flags);
-  if (!cfg.ok()) return Fail(kExitConfig, cfg.status().message());
-  core::SystemClock clock;
-  auto log = core::MakeLogger("scrmd", {cfg->log.level, cfg->log.format});
-  auto db = OpenForCommand(*cfg, clock, *log);
-  if (!db.ok()) return Fail(kExitFailure, "database: " + db.status().ToString());
-  storage::ApiKeyStore keys(**db);
-  const core::Status revoked = key_flags.id != 0
-                                   ? keys.Revoke(key_flags.id, clock.NowUnixMillis())
-                                   : keys.RevokeByName(key_flags.name, clock.NowUnixMillis());
-  if (!revoked.ok()) return Fail(kExitFailure, "keys revoke: " + revoked.ToString());
-  std::fprintf(stderr, "revoked\n");
-  return (*db)->Close().ok() ? kExitOk : kExitFailure;
 }
 
 void AddCommonFlags(CLI::App& cmd, CommonFlags& flags) {
